@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Run every Argos test and print "N passed, N failed" as the very last line.
+#
+#   scripts/test.sh
+#
+# Steps (each step's log goes to build-test-logs/):
+#   0. scripts/setup.sh: install missing packages, configure and build ./build
+#   a. meson test -C build: unit tests and the parity tests against the real
+#      argus (tests/parity/); one test per registered meson test
+#   b. sanitizer build (build-asan, ASan+UBSan): its argos replays every file
+#      of tests/data/pcaps, with 1 and with 2 workers; must exit 0 or 1 with no
+#      sanitizer report; one test per capture file
+#   c. libFuzzer build (build-fuzz, clang): each fuzz target runs for
+#      FUZZ_SECONDS (default 20) seconds, seeded from tests/data/pcaps; one
+#      test per target
+# Build directories are reused when present. Exit status is non-zero when any
+# test failed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+LOGDIR=build-test-logs
+PCAPDIR=tests/data/pcaps
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_TARGETS=(fuzz_parser fuzz_pcap)
+REPLAY_TIMEOUT=${REPLAY_TIMEOUT:-300}
+
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf 'FAIL  %s%s\n' "$1" "${2:+  ($2)}"; }
+step() { printf '\n== %s\n' "$*"; }
+
+# Sanitizer reports must stop the program with a status that cannot be
+# mistaken for argos' own exit codes (0, 1, 2): abort (SIGABRT).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:abort_on_error=1
+
+pcaps=()
+for f in "$PCAPDIR"/*.pcap "$PCAPDIR"/*.pcapng; do
+  [ -f "$f" ] && pcaps+=("$f")
+done
+
+# ---------------------------------------------------------------- 0. setup
+step "setup and build (log: $LOGDIR/setup.log)"
+build_ok=1
+if ! bash scripts/setup.sh >"$LOGDIR/setup.log" 2>&1; then
+  build_ok=0
+  tail -n 20 "$LOGDIR/setup.log"
+  fail build "scripts/setup.sh failed, see $LOGDIR/setup.log"
+fi
+
+# ---------------------------------------------------------------- a. meson test
+run_parity_directly() {
+  # Used only when tests/meson.build does not register the parity tests.
+  local mode
+  for mode in corpus ra-reads workers bad-input; do
+    if python3 tests/parity/parity.py "$mode" --argos build/app/argos \
+         --pcaps "$PCAPDIR" --deviations tests/parity/deviations.txt \
+         >"$LOGDIR/parity-$mode.log" 2>&1; then
+      pass "parity-$mode"
+    else
+      fail "parity-$mode" "see $LOGDIR/parity-$mode.log"
+    fi
+  done
+}
+
+if [ $build_ok -eq 1 ]; then
+  step "meson test -C build (log: $LOGDIR/meson-test.log)"
+  testlog=build/meson-logs/testlog.json
+  rm -f "$testlog"
+  meson test -C build --print-errorlogs >"$LOGDIR/meson-test.log" 2>&1
+  mrc=$?
+  if [ -f "$testlog" ]; then
+    cp "$testlog" "$LOGDIR/meson-testlog.json"
+    # One line per test: PASS/FAIL/SKIP NAME [RESULT]; last line: counts.
+    summary=$(python3 - "$testlog" <<'EOF'
+import json, sys
+good = {"OK", "EXPECTEDFAIL"}
+skip = {"SKIP"}
+npass = nfail = 0
+names = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.strip()
+    if not line:
+        continue
+    t = json.loads(line)
+    name, res = t.get("name", "?"), str(t.get("result", "?")).upper()
+    names.append(name)
+    if res in good:
+        npass += 1
+        print(f"PASS  {name}")
+    elif res in skip:
+        print(f"SKIP  {name}")
+    else:
+        nfail += 1
+        print(f"FAIL  {name}  ({res})")
+print(f"COUNTS {npass} {nfail} {'parity-corpus' in names}")
+EOF
+)
+    printf '%s\n' "$summary" | grep -v '^COUNTS '
+    read -r _ np nf has_parity <<<"$(printf '%s\n' "$summary" | grep '^COUNTS ')"
+    passed=$((passed + np))
+    failed=$((failed + nf))
+    if [ "$mrc" -ne 0 ] && [ "$nf" -eq 0 ]; then
+      fail meson-test "meson test exited $mrc, see $LOGDIR/meson-test.log"
+    fi
+    if [ "$has_parity" != "True" ]; then
+      echo "(parity tests are not registered with meson; running them directly)"
+      run_parity_directly
+    fi
+  else
+    tail -n 30 "$LOGDIR/meson-test.log"
+    fail meson-test "no test results (exit $mrc), see $LOGDIR/meson-test.log"
+  fi
+else
+  echo "(skipping meson test: the build failed)"
+fi
+
+# ---------------------------------------------------------------- b. sanitizers
+step "sanitizer build build-asan (log: $LOGDIR/asan-build.log)"
+asan_ok=1
+{
+  if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dbuildtype=debug
+  fi &&
+  ninja -C build-asan app/argos
+} >"$LOGDIR/asan-build.log" 2>&1 || asan_ok=0
+
+if [ $asan_ok -eq 0 ]; then
+  tail -n 20 "$LOGDIR/asan-build.log"
+  fail asan-build "see $LOGDIR/asan-build.log"
+else
+  step "sanitizer replays of ${#pcaps[@]} captures (logs: $LOGDIR/asan-*.log)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  for f in "${pcaps[@]}"; do
+    name=$(basename "$f")
+    log="$LOGDIR/asan-$name.log"
+    why=""
+    : >"$log"
+    for workers in 1 2; do
+      rm -f "$tmp/out.argus"
+      echo "\$ build-asan/app/argos --workers $workers -r $f -w out.argus" >>"$log"
+      timeout "$REPLAY_TIMEOUT" build-asan/app/argos --workers "$workers" \
+        -r "$f" -w "$tmp/out.argus" >>"$log" 2>&1
+      rc=$?
+      echo "exit $rc" >>"$log"
+      if [ $rc -eq 124 ]; then
+        why="timeout after ${REPLAY_TIMEOUT}s with $workers worker(s)"
+      elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+        why="exit $rc with $workers worker(s)"
+      fi
+      if grep -qE 'Sanitizer|runtime error:' "$log"; then
+        why="${why:+$why; }sanitizer report with $workers worker(s)"
+      fi
+      [ -n "$why" ] && break
+    done
+    if [ -z "$why" ]; then pass "asan-replay $name"; else fail "asan-replay $name" "$why, see $log"; fi
+  done
+fi
+
+# ---------------------------------------------------------------- c. fuzzing
+step "fuzz build build-fuzz (log: $LOGDIR/fuzz-build.log)"
+fuzz_configured=1
+if [ ! -f build-fuzz/build.ninja ]; then
+  CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_lundef=false \
+    -Dbuildtype=debugoptimized >"$LOGDIR/fuzz-build.log" 2>&1 || fuzz_configured=0
+fi
+for t in "${FUZZ_TARGETS[@]}"; do
+  if [ $fuzz_configured -eq 0 ]; then
+    fail "fuzz $t" "meson setup build-fuzz failed, see $LOGDIR/fuzz-build.log"
+    continue
+  fi
+  if ! ninja -C build-fuzz "tests/fuzz/$t" >"$LOGDIR/fuzz-build-$t.log" 2>&1 ||
+     [ ! -x "build-fuzz/tests/fuzz/$t" ]; then
+    fail "fuzz $t" "target did not build, see $LOGDIR/fuzz-build-$t.log"
+    continue
+  fi
+  corpus="build-fuzz/corpus-$t"
+  mkdir -p "$corpus"
+  log="$LOGDIR/fuzz-$t.log"
+  # New interesting inputs go to build-fuzz/corpus-$t (kept between runs);
+  # the capture corpus is only read. Crash inputs land in $LOGDIR.
+  timeout $((FUZZ_SECONDS + 300)) "build-fuzz/tests/fuzz/$t" \
+    -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$root/$LOGDIR/$t-" \
+    "$corpus" "$PCAPDIR" >"$log" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    pass "fuzz $t (${FUZZ_SECONDS}s, $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?') runs)"
+  else
+    artifact=$(ls "$LOGDIR/$t-"* 2>/dev/null | head -n 1)
+    fail "fuzz $t" "exit $rc${artifact:+, input: $artifact}, see $log"
+  fi
+done
+
+echo
+echo "logs: $LOGDIR/"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,877 @@
+#!/usr/bin/env python3
+"""Parity tests: Argos against the real Argus 3.0.8.2 sensor, judged by the real
+Argus clients (`ra`, `racluster`).
+
+Usage
+    parity.py MODE --argos PATH [--pcaps DIR] [--deviations FILE] [options]
+
+Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
+    corpus     For every capture in --pcaps (*.pcap, *.pcapng) run
+                   argus -X -r FILE -w ref.argus      (built-in defaults)
+                   argos    -r FILE -w ours.argus     (default config)
+               and compare the records both files hold, in the stable form
+               below, twice: as written (`ra`) and with the records of one
+               flow merged (`racluster -M norep`). A file may have unmatched
+               records only when tests/parity/deviations.txt allows it; over
+               all files at least 99% of the argus records must be matched.
+               Files argus rejects (it exits 0 but writes no flow record and
+               complains on stderr: link types 228 and 276, an invalid pcap
+               version) are reported but not compared.
+    ra-reads   Every file argos writes for the corpus is read by `ra` with
+               exit status 0 and nothing on stderr, starts with a start MAR
+               and ends with a stop MAR.
+    workers    For every capture, `argos --workers 1` and `argos --workers 2`
+               give the same records (same stable lines, same multiset).
+    bad-input  Damaged and unusual inputs: a pcap cut in the middle of a
+               record (exit 1, error names the file and the byte offset, the
+               records before the damage are written and readable); an
+               unwritable output path (non-zero exit, clear message, before
+               the packets are read); an unknown link type (non-zero exit, the
+               error names the link type); `-h`; `-r -` and `-w -` (stdin and
+               stdout, piped into `ra -r -`); several files after `-r` (their
+               records are the union of the records of each file).
+    all        All of the above, in that order.
+
+argos exit statuses: 0 success, 1 damaged input (allowed in the corpus only for
+files whose name starts with `malformed-file-`), 2 usage or configuration
+error. Any other status, a signal or a sanitizer report is a crash.
+
+Stable comparison form
+    Records are compared through the Argus clients, never byte by byte (MAR
+    timestamps and sensor counters differ by design). Each flow record of a
+    file becomes one text line, printed by
+
+        ra -n -u -c , -s stime ltime flgs proto saddr sport dir daddr dport \\
+           spkts dpkts sbytes dbytes state -r FILE
+
+    (or `racluster -M norep` with the same options). The header line and any
+    management record (proto `man`) are dropped, which is what `- not man`
+    would do, except that ra exits 1 when such a filter matches nothing. Every field is stripped of
+    the padding `ra` adds, except `flgs`, whose characters are positional:
+    it keeps its width and its blanks are written as '.'. Timestamps are
+    epoch seconds with microseconds (`-u`), addresses and ports numeric
+    (`-n`). The lines of the two files are compared as multisets: order is
+    ignored, duplicates count. matched = size of the multiset intersection;
+    "only argus" / "only argos" are the two multiset differences.
+
+Deviations file (tests/parity/deviations.txt)
+    One entry per line: FILE MAX_UNMATCHED REASON..., separated by blanks;
+    lines starting with '#' are comments. FILE may have up to MAX_UNMATCHED
+    argus records without an identical argos record, and up to MAX_UNMATCHED
+    argos records without an identical argus record, in each of the two
+    views. Every entry needs a reason; the long explanation of each
+    deviation is in docs/deviations.md.
+
+Only the Python 3 standard library is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import dataclasses
+import fnmatch
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COLUMNS = ["stime", "ltime", "flgs", "proto", "saddr", "sport", "dir",
+           "daddr", "dport", "spkts", "dpkts", "sbytes", "dbytes", "state"]
+FLGS = COLUMNS.index("flgs")
+PROTO = COLUMNS.index("proto")
+STIME = COLUMNS.index("stime")
+
+MIN_MATCHED_PERCENT = 99.0
+TIMEOUT = 300            # seconds for one argus/argos/ra run
+SANITIZER_RE = re.compile(r"(AddressSanitizer|LeakSanitizer|ThreadSanitizer|"
+                          r"UndefinedBehaviorSanitizer|runtime error:)")
+
+
+# --------------------------------------------------------------------------
+# tools and processes
+
+
+class Tools:
+    """Paths of the programs the tests run."""
+
+    def __init__(self, argos: str):
+        self.argos = str(Path(argos).resolve())
+        self.argus = self._find("argus", ["/usr/sbin/argus", "/usr/local/sbin/argus"])
+        self.ra = self._find("ra", ["/usr/bin/ra", "/usr/local/bin/ra"])
+        self.racluster = self._find("racluster", ["/usr/bin/racluster",
+                                                  "/usr/local/bin/racluster"])
+        # ra reads ~/.rarc; point HOME somewhere empty so a user's settings
+        # cannot change the printed form.
+        self.home = tempfile.mkdtemp(prefix="parity-home-")
+        self.env = dict(os.environ, HOME=self.home)
+
+    @staticmethod
+    def _find(name: str, fallbacks: list[str]) -> str | None:
+        found = shutil.which(name)
+        if found:
+            return found
+        for f in fallbacks:
+            if os.access(f, os.X_OK):
+                return f
+        return None
+
+    def check(self, need_argus: bool) -> list[str]:
+        problems = []
+        if not os.access(self.argos, os.X_OK):
+            problems.append(f"argos executable not found: {self.argos}")
+        if need_argus and not self.argus:
+            problems.append("argus (package argus-server) not found")
+        if not self.ra or not self.racluster:
+            problems.append("ra/racluster (package argus-client) not found")
+        return problems
+
+
+@dataclasses.dataclass
+class Run:
+    cmd: list[str]
+    rc: int
+    out: bytes
+    err: str
+    seconds: float
+
+    @property
+    def crashed(self) -> bool:
+        return self.rc < 0 or self.rc >= 128 or bool(SANITIZER_RE.search(self.err))
+
+    def describe(self) -> str:
+        if self.rc == -1000:
+            return f"timed out after {TIMEOUT}s"
+        if self.rc < 0:
+            return f"killed by signal {-self.rc}"
+        return f"exit {self.rc}"
+
+
+def run(cmd: list[str], env: dict | None = None, cwd: str | None = None,
+        stdin_data: bytes | None = None, timeout: int = TIMEOUT) -> Run:
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, input=stdin_data, capture_output=True, env=env,
+                           cwd=cwd, timeout=timeout,
+                           stdin=None if stdin_data is not None else subprocess.DEVNULL)
+        rc, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = -1000, e.stdout or b"", e.stderr or b""
+    return Run([str(c) for c in cmd], rc, out,
+               err.decode("utf-8", "replace"), time.monotonic() - t0)
+
+
+def argos_exit_ok(rc: int, pcap_name: str) -> bool:
+    return rc == 0 or (rc == 1 and pcap_name.startswith("malformed-file-"))
+
+
+# --------------------------------------------------------------------------
+# the stable comparison form
+
+
+def normalize(stdout: bytes) -> tuple[list[str], list[str]]:
+    """ra -c , output -> (flow record lines, MAR lines), each in stable form."""
+    records, mars = [], []
+    for raw in stdout.decode("utf-8", "replace").splitlines():
+        if not raw.strip():
+            continue
+        fields = raw.split(",")
+        if fields[0].strip() == "StartTime":
+            continue                      # header
+        if len(fields) != len(COLUMNS):   # should not happen; keep it visible
+            records.append("?" + raw.strip())
+            continue
+        out = []
+        for i, f in enumerate(fields):
+            out.append(f.rstrip().replace(" ", ".") if i == FLGS else f.strip())
+        line = ",".join(out)
+        (mars if out[PROTO] == "man" else records).append(line)
+    return records, mars
+
+
+@dataclasses.dataclass
+class View:
+    ok: bool                 # the client read the file: exit 0, empty stderr
+    lines: list[str]
+    rc: int
+    err: str
+
+
+def read_records(tools: Tools, path: Path, cluster: bool = False) -> View:
+    prog = [tools.racluster, "-M", "norep"] if cluster else [tools.ra]
+    # No "- not man" filter: ra exits 1 when a filter matches nothing, which
+    # would look like an error for a file without flow records. MARs are
+    # dropped by normalize() instead (racluster drops them itself).
+    cmd = prog + ["-n", "-u", "-c", ",", "-s", *COLUMNS, "-r", str(path)]
+    r = run(cmd, env=tools.env)
+    lines, _ = normalize(r.out)
+    return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())
+
+
+@dataclasses.dataclass
+class Diff:
+    ref: int
+    ours: int
+    matched: int
+    only_ref: list[str]
+    only_ours: list[str]
+
+
+def compare(ref: list[str], ours: list[str]) -> Diff:
+    a, b = collections.Counter(ref), collections.Counter(ours)
+    return Diff(len(ref), len(ours), sum((a & b).values()),
+                sorted((a - b).elements()), sorted((b - a).elements()))
+
+
+# --------------------------------------------------------------------------
+# corpus files and the deviations list
+
+
+def corpus_files(pcaps: Path, only: list[str]) -> list[Path]:
+    files = sorted(p for p in pcaps.iterdir()
+                   if p.is_file() and p.suffix in (".pcap", ".pcapng"))
+    if only:
+        files = [p for p in files if any(fnmatch.fnmatch(p.name, o) for o in only)]
+    return files
+
+
+def load_deviations(path: Path | None) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    entries: dict[str, tuple[int, str]] = {}
+    errors: list[str] = []
+    if path is None or not path.exists():
+        return entries, errors
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        parts = s.split(None, 2)
+        if len(parts) < 3:
+            errors.append(f"{path.name}:{n}: want 'FILE MAX_UNMATCHED REASON', got: {s}")
+            continue
+        name, count, reason = parts
+        if not count.isdigit():
+            errors.append(f"{path.name}:{n}: MAX_UNMATCHED is not a number: {count}")
+            continue
+        if name in entries:
+            errors.append(f"{path.name}:{n}: {name} listed twice")
+            continue
+        entries[name] = (int(count), reason)
+    return entries, errors
+
+
+# --------------------------------------------------------------------------
+# corpus mode
+
+
+@dataclasses.dataclass
+class FileResult:
+    name: str
+    argus_rc: int = 0
+    argus_err: str = ""
+    argus_rejected: bool = False
+    argos: Run | None = None
+    ra: Diff | None = None
+    cluster: Diff | None = None
+    allowed: int = 0
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+
+def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int) -> FileResult:
+    res = FileResult(pcap.name, allowed=allowed)
+    work.mkdir(parents=True, exist_ok=True)
+    ref, ours = work / "ref.argus", work / "ours.argus"
+    for f in (ref, ours):           # argus appends to an existing file
+        f.unlink(missing_ok=True)
+
+    a = run([tools.argus, "-X", "-r", str(pcap), "-w", str(ref)], cwd=str(work))
+    res.argus_rc, res.argus_err = a.rc, a.err.strip()
+    ref_ra = read_records(tools, ref) if ref.exists() else View(False, [], 0, "")
+    ref_cl = read_records(tools, ref, cluster=True) if ref.exists() else View(False, [], 0, "")
+    res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
+
+    o = run([tools.argos, "-r", str(pcap), "-w", str(ours)], cwd=str(work))
+    res.argos = o
+    if o.crashed or o.rc == -1000:
+        res.problems.append(f"argos crashed: {o.describe()}")
+    elif not argos_exit_ok(o.rc, pcap.name):
+        res.problems.append(f"argos {o.describe()}")
+    if not ours.exists():
+        res.problems.append("argos wrote no output file")
+        return res
+
+    ours_ra = read_records(tools, ours)
+    ours_cl = read_records(tools, ours, cluster=True)
+    for label, v in (("ra", ours_ra), ("racluster", ours_cl)):
+        if not v.ok:
+            res.problems.append(f"{label} cannot read our file cleanly "
+                                f"(exit {v.rc}): {v.err[:300]}")
+    res.ra = compare(ref_ra.lines, ours_ra.lines)
+    res.cluster = compare(ref_cl.lines, ours_cl.lines)
+    if not res.argus_rejected:
+        for label, d in (("ra", res.ra), ("racluster", res.cluster)):
+            if len(d.only_ref) > allowed or len(d.only_ours) > allowed:
+                res.problems.append(
+                    f"{label}: {len(d.only_ref)} argus record(s) unmatched, "
+                    f"{len(d.only_ours)} extra argos record(s), {allowed} allowed")
+    return res
+
+
+def run_parallel(func, items, jobs: int):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        return list(ex.map(func, items))
+
+
+def mode_corpus(args, tools: Tools, work: Path) -> bool:
+    files = corpus_files(args.pcaps, args.only)
+    deviations, dev_errors = load_deviations(args.deviations)
+    ok = True
+    for e in dev_errors:
+        print(f"deviations: {e}")
+        ok = False
+    names = {p.name for p in files}
+    if not args.only:
+        for name in sorted(set(deviations) - names):
+            print(f"deviations: {name} is listed but is not in {args.pcaps}")
+            ok = False
+
+    print(f"corpus: {len(files)} captures, argus = {tools.argus}, argos = {tools.argos}")
+    results = run_parallel(
+        lambda p: corpus_one(tools, p, work / "corpus" / p.name,
+                             deviations.get(p.name, (0, ""))[0]),
+        files, args.jobs)
+
+    # details of every file that differs
+    for r in results:
+        d_ra, d_cl = r.ra, r.cluster
+        differs = d_ra and (d_ra.only_ref or d_ra.only_ours or d_cl.only_ref or d_cl.only_ours)
+        if not (r.problems or differs or args.verbose):
+            continue
+        print(f"\n--- {r.name}")
+        if r.argus_rejected:
+            print(f"    argus rejected the file: {r.argus_err.splitlines()[0][:200]}")
+        if r.argos is not None and (r.argos.rc != 0 or args.verbose):
+            print(f"    argos {r.argos.describe()}; stderr: {r.argos.err.strip()[:400]}")
+        for p in r.problems:
+            print(f"    problem: {p}")
+        if d_ra is None:
+            continue
+        for label, d in (("ra", d_ra), ("racluster -M norep", d_cl)):
+            if not (d.only_ref or d.only_ours):
+                continue
+            print(f"    {label}: argus {d.ref}, argos {d.ours}, matched {d.matched}")
+            for side, lines in (("only argus", d.only_ref), ("only argos", d.only_ours)):
+                if lines:
+                    print(f"      {side} ({len(lines)}):")
+                    for line in lines[:args.show]:
+                        print(f"        {line}")
+                    if len(lines) > args.show:
+                        print(f"        ... {len(lines) - args.show} more")
+
+    # summary table
+    w = max([len(r.name) for r in results] + [4])
+    print()
+    print(f"{'file':<{w}}  {'--------- ra ---------':>22}  {'----- racluster -----':>22}  "
+          f"{'allow':>5}  result")
+    print(f"{'':<{w}}  {'argus':>6} {'argos':>7} {'match':>7}  {'argus':>6} {'argos':>7} "
+          f"{'match':>7}  {'':>5}")
+    tot = collections.Counter()
+    for r in results:
+        if r.failed:
+            verdict = "FAIL: " + "; ".join(r.problems)
+        elif r.argus_rejected:
+            verdict = "not compared (argus rejected the file)"
+        elif r.ra and (r.ra.only_ref or r.ra.only_ours or r.cluster.only_ref
+                       or r.cluster.only_ours):
+            verdict = "ok (listed deviation)"
+        else:
+            verdict = "ok"
+        if r.ra:
+            cells = (f"{r.ra.ref:>6} {r.ra.ours:>7} {r.ra.matched:>7}  "
+                     f"{r.cluster.ref:>6} {r.cluster.ours:>7} {r.cluster.matched:>7}")
+            if not r.argus_rejected:
+                tot["ref"] += r.ra.ref
+                tot["match"] += r.ra.matched
+                tot["ours"] += r.ra.ours
+                tot["cref"] += r.cluster.ref
+                tot["cmatch"] += r.cluster.matched
+                tot["cours"] += r.cluster.ours
+        else:
+            cells = f"{'-':>6} {'-':>7} {'-':>7}  {'-':>6} {'-':>7} {'-':>7}"
+        allow = str(r.allowed) if r.name in deviations else ""
+        print(f"{r.name:<{w}}  {cells}  {allow:>5}  {verdict}")
+        ok = ok and not r.failed
+        # allowances that are larger than needed
+        if r.name in deviations and r.ra and not r.failed and not r.argus_rejected:
+            need = max(len(r.ra.only_ref), len(r.ra.only_ours),
+                       len(r.cluster.only_ref), len(r.cluster.only_ours))
+            if need < r.allowed:
+                print(f"{'':<{w}}  note: deviations.txt allows {r.allowed}, "
+                      f"{need} needed now")
+    print(f"{'total (compared files)':<{w}}  {tot['ref']:>6} {tot['ours']:>7} {tot['match']:>7}  "
+          f"{tot['cref']:>6} {tot['cours']:>7} {tot['cmatch']:>7}")
+
+    for label, ref, match in (("ra", tot["ref"], tot["match"]),
+                              ("racluster", tot["cref"], tot["cmatch"])):
+        pct = 100.0 * match / ref if ref else 100.0
+        good = pct >= MIN_MATCHED_PERCENT
+        print(f"{label}: {match} of {ref} argus records matched: {pct:.2f}% "
+              f"(need >= {MIN_MATCHED_PERCENT:.0f}%) {'ok' if good else 'FAIL'}")
+        ok = ok and good
+
+    nfail = sum(r.failed for r in results)
+    print(f"corpus: {len(results) - nfail} of {len(results)} files ok")
+    if args.report:
+        write_report(args.report, results)
+    return ok
+
+
+def write_report(path: Path, results: list[FileResult]) -> None:
+    rows = []
+    for r in results:
+        row = {"file": r.name, "argus_rejected": r.argus_rejected,
+               "argus_stderr": r.argus_err, "allowed": r.allowed,
+               "problems": r.problems}
+        if r.argos:
+            row["argos_exit"] = r.argos.rc
+            row["argos_stderr"] = r.argos.err
+        for key, d in (("ra", r.ra), ("racluster", r.cluster)):
+            if d:
+                row[key] = dataclasses.asdict(d)
+        rows.append(row)
+    Path(path).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    print(f"report written to {path}")
+
+
+# --------------------------------------------------------------------------
+# ra-reads mode
+
+
+def ra_reads_one(tools: Tools, pcap: Path, work: Path) -> list[str]:
+    work.mkdir(parents=True, exist_ok=True)
+    ours = work / "ours.argus"
+    ours.unlink(missing_ok=True)
+    o = run([tools.argos, "-r", str(pcap), "-w", str(ours)])
+    problems = []
+    if o.crashed or not argos_exit_ok(o.rc, pcap.name):
+        problems.append(f"argos {o.describe()}: {o.err.strip()[:300]}")
+    if not ours.exists():
+        return problems + ["no output file"]
+    r = run([tools.ra, "-n", "-r", str(ours)], env=tools.env)
+    if r.rc != 0 or r.err.strip():
+        problems.append(f"ra -n -r: exit {r.rc}, stderr: {r.err.strip()[:300]}")
+    r = run([tools.ra, "-n", "-u", "-c", ",", "-s", "stime", "proto", "state",
+             "-r", str(ours)], env=tools.env)
+    if r.rc != 0 or r.err.strip():
+        problems.append(f"ra -s stime proto state: exit {r.rc}, "
+                        f"stderr: {r.err.strip()[:300]}")
+    rows = [ln.split(",") for ln in r.out.decode("utf-8", "replace").splitlines()
+            if ln.strip() and not ln.startswith("StartTime")]
+    rows = [[f.strip() for f in row] for row in rows]
+    if not rows:
+        problems.append("ra prints no record at all (no MAR either)")
+    else:
+        if rows[0][1:] != ["man", "STA"]:
+            problems.append(f"first record is not a start MAR: {','.join(rows[0])}")
+        if rows[-1][1:] != ["man", "STP"]:
+            problems.append(f"last record is not a stop MAR: {','.join(rows[-1])}")
+    return problems
+
+
+def mode_ra_reads(args, tools: Tools, work: Path) -> bool:
+    files = corpus_files(args.pcaps, args.only)
+    results = run_parallel(lambda p: ra_reads_one(tools, p, work / "ra-reads" / p.name),
+                           files, args.jobs)
+    nfail = 0
+    for p, problems in zip(files, results):
+        if problems:
+            nfail += 1
+            print(f"FAIL  {p.name}")
+            for pr in problems:
+                print(f"        {pr}")
+        else:
+            print(f"ok    {p.name}")
+    print(f"ra-reads: {len(files) - nfail} of {len(files)} files ok")
+    return nfail == 0
+
+
+# --------------------------------------------------------------------------
+# workers mode
+
+
+def workers_one(tools: Tools, pcap: Path, work: Path) -> list[str]:
+    work.mkdir(parents=True, exist_ok=True)
+    problems, lines = [], {}
+    for n in (1, 2):
+        out = work / f"w{n}.argus"
+        out.unlink(missing_ok=True)
+        o = run([tools.argos, "--workers", str(n), "-r", str(pcap), "-w", str(out)])
+        if o.crashed or not argos_exit_ok(o.rc, pcap.name):
+            problems.append(f"--workers {n}: argos {o.describe()}: {o.err.strip()[:300]}")
+        if not out.exists():
+            problems.append(f"--workers {n}: no output file")
+            return problems
+        v = read_records(tools, out)
+        if not v.ok:
+            problems.append(f"--workers {n}: ra exit {v.rc}: {v.err[:300]}")
+        lines[n] = v.lines
+    d = compare(lines[1], lines[2])
+    if d.only_ref or d.only_ours:
+        problems.append(f"records differ: 1 worker {d.ref}, 2 workers {d.ours}, "
+                        f"common {d.matched}")
+        for line in d.only_ref[:5]:
+            problems.append(f"  only with 1 worker:  {line}")
+        for line in d.only_ours[:5]:
+            problems.append(f"  only with 2 workers: {line}")
+    return problems
+
+
+def mode_workers(args, tools: Tools, work: Path) -> bool:
+    files = corpus_files(args.pcaps, args.only)
+    # each job already runs argos with 2 workers; do not overload the machine
+    results = run_parallel(lambda p: workers_one(tools, p, work / "workers" / p.name),
+                           files, max(1, args.jobs // 2))
+    nfail = 0
+    for p, problems in zip(files, results):
+        if problems:
+            nfail += 1
+            print(f"FAIL  {p.name}")
+            for pr in problems:
+                print(f"        {pr}")
+        else:
+            print(f"ok    {p.name}")
+    print(f"workers: {len(files) - nfail} of {len(files)} files give the same "
+          f"records with 1 and 2 workers")
+    return nfail == 0
+
+
+# --------------------------------------------------------------------------
+# bad-input mode
+
+
+@dataclasses.dataclass
+class PcapRecord:
+    offset: int          # of the 16-byte record header
+    ts: float
+    caplen: int
+
+
+def parse_pcap(data: bytes) -> list[PcapRecord]:
+    """Records of a classic pcap file (not pcapng); stops at the first damage."""
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        raise ValueError("not a classic pcap file")
+    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    records, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, cap, _wire = struct.unpack_from(endian + "IIII", data, off)
+        if off + 16 + cap > len(data):
+            break
+        records.append(PcapRecord(off, sec + frac / (1e9 if nano else 1e6), cap))
+        off += 16 + cap
+    return records
+
+
+def pcap_with_linktype(linktype: int, packets: list[bytes]) -> bytes:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, pkt in enumerate(packets):
+        out += struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt
+    return out
+
+
+class Checks:
+    def __init__(self):
+        self.failed = 0
+        self.total = 0
+
+    def report(self, name: str, problems: list[str], info: str = "") -> None:
+        self.total += 1
+        if problems:
+            self.failed += 1
+            print(f"FAIL  {name}")
+            for p in problems:
+                print(f"        {p}")
+        else:
+            print(f"ok    {name}{'  (' + info + ')' if info else ''}")
+
+
+def argos_records(tools: Tools, pcaps: list[Path], out: Path,
+                  extra: list[str] | None = None) -> tuple[Run, View | None]:
+    out.unlink(missing_ok=True)
+    o = run([tools.argos, *(extra or []), "-r", *map(str, pcaps), "-w", str(out)])
+    return o, (read_records(tools, out) if out.exists() else None)
+
+
+def check_truncated(tools: Tools, pcaps: Path, work: Path, c: Checks) -> None:
+    src = pcaps / "dns-udp.pcap"
+    data = src.read_bytes()
+    recs = parse_pcap(data)
+    k = len(recs) // 2
+    rec = recs[k]
+    cut = rec.offset + 16 + max(1, rec.caplen // 2)
+    damaged, prefix = work / "truncated.pcap", work / "prefix.pcap"
+    damaged.write_bytes(data[:cut])
+    prefix.write_bytes(data[:rec.offset])
+    problems = []
+    o, got = argos_records(tools, [damaged], work / "truncated.argus")
+    _, want = argos_records(tools, [prefix], work / "prefix.argus")
+    if o.crashed or o.rc != 1:
+        problems.append(f"argos {o.describe()}, want exit 1")
+    if damaged.name not in o.err:
+        problems.append(f"stderr does not name the file {damaged.name}: {o.err.strip()[:300]}")
+    offsets = {rec.offset, rec.offset + 16, cut}
+    numbers = {int(x) for x in re.findall(r"\b\d+\b", o.err)}
+    numbers |= {int(x, 16) for x in re.findall(r"\b0x([0-9a-fA-F]+)\b", o.err)}
+    if not offsets & numbers:
+        problems.append(f"stderr names none of the byte offsets {sorted(offsets)} "
+                        f"(damaged record {k} starts at {rec.offset}, file cut at {cut}): "
+                        f"{o.err.strip()[:300]}")
+    if got is None:
+        problems.append("no output file")
+    elif not got.ok:
+        problems.append(f"ra cannot read the output: exit {got.rc}: {got.err[:300]}")
+    elif want is None or not want.lines:
+        problems.append("the undamaged prefix gives no record (test set-up problem)")
+    else:
+        d = compare(want.lines, got.lines)
+        if d.only_ref or d.only_ours:
+            problems.append(f"records differ from those of the {k} records before "
+                            f"the damage: want {d.ref}, got {d.ours}, common {d.matched}")
+            problems += [f"  missing: {x}" for x in d.only_ref[:5]]
+            problems += [f"  extra:   {x}" for x in d.only_ours[:5]]
+    c.report(f"truncated pcap (cut at byte {cut} inside record {k})", problems,
+             f"{len(want.lines) if want else 0} records kept; stderr: "
+             f"{o.err.strip().splitlines()[0][:160] if o.err.strip() else ''}")
+
+
+def check_unwritable(tools: Tools, pcaps: Path, c: Checks) -> None:
+    target = "/nonexistent-dir/x.argus"
+    src = pcaps / "dns-udp.pcap"
+    problems = []
+    o = run([tools.argos, "-r", str(src), "-w", target])
+    if o.crashed or o.rc <= 0:
+        problems.append(f"argos {o.describe()}, want a non-zero exit")
+    if "nonexistent-dir" not in o.err:
+        problems.append(f"stderr does not name {target}: {o.err.strip()[:300]}")
+    # Before reading: give argos the pcap file header on stdin and keep the
+    # pipe open. It must report the output error without waiting for packets.
+    p = subprocess.Popen([tools.argos, "-r", "-", "-w", target], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(src.read_bytes()[:24])
+        p.stdin.flush()
+        try:
+            _, err = p.communicate(timeout=15)
+            if p.returncode <= 0:
+                problems.append(f"with -r - : exit {p.returncode}, want non-zero")
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            problems.append("with -r - and an open input pipe argos waits for packets "
+                            "instead of reporting the unwritable output first")
+    except BrokenPipeError:
+        p.communicate()
+    c.report("unwritable output path", problems,
+             o.err.strip().splitlines()[0][:160] if o.err.strip() else "")
+
+
+def check_linktype(tools: Tools, work: Path, c: Checks) -> None:
+    f = work / "linktype147.pcap"
+    f.write_bytes(pcap_with_linktype(147, [bytes(range(40))]))
+    o = run([tools.argos, "-r", str(f), "-w", str(work / "linktype147.argus")])
+    problems = []
+    if o.crashed or o.rc <= 0:
+        problems.append(f"argos {o.describe()}, want a non-zero exit")
+    if not re.search(r"\b147\b", o.err):
+        problems.append(f"stderr does not name link type 147: {o.err.strip()[:300]}")
+    c.report("unknown link type 147", problems,
+             o.err.strip().splitlines()[0][:160] if o.err.strip() else "")
+
+
+def check_help(tools: Tools, c: Checks) -> None:
+    o = run([tools.argos, "-h"])
+    text = o.out.decode("utf-8", "replace") + o.err
+    problems = []
+    if o.rc != 0:
+        problems.append(f"argos -h: {o.describe()}, want exit 0")
+    if "usage" not in text.lower():
+        problems.append("argos -h prints no usage text")
+    c.report("argos -h", problems)
+
+
+def check_pipes(tools: Tools, pcaps: Path, work: Path, c: Checks) -> None:
+    src = pcaps / "mixed-dhcp-arp-icmp-icmpv6.pcap"
+    problems = []
+    _, want = argos_records(tools, [src], work / "file.argus")
+    errf = work / "pipe-argos.err"
+    with open(src, "rb") as fin, open(errf, "wb") as ferr:
+        p1 = subprocess.Popen([tools.argos, "-r", "-", "-w", "-"], stdin=fin,
+                              stdout=subprocess.PIPE, stderr=ferr)
+        p2 = subprocess.Popen([tools.ra, "-n", "-u", "-c", ",", "-s", *COLUMNS,
+                               "-r", "-"], stdin=p1.stdout,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=tools.env)
+        p1.stdout.close()
+        try:
+            out, err = p2.communicate(timeout=TIMEOUT)
+            p1.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p1.kill()
+            p2.kill()
+            p2.communicate()
+            c.report("-r - and -w - (argos | ra -r -)", ["timed out"])
+            return
+    got, _ = normalize(out)
+    if p1.returncode != 0:
+        problems.append(f"argos -r - -w -: exit {p1.returncode}: "
+                        f"{errf.read_text(errors='replace').strip()[:300]}")
+    if p2.returncode != 0 or err.strip():
+        problems.append(f"ra -r -: exit {p2.returncode}: "
+                        f"{err.decode('utf-8', 'replace').strip()[:300]}")
+    if want is None or not want.lines:
+        problems.append("argos -r FILE -w FILE gives no record to compare with")
+    else:
+        d = compare(want.lines, got)
+        if d.only_ref or d.only_ours:
+            problems.append(f"records differ from -r FILE -w FILE: want {d.ref}, "
+                            f"got {d.ours}, common {d.matched}")
+            problems += [f"  missing: {x}" for x in d.only_ref[:5]]
+            problems += [f"  extra:   {x}" for x in d.only_ours[:5]]
+    c.report("-r - and -w - (cat FILE | argos -r - -w - | ra -r -)", problems,
+             f"{len(got)} records")
+
+
+def check_several_files(tools: Tools, pcaps: Path, work: Path, c: Checks) -> None:
+    # Two captures whose packet times are far apart (no timeout interplay).
+    candidates = ["tcp-http-ipv4-single-flow.pcap", "dns-udp.pcap", "icmp-echo.pcap",
+                  "ntp.pcap", "tls12-https.pcap", "ssh-curve25519-session.pcap"]
+    spans = {}
+    for name in candidates:
+        p = pcaps / name
+        if p.exists():
+            recs = parse_pcap(p.read_bytes())
+            if recs:
+                spans[name] = (min(r.ts for r in recs), max(r.ts for r in recs))
+    pair = next(((a, b) for a in spans for b in spans
+                 if a != b and spans[a][1] + 600 < spans[b][0]), None)
+    if pair is None:
+        c.report("several files after -r", ["no two candidate captures with "
+                                             "disjoint times (test set-up problem)"])
+        return
+    a, b = pcaps / pair[0], pcaps / pair[1]
+    problems = []
+    o, both = argos_records(tools, [a, b], work / "ab.argus")
+    _, ra_a = argos_records(tools, [a], work / "a.argus")
+    _, ra_b = argos_records(tools, [b], work / "b.argus")
+    if o.rc != 0:
+        problems.append(f"argos -r A B: {o.describe()}: {o.err.strip()[:300]}")
+    if both is None or ra_a is None or ra_b is None:
+        problems.append("missing output file")
+    else:
+        if not both.ok:
+            problems.append(f"ra cannot read the output: {both.err[:300]}")
+        d = compare(ra_a.lines + ra_b.lines, both.lines)
+        if d.only_ref or d.only_ours:
+            problems.append(f"-r A B gives {d.ours} records, A and B alone {d.ref}, "
+                            f"common {d.matched}")
+            problems += [f"  missing: {x}" for x in d.only_ref[:5]]
+            problems += [f"  extra:   {x}" for x in d.only_ours[:5]]
+    c.report(f"several files: -r {a.name} {b.name}", problems,
+             f"{len(both.lines) if both else 0} records")
+
+
+def mode_bad_input(args, tools: Tools, work: Path) -> bool:
+    work = work / "bad-input"
+    work.mkdir(parents=True, exist_ok=True)
+    c = Checks()
+    check_truncated(tools, args.pcaps, work, c)
+    check_unwritable(tools, args.pcaps, c)
+    check_linktype(tools, work, c)
+    check_help(tools, c)
+    check_pipes(tools, args.pcaps, work, c)
+    check_several_files(tools, args.pcaps, work, c)
+    print(f"bad-input: {c.total - c.failed} of {c.total} checks ok")
+    return c.failed == 0
+
+
+# --------------------------------------------------------------------------
+
+
+MODES = {
+    "corpus": mode_corpus,
+    "ra-reads": mode_ra_reads,
+    "workers": mode_workers,
+    "bad-input": mode_bad_input,
+}
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parent
+    ap = argparse.ArgumentParser(
+        description="Parity tests of Argos against argus/ra (see the module docstring).")
+    ap.add_argument("mode", choices=[*MODES, "all"])
+    ap.add_argument("--argos", required=True, help="path of the argos executable")
+    ap.add_argument("--pcaps", type=Path, default=here.parent / "data" / "pcaps",
+                    help="capture directory (default: tests/data/pcaps)")
+    ap.add_argument("--deviations", type=Path, default=here / "deviations.txt",
+                    help="allowed mismatches (default: tests/parity/deviations.txt)")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="only captures whose name matches (repeatable)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                    help="captures processed in parallel (default: CPU count)")
+    ap.add_argument("--show", type=int, default=5,
+                    help="differing lines shown per side and file (default 5)")
+    ap.add_argument("--keep", type=Path, help="keep the work files in this directory")
+    ap.add_argument("--report", type=Path, help="corpus mode: write a JSON report here")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+
+    tools = Tools(args.argos)
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    problems = tools.check(need_argus="corpus" in modes)
+    if not args.pcaps.is_dir():
+        problems.append(f"capture directory not found: {args.pcaps}")
+    if problems:
+        for p in problems:
+            print(f"parity: {p}", file=sys.stderr)
+        return 1
+
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        work = args.keep.resolve()
+        cleanup = None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="parity-")
+        work = Path(cleanup.name)
+    try:
+        ok = True
+        for m in modes:
+            if len(modes) > 1:
+                print(f"\n===== {m}")
+            t0 = time.monotonic()
+            good = MODES[m](args, tools, work)
+            print(f"{m}: {'PASS' if good else 'FAIL'} ({time.monotonic() - t0:.1f}s)")
+            ok = ok and good
+        return 0 if ok else 1
+    finally:
+        if cleanup:
+            cleanup.cleanup()
+        shutil.rmtree(tools.home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
