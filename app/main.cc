@@ -1,0 +1,308 @@
+// argos: Argus-compatible flow sensor. main() turns the command line into a
+// validated SensorConfig, opens inputs and outputs (failing before any packet
+// is read), starts the export thread and the workers, and prints the final
+// counters.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <vector>
+
+#include "config/sensor_config.h"
+#include "dataplane/dispatch.h"
+#include "dataplane/pcap_source.h"
+#include "dataplane/worker.h"
+#include "export/exporter.h"
+#include "export/file_sink.h"
+#include "flowtable/flow_table.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+constexpr const char* kUsage =
+    "usage: argos -r FILE [FILE...] -w OUT [options] [filter expression]\n"
+    "\n"
+    "Reads packets from pcap/pcapng files and writes Argus v3 flow records.\n"
+    "\n"
+    "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
+    "  -w OUT           write records to OUT, appending as argus does ('-' = standard\n"
+    "                   output); repeat for several outputs\n"
+    "  -S SECS          flow status interval (default 5; fractions allowed)\n"
+    "  -M SECS          MAR (management record) interval (default 60)\n"
+    "  -e ID            source id: integer, IPv4 address or \"abcd\" string\n"
+    "  -X               start from built-in defaults (accepted for argus scripts)\n"
+    "  --workers N      worker threads, each with its own flow table (default 1)\n"
+    "  --flows N        flow-table capacity per worker (default 1048576)\n"
+    "  --full-policy P  when a table is full: evict (report the idlest flow of the\n"
+    "                   bucket, default) or drop (count and drop the new flow)\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "The trailing words form a tcpdump/BPF filter applied to input packets.\n"
+    "Exit status: 0 success, 1 damaged input (records before the damage are\n"
+    "written), 2 usage or configuration error.\n";
+
+bool parse_seconds(const char* s, double& out) {
+  char* end = nullptr;
+  out = std::strtod(s, &end);
+  return end != s && *end == '\0';
+}
+
+bool parse_u32(const char* s, uint32_t& out) {
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(s, &end, 10);
+  if (end == s || *end || s[0] == '-' || v > 0xffffffffUL) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool is_regular_or_fifo(const char* path) {
+  struct stat st;
+  return ::stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode));
+}
+
+// Fills cfg from argv. Returns 0 to go on, 1 for -h (exit 0), 2 on error.
+int parse_args(int argc, char** argv, argos::SensorConfig& cfg, std::string& err) {
+  std::vector<std::string> filter_words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto need = [&](const char* what) -> const char* {
+      if (i + 1 >= argc) {
+        err = a + " needs " + what;
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") return 1;
+    if (a == "-X") continue;
+    if (a == "-r") {
+      const char* f = need("a file name");
+      if (!f) return 2;
+      cfg.read_files.emplace_back(f);
+      // argus reads "-r a.pcap b.pcap": further words naming files are inputs.
+      while (i + 1 < argc && argv[i + 1][0] != '-' && is_regular_or_fifo(argv[i + 1]))
+        cfg.read_files.emplace_back(argv[++i]);
+      continue;
+    }
+    if (a == "-w") {
+      const char* f = need("a file name");
+      if (!f) return 2;
+      cfg.output_files.emplace_back(f);
+      continue;
+    }
+    if (a == "-S" || a == "-M") {
+      const char* v = need("seconds");
+      if (!v) return 2;
+      double s;
+      if (!parse_seconds(v, s)) {
+        err = a + ": '" + v + "' is not a number of seconds";
+        return 2;
+      }
+      (a == "-S" ? cfg.status_interval_s : cfg.mar_interval_s) = s;
+      continue;
+    }
+    if (a == "-e") {
+      const char* v = need("a source id");
+      if (!v) return 2;
+      cfg.monitor_id_text = v;
+      if (!argos::parse_source_id(v, cfg.monitor_id)) {
+        err = std::string("-e: '") + v + "' is not an integer, an IPv4 address or a quoted string";
+        return 2;
+      }
+      continue;
+    }
+    if (a == "--workers" || a == "--flows") {
+      const char* v = need("a number");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n)) {
+        err = a + ": '" + v + "' is not a number";
+        return 2;
+      }
+      (a == "--workers" ? cfg.workers : cfg.flow_capacity) = n;
+      continue;
+    }
+    if (a == "--full-policy") {
+      const char* v = need("drop or evict");
+      if (!v) return 2;
+      if (std::strcmp(v, "drop") == 0) {
+        cfg.full_policy = argos::FullPolicy::kDropNew;
+      } else if (std::strcmp(v, "evict") == 0) {
+        cfg.full_policy = argos::FullPolicy::kEvictOldest;
+      } else {
+        err = std::string("--full-policy: '") + v + "' is neither drop nor evict";
+        return 2;
+      }
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      err = "unknown option " + a;
+      return 2;
+    }
+    filter_words.push_back(a);
+  }
+  for (size_t i = 0; i < filter_words.size(); ++i)
+    cfg.bpf_filter += (i ? " " : "") + filter_words[i];
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace argos;
+  SensorConfig cfg;
+  std::string err;
+  const int pa = parse_args(argc, argv, cfg, err);
+  if (pa == 1) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (pa == 2 || !validate_config(cfg, err)) {
+    std::fprintf(stderr, "argos: %s\n(argos -h for usage)\n", err.c_str());
+    return 2;
+  }
+
+  // Inputs and outputs are checked before any packet is read.
+  PcapFileSource source(cfg.read_files, cfg.bpf_filter);
+  if (!source.validate(err)) {
+    std::fprintf(stderr, "argos: %s\n", err.c_str());
+    return 2;
+  }
+  std::vector<std::unique_ptr<FileSink>> sinks;
+  std::vector<FileSink*> sink_ptrs;
+  for (const auto& path : cfg.output_files) {
+    auto s = std::make_unique<FileSink>();
+    if (!s->open(path, err)) {
+      std::fprintf(stderr, "argos: %s\n", err.c_str());
+      return 2;
+    }
+    sink_ptrs.push_back(s.get());
+    sinks.push_back(std::move(s));
+  }
+
+  const uint32_t nw = cfg.workers;
+  std::vector<std::unique_ptr<FlowTable>> tables;
+  std::vector<std::unique_ptr<BatchChannel>> channels;
+  std::vector<std::unique_ptr<WorkerCounters>> counters;
+  std::vector<BatchChannel*> channel_ptrs;
+  for (uint32_t w = 0; w < nw; ++w) {
+    tables.push_back(std::make_unique<FlowTable>(flow_table_config(cfg, w)));
+    if (!tables.back()->ok()) {
+      std::fprintf(stderr, "argos: cannot allocate a flow table of %u flows (worker %u)\n",
+                   cfg.flow_capacity, w);
+      return 2;
+    }
+    channels.push_back(std::make_unique<BatchChannel>());
+    channel_ptrs.push_back(channels.back().get());
+    counters.push_back(std::make_unique<WorkerCounters>());
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  ExportConfig ecfg;
+  ecfg.encode.srcid = cfg.monitor_id;
+  ecfg.report_interval_s = static_cast<uint16_t>(cfg.status_interval_s + 0.5);
+  ecfg.mar_interval_s = static_cast<uint16_t>(cfg.mar_interval_s + 0.5);
+  ecfg.mar_interval_ns = static_cast<uint64_t>(cfg.mar_interval_s * 1e9);
+  ecfg.interface_type = static_cast<uint8_t>(source.first_linktype() < 0 ? 1 : source.first_linktype());
+  ecfg.start_wall_ns = wall_clock_ns();
+  auto mar_counters = [&counters]() {
+    MarCounters m;
+    for (const auto& c : counters) {
+      m.pkts += c->get(WorkerCounter::kPackets);
+      m.bytes += c->get(WorkerCounter::kBytes);
+      m.dropped += c->get(WorkerCounter::kRecordsDropped);
+    }
+    return m;
+  };
+  Exporter exporter(ecfg, channel_ptrs, sink_ptrs, mar_counters);
+  exporter.write_start();
+  std::thread export_thread([&exporter] { exporter.run(); });
+
+  std::vector<WorkerContext> ctxs(nw);
+  for (uint32_t w = 0; w < nw; ++w) {
+    WorkerContext& c = ctxs[w];
+    c.table = tables[w].get();
+    c.channel = channels[w].get();
+    c.counters = counters[w].get();
+    c.batch_policy = BatchPolicy::kWait;  // offline replay: wait rather than lose records
+    c.stop = &g_stop;
+    // Cover the whole table once per second of packet time.
+    const uint64_t per_step = uint64_t{cfg.flow_capacity} * c.sweep_step_ns / 1'000'000'000ULL;
+    c.sweep_budget = static_cast<uint32_t>(per_step < 1024 ? 1024 : per_step);
+  }
+
+  if (nw == 1) {
+    std::thread worker([&] { run_worker(source, ctxs[0]); });
+    worker.join();
+  } else {
+    std::vector<std::unique_ptr<PacketRing>> rings;
+    std::vector<PacketRing*> ring_ptrs;
+    std::vector<std::unique_ptr<RingSource>> ring_sources;
+    for (uint32_t w = 0; w < nw; ++w) {
+      rings.push_back(std::make_unique<PacketRing>());
+      ring_ptrs.push_back(rings.back().get());
+      ring_sources.push_back(std::make_unique<RingSource>(*rings.back()));
+    }
+    std::vector<std::thread> workers;
+    for (uint32_t w = 0; w < nw; ++w)
+      workers.emplace_back([&, w] { run_worker(*ring_sources[w], ctxs[w]); });
+    run_dispatcher(source, ring_ptrs, &g_stop);
+    for (auto& t : workers) t.join();
+  }
+  export_thread.join();
+
+  bool write_ok = true;
+  for (auto& s : sinks) {
+    if (!s->close()) {
+      write_ok = false;
+      std::fprintf(stderr, "argos: writing '%s' failed: %s\n", s->path().c_str(),
+                   s->last_error().c_str());
+    }
+  }
+
+  // One summary line: totals over the workers, then every non-zero reason.
+  uint64_t wc[kWorkerCounterCount] = {};
+  uint64_t pc[kParseResultCount] = {};
+  uint64_t tc[kTableCounterCount] = {};
+  for (uint32_t w = 0; w < nw; ++w) {
+    for (unsigned i = 0; i < kWorkerCounterCount; ++i)
+      wc[i] += counters[w]->v[i].load(std::memory_order_relaxed);
+    for (unsigned i = 0; i < kParseResultCount; ++i)
+      pc[i] += counters[w]->parse[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kTableCounterCount; ++i)
+      tc[i] += tables[w]->counter(static_cast<TableCounter>(i));
+  }
+  std::string line = "argos: packets=" + std::to_string(wc[0]) + " bytes=" + std::to_string(wc[1]) +
+                     " flows=" + std::to_string(tc[static_cast<size_t>(TableCounter::kFlowsCreated)]) +
+                     " records=" + std::to_string(exporter.records_written());
+  uint64_t rejected = 0;
+  for (unsigned i = 1; i < kParseResultCount; ++i) rejected += pc[i];
+  line += " parse_rejects=" + std::to_string(rejected);
+  for (unsigned i = 1; i < kParseResultCount; ++i)
+    if (pc[i]) line += std::string(" ") + parse_result_name(static_cast<ParseResult>(i)) + "=" + std::to_string(pc[i]);
+  for (size_t i = 1; i < kTableCounterCount; ++i)
+    if (tc[i] || i == static_cast<size_t>(TableCounter::kFullDrops))
+      line += std::string(" ") + table_counter_name(static_cast<TableCounter>(i)) + "=" + std::to_string(tc[i]);
+  for (unsigned i = 2; i < kWorkerCounterCount; ++i)
+    if (wc[i] || i == static_cast<unsigned>(WorkerCounter::kBatchDrops))
+      line += std::string(" ") + worker_counter_name(static_cast<WorkerCounter>(i)) + "=" + std::to_string(wc[i]);
+  line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
+  if (g_stop.load()) line += " stopped_by_signal=1";
+  std::fprintf(stderr, "%s\n", line.c_str());
+
+  int rc = 0;
+  for (const auto& e : source.errors()) {
+    std::fprintf(stderr, "argos: %s\n", e.c_str());
+    rc = 1;
+  }
+  if (!write_ok) rc = 1;
+  return rc;
+}

@@ -1,0 +1,160 @@
+// Software dispatch for sources without RSS (libpcap): one reader hands
+// packets to workers by a symmetric hash of the flow key, so both directions
+// of a flow reach the same worker. Packets travel in fixed-size bursts over
+// one SPSC ring pair per worker.
+#pragma once
+
+#include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "dataplane/packet.h"
+#include "dataplane/parser.h"
+#include "dataplane/worker.h"
+
+namespace argos {
+
+struct PacketBurst {
+  static constexpr uint32_t kSlotBytes = 2048;
+  uint32_t count = 0;
+  bool end_of_stream = false;
+  PacketView views[kBurstSize];
+  uint8_t data[kBurstSize * kSlotBytes];
+};
+
+class PacketRing {
+ public:
+  static constexpr uint32_t kBursts = 64;
+  PacketRing() : pool_(kBursts), full_(kBursts + 1), empty_(kBursts + 1) {
+    for (auto& b : pool_) {
+      b = std::make_unique<PacketBurst>();
+      empty_.push(b.get());
+    }
+  }
+  PacketBurst* take_empty() {
+    PacketBurst* b = nullptr;
+    return empty_.pop(b) ? b : nullptr;
+  }
+  void send_full(PacketBurst* b) { full_.push(b); }
+  PacketBurst* take_full() {
+    PacketBurst* b = nullptr;
+    return full_.pop(b) ? b : nullptr;
+  }
+  void give_back(PacketBurst* b) {
+    b->count = 0;
+    b->end_of_stream = false;
+    empty_.push(b);
+  }
+
+ private:
+  std::vector<std::unique_ptr<PacketBurst>> pool_;
+  boost::lockfree::spsc_queue<PacketBurst*> full_;
+  boost::lockfree::spsc_queue<PacketBurst*> empty_;
+};
+
+// Worker-side source reading bursts from a PacketRing.
+class RingSource {
+ public:
+  explicit RingSource(PacketRing& ring) : ring_(ring) {}
+  uint32_t rx_burst(PacketView* out, uint32_t max) {
+    if (held_) {
+      ring_.give_back(held_);
+      held_ = nullptr;
+    }
+    if (done_) return 0;
+    PacketBurst* b = ring_.take_full();
+    if (!b) {
+      std::this_thread::yield();
+      return 0;
+    }
+    if (b->end_of_stream && b->count == 0) {
+      ring_.give_back(b);
+      done_ = true;
+      return 0;
+    }
+    const uint32_t n = b->count < max ? b->count : max;
+    std::memcpy(out, b->views, sizeof(PacketView) * n);
+    if (b->end_of_stream) done_ = true;
+    held_ = b;  // its bytes stay valid until the next call
+    return n;
+  }
+  bool done() const { return done_ && !held_; }
+
+ private:
+  PacketRing& ring_;
+  PacketBurst* held_ = nullptr;
+  bool done_ = false;
+};
+
+// Symmetric worker choice: a hash of the ordered address pair and the
+// protocol, the same for both directions. Ports are left out so that IP
+// fragments, which carry none, meet the rest of their flow.
+inline uint32_t dispatch_worker(const ParsedPacket& p, uint32_t workers) {
+  const FlowKey& k = p.key;
+  FlowKey a{};
+  const bool lo = std::memcmp(k.src, k.dst, 16) <= 0;
+  std::memcpy(a.src, lo ? k.src : k.dst, 16);
+  std::memcpy(a.dst, lo ? k.dst : k.src, 16);
+  a.proto = k.proto;
+  return static_cast<uint32_t>(flow_key_hash(a, 0x6a09e667f3bcc908ULL) % workers);
+}
+
+// Reads the source and fans packets out until it is exhausted or *stop is
+// set; then sends end-of-stream to every worker.
+template <class Source>
+void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::atomic<bool>* stop) {
+  const uint32_t nw = static_cast<uint32_t>(rings.size());
+  std::vector<PacketBurst*> cur(nw, nullptr);
+  auto acquire = [&](uint32_t w) {
+    while (!(cur[w] = rings[w]->take_empty())) std::this_thread::yield();
+  };
+  PacketView views[kBurstSize];
+  ParsedPacket parsed;
+  uint32_t bursts = 0;
+  for (;;) {
+    if (stop && stop->load(std::memory_order_relaxed)) break;
+    const uint32_t n = src.rx_burst(views, kBurstSize);
+    if (n == 0) {
+      if (src.done()) break;
+      continue;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      const PacketView& v = views[i];
+      parse_packet(v.data, v.caplen, v.linktype, parsed);
+      const uint32_t w = parsed.key.kind == KeyKind::kNone ? 0 : dispatch_worker(parsed, nw);
+      if (!cur[w]) acquire(w);
+      PacketBurst* b = cur[w];
+      const uint32_t copy = v.caplen < PacketBurst::kSlotBytes ? v.caplen : PacketBurst::kSlotBytes;
+      uint8_t* dst = b->data + size_t{b->count} * PacketBurst::kSlotBytes;
+      std::memcpy(dst, v.data, copy);
+      PacketView& o = b->views[b->count++];
+      o = v;
+      o.data = dst;
+      o.caplen = copy;
+      if (b->count == kBurstSize) {
+        rings[w]->send_full(b);
+        cur[w] = nullptr;
+      }
+    }
+    if (++bursts % 8 == 0) {
+      for (uint32_t w = 0; w < nw; ++w) {
+        if (cur[w] && cur[w]->count) {
+          rings[w]->send_full(cur[w]);
+          cur[w] = nullptr;
+        }
+      }
+    }
+  }
+  for (uint32_t w = 0; w < nw; ++w) {
+    if (!cur[w]) acquire(w);
+    cur[w]->end_of_stream = true;
+    rings[w]->send_full(cur[w]);
+    cur[w] = nullptr;
+  }
+}
+
+}  // namespace argos

@@ -1,0 +1,57 @@
+// libpcap file source: several files read in order ("-" = standard input),
+// pcap and pcapng, micro- and nanosecond timestamps. Packets are copied into
+// the burst so they outlive libpcap's buffer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet.h"
+
+struct pcap;
+
+namespace argos {
+
+class PcapFileSource {
+ public:
+  static constexpr uint32_t kMaxCopyBytes = 2048;  // bytes kept per packet (headers + data)
+
+  PcapFileSource(std::vector<std::string> files, std::string bpf_filter);
+  ~PcapFileSource();
+  PcapFileSource(const PcapFileSource&) = delete;
+  PcapFileSource& operator=(const PcapFileSource&) = delete;
+
+  // Checks every named file (except stdin) can be opened, has a supported
+  // link type and that the filter compiles. Call once before starting.
+  bool validate(std::string& err);
+
+  // Fills up to `max` views. Returns 0 at the end of all input (done() is
+  // then true) or, never here, when nothing is ready.
+  uint32_t rx_burst(PacketView* out, uint32_t max);
+  bool done() const { return done_; }
+
+  // Errors met while reading (damaged files); reading goes on with the next file.
+  const std::vector<std::string>& errors() const { return errors_; }
+  int first_linktype() const { return first_linktype_; }
+
+ private:
+  bool open_next();
+  void close_current();
+
+  std::vector<std::string> files_;
+  std::string filter_;
+  size_t next_file_ = 0;
+  pcap* cur_ = nullptr;
+  std::string cur_name_;
+  int cur_linktype_ = -1;
+  bool cur_classic_ = false;   // classic pcap: byte offsets are computed exactly
+  uint64_t cur_offset_ = 0;    // offset of the next record (classic pcap)
+  uint64_t cur_records_ = 0;
+  bool done_ = false;
+  int first_linktype_ = -1;
+  std::vector<std::string> errors_;
+  uint8_t* slab_ = nullptr;  // kMaxBurst * kMaxCopyBytes
+};
+
+}  // namespace argos

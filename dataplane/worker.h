@@ -1,0 +1,134 @@
+// The worker loop, one per core: poll a burst, parse it, update the flow
+// table, sweep a slice of the table when the deadline passes. The loop is a
+// template over the source so pcap replay runs the production code path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+#include "dataplane/packet.h"
+#include "dataplane/parser.h"
+#include "dataplane/worker_counters.h"
+#include "export/record_batch.h"
+#include "flowtable/flow_table.h"
+
+namespace argos {
+
+// Collects a worker's reports into batches and hands full batches over.
+class BatchEmitter final : public RecordEmitter {
+ public:
+  BatchEmitter(BatchChannel& ch, WorkerCounters& c, BatchPolicy policy)
+      : ch_(ch), counters_(c), policy_(policy) {}
+
+  void emit(const FlowRecord& rec) override {
+    if (!cur_ && !acquire()) {
+      counters_.add(WorkerCounter::kRecordsDropped);
+      return;
+    }
+    cur_->records[cur_->count++] = rec;
+    counters_.add(WorkerCounter::kRecords);
+    if (cur_->count == RecordBatch::kCapacity) send();
+  }
+
+  // Hands over a partly filled batch so records do not wait for company.
+  void push_partial() {
+    if (cur_ && cur_->count) send();
+  }
+
+  // Last batch of this worker: always delivered (waits for a free batch).
+  void finish() {
+    if (!cur_) {
+      while (!(cur_ = ch_.take_empty())) std::this_thread::yield();
+    }
+    cur_->end_of_stream = true;
+    send();
+  }
+
+ private:
+  bool acquire() {
+    cur_ = ch_.take_empty();
+    if (cur_) return true;
+    if (policy_ == BatchPolicy::kDrop) {
+      counters_.add(WorkerCounter::kBatchDrops);
+      return false;
+    }
+    counters_.add(WorkerCounter::kBatchWaits);
+    while (!(cur_ = ch_.take_empty())) std::this_thread::yield();
+    return true;
+  }
+  void send() {
+    ch_.send_full(cur_);
+    cur_ = nullptr;
+    counters_.add(WorkerCounter::kBatches);
+  }
+
+  BatchChannel& ch_;
+  WorkerCounters& counters_;
+  BatchPolicy policy_;
+  RecordBatch* cur_ = nullptr;
+};
+
+struct WorkerContext {
+  FlowTable* table;
+  BatchChannel* channel;
+  WorkerCounters* counters;
+  BatchPolicy batch_policy = BatchPolicy::kWait;
+  uint64_t sweep_step_ns = 100'000'000ULL;  // packet time between sweep slices
+  uint32_t sweep_budget = 16384;            // entries examined per slice
+  const std::atomic<bool>* stop = nullptr;  // set by the signal handler
+};
+
+inline constexpr uint32_t kBurstSize = 32;
+
+// Runs until the source is exhausted or *ctx.stop is set; then flushes every
+// flow and sends the end-of-stream batch.
+template <class Source>
+void run_worker(Source& src, WorkerContext& ctx) {
+  FlowTable& table = *ctx.table;
+  WorkerCounters& cnt = *ctx.counters;
+  BatchEmitter emitter(*ctx.channel, cnt, ctx.batch_policy);
+  PacketView views[kBurstSize];
+  ParsedPacket parsed[kBurstSize];
+  uint64_t now_ns = 0;
+  uint64_t next_sweep_ns = 0;
+  bool stopped = false;
+
+  for (;;) {
+    if (ctx.stop && ctx.stop->load(std::memory_order_relaxed)) {
+      stopped = true;
+      break;
+    }
+    const uint32_t n = src.rx_burst(views, kBurstSize);
+    if (n == 0) {
+      if (src.done()) break;
+      emitter.push_partial();
+      continue;
+    }
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const PacketView& v = views[i];
+      const ParseResult r = parse_packet(v.data, v.caplen, v.linktype, parsed[i]);
+      WorkerCounters::add(cnt.parse[static_cast<unsigned>(r)], 1);
+      parsed[i].wire_len = v.wirelen;
+      parsed[i].ts_ns = v.ts_ns;
+      bytes += v.wirelen;
+      if (v.ts_ns > now_ns) now_ns = v.ts_ns;
+    }
+    cnt.add(WorkerCounter::kPackets, n);
+    cnt.add(WorkerCounter::kBytes, bytes);
+    table.process_burst(parsed, n, emitter);
+
+    if (now_ns >= next_sweep_ns) {
+      // A jump in packet time (spliced captures) gets a whole pass at once.
+      const bool jump = next_sweep_ns != 0 && now_ns - next_sweep_ns > ctx.sweep_step_ns * 10;
+      table.sweep(now_ns, jump ? table.capacity() : ctx.sweep_budget, emitter);
+      next_sweep_ns = now_ns + ctx.sweep_step_ns;
+      emitter.push_partial();
+    }
+  }
+  table.flush_all(stopped ? kCauseShutdown : 0, emitter);
+  emitter.finish();
+}
+
+}  // namespace argos

@@ -1,0 +1,48 @@
+// Worker counters: one writer (the worker), read by the main and export
+// threads. Relaxed load + store on the writer side, no read-modify-write.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/parser.h"
+
+namespace argos {
+
+#define ARGOS_WORKER_COUNTERS(X)                                                  \
+  X(kPackets, "worker.packets", "packets handed to the worker")                 \
+  X(kBytes, "worker.bytes", "wire bytes of those packets")                      \
+  X(kRecords, "worker.records", "flow records put into batches")                \
+  X(kBatches, "worker.batches", "batches sent to the exporter")                 \
+  X(kBatchWaits, "worker.batch_waits", "times the worker waited for an empty batch") \
+  X(kBatchDrops, "worker.batch_drops", "batches dropped: no empty batch (drop policy)") \
+  X(kRecordsDropped, "worker.records_dropped", "records lost with dropped batches")
+
+enum class WorkerCounter : uint8_t {
+#define ARGOS_X(e, name, desc) e,
+  ARGOS_WORKER_COUNTERS(ARGOS_X)
+#undef ARGOS_X
+      kCount
+};
+inline constexpr unsigned kWorkerCounterCount = static_cast<unsigned>(WorkerCounter::kCount);
+const char* worker_counter_name(WorkerCounter c);
+
+struct alignas(64) WorkerCounters {
+  std::atomic<uint64_t> v[kWorkerCounterCount];
+  std::atomic<uint64_t> parse[kParseResultCount];
+
+  WorkerCounters() {
+    for (auto& a : v) a.store(0, std::memory_order_relaxed);
+    for (auto& a : parse) a.store(0, std::memory_order_relaxed);
+  }
+  // Single writer: a relaxed load and store is enough and avoids a locked op.
+  static void add(std::atomic<uint64_t>& a, uint64_t n) {
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void add(WorkerCounter c, uint64_t n = 1) { add(v[static_cast<unsigned>(c)], n); }
+  uint64_t get(WorkerCounter c) const {
+    return v[static_cast<unsigned>(c)].load(std::memory_order_relaxed);
+  }
+};
+
+}  // namespace argos

@@ -1,0 +1,460 @@
+#include "export/argus_encoder.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace argos {
+
+namespace {
+
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoEsp = 50;
+constexpr uint8_t kProtoIcmp6 = 58;
+
+// Big-endian writer over a caller-sized buffer.
+struct Writer {
+  uint8_t* p;
+  uint8_t* base;
+  void u8(uint8_t v) { *p++ = v; }
+  void u16(uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+    p += 2;
+  }
+  void u16le(uint16_t v) {
+    p[0] = static_cast<uint8_t>(v);
+    p[1] = static_cast<uint8_t>(v >> 8);
+    p += 2;
+  }
+  void u32(uint32_t v) {
+    u16(static_cast<uint16_t>(v >> 16));
+    u16(static_cast<uint16_t>(v));
+  }
+  void u64(uint64_t v) {
+    u32(static_cast<uint32_t>(v >> 32));
+    u32(static_cast<uint32_t>(v));
+  }
+  void bytes(const uint8_t* s, size_t n) {
+    std::memcpy(p, s, n);
+    p += n;
+  }
+  void zeros(size_t n) {
+    std::memset(p, 0, n);
+    p += n;
+  }
+  void dsr(uint8_t type, uint8_t subtype, uint8_t qual, uint8_t words) {
+    u8(type);
+    u8(subtype);
+    u8(qual);
+    u8(words);
+  }
+  size_t size() const { return static_cast<size_t>(p - base); }
+};
+
+void put_time(Writer& w, uint64_t ns) {
+  w.u32(static_cast<uint32_t>(ns / 1'000'000'000ULL));
+  w.u32(static_cast<uint32_t>(ns % 1'000'000'000ULL / 1000));
+}
+
+uint8_t transport_qual(SrcIdType t) {
+  switch (t) {
+    case SrcIdType::kIPv4: return 0x01;
+    case SrcIdType::kInt: return 0x20;
+    case SrcIdType::kString: return 0x21;
+    default: return 0x00;
+  }
+}
+
+uint32_t mar_status(SrcIdType t) {
+  switch (t) {
+    case SrcIdType::kIPv4: return 0x00800000;
+    case SrcIdType::kInt: return 0x00400000;
+    case SrcIdType::kString: return 0x00200000;
+    default: return 0;
+  }
+}
+
+void put_flow(Writer& w, const FlowRecord& r) {
+  const FlowKey& k = r.key;
+  switch (k.kind) {
+    case KeyKind::kIPv4: {
+      w.dsr(0x02, 0x01, 0x01, 5);
+      w.bytes(k.src, 4);
+      w.bytes(k.dst, 4);
+      w.u8(k.proto);
+      w.u8(k.tp_p);
+      if (k.proto == kProtoIcmp) {
+        // Type and code, then id/seq (or the quoted port) in the byte order
+        // argus 3.0.8.2 writes on x86 (little-endian), which ra prints.
+        w.u8(static_cast<uint8_t>(k.sport >> 8));
+        w.u8(static_cast<uint8_t>(k.sport));
+        w.u16le(k.dport);
+        w.u16le(static_cast<uint16_t>(k.aux));
+      } else if (k.proto == kProtoEsp) {
+        w.u8(0);
+        w.u8(0);
+        w.u32(k.aux);  // SPI
+      } else {
+        w.u16(k.sport);
+        w.u16(k.dport);
+        // DNS transaction id in the mask bytes (no MASKLEN: readers ignore).
+        w.u16le(k.proto == kProtoUdp ? static_cast<uint16_t>(k.aux) : 0);
+      }
+      return;
+    }
+    case KeyKind::kIPv6: {
+      w.dsr(0x02, 0x01, 0x02, 11);
+      w.bytes(k.src, 16);
+      w.bytes(k.dst, 16);
+      w.u32(static_cast<uint32_t>(k.proto) << 24);
+      if (k.proto == kProtoIcmp6) {
+        w.u8(static_cast<uint8_t>(k.sport >> 8));
+        w.u8(static_cast<uint8_t>(k.sport));
+        w.u16(0);
+      } else {
+        w.u16(k.sport);
+        w.u16(k.dport);
+      }
+      return;
+    }
+    case KeyKind::kIPv4Frag: {
+      w.dsr(0x02, 0x01, 0x81, 5);
+      w.bytes(k.src, 4);
+      w.bytes(k.dst, 4);
+      w.u8(k.proto);
+      w.u8(0);
+      w.zeros(4);
+      w.u16(static_cast<uint16_t>(k.aux));
+      return;
+    }
+    case KeyKind::kIPv6Frag: {
+      w.dsr(0x02, 0x01, 0x82, 11);
+      w.bytes(k.src, 16);
+      w.bytes(k.dst, 16);
+      w.u32(static_cast<uint32_t>(k.proto) << 24);
+      w.u32(k.aux);
+      return;
+    }
+    case KeyKind::kArp:
+    case KeyKind::kRarp: {
+      // Full 6-byte requester hardware address: 7 words (argus writes 6 and
+      // truncates it).
+      w.dsr(0x02, 0x06, 0x04, 7);
+      w.u16(k.sport);  // hardware type
+      w.u16(k.dport);  // protocol type
+      w.u8(6);
+      w.u8(4);
+      w.u16(1);
+      w.bytes(k.src, 4);
+      w.bytes(k.dst, 4);
+      w.bytes(k.src + 4, 6);
+      w.zeros(2);
+      return;
+    }
+    case KeyKind::kEther:
+    default: {
+      w.dsr(0x02, 0x01, 0x03, 5);
+      w.bytes(k.dst, 6);
+      w.bytes(k.src, 6);
+      w.u16(static_cast<uint16_t>(k.aux >> 16));
+      w.u8(static_cast<uint8_t>(k.aux >> 8));
+      w.u8(static_cast<uint8_t>(k.aux));
+      return;
+    }
+  }
+}
+
+void put_time_dsr(Writer& w, const FlowRecord& r) {
+  const uint64_t s_us = r.start_ns / 1000;
+  const uint64_t l_us = r.last_ns / 1000;
+  if (s_us == l_us) {
+    w.dsr(0x03, 0x01, 0x18, 3);
+    put_time(w, r.start_ns);
+  } else {
+    w.dsr(0x03, 0x02, 0x18, 5);
+    put_time(w, r.start_ns);
+    put_time(w, r.last_ns);
+  }
+}
+
+// Counter width as argus chooses it: the smallest form that holds the bytes.
+void put_metric(Writer& w, const FlowRecord& r) {
+  const DirMetrics& s = r.dir[0];
+  const DirMetrics& d = r.dir[1];
+  if (s.pkts && d.pkts) {
+    if (s.pkts <= 255 && s.bytes <= 255 && d.pkts <= 255 && d.bytes <= 255) {
+      w.dsr(0x10, 0x01, 0x01, 2);
+      w.u8(static_cast<uint8_t>(s.pkts));
+      w.u8(static_cast<uint8_t>(s.bytes));
+      w.u8(static_cast<uint8_t>(d.pkts));
+      w.u8(static_cast<uint8_t>(d.bytes));
+    } else if (s.bytes <= 0xffff && d.bytes <= 0xffff) {
+      w.dsr(0x10, 0x01, 0x02, 3);
+      w.u16(static_cast<uint16_t>(s.pkts));
+      w.u16(static_cast<uint16_t>(s.bytes));
+      w.u16(static_cast<uint16_t>(d.pkts));
+      w.u16(static_cast<uint16_t>(d.bytes));
+    } else if (s.bytes <= 0xffffffffULL && d.bytes <= 0xffffffffULL) {
+      w.dsr(0x10, 0x01, 0x03, 5);
+      w.u32(s.pkts);
+      w.u32(static_cast<uint32_t>(s.bytes));
+      w.u32(d.pkts);
+      w.u32(static_cast<uint32_t>(d.bytes));
+    } else {
+      w.dsr(0x10, 0x01, 0x04, 9);
+      w.u64(s.pkts);
+      w.u64(s.bytes);
+      w.u64(d.pkts);
+      w.u64(d.bytes);
+    }
+    return;
+  }
+  const bool src = s.pkts != 0;
+  const DirMetrics& m = src ? s : d;
+  const uint8_t base = src ? 0x06 : 0x0A;  // SHORT form of the direction
+  if (m.bytes <= 0xffff) {
+    w.dsr(0x10, 0x01, base, 2);
+    w.u16(static_cast<uint16_t>(m.pkts));
+    w.u16(static_cast<uint16_t>(m.bytes));
+  } else if (m.bytes <= 0xffffffffULL) {
+    w.dsr(0x10, 0x01, static_cast<uint8_t>(base + 1), 3);
+    w.u32(m.pkts);
+    w.u32(static_cast<uint32_t>(m.bytes));
+  } else {
+    w.dsr(0x10, 0x01, static_cast<uint8_t>(base + 2), 5);
+    w.u64(m.pkts);
+    w.u64(m.bytes);
+  }
+}
+
+void put_tcp_dir(Writer& w, const TcpDir& t, const DirMetrics& m) {
+  put_time(w, m.last_ns);
+  w.u32(t.status);
+  w.u32(t.seqbase);
+  w.u32(t.seq_high);
+  w.u32(t.ack);
+  w.u32(m.pkts);  // winnum: segments carrying a window advertisement
+  w.u32(t.payload_bytes);
+  w.u32(t.retrans);
+  w.u32(0);  // ackbytes
+  w.u32(0);  // winbytes
+  w.u16(t.win);
+  w.u8(t.flags);
+  w.u8(t.wscale);
+}
+
+void put_network(Writer& w, const FlowRecord& r) {
+  const FlowKey& k = r.key;
+  const bool ip_key = k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6;
+  if (r.flags & kRecTcp) {
+    const TcpMetrics& t = r.tcp;
+    const uint32_t pkts = r.dir[0].pkts + r.dir[1].pkts;
+    if (pkts == 1 && r.cause == kCauseStart) {
+      const unsigned d = r.dir[0].pkts ? 0 : 1;
+      w.dsr(0x30, 0x03, 0x00, 5);
+      w.u32(t.status);
+      w.u32(t.dir[d].seqbase);
+      w.u32(t.options);
+      w.u16(t.dir[d].win);
+      w.u8(t.dir[d].flags);
+      w.u8(t.dir[d].wscale);
+      return;
+    }
+    w.dsr(0x30, 0x05, 0x00, 30);
+    w.u32(t.status);
+    w.u32(t.fsm_state);
+    w.u32(t.options);
+    w.u32(t.synack_us);
+    w.u32(t.ackdat_us);
+    put_tcp_dir(w, t.dir[0], r.dir[0]);
+    put_tcp_dir(w, t.dir[1], r.dir[1]);
+    return;
+  }
+  if (ip_key && (k.proto == kProtoIcmp || k.proto == kProtoIcmp6)) {
+    w.dsr(0x30, 0x34, 0x00, 7);
+    w.u8(static_cast<uint8_t>(k.sport >> 8));
+    w.u8(static_cast<uint8_t>(k.sport));
+    w.zeros(2 + 5 * 4);
+    return;
+  }
+  if (k.kind == KeyKind::kArp || k.kind == KeyKind::kRarp) {
+    w.dsr(0x30, 0x10, 0x00, 44);
+    w.bytes(r.arp_responder_mac, 6);
+    w.zeros(2 + 42 * 4);
+    return;
+  }
+  if (ip_key && k.proto == kProtoEsp) {
+    w.dsr(0x30, 0x38, 0x00, 5);
+    w.u32(0);
+    w.u32(k.aux);
+    w.u32(0);
+    w.u32(0);
+    return;
+  }
+  w.dsr(0x30, 0x00, 0x00, 1);
+}
+
+void put_vlan_mpls(Writer& w, const FlowRecord& r) {
+  const DirMetrics& s = r.dir[0];
+  const DirMetrics& d = r.dir[1];
+  if (r.flags & kRecHasVlan) {
+    const uint8_t q = static_cast<uint8_t>((s.has_vlan ? 0x01 : 0) | (d.has_vlan ? 0x02 : 0));
+    w.dsr(0x40, 0x00, q, 2);
+    w.u16(s.vlan_tci);
+    w.u16(d.vlan_tci);
+  }
+  if (r.flags & kRecHasMpls) {
+    const uint8_t sub = static_cast<uint8_t>((s.has_mpls ? 0x01 : 0) | (d.has_mpls ? 0x02 : 0));
+    const uint8_t q = static_cast<uint8_t>((s.has_mpls ? 0x10 : 0) | (d.has_mpls ? 0x01 : 0));
+    w.dsr(0x44, sub, q, static_cast<uint8_t>(1 + (s.has_mpls ? 1 : 0) + (d.has_mpls ? 1 : 0)));
+    if (s.has_mpls) w.u32(s.mpls_lse);
+    if (d.has_mpls) w.u32(d.mpls_lse);
+  }
+}
+
+void put_ipattr(Writer& w, const FlowRecord& r) {
+  if (!(r.flags & kRecIsIp)) return;
+  const DirMetrics& s = r.dir[0];
+  const DirMetrics& d = r.dir[1];
+  uint8_t q = 0;
+  uint8_t words = 1;
+  if (s.pkts) {
+    q |= 0x01;
+    ++words;
+  }
+  if (d.pkts) {
+    q |= 0x02;
+    ++words;
+  }
+  if (s.fragments) q |= 0x10;
+  if (d.fragments) q |= 0x20;
+  w.dsr(0x48, 0x00, q, words);
+  // The IP id goes out byte-reversed, as argus writes it, so sipid/dipid
+  // print the same as argus's records.
+  if (s.pkts) {
+    w.u8(s.ttl);
+    w.u8(s.tos);
+    w.u16le(s.ip_id);
+  }
+  if (d.pkts) {
+    w.u8(d.ttl);
+    w.u8(d.tos);
+    w.u16le(d.ip_id);
+  }
+}
+
+}  // namespace
+
+bool parse_source_id(const char* text, SourceId& out) {
+  if (!text || !*text) return false;
+  const size_t n = std::strlen(text);
+  if (text[0] == '"') {
+    if (n < 3 || text[n - 1] != '"') return false;
+    uint8_t b[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < 4 && i + 1 < n - 1; ++i) b[i] = static_cast<uint8_t>(text[1 + i]);
+    out.type = SrcIdType::kString;
+    out.value = static_cast<uint32_t>(b[0]) << 24 | static_cast<uint32_t>(b[1]) << 16 |
+                static_cast<uint32_t>(b[2]) << 8 | b[3];
+    return true;
+  }
+  if (n > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(text + 2, &end, 16);
+    if (*end || v > 0xffffffffUL) return false;
+    out.type = SrcIdType::kIPv4;
+    out.value = static_cast<uint32_t>(v);
+    return true;
+  }
+  unsigned parts[4];
+  int dots = 0;
+  for (const char* c = text; *c; ++c) dots += *c == '.';
+  if (dots == 3) {
+    char tail;
+    if (std::sscanf(text, "%u.%u.%u.%u%c", &parts[0], &parts[1], &parts[2], &parts[3], &tail) != 4)
+      return false;
+    for (unsigned p : parts)
+      if (p > 255) return false;
+    out.type = SrcIdType::kIPv4;
+    out.value = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3];
+    return true;
+  }
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(text, &end, 10);
+  if (*end || text[0] == '-' || v > 0xffffffffUL) return false;
+  out.type = SrcIdType::kInt;
+  out.value = static_cast<uint32_t>(v);
+  return true;
+}
+
+size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
+  Writer w{out + 4, out};
+  // DSRs in argus's index order: transport, flow, time, metric, network,
+  // VLAN, MPLS, IP attributes, encapsulation.
+  w.dsr(0x01, 0x03, transport_qual(opt.srcid.type), 3);
+  w.u32(opt.srcid.value);
+  w.u32(r.seq);
+  put_flow(w, r);
+  put_time_dsr(w, r);
+  put_metric(w, r);
+  put_network(w, r);
+  put_vlan_mpls(w, r);
+  put_ipattr(w, r);
+  w.dsr(0x20, 0x00, 0x00, 3);
+  w.u32(r.dir[0].pkts ? r.dir[0].encaps : 0);
+  w.u32(r.dir[1].pkts ? r.dir[1].encaps : 0);
+  const size_t len = w.size();
+  out[0] = 0x13;
+  out[1] = r.cause;
+  out[2] = static_cast<uint8_t>(len / 4 >> 8);
+  out[3] = static_cast<uint8_t>(len / 4);
+  return len;
+}
+
+size_t encode_mar(const MarInfo& m, uint8_t* out) {
+  Writer w{out, out};
+  const uint8_t cause = m.kind == MarKind::kStart ? 0x10 : m.kind == MarKind::kStatus ? 0x20 : 0x30;
+  w.u8(0x83);
+  w.u8(cause);
+  w.u16(32);
+  w.u32(mar_status(m.srcid.type));
+  // The start MAR carries the cookie where later MARs carry the source id.
+  w.u32(m.kind == MarKind::kStart ? kArgusCookie : m.srcid.value);
+  w.u32(0);  // localnet
+  w.u32(0);  // netmask
+  w.u32(m.sequence);
+  put_time(w, m.start_ns);
+  put_time(w, m.now_ns);
+  w.u8(3);  // major version
+  w.u8(0);  // minor version
+  w.u8(m.kind == MarKind::kStart ? 0 : m.interface_type);
+  w.u8(0);
+  w.u16(m.report_interval_s);
+  w.u16(m.mar_interval_s);
+  w.u64(m.pkts_rcvd);
+  w.u64(m.bytes_rcvd);
+  w.u64(0);  // drift
+  w.u32(m.records);
+  w.u32(m.flows);
+  w.u32(m.dropped);
+  w.u32(0);  // queue
+  w.u32(0);  // output
+  w.u32(m.clients);
+  w.u32(0);  // bufs
+  w.u32(0);  // bytes
+  w.u16(0);  // suserlen
+  w.u16(0);  // duserlen
+  w.zeros(12);
+  if (m.kind == MarKind::kStart) {
+    // argus writes a string id here byte-reversed; readers swap it back.
+    const uint32_t v = m.srcid.value;
+    w.u32(m.srcid.type == SrcIdType::kString ? __builtin_bswap32(v) : v);
+  } else {
+    w.u32(0);
+  }
+  w.u32(0xffffffffU);
+  return w.size();
+}
+
+}  // namespace argos

@@ -1,0 +1,111 @@
+#include "export/exporter.h"
+
+#include <chrono>
+#include <thread>
+
+namespace argos {
+
+uint64_t wall_clock_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+Exporter::Exporter(const ExportConfig& cfg, std::vector<BatchChannel*> channels,
+                   std::vector<FileSink*> sinks, std::function<MarCounters()> counters)
+    : cfg_(cfg),
+      channels_(std::move(channels)),
+      sinks_(std::move(sinks)),
+      counters_(std::move(counters)) {}
+
+uint64_t Exporter::write_errors() const {
+  uint64_t n = 0;
+  for (const FileSink* s : sinks_) n += s->write_errors();
+  return n;
+}
+
+void Exporter::write_bytes(const uint8_t* p, size_t n) {
+  for (FileSink* s : sinks_) s->write(p, n);
+}
+
+void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
+  MarInfo m;
+  m.kind = kind;
+  m.srcid = cfg_.encode.srcid;
+  m.report_interval_s = cfg_.report_interval_s;
+  m.mar_interval_s = cfg_.mar_interval_s;
+  m.interface_type = cfg_.interface_type;
+  m.now_ns = now_ns;
+  m.sequence = sequence_;
+  m.clients = static_cast<uint32_t>(sinks_.size());
+  if (kind == MarKind::kStart) {
+    m.start_ns = cfg_.start_wall_ns;
+  } else {
+    m.start_ns = period_start_ns_;
+    const MarCounters c = counters_ ? counters_() : MarCounters{};
+    m.pkts_rcvd = c.pkts - last_counters_.pkts;
+    m.bytes_rcvd = c.bytes - last_counters_.bytes;
+    m.flows = static_cast<uint32_t>(c.flows - last_counters_.flows);
+    m.dropped = static_cast<uint32_t>(c.dropped - last_counters_.dropped);
+    m.records = static_cast<uint32_t>(period_records_);
+    last_counters_ = c;
+    period_records_ = 0;
+    period_start_ns_ = now_ns;
+  }
+  uint8_t buf[kMarBytes];
+  encode_mar(m, buf);
+  write_bytes(buf, sizeof buf);
+  ++mars_;
+}
+
+void Exporter::write_start() {
+  period_start_ns_ = cfg_.start_wall_ns;
+  write_mar(MarKind::kStart, wall_clock_ns());
+  for (FileSink* s : sinks_) s->flush();
+}
+
+void Exporter::run() {
+  size_t open_channels = channels_.size();
+  std::vector<bool> done(channels_.size(), false);
+  uint8_t buf[kMaxFarBytes];
+  uint64_t next_mar_ns = cfg_.start_wall_ns + cfg_.mar_interval_ns;
+  while (open_channels > 0) {
+    bool moved = false;
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      if (done[i]) continue;
+      // Bounded drain per channel so one busy worker cannot starve the others.
+      for (int k = 0; k < 8; ++k) {
+        RecordBatch* b = channels_[i]->take_full();
+        if (!b) break;
+        moved = true;
+        for (uint32_t r = 0; r < b->count; ++r) {
+          const size_t n = encode_far(b->records[r], cfg_.encode, buf);
+          write_bytes(buf, n);
+        }
+        records_.fetch_add(b->count, std::memory_order_relaxed);
+        period_records_ += b->count;
+        const bool eos = b->end_of_stream;
+        channels_[i]->give_back(b);
+        if (eos) {
+          done[i] = true;
+          --open_channels;
+          break;
+        }
+      }
+    }
+    const uint64_t now = wall_clock_ns();
+    if (now >= next_mar_ns) {
+      write_mar(MarKind::kStatus, now);
+      next_mar_ns += cfg_.mar_interval_ns;
+      if (next_mar_ns <= now) next_mar_ns = now + cfg_.mar_interval_ns;
+    }
+    if (!moved) {
+      for (FileSink* s : sinks_) s->flush();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  write_mar(MarKind::kStop, wall_clock_ns());
+  for (FileSink* s : sinks_) s->flush();
+}
+
+}  // namespace argos

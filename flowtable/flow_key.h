@@ -1,0 +1,82 @@
+// Flow key: a canonical, fixed-size POD compared in full after a signature hit.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace argos {
+
+// What kind of Argus flow key this is; selects the flow DSR form on output
+// (argus-format.md section 6.2).
+enum class KeyKind : uint8_t {
+  kNone = 0,
+  kIPv4 = 1,      // classic 5-tuple, qualifier IPv4
+  kIPv6 = 2,      // classic 5-tuple, qualifier IPv6
+  kEther = 3,     // non-IP Ethernet / LLC, qualifier 0x03
+  kArp = 4,       // ARP request/reply folded onto the request
+  kIPv4Frag = 5,  // non-first IPv4 fragment without a parent flow
+  kIPv6Frag = 6,  // non-first IPv6 fragment without a parent flow
+  kRarp = 7,
+};
+
+// Key flags (FlowKey::flags).
+inline constexpr uint8_t kKeyNoCanon = 0x01;   // orientation fixed by the protocol (ICMP, ARP)
+inline constexpr uint8_t kKeyIcmpReply = 0x02; // argus DIRECTION qualifier bit (ICMP reply-type key)
+
+// 48 bytes, no implicit padding: hashed and compared as six 64-bit words.
+struct FlowKey {
+  uint8_t src[16];  // IPv4: bytes 0-3 in network order; MAC: 6 bytes; ARP: SPA
+  uint8_t dst[16];
+  // Protocol-specific 32-bit discriminator, host order: ICMP echo sequence,
+  // DNS transaction id, IP fragment id, ESP SPI; Ethernet: EtherType<<16 |
+  // DSAP<<8 | SSAP.
+  uint32_t aux;
+  uint16_t sport;  // host order; ICMP: type<<8|code; Ethernet: 0
+  uint16_t dport;  // host order; ICMP: echo id or quoted port; Ethernet: 0
+  uint8_t proto;   // IP protocol (IPv6: final next header), 0 for L2
+  KeyKind kind;
+  uint8_t tp_p;    // ICMP unreachable: protocol quoted inside the ICMP payload
+  uint8_t flags;   // kKey* bits
+  uint32_t pad;    // always zero
+
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
+};
+static_assert(sizeof(FlowKey) == 48, "FlowKey must stay six 64-bit words");
+
+// Seeded 64-bit hash of a key (word mix; the signature is a filter, never proof).
+inline uint64_t flow_key_hash(const FlowKey& k, uint64_t seed) {
+  uint64_t w[6];
+  std::memcpy(w, &k, sizeof w);
+  uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
+  for (uint64_t x : w) {
+    h ^= x * 0xff51afd7ed558ccdULL;
+    h = (h << 31) | (h >> 33);
+    h *= 0xc4ceb9fe1a85ec53ULL;
+  }
+  h ^= h >> 29;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 32;
+  return h;
+}
+
+// Puts a key in canonical order so both directions of a conversation give the
+// same key. Returns true when the endpoints were swapped. Keys whose
+// orientation the protocol fixes (ICMP requests/replies, ARP) are left alone.
+inline bool flow_key_canonicalize(FlowKey& k) {
+  if (k.flags & kKeyNoCanon) return false;
+  const size_t alen = (k.kind == KeyKind::kIPv6 || k.kind == KeyKind::kIPv6Frag) ? 16
+                      : (k.kind == KeyKind::kEther)                              ? 6
+                                                                                 : 4;
+  int c = std::memcmp(k.src, k.dst, alen);
+  if (c < 0 || (c == 0 && k.sport <= k.dport)) return false;
+  uint8_t t[16];
+  std::memcpy(t, k.src, 16);
+  std::memcpy(k.src, k.dst, 16);
+  std::memcpy(k.dst, t, 16);
+  uint16_t p = k.sport;
+  k.sport = k.dport;
+  k.dport = p;
+  return true;
+}
+
+}  // namespace argos

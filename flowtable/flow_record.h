@@ -1,0 +1,99 @@
+// One flow report: what a worker hands to the exporter. Plain data, fixed
+// size, oriented so that "src" is the flow's initiator (argus-format.md 6.2,
+// choice (a): logical order, REVERSE never set).
+#pragma once
+
+#include <cstdint>
+
+#include "flowtable/flow_key.h"
+
+namespace argos {
+
+// Record causes (argus-format.md section 3).
+inline constexpr uint8_t kCauseStart = 0x10;
+inline constexpr uint8_t kCauseStatus = 0x20;
+inline constexpr uint8_t kCauseTimeout = 0x40;
+inline constexpr uint8_t kCauseShutdown = 0x60;
+
+// Argus TCP status bits (argus-format.md section 6.5).
+inline constexpr uint32_t kTcpSawSyn = 0x00000001;
+inline constexpr uint32_t kTcpSawSynSent = 0x00000002;
+inline constexpr uint32_t kTcpEstablished = 0x00000004;
+inline constexpr uint32_t kTcpFinSeen = 0x00000008;
+inline constexpr uint32_t kTcpFinAcked = 0x00000010;
+inline constexpr uint32_t kTcpNormalClose = 0x00000020;
+inline constexpr uint32_t kTcpSrcRetrans = 0x00000100;
+inline constexpr uint32_t kTcpDstRetrans = 0x00000200;
+inline constexpr uint32_t kTcpSrcWindowShut = 0x00000400;
+inline constexpr uint32_t kTcpDstWindowShut = 0x00000800;
+inline constexpr uint32_t kTcpSrcReset = 0x00001000;
+inline constexpr uint32_t kTcpDstReset = 0x00002000;
+inline constexpr uint32_t kTcpSrcOutOfOrder = 0x00010000;
+inline constexpr uint32_t kTcpDstOutOfOrder = 0x00020000;
+inline constexpr uint32_t kTcpSrcDuplicates = 0x00040000;
+inline constexpr uint32_t kTcpDstDuplicates = 0x00080000;
+
+// Record flags (FlowRecord::flags).
+inline constexpr uint8_t kRecHasVlan = 0x01;
+inline constexpr uint8_t kRecHasMpls = 0x02;
+inline constexpr uint8_t kRecIsIp = 0x04;
+inline constexpr uint8_t kRecTcp = 0x08;        // TCP network DSR applies
+inline constexpr uint8_t kRecFragments = 0x10;  // the flow carried IP fragments
+inline constexpr uint8_t kRecArpReply = 0x20;   // arp_responder_mac is valid
+
+// Per-direction counters of one report. Index 0 = src, 1 = dst.
+struct DirMetrics {
+  uint64_t bytes;      // wire bytes, link header included
+  uint64_t app_bytes;  // transport payload bytes
+  uint64_t last_ns;    // last packet time in this direction
+  uint32_t pkts;       // a report spans one status interval: 32 bits suffice
+  uint32_t encaps;     // union of kEnc* bits seen
+  uint32_t mpls_lse;   // first label stack entry seen
+  uint16_t vlan_tci;   // innermost TCI seen
+  uint16_t ip_id;      // IP id of the first packet
+  uint8_t ttl;         // TTL / hop limit of the first packet
+  uint8_t tos;
+  uint8_t has_vlan;
+  uint8_t has_mpls;
+  uint8_t fragments;  // IP fragments were seen in this direction
+  uint8_t pad[3];
+};
+
+// TCP per-direction state (TCP_PERF direction block).
+struct TcpDir {
+  uint32_t seqbase;   // initial sequence number seen
+  uint32_t seq_high;  // highest seq + len seen
+  uint32_t ack;       // last ack sent
+  uint32_t payload_bytes;
+  uint32_t retrans;   // retransmitted packets in this report
+  uint32_t status;    // kTcp* bits seen from this side
+  uint16_t win;       // last advertised window (unscaled)
+  uint8_t flags;      // OR of TCP flag bytes
+  uint8_t wscale;
+};
+
+struct TcpMetrics {
+  uint32_t status;      // connection status bits
+  uint32_t options;     // kTcpOpt* bits
+  uint32_t synack_us;   // SYN to SYN-ACK
+  uint32_t ackdat_us;   // SYN-ACK to the handshake ACK
+  uint64_t syn_ns;      // when the SYN was seen (0 = none)
+  uint64_t synack_ns;   // when the SYN-ACK was seen
+  TcpDir dir[2];
+  uint8_t fsm_state;    // BSD FSM state number
+  uint8_t pad[7];
+};
+
+struct FlowRecord {
+  FlowKey key;        // logical orientation: src = initiator
+  uint64_t start_ns;  // first packet of this report, either direction
+  uint64_t last_ns;   // last packet of this report
+  DirMetrics dir[2];
+  TcpMetrics tcp;
+  uint32_t seq;       // flow id (Transport DSR sequence), stable across reports
+  uint8_t cause;      // kCause*
+  uint8_t flags;      // kRec*
+  uint8_t arp_responder_mac[6];
+};
+
+}  // namespace argos

@@ -1,0 +1,540 @@
+#include "flowtable/flow_table.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace argos {
+
+namespace {
+
+const char* const kTableCounterNames[] = {
+#define ARGOS_X(e, name, desc) name,
+    ARGOS_TABLE_COUNTERS(ARGOS_X)
+#undef ARGOS_X
+};
+
+constexpr uint8_t kKeyAlias = 0x04;  // fragment alias entry (never reported)
+
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoIgmp = 2;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoIcmp6 = 58;
+
+// Serial-number arithmetic for TCP sequence numbers (RFC 1982).
+inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+inline bool seq_gt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
+
+uint32_t round_up_pow2(uint32_t v) {
+  uint32_t p = 1;
+  while (p < v && p < (1u << 31)) p <<= 1;
+  return p;
+}
+
+void swap_key_endpoints(FlowKey& k) {
+  uint8_t t[16];
+  std::memcpy(t, k.src, 16);
+  std::memcpy(k.src, k.dst, 16);
+  std::memcpy(k.dst, t, 16);
+  const uint16_t p = k.sport;
+  k.sport = k.dport;
+  k.dport = p;
+}
+
+}  // namespace
+
+const char* table_counter_name(TableCounter c) {
+  return kTableCounterNames[static_cast<size_t>(c)];
+}
+
+// Eight signature/index pairs: one cache line. Signature 0 marks a free slot.
+struct alignas(64) FlowTable::Bucket {
+  uint32_t sig[kSlotsPerBucket];
+  uint32_t idx[kSlotsPerBucket];
+};
+static_assert(sizeof(FlowTable::Bucket) == 64);
+
+struct FlowTable::Entry {
+  FlowRecord rec;          // key in canonical order; metrics of the open report
+  uint64_t flow_last_ns;   // last packet of the flow, any report (idle timeout)
+  uint64_t report_start_ns;
+  uint32_t parent;         // fragment alias: index of the flow it belongs to
+  uint32_t parent_id;      // ... and that flow's id, to detect reuse
+  uint8_t in_use;
+  uint8_t initiator_is_key_dst;  // the first packet was sent by key.dst
+  uint8_t reported;              // a report of this flow went out already
+  uint8_t idle_class;
+  uint8_t alias_dir;             // fragment alias: direction in the parent flow
+  uint8_t pad[3];
+};
+
+size_t FlowTable::entry_bytes() { return sizeof(Entry); }
+
+size_t FlowTable::bytes_per_flow() const {
+  const size_t per_flow = sizeof(Entry) + sizeof(uint32_t);  // entry + free-stack slot
+  const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
+  return per_flow + buckets / capacity_;
+}
+
+FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
+  capacity_ = cfg.capacity < 64 ? 64 : cfg.capacity;
+  // Two buckets of eight per key at a load of at most 50%: capacity/4 buckets.
+  uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
+  bucket_mask_ = nb - 1;
+  next_flow_id_ = cfg.flow_id_base;
+  // calloc'd pages are mapped lazily: resident memory grows with the flows.
+  buckets_ = static_cast<Bucket*>(std::aligned_alloc(64, sizeof(Bucket) * nb));
+  entries_ = static_cast<Entry*>(std::calloc(capacity_, sizeof(Entry)));
+  free_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * capacity_));
+  if (!buckets_ || !entries_ || !free_) {
+    std::free(buckets_);
+    std::free(entries_);
+    std::free(free_);
+    buckets_ = nullptr;
+    entries_ = nullptr;
+    free_ = nullptr;
+    return;
+  }
+  std::memset(buckets_, 0, sizeof(Bucket) * nb);
+  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
+  free_top_ = capacity_;
+}
+
+FlowTable::~FlowTable() {
+  std::free(buckets_);
+  std::free(entries_);
+  std::free(free_);
+}
+
+uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
+  const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
+  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
+                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  for (uint32_t bi : b) {
+    const Bucket& bk = buckets_[bi];
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+      if (bk.sig[s] == sig && entries_[bk.idx[s]].rec.key == k) return bk.idx[s];
+    }
+  }
+  return UINT32_MAX;
+}
+
+uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, RecordEmitter& out) {
+  const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
+  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
+                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  Bucket* slot_bucket = nullptr;
+  uint32_t slot = 0;
+  for (uint32_t bi : b) {
+    Bucket& bk = buckets_[bi];
+    for (uint32_t s = 0; s < kSlotsPerBucket && !slot_bucket; ++s) {
+      if (bk.sig[s] == 0) {
+        slot_bucket = &bk;
+        slot = s;
+      }
+    }
+    if (slot_bucket) break;
+  }
+  if (!slot_bucket || free_top_ == 0) {
+    if (cfg_.full_policy == FullPolicy::kDropNew) {
+      bump(TableCounter::kFullDrops);
+      return UINT32_MAX;
+    }
+    // Evict the idlest flow of the primary bucket, reporting it first.
+    Bucket& bk = buckets_[b[0]];
+    uint32_t victim_slot = 0;
+    uint64_t oldest = UINT64_MAX;
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+      if (bk.sig[s] == 0) continue;
+      const Entry& e = entries_[bk.idx[s]];
+      if (e.flow_last_ns < oldest) {
+        oldest = e.flow_last_ns;
+        victim_slot = s;
+      }
+    }
+    if (oldest == UINT64_MAX) {  // free stack empty but bucket empty: cannot happen
+      bump(TableCounter::kFullDrops);
+      return UINT32_MAX;
+    }
+    Entry& victim = entries_[bk.idx[victim_slot]];
+    if (victim.rec.dir[0].pkts + victim.rec.dir[1].pkts) emit_report(victim, 0, out);
+    remove(bk.idx[victim_slot]);
+    bump(TableCounter::kEvictions);
+    return insert(k, h, now_ns, out);
+  }
+  const uint32_t idx = free_[--free_top_];
+  Entry& e = entries_[idx];
+  std::memset(&e, 0, sizeof e);
+  e.rec.key = k;
+  e.in_use = 1;
+  e.flow_last_ns = now_ns;
+  slot_bucket->sig[slot] = sig;
+  slot_bucket->idx[slot] = idx;
+  ++active_;
+  return idx;
+}
+
+void FlowTable::remove(uint32_t idx) {
+  Entry& e = entries_[idx];
+  const uint64_t h = flow_key_hash(e.rec.key, cfg_.hash_seed);
+  const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
+  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
+                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  for (uint32_t bi : b) {
+    Bucket& bk = buckets_[bi];
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+      if (bk.sig[s] == sig && bk.idx[s] == idx) {
+        bk.sig[s] = 0;
+        e.in_use = 0;
+        free_[free_top_++] = idx;
+        --active_;
+        return;
+      }
+    }
+  }
+}
+
+uint64_t FlowTable::idle_timeout(const Entry& e) const {
+  return cfg_.idle_timeout_ns[e.idle_class];
+}
+
+static IdleClass classify(const FlowKey& k) {
+  switch (k.kind) {
+    case KeyKind::kIPv4:
+    case KeyKind::kIPv6:
+      if (k.proto == kProtoTcp) return IdleClass::kTcp;
+      if (k.proto == kProtoIcmp || k.proto == kProtoIcmp6) return IdleClass::kIcmp;
+      if (k.proto == kProtoIgmp) return IdleClass::kIgmp;
+      return IdleClass::kIp;
+    case KeyKind::kIPv4Frag:
+    case KeyKind::kIPv6Frag:
+      return IdleClass::kFrag;
+    case KeyKind::kArp:
+    case KeyKind::kRarp:
+      return IdleClass::kArp;
+    default:
+      return IdleClass::kOther;
+  }
+}
+
+// Sends the open report of `e` and starts an empty one. Connection-wide TCP
+// state carries over; per-report counters and bits start again.
+void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
+  FlowRecord r = e.rec;
+  // ARP keys name the requester whatever the direction; all others are
+  // turned so that src is the initiator.
+  if (e.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
+  r.key.flags &= static_cast<uint8_t>(~kKeyNoCanon);
+  r.cause = cause ? cause : (e.reported ? kCauseStatus : kCauseStart);
+  out.emit(r);
+  bump(TableCounter::kReports);
+  e.reported = 1;
+  std::memset(e.rec.dir, 0, sizeof e.rec.dir);
+  e.rec.start_ns = 0;
+  e.rec.last_ns = 0;
+  TcpMetrics& t = e.rec.tcp;
+  constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
+                                  kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
+                                  kTcpSrcDuplicates | kTcpDstDuplicates;
+  t.status &= ~kPerReport;
+  for (TcpDir& d : t.dir) {
+    d.status &= ~kPerReport;
+    d.retrans = 0;
+    d.payload_bytes = 0;
+    d.flags = 0;
+  }
+}
+
+bool FlowTable::expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEmitter& out) {
+  if (now_ns <= e.flow_last_ns || now_ns - e.flow_last_ns <= idle_timeout(e)) return false;
+  if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts)
+    emit_report(e, 0, out);
+  if (!(e.rec.key.flags & kKeyAlias)) bump(TableCounter::kFlowsExpired);
+  remove(idx);
+  return true;
+}
+
+void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d) {
+  FlowRecord& r = e.rec;
+  DirMetrics& m = r.dir[d];
+  const uint64_t ts = p.ts_ns;
+  if (r.dir[0].pkts + r.dir[1].pkts == 0) {
+    r.start_ns = ts;
+    e.report_start_ns = ts;
+  }
+  if (ts > r.last_ns) r.last_ns = ts;
+  if (ts < r.start_ns) r.start_ns = ts;
+  if (m.pkts == 0) {
+    m.ttl = p.ttl;
+    m.tos = p.tos;
+    m.ip_id = p.ip_id;
+  }
+  m.pkts += 1;
+  m.bytes += p.wire_len;
+  m.app_bytes += p.payload_bytes;
+  m.last_ns = ts;
+  m.encaps |= p.encaps;
+  if (p.has_vlan) {
+    m.vlan_tci = p.vlan_tci;
+    m.has_vlan = 1;
+    r.flags |= kRecHasVlan;
+  }
+  if (p.has_mpls && !m.has_mpls) {
+    m.mpls_lse = p.mpls_lse;
+    m.has_mpls = 1;
+    r.flags |= kRecHasMpls;
+  }
+  if (p.is_ip) r.flags |= kRecIsIp;
+  if (p.frag != FragKind::kNone) {
+    r.flags |= kRecFragments;
+    m.fragments = 1;
+  }
+  if (ts > e.flow_last_ns) e.flow_last_ns = ts;
+}
+
+void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_key_dst,
+                       RecordEmitter& out) {
+  (void)idx;
+  const bool first = e.rec.seq == 0;
+  if (first) {
+    e.initiator_is_key_dst = from_key_dst ? 1 : 0;
+    e.idle_class = static_cast<uint8_t>(classify(e.rec.key));
+    e.rec.seq = next_flow_id_;
+    next_flow_id_ += cfg_.flow_id_stride;
+    bump(TableCounter::kFlowsCreated);
+  } else if (e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
+             p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
+    // The status interval of the open report is over: report it without
+    // this packet, which opens the next one.
+    emit_report(e, 0, out);
+  }
+  const unsigned d = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
+  account(e, p, d);
+  if (p.key.kind != KeyKind::kNone && p.has_tcp) {
+    e.rec.flags |= kRecTcp;
+    tcp_track(e.rec.tcp, p, d, p.ts_ns, first);
+  }
+  if (p.key.kind == KeyKind::kArp && from_key_dst) {
+    std::memcpy(e.rec.arp_responder_mac, p.arp_responder_mac, 6);
+    e.rec.flags |= kRecArpReply;
+  }
+}
+
+void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out) {
+  FlowKey ak = p.key;
+  ak.flags |= kKeyAlias;
+  const uint64_t h = flow_key_hash(ak, cfg_.hash_seed);
+  const uint32_t ai = find(ak, h);
+  if (ai != UINT32_MAX) {
+    Entry& alias = entries_[ai];
+    Entry& parent = entries_[alias.parent];
+    if (!expire_if_idle(alias, ai, p.ts_ns, out) && parent.in_use &&
+        parent.rec.seq == alias.parent_id) {
+      // Same time rules as any packet of the parent flow.
+      if (parent.rec.dir[0].pkts + parent.rec.dir[1].pkts &&
+          p.ts_ns >= parent.report_start_ns + cfg_.status_interval_ns)
+        emit_report(parent, 0, out);
+      account(parent, p, alias.alias_dir);
+      parent.rec.dir[alias.alias_dir].encaps |= p.encaps;
+      alias.flow_last_ns = p.ts_ns;
+      bump(TableCounter::kFragAttached);
+      if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
+      return;
+    }
+    if (entries_[ai].in_use && (entries_[ai].rec.key.flags & kKeyAlias)) remove(ai);
+  }
+  // No first fragment known: the fragment is a flow of its own.
+  bump(TableCounter::kFragOrphans);
+  const uint64_t hk = flow_key_hash(p.key, cfg_.hash_seed);
+  process_one(p, p.key, false, hk, out);
+}
+
+void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swapped, uint64_t h,
+                            RecordEmitter& out) {
+  uint32_t idx = find(key, h);
+  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, p.ts_ns, out)) idx = UINT32_MAX;
+  if (idx == UINT32_MAX) {
+    idx = insert(key, h, p.ts_ns, out);
+    if (idx == UINT32_MAX) return;
+  }
+  Entry& e = entries_[idx];
+  update(e, idx, p, p.from_key_dst != swapped, out);
+
+  if (p.frag == FragKind::kFirst) {
+    // Remember where the later fragments of this datagram belong.
+    FlowKey ak{};
+    ak.kind = key.kind == KeyKind::kIPv6 ? KeyKind::kIPv6Frag : KeyKind::kIPv4Frag;
+    std::memcpy(ak.src, p.key.src, 16);
+    std::memcpy(ak.dst, p.key.dst, 16);
+    if (p.from_key_dst) {
+      std::memcpy(ak.src, p.key.dst, 16);
+      std::memcpy(ak.dst, p.key.src, 16);
+    }
+    ak.proto = p.key.proto;
+    ak.aux = p.frag_id;
+    ak.flags = kKeyNoCanon | kKeyAlias;
+    const uint64_t ah = flow_key_hash(ak, cfg_.hash_seed);
+    uint32_t ai = find(ak, ah);
+    if (ai == UINT32_MAX) ai = insert(ak, ah, p.ts_ns, out);
+    if (ai == UINT32_MAX) return;
+    Entry& a = entries_[ai];
+    a.parent = idx;
+    a.parent_id = entries_[idx].rec.seq;
+    a.alias_dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
+                                       entries_[idx].initiator_is_key_dst);
+    a.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
+    a.flow_last_ns = p.ts_ns;
+    a.rec.seq = 0;
+  }
+}
+
+void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  // Stage 1: canonical keys and hashes for the whole burst; stage 2: prefetch
+  // both candidate buckets; stage 3: look up and update in packet order.
+  FlowKey keys[kMaxBurst];
+  uint64_t hashes[kMaxBurst];
+  bool swapped[kMaxBurst];
+  if (n > kMaxBurst) n = kMaxBurst;
+  for (uint32_t i = 0; i < n; ++i) {
+    keys[i] = pkts[i].key;
+    swapped[i] = flow_key_canonicalize(keys[i]);
+    hashes[i] = flow_key_hash(keys[i], cfg_.hash_seed);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t h = hashes[i];
+    __builtin_prefetch(&buckets_[static_cast<uint32_t>(h) & bucket_mask_]);
+    __builtin_prefetch(&buckets_[static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_]);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const ParsedPacket& p = pkts[i];
+    if (p.key.kind == KeyKind::kNone) continue;
+    if (p.frag == FragKind::kLater) {
+      process_later_fragment(p, out);
+      continue;
+    }
+    process_one(p, keys[i], swapped[i], hashes[i], out);
+  }
+}
+
+uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) {
+  if (budget > capacity_) budget = capacity_;
+  for (uint32_t n = 0; n < budget; ++n) {
+    const uint32_t i = sweep_cursor_;
+    sweep_cursor_ = sweep_cursor_ + 1 == capacity_ ? 0 : sweep_cursor_ + 1;
+    Entry& e = entries_[i];
+    if (!e.in_use) continue;
+    if (expire_if_idle(e, i, now_ns, out)) continue;
+    if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
+        now_ns >= e.report_start_ns + cfg_.status_interval_ns)
+      emit_report(e, 0, out);
+  }
+  return budget;
+}
+
+void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
+  for (uint32_t i = 0; i < capacity_; ++i) {
+    Entry& e = entries_[i];
+    if (!e.in_use) continue;
+    if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts)
+      emit_report(e, cause, out);
+    remove(i);
+  }
+}
+
+// TCP tracking after argus's model: connection-wide bits persist across
+// reports, retransmission and window bits are per report.
+void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
+  TcpDir& me = t.dir[dir];
+  TcpDir& peer = t.dir[dir ^ 1];
+  const uint8_t fl = p.tcp_flags;
+  const uint32_t seq = p.tcp_seq;
+  const uint32_t len = p.payload_bytes;
+  const bool syn = fl & kTcpSyn;
+  const bool ack = fl & kTcpAck;
+  t.options |= p.tcp_options;
+  me.flags |= fl;
+  me.win = p.tcp_win;
+  if (syn && (p.tcp_options & kTcpOptWscale)) me.wscale = p.tcp_wscale;
+  const uint32_t retrans_bit = dir == 0 ? kTcpSrcRetrans : kTcpDstRetrans;
+  const uint32_t reset_bit = dir == 0 ? kTcpSrcReset : kTcpDstReset;
+  const uint32_t winshut_bit = dir == 0 ? kTcpSrcWindowShut : kTcpDstWindowShut;
+
+  if (first) {
+    if (syn && !ack) {
+      t.status |= kTcpSawSyn;
+      t.syn_ns = ts_ns;
+      t.fsm_state = 2;  // SYN_SENT
+    } else if (syn && ack) {
+      t.status |= kTcpSawSynSent;
+      t.synack_ns = ts_ns;
+      t.fsm_state = 3;  // SYN_RCVD
+    } else {
+      t.status |= kTcpEstablished;
+      t.fsm_state = 4;  // ESTABLISHED
+    }
+    me.seqbase = seq;
+    me.seq_high = seq + len + (syn ? 1u : 0u) + ((fl & kTcpFin) ? 1u : 0u);
+  } else if (syn) {
+    if (me.seq_high == 0 && me.seqbase == 0) {
+      me.seqbase = seq;
+      me.seq_high = seq + 1;
+    } else if (seq == me.seqbase) {
+      // The same SYN (or SYN-ACK) again.
+      me.retrans++;
+      me.status |= retrans_bit;
+      t.status |= retrans_bit;
+    }
+    if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
+      t.status |= kTcpSawSynSent;
+      t.synack_ns = ts_ns;
+      if (t.syn_ns && ts_ns >= t.syn_ns) t.synack_us = static_cast<uint32_t>((ts_ns - t.syn_ns) / 1000);
+      t.fsm_state = 3;
+    }
+  } else {
+    if (me.seq_high == 0 && me.seqbase == 0) {
+      me.seqbase = seq;
+      me.seq_high = seq;
+    }
+    if (len > 0 || (fl & kTcpFin)) {
+      const uint32_t end = seq + len + ((fl & kTcpFin) ? 1u : 0u);
+      if (seq_lt(seq, me.seq_high) && !seq_gt(end, me.seq_high)) {
+        if (len > 0) {
+          me.retrans++;
+          me.status |= retrans_bit;
+          t.status |= retrans_bit;
+        }
+      } else if (seq_gt(end, me.seq_high)) {
+        me.seq_high = end;
+      }
+    }
+    if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
+      t.status |= kTcpEstablished;
+      if (t.synack_ns && ts_ns >= t.synack_ns)
+        t.ackdat_us = static_cast<uint32_t>((ts_ns - t.synack_ns) / 1000);
+      t.fsm_state = 4;
+    } else if (ack && !(t.status & (kTcpSawSyn | kTcpSawSynSent))) {
+      t.status |= kTcpEstablished;
+    }
+  }
+  me.payload_bytes += len;
+  if (ack) {
+    me.ack = p.tcp_ack;
+    // A FIN from the peer is acknowledged once our ack passes its end.
+    if ((peer.flags & kTcpFin) && (t.status & kTcpFinSeen) && !seq_lt(p.tcp_ack, peer.seq_high))
+      t.status |= kTcpFinAcked;
+  }
+  if (fl & kTcpFin) {
+    t.status |= kTcpFinSeen;
+    me.status |= kTcpFinSeen;
+    t.fsm_state = 9;
+  }
+  if (fl & kTcpRst) {
+    t.status |= reset_bit;
+    me.status |= reset_bit;
+  }
+  if (p.tcp_win == 0 && !(fl & (kTcpRst | kTcpSyn | kTcpFin))) {
+    t.status |= winshut_bit;
+    me.status |= winshut_bit;
+  }
+}
+
+}  // namespace argos

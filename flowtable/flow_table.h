@@ -1,0 +1,136 @@
+// Per-worker flow table: one writer, never shared, fixed capacity chosen at
+// start-up. Cache-line buckets of eight (signature, index) slots, two bucket
+// choices per key, full-key compare after a signature hit.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "flowtable/flow_key.h"
+#include "flowtable/packet_facts.h"
+#include "flowtable/flow_record.h"
+
+namespace argos {
+
+// Receives finished reports. Called per report, never per packet.
+class RecordEmitter {
+ public:
+  virtual void emit(const FlowRecord& rec) = 0;
+
+ protected:
+  ~RecordEmitter() = default;
+};
+
+// Idle-timeout classes (argus-format.md section 9 defaults).
+enum class IdleClass : uint8_t { kTcp, kIp, kIcmp, kIgmp, kFrag, kArp, kOther, kCount };
+inline constexpr size_t kIdleClassCount = static_cast<size_t>(IdleClass::kCount);
+
+// What happens to a new flow when both of its buckets are full.
+enum class FullPolicy : uint8_t {
+  kDropNew,      // the packet is not accounted; counted in table.full_drops
+  kEvictOldest,  // the idlest flow of the primary bucket is reported and replaced
+};
+
+struct FlowTableConfig {
+  uint32_t capacity = 1u << 20;  // flows
+  uint64_t status_interval_ns = 5'000'000'000ULL;
+  std::array<uint64_t, kIdleClassCount> idle_timeout_ns{
+      60'000'000'000ULL, 30'000'000'000ULL, 5'000'000'000ULL, 30'000'000'000ULL,
+      5'000'000'000ULL,  5'000'000'000ULL,  30'000'000'000ULL};
+  FullPolicy full_policy = FullPolicy::kEvictOldest;
+  uint64_t hash_seed = 0x5eed5eed12345678ULL;
+  uint32_t flow_id_base = 1;    // first flow id of this worker
+  uint32_t flow_id_stride = 1;  // ids step by the worker count: unique sensor-wide
+};
+
+#define ARGOS_TABLE_COUNTERS(X)                                                      \
+  X(kFlowsCreated, "table.flows_created", "flows inserted")                         \
+  X(kFlowsExpired, "table.flows_expired", "flows removed after their idle timeout") \
+  X(kReports, "table.reports", "flow reports emitted")                              \
+  X(kFullDrops, "table.full_drops", "packets of new flows dropped: table full")     \
+  X(kEvictions, "table.evictions", "flows evicted to make room (reported first)")   \
+  X(kFragAttached, "table.frag_attached", "non-first fragments added to their flow") \
+  X(kFragOrphans, "table.frag_orphans", "non-first fragments without a known first fragment")
+
+enum class TableCounter : uint8_t {
+#define ARGOS_X(e, name, desc) e,
+  ARGOS_TABLE_COUNTERS(ARGOS_X)
+#undef ARGOS_X
+      kCount
+};
+inline constexpr size_t kTableCounterCount = static_cast<size_t>(TableCounter::kCount);
+const char* table_counter_name(TableCounter c);
+
+class FlowTable {
+ public:
+  // Burst size the staged lookup is written for.
+  static constexpr uint32_t kMaxBurst = 64;
+  static constexpr uint32_t kSlotsPerBucket = 8;
+
+  explicit FlowTable(const FlowTableConfig& cfg);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // False when the memory could not be allocated (checked once at start-up).
+  bool ok() const { return entries_ != nullptr; }
+
+  // Accounts a burst of parsed packets (n <= kMaxBurst), in time order.
+  // Reports closed by a packet (status interval, idle timeout) go to `out`.
+  void process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out);
+
+  // Examines up to `budget` table entries from the sweep cursor at time
+  // `now_ns`: reports flows whose status interval ended and removes idle ones.
+  // Returns the entries examined.
+  uint32_t sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out);
+
+  // Reports every flow that has unreported packets and empties the table.
+  // cause 0 keeps each flow's own cause (end of input); kCauseShutdown marks
+  // a flush on a signal.
+  void flush_all(uint8_t cause, RecordEmitter& out);
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t active_flows() const { return active_; }
+  uint64_t counter(TableCounter c) const { return counters_[static_cast<size_t>(c)]; }
+  // Bytes of table memory per flow of capacity (entry plus bucket share).
+  size_t bytes_per_flow() const;
+  static size_t entry_bytes();
+
+  struct Bucket;  // defined in flow_table.cc
+  struct Entry;
+
+ private:
+
+  uint32_t find(const FlowKey& k, uint64_t h) const;
+  uint32_t insert(const FlowKey& k, uint64_t h, uint64_t now_ns, RecordEmitter& out);
+  void remove(uint32_t idx);
+  void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
+  void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
+              RecordEmitter& out);
+  void account(Entry& e, const ParsedPacket& p, unsigned dir);
+  bool expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEmitter& out);
+  uint64_t idle_timeout(const Entry& e) const;
+  void bump(TableCounter c, uint64_t n = 1) { counters_[static_cast<size_t>(c)] += n; }
+  void process_one(const ParsedPacket& p, const FlowKey& key, bool swapped,
+                   uint64_t h, RecordEmitter& out);
+  void process_later_fragment(const ParsedPacket& p, RecordEmitter& out);
+
+  FlowTableConfig cfg_;
+  uint32_t capacity_;
+  uint32_t bucket_mask_;
+  Bucket* buckets_ = nullptr;
+  Entry* entries_ = nullptr;
+  uint32_t* free_ = nullptr;  // stack of free entry indexes
+  uint32_t free_top_ = 0;
+  uint32_t active_ = 0;
+  uint32_t sweep_cursor_ = 0;
+  uint32_t next_flow_id_;
+  std::array<uint64_t, kTableCounterCount> counters_{};
+};
+
+// Argus TCP state machine step for one segment (exposed for unit tests).
+// `dir` 0 = from the initiator. `first` = the flow's first packet.
+void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
+
+}  // namespace argos

@@ -1,0 +1,75 @@
+// Per-packet facts the parser extracts and the flow table consumes.
+#pragma once
+
+#include <cstdint>
+
+#include "flowtable/flow_key.h"
+
+namespace argos {
+
+// Argus encapsulation bits (argus-format.md section 6.14).
+inline constexpr uint32_t kEncMpls = 0x01;
+inline constexpr uint32_t kEncEther = 0x02;
+inline constexpr uint32_t kEncVlan = 0x04;
+inline constexpr uint32_t kEncLlc = 0x08;
+inline constexpr uint32_t kEncPppoe = 0x10;
+inline constexpr uint32_t kEncGre = 0x40;
+inline constexpr uint32_t kEncSll = 0x2000;
+
+// Argus TCP option bits (argus-format.md section 6.5).
+inline constexpr uint32_t kTcpOptMss = 0x00100000;
+inline constexpr uint32_t kTcpOptWscale = 0x00200000;
+inline constexpr uint32_t kTcpOptSackOk = 0x00400000;
+inline constexpr uint32_t kTcpOptSack = 0x00800000;
+inline constexpr uint32_t kTcpOptTimestamp = 0x04000000;
+
+// TCP header flag bits.
+inline constexpr uint8_t kTcpFin = 0x01;
+inline constexpr uint8_t kTcpSyn = 0x02;
+inline constexpr uint8_t kTcpRst = 0x04;
+inline constexpr uint8_t kTcpPsh = 0x08;
+inline constexpr uint8_t kTcpAck = 0x10;
+inline constexpr uint8_t kTcpUrg = 0x20;
+inline constexpr uint8_t kTcpEce = 0x40;
+inline constexpr uint8_t kTcpCwr = 0x80;
+
+enum class FragKind : uint8_t { kNone = 0, kFirst = 1, kLater = 2 };
+
+// Per-packet facts. `key` is in the sender's orientation except where the
+// protocol fixes it (ICMP replies, ARP replies): then `from_key_dst` is set.
+struct ParsedPacket {
+  FlowKey key;
+  uint32_t encaps;       // kEnc* bits of the layers passed
+  uint32_t mpls_lse;     // top label stack entry when has_mpls
+  uint32_t tcp_seq;
+  uint32_t tcp_ack;
+  uint32_t tcp_options;  // kTcpOpt* seen in this segment
+  uint32_t frag_id;      // IP fragment identification when frag != kNone
+  uint16_t vlan_tci;     // innermost 802.1Q TCI when has_vlan
+  uint16_t tcp_win;
+  uint16_t ip_id;
+  uint16_t frag_offset_bytes;
+  uint32_t payload_bytes;  // transport payload per the IP lengths (not caplen)
+  uint8_t tcp_flags;
+  uint8_t tcp_wscale;
+  uint8_t ttl;
+  uint8_t tos;
+  uint8_t icmp_type;
+  uint8_t icmp_code;
+  uint8_t mac_src[6];
+  uint8_t mac_dst[6];
+  uint8_t arp_responder_mac[6];  // ARP reply sender hardware address
+  bool from_key_dst;
+  bool has_vlan;
+  bool has_mpls;
+  bool has_macs;
+  bool is_ip;
+  bool has_tcp;          // a full 20-byte TCP header was present
+  bool more_frags;
+  FragKind frag;
+  // Filled by the caller of the parser, not by it:
+  uint32_t wire_len;  // original frame length (Argus byte counts)
+  uint64_t ts_ns;     // packet time
+};
+
+}  // namespace argos
