@@ -132,7 +132,7 @@ count_flows() { racluster -M norep -r "$1" -n -s proto - not man | tail -n +2 | 
 # Sum of one numeric column over all flow records (MARs excluded).
 sum_field() { ra -r "$1" -n -s "$2" - not man | awk '$1 ~ /^[0-9]+$/ { s += $1 } END { printf "%d", s }'; }
 
-echo "== bench_pcap: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)"
+echo "== bench_pcap: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$root" describe --always --dirty 2>/dev/null || echo none)"
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)," \
   "$(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
 echo "input:   $pcap"
