@@ -9,6 +9,8 @@ namespace argos {
 enum LinkType : uint16_t {
   kLinkNull = 0,
   kLinkEthernet = 1,
+  kLinkRawDlt = 12,  // DLT_RAW as libpcap reports LINKTYPE_RAW on Linux
+  kLinkRawDlt14 = 14,  // DLT_RAW on some BSDs
   kLinkRaw = 101,
   kLinkLoop = 108,
   kLinkSll = 113,

@@ -554,6 +554,8 @@ bool link_type_supported(int linktype) {
   switch (linktype) {
     case kLinkNull:
     case kLinkEthernet:
+    case kLinkRawDlt:
+    case kLinkRawDlt14:
     case kLinkRaw:
     case kLinkLoop:
     case kLinkSll:
@@ -599,6 +601,8 @@ ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype
       }
       return parse_ethertype(c, proto, out);
     }
+    case kLinkRawDlt:
+    case kLinkRawDlt14:
     case kLinkRaw:
     case kLinkIPv4:
     case kLinkIPv6: {

@@ -282,7 +282,7 @@ void put_network(Writer& w, const FlowRecord& r) {
   if (k.kind == KeyKind::kArp || k.kind == KeyKind::kRarp) {
     w.dsr(0x30, 0x10, 0x00, 44);
     w.bytes(r.arp_responder_mac, 6);
-    w.zeros(2 + 42 * 4);
+    w.zeros(2 + 41 * 4);  // 44 words in all
     return;
   }
   if (ip_key && k.proto == kProtoEsp) {

@@ -67,6 +67,8 @@ struct TcpDir {
   uint32_t payload_bytes;
   uint32_t retrans;   // retransmitted packets in this report
   uint32_t status;    // kTcp* bits seen from this side
+  uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_hi) in the sequence
+  uint32_t hole_hi;   // space; segments filling it are out of order, not resent
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of TCP flag bytes
   uint8_t wscale;

@@ -237,6 +237,9 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
                                   kTcpSrcDuplicates | kTcpDstDuplicates;
   t.status &= ~kPerReport;
   for (TcpDir& d : t.dir) {
+    // The next report's sequence range starts where this one ended, so the
+    // range and the byte count of a report agree (ra infers loss otherwise).
+    d.seqbase = d.seq_high;
     d.status &= ~kPerReport;
     d.retrans = 0;
     d.payload_bytes = 0;
@@ -261,13 +264,13 @@ void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d) {
     r.start_ns = ts;
     e.report_start_ns = ts;
   }
-  if (ts > r.last_ns) r.last_ns = ts;
-  if (ts < r.start_ns) r.start_ns = ts;
-  if (m.pkts == 0) {
-    m.ttl = p.ttl;
-    m.tos = p.tos;
-    m.ip_id = p.ip_id;
-  }
+  // Times in arrival order, as argus reports them (captures are not always
+  // sorted by time).
+  r.last_ns = ts;
+  // IP attributes of the latest packet, as argus reports them.
+  m.ttl = p.ttl;
+  m.tos = p.tos;
+  m.ip_id = p.ip_id;
   m.pkts += 1;
   m.bytes += p.wire_len;
   m.app_bytes += p.payload_bytes;
@@ -472,7 +475,7 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
       t.fsm_state = 4;  // ESTABLISHED
     }
     me.seqbase = seq;
-    me.seq_high = seq + len + (syn ? 1u : 0u) + ((fl & kTcpFin) ? 1u : 0u);
+    me.seq_high = seq + len + (syn ? 1u : 0u);
   } else if (syn) {
     if (me.seq_high == 0 && me.seqbase == 0) {
       me.seqbase = seq;
@@ -485,6 +488,7 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
+      me.status |= kTcpSawSynSent;
       t.synack_ns = ts_ns;
       if (t.syn_ns && ts_ns >= t.syn_ns) t.synack_us = static_cast<uint32_t>((ts_ns - t.syn_ns) / 1000);
       t.fsm_state = 3;
@@ -494,20 +498,39 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
       me.seqbase = seq;
       me.seq_high = seq;
     }
-    if (len > 0 || (fl & kTcpFin)) {
-      const uint32_t end = seq + len + ((fl & kTcpFin) ? 1u : 0u);
-      if (seq_lt(seq, me.seq_high) && !seq_gt(end, me.seq_high)) {
-        if (len > 0) {
+    if (len > 0) {
+      // Sequence space counts payload only (a FIN does not advance it), as
+      // argus reports it.
+      const uint32_t end = seq + len;
+      const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+      if (seq_gt(seq, me.seq_high)) {
+        // A jump forward leaves a gap; remember it (one gap is tracked).
+        me.hole_lo = me.seq_high;
+        me.hole_hi = seq;
+        me.seq_high = end;
+      } else if (seq_lt(seq, me.seq_high)) {
+        if (me.hole_hi != me.hole_lo && !seq_lt(seq, me.hole_lo) && seq_lt(seq, me.hole_hi)) {
+          // Fills the gap: arrived out of order.
+          me.status |= ooo_bit;
+          t.status |= ooo_bit;
+          if (!seq_gt(me.hole_hi, end)) {
+            me.hole_lo = me.hole_hi = 0;
+          } else {
+            me.hole_lo = end;
+          }
+        } else {
           me.retrans++;
           me.status |= retrans_bit;
           t.status |= retrans_bit;
         }
-      } else if (seq_gt(end, me.seq_high)) {
+        if (seq_gt(end, me.seq_high)) me.seq_high = end;
+      } else {
         me.seq_high = end;
       }
     }
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;
+      me.status |= kTcpEstablished;
       if (t.synack_ns && ts_ns >= t.synack_ns)
         t.ackdat_us = static_cast<uint32_t>((ts_ns - t.synack_ns) / 1000);
       t.fsm_state = 4;
@@ -517,10 +540,14 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
   }
   me.payload_bytes += len;
   if (ack) {
-    me.ack = p.tcp_ack;
+    // The ack of a FIN is reported without the FIN's sequence number, like
+    // the sequence space itself.
+    me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
     // A FIN from the peer is acknowledged once our ack passes its end.
-    if ((peer.flags & kTcpFin) && (t.status & kTcpFinSeen) && !seq_lt(p.tcp_ack, peer.seq_high))
+    if ((peer.status & kTcpFinSeen) && seq_gt(p.tcp_ack, peer.seq_high)) {
       t.status |= kTcpFinAcked;
+      peer.status |= kTcpFinAcked;
+    }
   }
   if (fl & kTcpFin) {
     t.status |= kTcpFinSeen;
