@@ -94,7 +94,8 @@ class RingSource {
 // protocol, the same for both directions. Ports are left out so that IP
 // fragments, which carry none, meet the rest of their flow.
 inline uint32_t dispatch_worker(const ParsedPacket& p, uint32_t workers) {
-  const FlowKey& k = p.key;
+  // An ICMP error goes where the flow it quotes goes, to be attached to it.
+  const FlowKey& k = p.has_inner ? p.inner_key : p.key;
   FlowKey a{};
   const bool lo = std::memcmp(k.src, k.dst, 16) <= 0;
   std::memcpy(a.src, lo ? k.src : k.dst, 16);

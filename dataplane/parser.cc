@@ -92,8 +92,8 @@ void swap_endpoints(FlowKey& k) {
 }
 
 ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragment,
-                     ParsedPacket& out);
-ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth);
+                     ParsedPacket& out, unsigned quote_depth = 0);
+ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned quote_depth = 0);
 ParseResult parse_ipv6(Cursor c, ParsedPacket& out, unsigned gre_depth);
 
 // GRE (RFC 2784/2890): follow IPv4, IPv6 and bridged Ethernet payloads, as
@@ -128,7 +128,7 @@ ParseResult parse_gre(Cursor c, ParsedPacket& out, unsigned gre_depth, bool& dec
   return ParseResult::kOk;
 }
 
-ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth) {
+ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned quote_depth) {
   if (c.left() < 20) return ParseResult::kTruncatedIPv4;
   const uint8_t* ip = c.p;
   const unsigned ihl = (ip[0] & 0x0f) * 4u;
@@ -160,14 +160,14 @@ ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth) {
   Cursor l4{ip + ihl, c.end};
   if (out.frag == FragKind::kLater) {
     out.payload_bytes = l4_len;
-    return parse_l4(l4, k.proto, l4_len, true, out);
+    return parse_l4(l4, k.proto, l4_len, true, out, quote_depth);
   }
   if (k.proto == kProtoGre) {
     bool decap = false;
     ParseResult r = parse_gre(l4, out, gre_depth, decap);
     if (decap || r != ParseResult::kOk) return r;
   }
-  return parse_l4(l4, k.proto, l4_len, false, out);
+  return parse_l4(l4, k.proto, l4_len, false, out, quote_depth);
 }
 
 bool ipv6_is_ext(uint8_t nh) {
@@ -242,7 +242,7 @@ ParseResult parse_ipv6(Cursor c, ParsedPacket& out, unsigned gre_depth) {
 }
 
 ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragment,
-                     ParsedPacket& out) {
+                     ParsedPacket& out, unsigned quote_depth) {
   FlowKey& k = out.key;
   if (later_fragment) {
     // Non-first fragment: no transport header. The flow table attaches it to
@@ -346,6 +346,18 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       // Errors quote the offending IP header: key on what it refers to.
       if ((type == 3 || type == 4 || type == 5 || type == 11 || type == 12) && c.left() >= 8 + 20) {
         const uint8_t* q = c.p + 8;
+        out.icmp_gateway = rd32(c.p + 4);
+        if (quote_depth == 0) {
+          // The quoted packet's own key (one level deep: a quote inside a
+          // quote is not followed).
+          ParsedPacket inner;
+          std::memset(&inner, 0, sizeof inner);
+          parse_ipv4(Cursor{q, c.end}, inner, 0, 1);
+          if (inner.is_ip && inner.key.kind == KeyKind::kIPv4 && inner.frag != FragKind::kLater) {
+            out.inner_key = inner.key;
+            out.has_inner = true;
+          }
+        }
         const unsigned qihl = (q[0] & 0x0f) * 4u;
         if (type == 3) k.tp_p = q[9];
         if (type == 3 && (code == 2 || code == 3)) {

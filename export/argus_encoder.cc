@@ -401,6 +401,18 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   put_network(w, r);
   put_vlan_mpls(w, r);
   put_ipattr(w, r);
+  if (r.flags & kRecIcmpMapped) {
+    w.dsr(0x34, 0x00, 0x01, 8);
+    w.u8(r.icmp.type);
+    w.u8(r.icmp.code);
+    w.u16(0);
+    w.bytes(r.icmp.icmp_src, 4);
+    w.bytes(r.icmp.icmp_dst, 4);
+    w.bytes(r.icmp.inner_src, 4);
+    w.bytes(r.icmp.inner_dst, 4);
+    w.u32(r.icmp.gateway);
+    w.u32(0);
+  }
   w.dsr(0x20, 0x00, 0x00, 3);
   w.u32(r.dir[0].pkts ? r.dir[0].encaps : 0);
   w.u32(r.dir[1].pkts ? r.dir[1].encaps : 0);

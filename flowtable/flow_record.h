@@ -40,11 +40,25 @@ inline constexpr uint8_t kRecIsIp = 0x04;
 inline constexpr uint8_t kRecTcp = 0x08;        // TCP network DSR applies
 inline constexpr uint8_t kRecFragments = 0x10;  // the flow carried IP fragments
 inline constexpr uint8_t kRecArpReply = 0x20;   // arp_responder_mac is valid
+inline constexpr uint8_t kRecIcmpMapped = 0x40; // an ICMP error referred to this flow
+
+// An ICMP error attached to the flow it refers to (ICMP-mapped DSR).
+struct IcmpMapped {
+  uint8_t type;
+  uint8_t code;
+  uint8_t pad[2];
+  uint8_t icmp_src[4];   // sender of the ICMP error
+  uint8_t icmp_dst[4];
+  uint8_t inner_src[4];  // addresses of the quoted packet
+  uint8_t inner_dst[4];
+  uint32_t gateway;
+};
 
 // Per-direction counters of one report. Index 0 = src, 1 = dst.
 struct DirMetrics {
   uint64_t bytes;      // wire bytes, link header included
   uint64_t app_bytes;  // transport payload bytes
+  uint64_t first_ns;   // first packet time in this direction (this report)
   uint64_t last_ns;    // last packet time in this direction
   uint32_t pkts;       // a report spans one status interval: 32 bits suffice
   uint32_t encaps;     // union of kEnc* bits seen
@@ -69,6 +83,9 @@ struct TcpDir {
   uint32_t status;    // kTcp* bits seen from this side
   uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_hi) in the sequence
   uint32_t hole_hi;   // space; segments filling it are out of order, not resent
+  uint32_t rep_high;         // highest seq + len within this report
+  uint8_t report_seq_valid;  // rep_high was set by a packet of this report
+  uint8_t acked;             // ack field seen from this side
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of TCP flag bytes
   uint8_t wscale;
@@ -88,7 +105,7 @@ struct TcpMetrics {
 
 struct FlowRecord {
   FlowKey key;        // logical orientation: src = initiator
-  uint64_t start_ns;  // first packet of this report, either direction
+  uint64_t start_ns;  // report start: src's first packet, or dst's if src sent none
   uint64_t last_ns;   // last packet of this report
   DirMetrics dir[2];
   TcpMetrics tcp;
@@ -96,6 +113,7 @@ struct FlowRecord {
   uint8_t cause;      // kCause*
   uint8_t flags;      // kRec*
   uint8_t arp_responder_mac[6];
+  IcmpMapped icmp;    // valid with kRecIcmpMapped
 };
 
 }  // namespace argos

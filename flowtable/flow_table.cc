@@ -240,6 +240,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
     // The next report's sequence range starts where this one ended, so the
     // range and the byte count of a report agree (ra infers loss otherwise).
     d.seqbase = d.seq_high;
+    d.report_seq_valid = 0;
     d.status &= ~kPerReport;
     d.retrans = 0;
     d.payload_bytes = 0;
@@ -260,13 +261,12 @@ void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d) {
   FlowRecord& r = e.rec;
   DirMetrics& m = r.dir[d];
   const uint64_t ts = p.ts_ns;
-  if (r.dir[0].pkts + r.dir[1].pkts == 0) {
-    r.start_ns = ts;
-    e.report_start_ns = ts;
-  }
-  // Times in arrival order, as argus reports them (captures are not always
-  // sorted by time).
-  r.last_ns = ts;
+  if (r.dir[0].pkts + r.dir[1].pkts == 0) e.report_start_ns = ts;
+  if (m.pkts == 0) m.first_ns = ts;
+  // argus reports a record's start as the src side's first packet when the
+  // src sent any, and its end as the latest packet time seen.
+  r.start_ns = r.dir[0].pkts || d == 0 ? r.dir[0].pkts ? r.dir[0].first_ns : ts : r.dir[1].first_ns;
+  if (ts > r.last_ns) r.last_ns = ts;
   // IP attributes of the latest packet, as argus reports them.
   m.ttl = p.ttl;
   m.tos = p.tos;
@@ -354,7 +354,11 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
 void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swapped, uint64_t h,
                             RecordEmitter& out) {
   uint32_t idx = find(key, h);
-  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, p.ts_ns, out)) idx = UINT32_MAX;
+  // Idle flows are expired by the sweep, which argus runs between packets. A
+  // flow idle past its timeout is ended here only if a packet of another flow
+  // came after its timeout ran out (a sweep would have seen it); the first
+  // packet after a quiet spell still continues the flow, as with argus.
+  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, prev_pkt_ns_, out)) idx = UINT32_MAX;
   if (idx == UINT32_MAX) {
     idx = insert(key, h, p.ts_ns, out);
     if (idx == UINT32_MAX) return;
@@ -412,10 +416,34 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
     if (p.key.kind == KeyKind::kNone) continue;
     if (p.frag == FragKind::kLater) {
       process_later_fragment(p, out);
-      continue;
+    } else {
+      process_one(p, keys[i], swapped[i], hashes[i], out);
     }
-    process_one(p, keys[i], swapped[i], hashes[i], out);
+    if (p.has_inner) attach_icmp_error(p);
+    if (p.ts_ns > prev_pkt_ns_) prev_pkt_ns_ = p.ts_ns;
   }
+}
+
+// An ICMP error quoting a packet of a known flow is recorded on that flow
+// too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
+void FlowTable::attach_icmp_error(const ParsedPacket& p) {
+  FlowKey k = p.inner_key;
+  flow_key_canonicalize(k);
+  const uint32_t idx = find(k, flow_key_hash(k, cfg_.hash_seed));
+  if (idx == UINT32_MAX) return;
+  Entry& e = entries_[idx];
+  FlowRecord& r = e.rec;
+  if (r.dir[0].pkts + r.dir[1].pkts == 0) return;  // its report went out already
+  r.flags |= kRecIcmpMapped;
+  r.icmp.type = p.icmp_type;
+  r.icmp.code = p.icmp_code;
+  std::memcpy(r.icmp.icmp_src, p.key.flags & kKeyNoCanon && p.from_key_dst ? p.key.dst : p.key.src, 4);
+  std::memcpy(r.icmp.icmp_dst, p.key.flags & kKeyNoCanon && p.from_key_dst ? p.key.src : p.key.dst, 4);
+  std::memcpy(r.icmp.inner_src, p.inner_key.src, 4);
+  std::memcpy(r.icmp.inner_dst, p.inner_key.dst, 4);
+  r.icmp.gateway = p.icmp_type == 5 ? p.icmp_gateway : 0;
+  if (p.ts_ns > r.last_ns) r.last_ns = p.ts_ns;
+  bump(TableCounter::kIcmpMapped);
 }
 
 uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) {
@@ -476,11 +504,15 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
     }
     me.seqbase = seq;
     me.seq_high = seq + len + (syn ? 1u : 0u);
+    me.rep_high = me.seq_high;
+    me.report_seq_valid = 1;
   } else if (syn) {
     if (me.seq_high == 0 && me.seqbase == 0) {
       me.seqbase = seq;
       me.seq_high = seq + 1;
-    } else if (seq == me.seqbase) {
+      me.rep_high = me.seq_high;
+      me.report_seq_valid = 1;
+    } else if (seq_lt(seq, me.seq_high)) {
       // The same SYN (or SYN-ACK) again.
       me.retrans++;
       me.status |= retrans_bit;
@@ -498,48 +530,55 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
       me.seqbase = seq;
       me.seq_high = seq;
     }
-    if (len > 0) {
-      // Sequence space counts payload only (a FIN does not advance it), as
-      // argus reports it.
-      const uint32_t end = seq + len;
-      const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
-      if (seq_gt(seq, me.seq_high)) {
-        // A jump forward leaves a gap; remember it (one gap is tracked).
-        me.hole_lo = me.seq_high;
-        me.hole_hi = seq;
-        me.seq_high = end;
-      } else if (seq_lt(seq, me.seq_high)) {
-        if (me.hole_hi != me.hole_lo && !seq_lt(seq, me.hole_lo) && seq_lt(seq, me.hole_hi)) {
-          // Fills the gap: arrived out of order.
-          me.status |= ooo_bit;
-          t.status |= ooo_bit;
-          if (!seq_gt(me.hole_hi, end)) {
-            me.hole_lo = me.hole_hi = 0;
-          } else {
-            me.hole_lo = end;
-          }
+    const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+    const uint32_t end = seq + len;
+    if (len > 0 && peer.acked && !seq_gt(end, peer.ack)) {
+      // Data the peer has acknowledged already: a retransmission.
+      me.retrans++;
+      me.status |= retrans_bit;
+      t.status |= retrans_bit;
+    } else if (len > 0 && me.report_seq_valid && seq_lt(seq, me.rep_high)) {
+      if (me.hole_hi != me.hole_lo && !seq_lt(seq, me.hole_lo) && seq_lt(seq, me.hole_hi)) {
+        // Fills the gap left by a jump forward: arrived out of order.
+        me.status |= ooo_bit;
+        t.status |= ooo_bit;
+        if (!seq_gt(me.hole_hi, end)) {
+          me.hole_lo = me.hole_hi = 0;
         } else {
-          me.retrans++;
-          me.status |= retrans_bit;
-          t.status |= retrans_bit;
+          me.hole_lo = end;
         }
-        if (seq_gt(end, me.seq_high)) me.seq_high = end;
       } else {
-        me.seq_high = end;
+        me.retrans++;
+        me.status |= retrans_bit;
+        t.status |= retrans_bit;
       }
+    } else if (me.report_seq_valid && seq_gt(seq, me.rep_high) && len > 0) {
+      // A jump forward leaves a gap; remember it (one gap is tracked).
+      me.hole_lo = me.rep_high;
+      me.hole_hi = seq;
     }
+    // Sequence space counts payload only (a FIN does not advance it), as
+    // argus reports it. Within a report, the first packet of a direction
+    // starts the tracking afresh.
+    if (!me.report_seq_valid || seq_gt(end, me.rep_high)) me.rep_high = end;
+    if (len > 0 && seq_gt(end, me.seq_high)) me.seq_high = end;
+    me.report_seq_valid = 1;
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;
       me.status |= kTcpEstablished;
       if (t.synack_ns && ts_ns >= t.synack_ns)
         t.ackdat_us = static_cast<uint32_t>((ts_ns - t.synack_ns) / 1000);
       t.fsm_state = 4;
-    } else if (ack && !(t.status & (kTcpSawSyn | kTcpSawSynSent))) {
+    } else if (ack && dir == 0 && !(t.status & kTcpEstablished)) {
+      // The initiator acknowledges something without a handshake on record
+      // (one-sided capture): argus counts the connection as established.
       t.status |= kTcpEstablished;
+      me.status |= kTcpEstablished;
     }
   }
   me.payload_bytes += len;
   if (ack) {
+    me.acked = 1;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.
     me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;

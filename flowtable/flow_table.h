@@ -51,7 +51,8 @@ struct FlowTableConfig {
   X(kFullDrops, "table.full_drops", "packets of new flows dropped: table full")     \
   X(kEvictions, "table.evictions", "flows evicted to make room (reported first)")   \
   X(kFragAttached, "table.frag_attached", "non-first fragments added to their flow") \
-  X(kFragOrphans, "table.frag_orphans", "non-first fragments without a known first fragment")
+  X(kFragOrphans, "table.frag_orphans", "non-first fragments without a known first fragment") \
+  X(kIcmpMapped, "table.icmp_mapped", "ICMP errors attached to the flow they quote")
 
 enum class TableCounter : uint8_t {
 #define ARGOS_X(e, name, desc) e,
@@ -115,6 +116,7 @@ class FlowTable {
   void process_one(const ParsedPacket& p, const FlowKey& key, bool swapped,
                    uint64_t h, RecordEmitter& out);
   void process_later_fragment(const ParsedPacket& p, RecordEmitter& out);
+  void attach_icmp_error(const ParsedPacket& p);
 
   FlowTableConfig cfg_;
   uint32_t capacity_;
@@ -126,6 +128,9 @@ class FlowTable {
   uint32_t active_ = 0;
   uint32_t sweep_cursor_ = 0;
   uint32_t next_flow_id_;
+  // Time of the previous packet this table saw: a flow idle past its timeout
+  // before that packet would have been swept already (see process_one).
+  uint64_t prev_pkt_ns_ = 0;
   std::array<uint64_t, kTableCounterCount> counters_{};
 };
 

@@ -39,6 +39,10 @@ enum class FragKind : uint8_t { kNone = 0, kFirst = 1, kLater = 2 };
 // protocol fixes it (ICMP replies, ARP replies): then `from_key_dst` is set.
 struct ParsedPacket {
   FlowKey key;
+  // ICMP errors: the key of the packet the error quotes, in that packet's
+  // orientation, so the error can be attached to the flow it refers to.
+  FlowKey inner_key;
+  uint32_t icmp_gateway;  // redirect gateway (ICMP word 2), network order bytes as u32
   uint32_t encaps;       // kEnc* bits of the layers passed
   uint32_t mpls_lse;     // top label stack entry when has_mpls
   uint32_t tcp_seq;
@@ -60,6 +64,7 @@ struct ParsedPacket {
   uint8_t mac_dst[6];
   uint8_t arp_responder_mac[6];  // ARP reply sender hardware address
   bool from_key_dst;
+  bool has_inner;
   bool has_vlan;
   bool has_mpls;
   bool has_macs;
