@@ -84,12 +84,11 @@ install_packages() {
 
 configure_and_build() {
   if [ -f build/build.ninja ]; then
-    log "build/ already configured"
-  elif [ -d build/meson-private ]; then
-    log "build/ is half configured, reconfiguring from scratch"
-    meson setup --wipe build
+    log "build/ already configured"     # ninja re-runs meson when needed
+  elif [ -f build/meson-private/coredata.dat ]; then
+    meson setup --reconfigure build
   else
-    meson setup build
+    meson setup build                   # also retries a failed first setup
   fi
   ninja -C build
 }

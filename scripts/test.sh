@@ -34,6 +34,19 @@ pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf 'FAIL  %s%s\n' "$1" "${2:+  ($2)}"; }
 step() { printf '\n== %s\n' "$*"; }
 
+# configure DIR [meson options...]: meson setup unless DIR is configured
+# (a failed earlier setup leaves no build.ninja and is simply retried).
+configure() {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    return 0
+  elif [ -f "$dir/meson-private/coredata.dat" ]; then
+    meson setup --reconfigure "$dir" "$@"
+  else
+    meson setup "$dir" "$@"
+  fi
+}
+
 # Sanitizer reports must stop the program with a status that cannot be
 # mistaken for argos' own exit codes (0, 1, 2): abort (SIGABRT).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -124,10 +137,8 @@ fi
 step "sanitizer build build-asan (log: $LOGDIR/asan-build.log)"
 asan_ok=1
 {
-  if [ ! -f build-asan/build.ninja ]; then
-    meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dbuildtype=debug
-  fi &&
+  configure build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debug &&
   ninja -C build-asan app/argos
 } >"$LOGDIR/asan-build.log" 2>&1 || asan_ok=0
 
@@ -167,10 +178,8 @@ fi
 # ---------------------------------------------------------------- c. fuzzing
 step "fuzz build build-fuzz (log: $LOGDIR/fuzz-build.log)"
 fuzz_configured=1
-if [ ! -f build-fuzz/build.ninja ]; then
-  CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_lundef=false \
-    -Dbuildtype=debugoptimized >"$LOGDIR/fuzz-build.log" 2>&1 || fuzz_configured=0
-fi
+CXX=clang++ configure build-fuzz -Dfuzz=true -Db_lundef=false \
+  -Dbuildtype=debugoptimized >"$LOGDIR/fuzz-build.log" 2>&1 || fuzz_configured=0
 for t in "${FUZZ_TARGETS[@]}"; do
   if [ $fuzz_configured -eq 0 ]; then
     fail "fuzz $t" "meson setup build-fuzz failed, see $LOGDIR/fuzz-build.log"

@@ -653,9 +653,10 @@ def check_truncated(tools: Tools, pcaps: Path, work: Path, c: Checks) -> None:
                             f"the damage: want {d.ref}, got {d.ours}, common {d.matched}")
             problems += [f"  missing: {x}" for x in d.only_ref[:5]]
             problems += [f"  extra:   {x}" for x in d.only_ours[:5]]
+    named = [ln for ln in o.err.splitlines() if damaged.name in ln]
     c.report(f"truncated pcap (cut at byte {cut} inside record {k})", problems,
              f"{len(want.lines) if want else 0} records kept; stderr: "
-             f"{o.err.strip().splitlines()[0][:160] if o.err.strip() else ''}")
+             f"{named[0].strip()[:200] if named else ''}")
 
 
 def check_unwritable(tools: Tools, pcaps: Path, c: Checks) -> None:
