@@ -34,5 +34,5 @@ fi
 
 echo
 echo "== ra -n -r $out   ($(stat -c %s "$out") bytes; 'man' lines are the start/stop management records)"
-ra -n -r "$out" -s stime ltime flgs proto saddr sport dir daddr dport \
+ra -n -r "$out" -s stime ltime flgs proto:9 saddr:26 sport dir daddr:26 dport \
    spkts dpkts sbytes dbytes state
