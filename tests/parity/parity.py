@@ -296,14 +296,18 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int) -> FileResult
 
     a = run([tools.argus, "-X", "-r", str(pcap), "-w", str(ref)], cwd=str(work))
     res.argus_rc, res.argus_err = a.rc, a.err.strip()
+    if a.rc == -1000 or a.rc < 0:
+        res.problems.append(f"reference argus {a.describe()}")
     ref_ra = read_records(tools, ref) if ref.exists() else View(False, [], 0, "")
     ref_cl = read_records(tools, ref, cluster=True) if ref.exists() else View(False, [], 0, "")
     res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
 
     o = run([tools.argos, "-r", str(pcap), "-w", str(ours)], cwd=str(work))
     res.argos = o
-    if o.crashed or o.rc == -1000:
-        res.problems.append(f"argos crashed: {o.describe()}")
+    if o.rc == -1000:
+        res.problems.append(f"argos {o.describe()}")
+    elif o.crashed:
+        res.problems.append(f"argos crashed: {o.describe()}: {o.err.strip()[-300:]}")
     elif not argos_exit_ok(o.rc, pcap.name):
         res.problems.append(f"argos {o.describe()}")
     if not ours.exists():
