@@ -599,6 +599,8 @@ ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype
         out.has_macs = true;
       }
       out.encaps |= kEncSll | kEncEther;
+      // argus counts cooked-capture frames from the network header on.
+      out.wire_trim = static_cast<uint8_t>(hlen);
       c.p += hlen;
       if (proto == kEthVlan || proto == kEthQinQ) {
         // A cooked capture keeps tags in the payload: hand it to the tag loop

@@ -110,7 +110,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
       const PacketView& v = views[i];
       const ParseResult r = parse_packet(v.data, v.caplen, v.linktype, parsed[i]);
       WorkerCounters::add(cnt.parse[static_cast<unsigned>(r)], 1);
-      parsed[i].wire_len = v.wirelen;
+      parsed[i].wire_len = v.wirelen > parsed[i].wire_trim ? v.wirelen - parsed[i].wire_trim : 0;
       parsed[i].ts_ns = v.ts_ns;
       bytes += v.wirelen;
       if (v.ts_ns > now_ns) now_ns = v.ts_ns;

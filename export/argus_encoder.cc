@@ -155,9 +155,14 @@ void put_flow(Writer& w, const FlowRecord& r) {
     }
     case KeyKind::kEther:
     default: {
-      w.dsr(0x02, 0x01, 0x03, 5);
-      w.bytes(k.dst, 6);
-      w.bytes(k.src, 6);
+      // argus stores L2 keys in canonical order (the greater MAC first) and
+      // flags them REVERSE; ra 3 prints them as stored, ra 5 turns them
+      // back. Writing the same bytes keeps both clients' output identical to
+      // argus's records.
+      const bool reverse = std::memcmp(k.src, k.dst, 6) > 0;
+      w.dsr(0x02, reverse ? 0x41 : 0x01, 0x03, 5);
+      w.bytes(reverse ? k.src : k.dst, 6);
+      w.bytes(reverse ? k.dst : k.src, 6);
       w.u16(static_cast<uint16_t>(k.aux >> 16));
       w.u8(static_cast<uint8_t>(k.aux >> 8));
       w.u8(static_cast<uint8_t>(k.aux));

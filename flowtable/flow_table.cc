@@ -220,6 +220,7 @@ static IdleClass classify(const FlowKey& k) {
 // state carries over; per-report counters and bits start again.
 void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   FlowRecord r = e.rec;
+  if (r.start_ns == 0) r.start_ns = r.last_ns;  // only a packet that did not open it
   // ARP keys name the requester whatever the direction; all others are
   // turned so that src is the initiator.
   if (e.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
@@ -257,15 +258,13 @@ bool FlowTable::expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEm
   return true;
 }
 
-void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d) {
+void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
   FlowRecord& r = e.rec;
   DirMetrics& m = r.dir[d];
   const uint64_t ts = p.ts_ns;
   if (r.dir[0].pkts + r.dir[1].pkts == 0) e.report_start_ns = ts;
   if (m.pkts == 0) m.first_ns = ts;
-  // argus reports a record's start as the src side's first packet when the
-  // src sent any, and its end as the latest packet time seen.
-  r.start_ns = r.dir[0].pkts || d == 0 ? r.dir[0].pkts ? r.dir[0].first_ns : ts : r.dir[1].first_ns;
+  if (opens_start && r.start_ns == 0) r.start_ns = ts;
   if (ts > r.last_ns) r.last_ns = ts;
   // IP attributes of the latest packet, as argus reports them.
   m.ttl = p.ttl;
@@ -298,6 +297,7 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
                        RecordEmitter& out) {
   (void)idx;
   const bool first = e.rec.seq == 0;
+  bool opens_start = true;
   if (first) {
     e.initiator_is_key_dst = from_key_dst ? 1 : 0;
     e.idle_class = static_cast<uint8_t>(classify(e.rec.key));
@@ -306,16 +306,22 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
     bump(TableCounter::kFlowsCreated);
   } else if (e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
              p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
-    // The status interval of the open report is over: report it without
-    // this packet, which opens the next one.
+    // The open report's status interval is over: send it; this packet opens
+    // the next report. When no sweep could have sent it first (no other
+    // packet came after the interval ended), argus does not take an ordinary
+    // TCP segment's time as the new report's start, only that of a SYN, FIN
+    // or RST; the next packet's time is the start instead.
+    if (prev_pkt_ns_ < e.report_start_ns + cfg_.status_interval_ns && p.has_tcp &&
+        !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))
+      opens_start = false;
     emit_report(e, 0, out);
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
-  account(e, p, d);
   if (p.key.kind != KeyKind::kNone && p.has_tcp) {
     e.rec.flags |= kRecTcp;
     tcp_track(e.rec.tcp, p, d, p.ts_ns, first);
   }
+  account(e, p, d, opens_start);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
     std::memcpy(e.rec.arp_responder_mac, p.arp_responder_mac, 6);
     e.rec.flags |= kRecArpReply;
@@ -336,7 +342,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
       if (parent.rec.dir[0].pkts + parent.rec.dir[1].pkts &&
           p.ts_ns >= parent.report_start_ns + cfg_.status_interval_ns)
         emit_report(parent, 0, out);
-      account(parent, p, alias.alias_dir);
+      account(parent, p, alias.alias_dir, true);
       parent.rec.dir[alias.alias_dir].encaps |= p.encaps;
       alias.flow_last_ns = p.ts_ns;
       bump(TableCounter::kFragAttached);
@@ -473,8 +479,9 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
 
 // TCP tracking after argus's model: connection-wide bits persist across
 // reports, retransmission and window bits are per report.
-void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
+bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
   TcpDir& me = t.dir[dir];
+  const uint32_t retrans_before = me.retrans;
   TcpDir& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
   const uint32_t seq = p.tcp_seq;
@@ -504,7 +511,9 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
     }
     me.seqbase = seq;
     me.seq_high = seq + len + (syn ? 1u : 0u);
-    me.rep_high = me.seq_high;
+    // A flow picked up mid-stream: its first segment only marks where the
+    // sequence space starts, so a copy of it is not taken for a resend.
+    me.rep_high = syn ? me.seq_high : seq;
     me.report_seq_valid = 1;
   } else if (syn) {
     if (me.seq_high == 0 && me.seqbase == 0) {
@@ -601,6 +610,7 @@ void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
     t.status |= winshut_bit;
     me.status |= winshut_bit;
   }
+  return me.retrans != retrans_before;
 }
 
 }  // namespace argos

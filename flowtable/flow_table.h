@@ -109,7 +109,7 @@ class FlowTable {
   void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
   void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
-  void account(Entry& e, const ParsedPacket& p, unsigned dir);
+  void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
   bool expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEmitter& out);
   uint64_t idle_timeout(const Entry& e) const;
   void bump(TableCounter c, uint64_t n = 1) { counters_[static_cast<size_t>(c)] += n; }
@@ -136,6 +136,7 @@ class FlowTable {
 
 // Argus TCP state machine step for one segment (exposed for unit tests).
 // `dir` 0 = from the initiator. `first` = the flow's first packet.
-void tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
+// Returns true when the segment was a retransmission.
+bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
 
 }  // namespace argos

@@ -65,6 +65,7 @@ struct ParsedPacket {
   uint8_t arp_responder_mac[6];  // ARP reply sender hardware address
   bool from_key_dst;
   bool has_inner;
+  uint8_t wire_trim;     // link-header bytes argus leaves out of byte counts (Linux SLL)
   bool has_vlan;
   bool has_mpls;
   bool has_macs;
