@@ -122,7 +122,8 @@ void run_worker(Source& src, WorkerContext& ctx) {
     if (now_ns >= next_sweep_ns) {
       // A jump in packet time (spliced captures) gets a whole pass at once.
       const bool jump = next_sweep_ns != 0 && now_ns - next_sweep_ns > ctx.sweep_step_ns * 10;
-      table.sweep(now_ns, jump ? table.capacity() : ctx.sweep_budget, emitter);
+      // Sweeps run on the table's timer clock (packet time in replay).
+      table.sweep(table.scan_time_ns(), jump ? table.capacity() : ctx.sweep_budget, emitter);
       next_sweep_ns = now_ns + ctx.sweep_step_ns;
       emitter.push_partial();
     }

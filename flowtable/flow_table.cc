@@ -307,12 +307,11 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
   } else if (e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
              p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
     // The open report's status interval is over: send it; this packet opens
-    // the next report. When no sweep could have sent it first (no other
-    // packet came after the interval ended), argus does not take an ordinary
-    // TCP segment's time as the new report's start, only that of a SYN, FIN
-    // or RST; the next packet's time is the start instead.
-    if (prev_pkt_ns_ < e.report_start_ns + cfg_.status_interval_ns && p.has_tcp &&
-        !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))
+    // the next report. argus does not take the time of an ordinary TCP
+    // segment from the responder as the new report's start (a SYN, FIN or
+    // RST does count); the next packet's time is the start instead.
+    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
+    if (p.has_tcp && dir == 1 && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))
       opens_start = false;
     emit_report(e, 0, out);
   }
@@ -364,7 +363,7 @@ void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swap
   // flow idle past its timeout is ended here only if a packet of another flow
   // came after its timeout ran out (a sweep would have seen it); the first
   // packet after a quiet spell still continues the flow, as with argus.
-  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, prev_pkt_ns_, out)) idx = UINT32_MAX;
+  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, scan_ns_, out)) idx = UINT32_MAX;
   if (idx == UINT32_MAX) {
     idx = insert(key, h, p.ts_ns, out);
     if (idx == UINT32_MAX) return;
@@ -426,7 +425,7 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
       process_one(p, keys[i], swapped[i], hashes[i], out);
     }
     if (p.has_inner) attach_icmp_error(p);
-    if (p.ts_ns > prev_pkt_ns_) prev_pkt_ns_ = p.ts_ns;
+    if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
   }
 }
 

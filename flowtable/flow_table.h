@@ -92,6 +92,8 @@ class FlowTable {
   void flush_all(uint8_t cause, RecordEmitter& out);
 
   uint32_t capacity() const { return capacity_; }
+  // Packet time up to which timers are due (see scan_ns_); sweeps use it.
+  uint64_t scan_time_ns() const { return scan_ns_; }
   uint32_t active_flows() const { return active_; }
   uint64_t counter(TableCounter c) const { return counters_[static_cast<size_t>(c)]; }
   // Bytes of table memory per flow of capacity (entry plus bucket share).
@@ -128,9 +130,11 @@ class FlowTable {
   uint32_t active_ = 0;
   uint32_t sweep_cursor_ = 0;
   uint32_t next_flow_id_;
-  // Time of the previous packet this table saw: a flow idle past its timeout
-  // before that packet would have been swept already (see process_one).
-  uint64_t prev_pkt_ns_ = 0;
+  // Packet time up to which timers have run: that of the latest packet
+  // already accounted. A flow whose idle timeout ran out before it is gone,
+  // even if the sweep has not reached it yet; the first packet after a quiet
+  // spell with no other traffic still continues its flow, as with argus.
+  uint64_t scan_ns_ = 0;
   std::array<uint64_t, kTableCounterCount> counters_{};
 };
 
