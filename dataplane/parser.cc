@@ -379,9 +379,13 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       k.flags |= kKeyNoCanon;
       bool reply = false;
       switch (type) {
-        case 129: type = 128; reply = true; break;  // echo reply
-        case 134: type = 133; reply = true; break;  // router advert
-        case 136: type = 135; reply = true; break;  // neighbour advert
+        case 129: type = 128; reply = true; break;  // echo reply onto the request
+        // Neighbour discovery: argus keys solicitation and advertisement as
+        // one conversation between the two addresses, whoever asked.
+        case 134: type = 133; k.flags &= static_cast<uint8_t>(~kKeyNoCanon); break;
+        case 136: type = 135; k.flags &= static_cast<uint8_t>(~kKeyNoCanon); break;
+        case 133:
+        case 135: k.flags &= static_cast<uint8_t>(~kKeyNoCanon); break;
         default: break;
       }
       k.sport = static_cast<uint16_t>(type << 8 | code);

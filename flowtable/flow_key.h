@@ -59,6 +59,14 @@ inline uint64_t flow_key_hash(const FlowKey& k, uint64_t seed) {
   return h;
 }
 
+// True when sport/dport belong to the endpoints (TCP/UDP ports) rather than
+// naming the exchange (ICMP type/code and id), so a swap moves them too.
+inline bool flow_key_ports_follow_endpoints(const FlowKey& k) {
+  if (k.flags & kKeyNoCanon) return false;
+  const bool ip = k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6;
+  return !(ip && (k.proto == 1 || k.proto == 58));
+}
+
 // Puts a key in canonical order so both directions of a conversation give the
 // same key. Returns true when the endpoints were swapped. Keys whose
 // orientation the protocol fixes (ICMP requests/replies, ARP) are left alone.
@@ -67,12 +75,14 @@ inline bool flow_key_canonicalize(FlowKey& k) {
   const size_t alen = (k.kind == KeyKind::kIPv6 || k.kind == KeyKind::kIPv6Frag) ? 16
                       : (k.kind == KeyKind::kEther)                              ? 6
                                                                                  : 4;
+  const bool ports = flow_key_ports_follow_endpoints(k);
   int c = std::memcmp(k.src, k.dst, alen);
-  if (c < 0 || (c == 0 && k.sport <= k.dport)) return false;
+  if (c < 0 || (c == 0 && (!ports || k.sport <= k.dport))) return false;
   uint8_t t[16];
   std::memcpy(t, k.src, 16);
   std::memcpy(k.src, k.dst, 16);
   std::memcpy(k.dst, t, 16);
+  if (!ports) return true;
   uint16_t p = k.sport;
   k.sport = k.dport;
   k.dport = p;

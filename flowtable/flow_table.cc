@@ -30,11 +30,14 @@ uint32_t round_up_pow2(uint32_t v) {
   return p;
 }
 
+// Turns a key around. Ports go with their endpoints, except for keys whose
+// port fields name the protocol exchange (ICMP type/code and id).
 void swap_key_endpoints(FlowKey& k) {
   uint8_t t[16];
   std::memcpy(t, k.src, 16);
   std::memcpy(k.src, k.dst, 16);
   std::memcpy(k.dst, t, 16);
+  if (!flow_key_ports_follow_endpoints(k)) return;
   const uint16_t p = k.sport;
   k.sport = k.dport;
   k.dport = p;
@@ -224,7 +227,6 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   // ARP keys name the requester whatever the direction; all others are
   // turned so that src is the initiator.
   if (e.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
-  r.key.flags &= static_cast<uint8_t>(~kKeyNoCanon);
   r.cause = cause ? cause : (e.reported ? kCauseStatus : kCauseStart);
   out.emit(r);
   bump(TableCounter::kReports);
