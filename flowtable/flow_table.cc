@@ -60,6 +60,7 @@ struct FlowTable::Entry {
   FlowRecord rec;          // key in canonical order; metrics of the open report
   uint64_t flow_last_ns;   // last packet of the flow, any report (idle timeout)
   uint64_t report_start_ns;
+  uint64_t next_check_ns;  // next timer check: flow start + k * status interval
   uint32_t parent;         // fragment alias: index of the flow it belongs to
   uint32_t parent_id;      // ... and that flow's id, to detect reuse
   uint8_t in_use;
@@ -251,13 +252,40 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   }
 }
 
-bool FlowTable::expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEmitter& out) {
-  if (now_ns <= e.flow_last_ns || now_ns - e.flow_last_ns <= idle_timeout(e)) return false;
-  if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts)
-    emit_report(e, 0, out);
-  if (!(e.rec.key.flags & kKeyAlias)) bump(TableCounter::kFlowsExpired);
-  remove(idx);
-  return true;
+// Timer checks, after argus: every status interval from the flow's first
+// packet, a flow's open report goes out if its interval is over, and the
+// flow ends if it has been idle longer than its timeout *at that check
+// time*. Checks are made by sweeps and before a packet updates its flow.
+bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out) {
+  if (e.rec.key.flags & kKeyAlias) {
+    // Fragment bookkeeping simply lapses after the fragment timeout.
+    if (upto_ns > e.flow_last_ns && upto_ns - e.flow_last_ns > idle_timeout(e)) {
+      remove(idx);
+      return true;
+    }
+    return false;
+  }
+  const uint64_t interval = cfg_.status_interval_ns;
+  const uint64_t timeout = idle_timeout(e);
+  while (e.next_check_ns <= upto_ns) {
+    const uint64_t t = e.next_check_ns;
+    const bool has_pkts = e.rec.dir[0].pkts + e.rec.dir[1].pkts != 0;
+    if (has_pkts && t >= e.report_start_ns + interval) emit_report(e, 0, out);
+    if (t > e.flow_last_ns && t - e.flow_last_ns > timeout) {
+      if (e.rec.dir[0].pkts + e.rec.dir[1].pkts) emit_report(e, 0, out);
+      bump(TableCounter::kFlowsExpired);
+      remove(idx);
+      return true;
+    }
+    e.next_check_ns += interval;
+    if (e.rec.dir[0].pkts + e.rec.dir[1].pkts == 0) {
+      // Nothing to report until a packet comes: skip to the check that
+      // would end the flow.
+      const uint64_t end = e.flow_last_ns + timeout;
+      if (e.next_check_ns <= end) e.next_check_ns += ((end - e.next_check_ns) / interval + 1) * interval;
+    }
+  }
+  return false;
 }
 
 void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
@@ -288,7 +316,8 @@ void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_
     r.flags |= kRecHasMpls;
   }
   if (p.is_ip) r.flags |= kRecIsIp;
-  if (p.frag != FragKind::kNone) {
+  if (p.frag != FragKind::kNone && r.key.kind != KeyKind::kIPv4Frag &&
+      r.key.kind != KeyKind::kIPv6Frag) {
     r.flags |= kRecFragments;
     m.fragments = 1;
   }
@@ -305,6 +334,7 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
     e.idle_class = static_cast<uint8_t>(classify(e.rec.key));
     e.rec.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;
+    e.next_check_ns = p.ts_ns + cfg_.status_interval_ns;
     bump(TableCounter::kFlowsCreated);
   } else if (e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
              p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
@@ -337,7 +367,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   if (ai != UINT32_MAX) {
     Entry& alias = entries_[ai];
     Entry& parent = entries_[alias.parent];
-    if (!expire_if_idle(alias, ai, p.ts_ns, out) && parent.in_use &&
+    if (!run_checks(alias, ai, p.ts_ns, out) && parent.in_use &&
         parent.rec.seq == alias.parent_id) {
       // Same time rules as any packet of the parent flow.
       if (parent.rec.dir[0].pkts + parent.rec.dir[1].pkts &&
@@ -365,7 +395,7 @@ void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swap
   // flow idle past its timeout is ended here only if a packet of another flow
   // came after its timeout ran out (a sweep would have seen it); the first
   // packet after a quiet spell still continues the flow, as with argus.
-  if (idx != UINT32_MAX && expire_if_idle(entries_[idx], idx, scan_ns_, out)) idx = UINT32_MAX;
+  if (idx != UINT32_MAX && run_checks(entries_[idx], idx, scan_ns_, out)) idx = UINT32_MAX;
   if (idx == UINT32_MAX) {
     idx = insert(key, h, p.ts_ns, out);
     if (idx == UINT32_MAX) return;
@@ -460,10 +490,7 @@ uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) 
     sweep_cursor_ = sweep_cursor_ + 1 == capacity_ ? 0 : sweep_cursor_ + 1;
     Entry& e = entries_[i];
     if (!e.in_use) continue;
-    if (expire_if_idle(e, i, now_ns, out)) continue;
-    if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
-        now_ns >= e.report_start_ns + cfg_.status_interval_ns)
-      emit_report(e, 0, out);
+    run_checks(e, i, now_ns, out);
   }
   return budget;
 }

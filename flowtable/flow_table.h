@@ -112,7 +112,7 @@ class FlowTable {
   void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
   void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
-  bool expire_if_idle(Entry& e, uint32_t idx, uint64_t now_ns, RecordEmitter& out);
+  bool run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out);
   uint64_t idle_timeout(const Entry& e) const;
   void bump(TableCounter c, uint64_t n = 1) { counters_[static_cast<size_t>(c)] += n; }
   void process_one(const ParsedPacket& p, const FlowKey& key, bool swapped,
