@@ -298,6 +298,14 @@ void put_network(Writer& w, const FlowRecord& r) {
     w.u32(0);
     return;
   }
+  if (k.kind == KeyKind::kIPv4Frag || k.kind == KeyKind::kIPv6Frag) {
+    // Fragment bookkeeping form: ra flags such records as partial
+    // fragments ('f'). Status word set; the per-fragment detail is not kept.
+    w.dsr(0x30, 0x45, 0x00, 14);
+    w.u32(1);
+    w.zeros(12 * 4);
+    return;
+  }
   w.dsr(0x30, 0x00, 0x00, 1);
 }
 
