@@ -148,6 +148,27 @@ ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned
   out.ip_id = rd16(ip + 4);
   out.from_key_dst = false;
 
+  // Options: which kinds are present (bounded by IHL).
+  for (unsigned i = 20; i < ihl;) {
+    const uint8_t opt = ip[i];
+    if (opt == 0) break;
+    if (opt == 1) {
+      ++i;
+      continue;
+    }
+    switch (opt) {
+      case 7: out.ip_opts |= kIpOptRecordRoute; break;
+      case 68: out.ip_opts |= kIpOptTimestamp; break;
+      case 130: out.ip_opts |= kIpOptSecurity; break;
+      case 131: out.ip_opts |= kIpOptLsrr; break;
+      case 136: out.ip_opts |= kIpOptSatId; break;
+      case 137: out.ip_opts |= kIpOptSsrr; break;
+      case 148: out.ip_opts |= kIpOptRouterAlert; break;
+      default: break;
+    }
+    if (i + 1 >= ihl || ip[i + 1] < 2) break;
+    i += ip[i + 1];
+  }
   const uint16_t fragword = rd16(ip + 6);
   const uint16_t frag_off = static_cast<uint16_t>((fragword & 0x1fff) * 8u);
   out.more_frags = (fragword & 0x2000) != 0;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace argos {
 
@@ -336,25 +337,31 @@ void put_ipattr(Writer& w, const FlowRecord& r) {
   if (s.pkts) {
     q |= 0x01;
     ++words;
+    if (s.ip_opts) {
+      q |= 0x04;
+      ++words;
+    }
   }
   if (d.pkts) {
     q |= 0x02;
     ++words;
+    if (d.ip_opts) {
+      q |= 0x08;
+      ++words;
+    }
   }
   if (s.fragments) q |= 0x10;
   if (d.fragments) q |= 0x20;
   w.dsr(0x48, 0x00, q, words);
-  // The IP id goes out byte-reversed, as argus writes it, so sipid/dipid
-  // print the same as argus's records.
-  if (s.pkts) {
-    w.u8(s.ttl);
-    w.u8(s.tos);
-    w.u16le(s.ip_id);
-  }
-  if (d.pkts) {
-    w.u8(d.ttl);
-    w.u8(d.tos);
-    w.u16le(d.ip_id);
+  // Words in the order src, src options, dst, dst options. The IP id goes
+  // out byte-reversed, as argus writes it, so sipid/dipid print the same as
+  // argus's records.
+  for (const DirMetrics* m : {&s, &d}) {
+    if (!m->pkts) continue;
+    w.u8(m->ttl);
+    w.u8(m->tos);
+    w.u16le(m->ip_id);
+    if (m->ip_opts) w.u32(m->ip_opts);
   }
 }
 

@@ -21,7 +21,7 @@ enum class KeyKind : uint8_t {
 
 // Key flags (FlowKey::flags).
 inline constexpr uint8_t kKeyNoCanon = 0x01;   // orientation fixed by the protocol (ICMP, ARP)
-inline constexpr uint8_t kKeyIcmpReply = 0x02; // argus DIRECTION qualifier bit (ICMP reply-type key)
+inline constexpr uint8_t kKeyAlias = 0x04;     // flow-table bookkeeping entry for IP fragments
 
 // 48 bytes, no implicit padding: hashed and compared as six 64-bit words.
 struct FlowKey {

@@ -70,7 +70,8 @@ struct DirMetrics {
   uint8_t has_vlan;
   uint8_t has_mpls;
   uint8_t fragments;  // IP fragments were seen in this direction
-  uint8_t pad[3];
+  uint8_t ip_opts;    // kIpOpt* bits seen
+  uint8_t pad[2];
 };
 
 // TCP per-direction state (TCP_PERF direction block).

@@ -13,7 +13,6 @@ const char* const kTableCounterNames[] = {
 #undef ARGOS_X
 };
 
-constexpr uint8_t kKeyAlias = 0x04;  // fragment alias entry (never reported)
 
 constexpr uint8_t kProtoIcmp = 1;
 constexpr uint8_t kProtoIgmp = 2;
@@ -56,121 +55,196 @@ struct alignas(64) FlowTable::Bucket {
 };
 static_assert(sizeof(FlowTable::Bucket) == 64);
 
-struct FlowTable::Entry {
-  FlowRecord rec;          // key in canonical order; metrics of the open report
-  uint64_t flow_last_ns;   // last packet of the flow, any report (idle timeout)
-  uint64_t report_start_ns;
-  uint64_t next_check_ns;  // next timer check: flow start + k * status interval
-  uint32_t parent;         // fragment alias: index of the flow it belongs to
-  uint32_t parent_id;      // ... and that flow's id, to detect reuse
-  uint8_t in_use;
-  uint8_t initiator_is_key_dst;  // the first packet was sent by key.dst
-  uint8_t reported;              // a report of this flow went out already
-  uint8_t idle_class;
-  uint8_t alias_dir;             // fragment alias: direction in the parent flow
-  uint8_t pad[3];
+namespace {
+
+// Per-direction counters of the open report (40 bytes).
+struct DirState {
+  uint64_t bytes;
+  uint64_t app_bytes;
+  uint32_t pkts;
+  uint32_t last_us;  // last packet, microseconds after the report's first (µs-truncated) time
+  uint32_t encaps;
+  uint32_t mpls_lse;
+  uint16_t vlan_tci;
+  uint16_t ip_id;  // of the latest packet
+  uint8_t ttl;
+  uint8_t tos;
+  uint8_t bits;  // kDir*
+  uint8_t ip_opts;
 };
+static_assert(sizeof(DirState) == 40);
+constexpr uint8_t kDirVlan = 0x01;
+constexpr uint8_t kDirMpls = 0x02;
+constexpr uint8_t kDirFrags = 0x04;
+
+// State that only some kinds of flow need shares one slot.
+struct AliasState {  // fragment alias entries: where later fragments belong
+  uint32_t parent;
+  uint32_t parent_id;
+  uint8_t dir;
+};
+union ProtoState {
+  TcpState tcp;
+  uint8_t arp_responder_mac[6];
+  AliasState alias;
+};
+static_assert(sizeof(ProtoState) == 88);
+
+constexpr uint32_t kStartPending = UINT32_MAX;
+
+}  // namespace
+
+// One flow: 256 bytes, four cache lines, no pointers.
+struct FlowTable::Entry {
+  FlowKey key;               // canonical order
+  uint64_t report_start_ns;  // first packet of the open report (status interval reference)
+  uint64_t last_ns;          // last packet of the flow (idle timeout)
+  uint64_t next_check_ns;    // next timer check: flow start + k * status interval
+  DirState dir[2];           // 0 = initiator
+  ProtoState proto;
+  uint32_t seq;              // flow id; free entries: next free index
+  uint32_t start_delta_us;   // report start - report_start_ns, or kStartPending
+  uint8_t icmp_src[4];       // sender of an ICMP error attached to the flow (its
+                             // receiver is the quoted packet's sender)
+  uint8_t icmp_type;
+  uint8_t icmp_code;
+  uint8_t in_use : 1;
+  uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
+  uint8_t reported : 1;              // a report of this flow went out already
+  uint8_t icmp_inner_from_dst : 1;   // the quoted packet was sent by the responder
+  uint8_t idle_class : 4;
+  uint8_t rec_flags;                 // kRec* bits of the open report
+};
+static_assert(sizeof(FlowTable::Entry) <= 256, "a flow entry fits four cache lines");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
 
 size_t FlowTable::bytes_per_flow() const {
-  const size_t per_flow = sizeof(Entry) + sizeof(uint32_t);  // entry + free-stack slot
   const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
-  return per_flow + buckets / capacity_;
+  return sizeof(Entry) + buckets / capacity_;
 }
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   capacity_ = cfg.capacity < 64 ? 64 : cfg.capacity;
-  // Two buckets of eight per key at a load of at most 50%: capacity/4 buckets.
-  uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
+  // Two candidate buckets of eight slots per key; one bucket per eight flows
+  // keeps the load at or under 50% of the slots.
+  const uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
   bucket_mask_ = nb - 1;
   next_flow_id_ = cfg.flow_id_base;
-  // calloc'd pages are mapped lazily: resident memory grows with the flows.
+  // calloc'd pages are mapped lazily: resident memory grows with the flows,
+  // and sweeps never look past the highest entry used.
   buckets_ = static_cast<Bucket*>(std::aligned_alloc(64, sizeof(Bucket) * nb));
   entries_ = static_cast<Entry*>(std::calloc(capacity_, sizeof(Entry)));
-  free_ = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * capacity_));
-  if (!buckets_ || !entries_ || !free_) {
+  if (!buckets_ || !entries_) {
     std::free(buckets_);
     std::free(entries_);
-    std::free(free_);
     buckets_ = nullptr;
     entries_ = nullptr;
-    free_ = nullptr;
     return;
   }
   std::memset(buckets_, 0, sizeof(Bucket) * nb);
-  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
-  free_top_ = capacity_;
 }
 
 FlowTable::~FlowTable() {
   std::free(buckets_);
   std::free(entries_);
-  std::free(free_);
 }
 
 uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
   const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
-  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
-                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  uint32_t b[2];
+  bucket_pair(h, b);
   for (uint32_t bi : b) {
     const Bucket& bk = buckets_[bi];
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-      if (bk.sig[s] == sig && entries_[bk.idx[s]].rec.key == k) return bk.idx[s];
+      if (bk.sig[s] == sig && entries_[bk.idx[s]].key == k) return bk.idx[s];
     }
   }
   return UINT32_MAX;
 }
 
+uint32_t FlowTable::alloc_index() {
+  if (free_head_ != UINT32_MAX) {
+    const uint32_t idx = free_head_;
+    free_head_ = entries_[idx].seq;
+    return idx;
+  }
+  if (high_water_ < capacity_) return high_water_++;
+  return UINT32_MAX;
+}
+
 uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, RecordEmitter& out) {
   const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
-  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
-                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  uint32_t b[2];
+  bucket_pair(h, b);
   Bucket* slot_bucket = nullptr;
   uint32_t slot = 0;
   for (uint32_t bi : b) {
     Bucket& bk = buckets_[bi];
-    for (uint32_t s = 0; s < kSlotsPerBucket && !slot_bucket; ++s) {
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
       if (bk.sig[s] == 0) {
         slot_bucket = &bk;
         slot = s;
+        break;
       }
     }
     if (slot_bucket) break;
   }
-  if (!slot_bucket || free_top_ == 0) {
+  const uint32_t idx = slot_bucket ? alloc_index() : UINT32_MAX;
+  if (idx == UINT32_MAX) {
     if (cfg_.full_policy == FullPolicy::kDropNew) {
       bump(TableCounter::kFullDrops);
       return UINT32_MAX;
     }
     // Evict the idlest flow of the primary bucket, reporting it first.
     Bucket& bk = buckets_[b[0]];
-    uint32_t victim_slot = 0;
+    uint32_t victim_slot = kSlotsPerBucket;
     uint64_t oldest = UINT64_MAX;
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
       if (bk.sig[s] == 0) continue;
       const Entry& e = entries_[bk.idx[s]];
-      if (e.flow_last_ns < oldest) {
-        oldest = e.flow_last_ns;
+      if (e.last_ns < oldest) {
+        oldest = e.last_ns;
         victim_slot = s;
       }
     }
-    if (oldest == UINT64_MAX) {  // free stack empty but bucket empty: cannot happen
-      bump(TableCounter::kFullDrops);
-      return UINT32_MAX;
+    if (victim_slot == kSlotsPerBucket) {
+      // The primary bucket has room but no entry is free: evict from the
+      // secondary bucket instead.
+      Bucket& b2 = buckets_[b[1]];
+      for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+        if (b2.sig[s] == 0) continue;
+        const Entry& e = entries_[b2.idx[s]];
+        if (e.last_ns < oldest) {
+          oldest = e.last_ns;
+          victim_slot = s;
+        }
+      }
+      if (victim_slot == kSlotsPerBucket) {
+        bump(TableCounter::kFullDrops);
+        return UINT32_MAX;
+      }
+      const uint32_t vi = b2.idx[victim_slot];
+      Entry& victim = entries_[vi];
+      if (!(victim.key.flags & kKeyAlias) && victim.dir[0].pkts + victim.dir[1].pkts)
+        emit_report(victim, 0, out);
+      remove(vi);
+      bump(TableCounter::kEvictions);
+      return insert(k, h, now_ns, out);
     }
-    Entry& victim = entries_[bk.idx[victim_slot]];
-    if (victim.rec.dir[0].pkts + victim.rec.dir[1].pkts) emit_report(victim, 0, out);
-    remove(bk.idx[victim_slot]);
+    const uint32_t vi = bk.idx[victim_slot];
+    Entry& victim = entries_[vi];
+    if (!(victim.key.flags & kKeyAlias) && victim.dir[0].pkts + victim.dir[1].pkts)
+      emit_report(victim, 0, out);
+    remove(vi);
     bump(TableCounter::kEvictions);
     return insert(k, h, now_ns, out);
   }
-  const uint32_t idx = free_[--free_top_];
   Entry& e = entries_[idx];
   std::memset(&e, 0, sizeof e);
-  e.rec.key = k;
+  e.key = k;
   e.in_use = 1;
-  e.flow_last_ns = now_ns;
+  e.last_ns = now_ns;
   slot_bucket->sig[slot] = sig;
   slot_bucket->idx[slot] = idx;
   ++active_;
@@ -179,17 +253,18 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
 
 void FlowTable::remove(uint32_t idx) {
   Entry& e = entries_[idx];
-  const uint64_t h = flow_key_hash(e.rec.key, cfg_.hash_seed);
+  const uint64_t h = flow_key_hash(e.key, cfg_.hash_seed);
   const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
-  const uint32_t b[2] = {static_cast<uint32_t>(h) & bucket_mask_,
-                         static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_};
+  uint32_t b[2];
+  bucket_pair(h, b);
   for (uint32_t bi : b) {
     Bucket& bk = buckets_[bi];
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
       if (bk.sig[s] == sig && bk.idx[s] == idx) {
         bk.sig[s] = 0;
         e.in_use = 0;
-        free_[free_top_++] = idx;
+        e.seq = free_head_;
+        free_head_ = idx;
         --active_;
         return;
       }
@@ -220,35 +295,104 @@ static IdleClass classify(const FlowKey& k) {
   }
 }
 
-// Sends the open report of `e` and starts an empty one. Connection-wide TCP
-// state carries over; per-report counters and bits start again.
-void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
-  FlowRecord r = e.rec;
-  if (r.start_ns == 0) r.start_ns = r.last_ns;  // only a packet that did not open it
+// The report as the exporter wants it: src = initiator, absolute times.
+void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const {
+  std::memset(&r, 0, sizeof r);
+  r.key = e.key;
   // ARP keys name the requester whatever the direction; all others are
   // turned so that src is the initiator.
   if (e.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
   r.cause = cause ? cause : (e.reported ? kCauseStatus : kCauseStart);
+  r.seq = e.seq;
+  r.flags = e.rec_flags;
+  const uint64_t base_us = e.report_start_ns / 1000;
+  uint64_t last_us = 0;
+  for (unsigned d = 0; d < 2; ++d) {
+    const DirState& s = e.dir[d];
+    DirMetrics& m = r.dir[d];
+    m.bytes = s.bytes;
+    m.app_bytes = s.app_bytes;
+    m.pkts = s.pkts;
+    m.encaps = s.encaps;
+    m.mpls_lse = s.mpls_lse;
+    m.vlan_tci = s.vlan_tci;
+    m.ip_id = s.ip_id;
+    m.ttl = s.ttl;
+    m.tos = s.tos;
+    m.has_vlan = (s.bits & kDirVlan) ? 1 : 0;
+    m.has_mpls = (s.bits & kDirMpls) ? 1 : 0;
+    m.fragments = (s.bits & kDirFrags) ? 1 : 0;
+    m.ip_opts = s.ip_opts;
+    if (s.pkts) {
+      m.last_ns = (base_us + s.last_us) * 1000;
+      if (base_us + s.last_us > last_us) last_us = base_us + s.last_us;
+    }
+  }
+  r.last_ns = last_us * 1000;
+  // A report whose first packet did not open it starts with the next one.
+  r.start_ns = e.start_delta_us == kStartPending ? r.last_ns : (base_us + e.start_delta_us) * 1000;
+  if (r.flags & kRecTcp) {
+    const TcpState& t = e.proto.tcp;
+    r.tcp.status = t.status;
+    r.tcp.options = t.options;
+    r.tcp.synack_us = t.synack_us;
+    r.tcp.ackdat_us = t.ackdat_us;
+    // BSD FSM state as argus reports it, from the connection status.
+    r.tcp.fsm_state = (t.status & kTcpFinSeen) ? 9 : (t.status & kTcpEstablished) ? 4
+                      : (t.status & kTcpSawSynSent) ? 3 : 2;
+    for (unsigned d = 0; d < 2; ++d) {
+      const TcpDirState& s = t.dir[d];
+      TcpDir& o = r.tcp.dir[d];
+      o.seqbase = s.seqbase;
+      o.seq_high = s.seq_high;
+      o.ack = s.ack;
+      o.payload_bytes = static_cast<uint32_t>(e.dir[d].app_bytes);
+      o.retrans = s.retrans;
+      o.status = s.status;
+      o.win = s.win;
+      o.flags = s.flags;
+      o.wscale = s.bits & kTcpDirWscaleMask;
+    }
+  }
+  if (r.flags & kRecArpReply) std::memcpy(r.arp_responder_mac, e.proto.arp_responder_mac, 6);
+  if (r.flags & kRecIcmpMapped) {
+    r.icmp.type = e.icmp_type;
+    r.icmp.code = e.icmp_code;
+    std::memcpy(r.icmp.icmp_src, e.icmp_src, 4);
+    // The quoted packet's addresses, from the flow's own key; the error went
+    // to the quoted packet's sender.
+    const bool from_key_dst = e.icmp_inner_from_dst;
+    std::memcpy(r.icmp.inner_src, from_key_dst ? e.key.dst : e.key.src, 4);
+    std::memcpy(r.icmp.inner_dst, from_key_dst ? e.key.src : e.key.dst, 4);
+    std::memcpy(r.icmp.icmp_dst, r.icmp.inner_src, 4);
+  }
+}
+
+// Sends the open report of `e` and starts an empty one. Connection-wide TCP
+// state carries over; per-report counters and bits start again.
+void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
+  FlowRecord r;
+  build_record(e, cause, r);
   out.emit(r);
   bump(TableCounter::kReports);
   e.reported = 1;
-  std::memset(e.rec.dir, 0, sizeof e.rec.dir);
-  e.rec.start_ns = 0;
-  e.rec.last_ns = 0;
-  TcpMetrics& t = e.rec.tcp;
-  constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
-                                  kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
-                                  kTcpSrcDuplicates | kTcpDstDuplicates;
-  t.status &= ~kPerReport;
-  for (TcpDir& d : t.dir) {
-    // The next report's sequence range starts where this one ended, so the
-    // range and the byte count of a report agree (ra infers loss otherwise).
-    d.seqbase = d.seq_high;
-    d.report_seq_valid = 0;
-    d.status &= ~kPerReport;
-    d.retrans = 0;
-    d.payload_bytes = 0;
-    d.flags = 0;
+  std::memset(e.dir, 0, sizeof e.dir);
+  e.rec_flags &= kRecTcp;
+  if (e.rec_flags & kRecTcp) {
+    TcpState& t = e.proto.tcp;
+    constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
+                                    kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
+                                    kTcpSrcDuplicates | kTcpDstDuplicates;
+    t.status &= ~kPerReport;
+    for (TcpDirState& d : t.dir) {
+      // The next report's sequence range starts where this one ended, so the
+      // range and the byte count of a report agree (ra infers loss otherwise).
+      d.seqbase = d.seq_high;
+      d.bits &= static_cast<uint8_t>(~kTcpDirSeqValid);
+      d.status &= ~kPerReport;
+      d.retrans = 0;
+      d.flags = 0;
+    }
   }
 }
 
@@ -257,9 +401,9 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
 // flow ends if it has been idle longer than its timeout *at that check
 // time*. Checks are made by sweeps and before a packet updates its flow.
 bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out) {
-  if (e.rec.key.flags & kKeyAlias) {
+  if (e.key.flags & kKeyAlias) {
     // Fragment bookkeeping simply lapses after the fragment timeout.
-    if (upto_ns > e.flow_last_ns && upto_ns - e.flow_last_ns > idle_timeout(e)) {
+    if (upto_ns > e.last_ns && upto_ns - e.last_ns > idle_timeout(e)) {
       remove(idx);
       return true;
     }
@@ -269,19 +413,18 @@ bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitt
   const uint64_t timeout = idle_timeout(e);
   while (e.next_check_ns <= upto_ns) {
     const uint64_t t = e.next_check_ns;
-    const bool has_pkts = e.rec.dir[0].pkts + e.rec.dir[1].pkts != 0;
-    if (has_pkts && t >= e.report_start_ns + interval) emit_report(e, 0, out);
-    if (t > e.flow_last_ns && t - e.flow_last_ns > timeout) {
-      if (e.rec.dir[0].pkts + e.rec.dir[1].pkts) emit_report(e, 0, out);
+    if (e.dir[0].pkts + e.dir[1].pkts && t >= e.report_start_ns + interval) emit_report(e, 0, out);
+    if (t > e.last_ns && t - e.last_ns > timeout) {
+      if (e.dir[0].pkts + e.dir[1].pkts) emit_report(e, 0, out);
       bump(TableCounter::kFlowsExpired);
       remove(idx);
       return true;
     }
     e.next_check_ns += interval;
-    if (e.rec.dir[0].pkts + e.rec.dir[1].pkts == 0) {
+    if (e.dir[0].pkts + e.dir[1].pkts == 0) {
       // Nothing to report until a packet comes: skip to the check that
       // would end the flow.
-      const uint64_t end = e.flow_last_ns + timeout;
+      const uint64_t end = e.last_ns + timeout;
       if (e.next_check_ns <= end) e.next_check_ns += ((end - e.next_check_ns) / interval + 1) * interval;
     }
   }
@@ -289,54 +432,62 @@ bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitt
 }
 
 void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
-  FlowRecord& r = e.rec;
-  DirMetrics& m = r.dir[d];
+  DirState& m = e.dir[d];
   const uint64_t ts = p.ts_ns;
-  if (r.dir[0].pkts + r.dir[1].pkts == 0) e.report_start_ns = ts;
-  if (m.pkts == 0) m.first_ns = ts;
-  if (opens_start && r.start_ns == 0) r.start_ns = ts;
-  if (ts > r.last_ns) r.last_ns = ts;
+  if (e.dir[0].pkts + e.dir[1].pkts == 0) {
+    e.report_start_ns = ts;
+    e.start_delta_us = opens_start ? 0 : kStartPending;
+  } else if (e.start_delta_us == kStartPending && opens_start) {
+    e.start_delta_us = static_cast<uint32_t>(ts / 1000 - e.report_start_ns / 1000);
+  }
+  // Microseconds after the report's first packet; a capture out of time
+  // order clamps to that first packet.
+  const uint64_t base_us = e.report_start_ns / 1000;
+  const uint64_t ts_us = ts / 1000;
+  const uint64_t rel = ts_us > base_us ? ts_us - base_us : 0;
+  const uint32_t rel32 = rel > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(rel);
+  if (m.pkts == 0 || rel32 > m.last_us) m.last_us = rel32;
   // IP attributes of the latest packet, as argus reports them.
   m.ttl = p.ttl;
   m.tos = p.tos;
   m.ip_id = p.ip_id;
+  m.ip_opts |= p.ip_opts;
   m.pkts += 1;
   m.bytes += p.wire_len;
   m.app_bytes += p.payload_bytes;
-  m.last_ns = ts;
   m.encaps |= p.encaps;
   if (p.has_vlan) {
     m.vlan_tci = p.vlan_tci;
-    m.has_vlan = 1;
-    r.flags |= kRecHasVlan;
+    m.bits |= kDirVlan;
+    e.rec_flags |= kRecHasVlan;
   }
-  if (p.has_mpls && !m.has_mpls) {
+  if (p.has_mpls && !(m.bits & kDirMpls)) {
     m.mpls_lse = p.mpls_lse;
-    m.has_mpls = 1;
-    r.flags |= kRecHasMpls;
+    m.bits |= kDirMpls;
+    e.rec_flags |= kRecHasMpls;
   }
-  if (p.is_ip) r.flags |= kRecIsIp;
-  if (p.frag != FragKind::kNone && r.key.kind != KeyKind::kIPv4Frag &&
-      r.key.kind != KeyKind::kIPv6Frag) {
-    r.flags |= kRecFragments;
-    m.fragments = 1;
+  if (p.is_ip) e.rec_flags |= kRecIsIp;
+  if (p.frag != FragKind::kNone && e.key.kind != KeyKind::kIPv4Frag &&
+      e.key.kind != KeyKind::kIPv6Frag) {
+    e.rec_flags |= kRecFragments;
+    m.bits |= kDirFrags;
   }
-  if (ts > e.flow_last_ns) e.flow_last_ns = ts;
+  if (ts > e.last_ns) e.last_ns = ts;
 }
 
 void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_key_dst,
                        RecordEmitter& out) {
   (void)idx;
-  const bool first = e.rec.seq == 0;
+  const bool first = e.seq == 0;
   bool opens_start = true;
   if (first) {
     e.initiator_is_key_dst = from_key_dst ? 1 : 0;
-    e.idle_class = static_cast<uint8_t>(classify(e.rec.key));
-    e.rec.seq = next_flow_id_;
+    e.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x0f;
+    e.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;
     e.next_check_ns = p.ts_ns + cfg_.status_interval_ns;
     bump(TableCounter::kFlowsCreated);
-  } else if (e.rec.dir[0].pkts + e.rec.dir[1].pkts &&
+  } else if (e.dir[0].pkts + e.dir[1].pkts &&
              p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
     // The open report's status interval is over: send it; this packet opens
     // the next report. argus does not take the time of an ordinary TCP
@@ -348,14 +499,14 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
     emit_report(e, 0, out);
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
-  if (p.key.kind != KeyKind::kNone && p.has_tcp) {
-    e.rec.flags |= kRecTcp;
-    tcp_track(e.rec.tcp, p, d, p.ts_ns, first);
+  if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
+    e.rec_flags |= kRecTcp;
+    tcp_track(e.proto.tcp, p, d, p.ts_ns, first);
   }
   account(e, p, d, opens_start);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
-    std::memcpy(e.rec.arp_responder_mac, p.arp_responder_mac, 6);
-    e.rec.flags |= kRecArpReply;
+    std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
+    e.rec_flags |= kRecArpReply;
   }
 }
 
@@ -366,21 +517,22 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   const uint32_t ai = find(ak, h);
   if (ai != UINT32_MAX) {
     Entry& alias = entries_[ai];
-    Entry& parent = entries_[alias.parent];
-    if (!run_checks(alias, ai, p.ts_ns, out) && parent.in_use &&
-        parent.rec.seq == alias.parent_id) {
+    const AliasState link = alias.proto.alias;
+    Entry& parent = entries_[link.parent];
+    if (!run_checks(alias, ai, p.ts_ns, out) && parent.in_use && parent.seq == link.parent_id) {
       // Same time rules as any packet of the parent flow.
-      if (parent.rec.dir[0].pkts + parent.rec.dir[1].pkts &&
-          p.ts_ns >= parent.report_start_ns + cfg_.status_interval_ns)
-        emit_report(parent, 0, out);
-      account(parent, p, alias.alias_dir, true);
-      parent.rec.dir[alias.alias_dir].encaps |= p.encaps;
-      alias.flow_last_ns = p.ts_ns;
-      bump(TableCounter::kFragAttached);
-      if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
-      return;
+      if (!run_checks(parent, link.parent, scan_ns_, out)) {
+        if (parent.dir[0].pkts + parent.dir[1].pkts &&
+            p.ts_ns >= parent.report_start_ns + cfg_.status_interval_ns)
+          emit_report(parent, 0, out);
+        account(parent, p, link.dir, true);
+        alias.last_ns = p.ts_ns;
+        bump(TableCounter::kFragAttached);
+        if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
+        return;
+      }
     }
-    if (entries_[ai].in_use && (entries_[ai].rec.key.flags & kKeyAlias)) remove(ai);
+    if (entries_[ai].in_use && (entries_[ai].key.flags & kKeyAlias)) remove(ai);
   }
   // No first fragment known: the fragment is a flow of its own.
   bump(TableCounter::kFragOrphans);
@@ -391,11 +543,12 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
 void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swapped, uint64_t h,
                             RecordEmitter& out) {
   uint32_t idx = find(key, h);
-  // Idle flows are expired by the sweep, which argus runs between packets. A
-  // flow idle past its timeout is ended here only if a packet of another flow
-  // came after its timeout ran out (a sweep would have seen it); the first
-  // packet after a quiet spell still continues the flow, as with argus.
-  if (idx != UINT32_MAX && run_checks(entries_[idx], idx, scan_ns_, out)) idx = UINT32_MAX;
+  // Timers that fell due before this packet run first: the report or the
+  // flow may end there. The first packet after a quiet spell with no other
+  // traffic still continues its flow, as with argus.
+  if (idx != UINT32_MAX && entries_[idx].next_check_ns <= scan_ns_ &&
+      run_checks(entries_[idx], idx, scan_ns_, out))
+    idx = UINT32_MAX;
   if (idx == UINT32_MAX) {
     idx = insert(key, h, p.ts_ns, out);
     if (idx == UINT32_MAX) return;
@@ -407,33 +560,30 @@ void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swap
     // Remember where the later fragments of this datagram belong.
     FlowKey ak{};
     ak.kind = key.kind == KeyKind::kIPv6 ? KeyKind::kIPv6Frag : KeyKind::kIPv4Frag;
-    std::memcpy(ak.src, p.key.src, 16);
-    std::memcpy(ak.dst, p.key.dst, 16);
-    if (p.from_key_dst) {
-      std::memcpy(ak.src, p.key.dst, 16);
-      std::memcpy(ak.dst, p.key.src, 16);
-    }
+    std::memcpy(ak.src, p.from_key_dst ? p.key.dst : p.key.src, 16);
+    std::memcpy(ak.dst, p.from_key_dst ? p.key.src : p.key.dst, 16);
     ak.proto = p.key.proto;
     ak.aux = p.frag_id;
     ak.flags = kKeyNoCanon | kKeyAlias;
     const uint64_t ah = flow_key_hash(ak, cfg_.hash_seed);
     uint32_t ai = find(ak, ah);
     if (ai == UINT32_MAX) ai = insert(ak, ah, p.ts_ns, out);
-    if (ai == UINT32_MAX) return;
+    if (ai == UINT32_MAX || !entries_[idx].in_use) return;
     Entry& a = entries_[ai];
-    a.parent = idx;
-    a.parent_id = entries_[idx].rec.seq;
-    a.alias_dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
-                                       entries_[idx].initiator_is_key_dst);
+    a.proto.alias.parent = idx;
+    a.proto.alias.parent_id = entries_[idx].seq;
+    a.proto.alias.dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
+                                             entries_[idx].initiator_is_key_dst);
     a.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
-    a.flow_last_ns = p.ts_ns;
-    a.rec.seq = 0;
+    a.last_ns = p.ts_ns;
+    a.seq = 0;
   }
 }
 
 void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
-  // Stage 1: canonical keys and hashes for the whole burst; stage 2: prefetch
-  // both candidate buckets; stage 3: look up and update in packet order.
+  // Stage 1: canonical keys and hashes for the whole burst. Stage 2: both
+  // candidate buckets prefetched a group ahead, then the entries the
+  // signatures point at. Stage 3: look up and update in packet order.
   FlowKey keys[kMaxBurst];
   uint64_t hashes[kMaxBurst];
   bool swapped[kMaxBurst];
@@ -442,11 +592,23 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
     keys[i] = pkts[i].key;
     swapped[i] = flow_key_canonicalize(keys[i]);
     hashes[i] = flow_key_hash(keys[i], cfg_.hash_seed);
+    uint32_t b[2];
+    bucket_pair(hashes[i], b);
+    __builtin_prefetch(&buckets_[b[0]]);
+    __builtin_prefetch(&buckets_[b[1]]);
   }
   for (uint32_t i = 0; i < n; ++i) {
-    const uint64_t h = hashes[i];
-    __builtin_prefetch(&buckets_[static_cast<uint32_t>(h) & bucket_mask_]);
-    __builtin_prefetch(&buckets_[static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_]);
+    // Prefetch the entry a signature hit points at, ahead of its use.
+    const uint32_t sig = static_cast<uint32_t>(hashes[i] >> 32) | 1u;
+    uint32_t b[2];
+    bucket_pair(hashes[i], b);
+    const Bucket& bk = buckets_[b[0]];
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+      if (bk.sig[s] == sig) {
+        __builtin_prefetch(&entries_[bk.idx[s]]);
+        break;
+      }
+    }
   }
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
@@ -465,147 +627,140 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
 // too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
 void FlowTable::attach_icmp_error(const ParsedPacket& p) {
   FlowKey k = p.inner_key;
-  flow_key_canonicalize(k);
+  const bool swapped = flow_key_canonicalize(k);
   const uint32_t idx = find(k, flow_key_hash(k, cfg_.hash_seed));
   if (idx == UINT32_MAX) return;
   Entry& e = entries_[idx];
-  FlowRecord& r = e.rec;
-  if (r.dir[0].pkts + r.dir[1].pkts == 0) return;  // its report went out already
-  r.flags |= kRecIcmpMapped;
-  r.icmp.type = p.icmp_type;
-  r.icmp.code = p.icmp_code;
-  std::memcpy(r.icmp.icmp_src, p.key.flags & kKeyNoCanon && p.from_key_dst ? p.key.dst : p.key.src, 4);
-  std::memcpy(r.icmp.icmp_dst, p.key.flags & kKeyNoCanon && p.from_key_dst ? p.key.src : p.key.dst, 4);
-  std::memcpy(r.icmp.inner_src, p.inner_key.src, 4);
-  std::memcpy(r.icmp.inner_dst, p.inner_key.dst, 4);
-  r.icmp.gateway = p.icmp_type == 5 ? p.icmp_gateway : 0;
-  if (p.ts_ns > r.last_ns) r.last_ns = p.ts_ns;
+  if (e.dir[0].pkts + e.dir[1].pkts == 0) return;  // its report went out already
+  e.rec_flags |= kRecIcmpMapped;
+  e.icmp_type = p.icmp_type;
+  e.icmp_code = p.icmp_code;
+  e.icmp_inner_from_dst = swapped ? 1 : 0;
+  const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
+  std::memcpy(e.icmp_src, rev ? p.key.dst : p.key.src, 4);
+  // The error extends the report to its own time.
+  const uint64_t base_us = e.report_start_ns / 1000;
+  const uint64_t ts_us = p.ts_ns / 1000;
+  const unsigned d = e.dir[0].pkts ? 0 : 1;
+  if (ts_us > base_us && ts_us - base_us > e.dir[d].last_us)
+    e.dir[d].last_us = static_cast<uint32_t>(ts_us - base_us);
   bump(TableCounter::kIcmpMapped);
 }
 
 uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) {
-  if (budget > capacity_) budget = capacity_;
+  // Only entries that were ever used are visited; untouched memory stays
+  // unmapped.
+  if (high_water_ == 0) return 0;
+  if (budget > high_water_) budget = high_water_;
   for (uint32_t n = 0; n < budget; ++n) {
     const uint32_t i = sweep_cursor_;
-    sweep_cursor_ = sweep_cursor_ + 1 == capacity_ ? 0 : sweep_cursor_ + 1;
+    sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
     Entry& e = entries_[i];
     if (!e.in_use) continue;
-    run_checks(e, i, now_ns, out);
+    if ((e.key.flags & kKeyAlias) || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
   }
   return budget;
 }
 
 void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
-  for (uint32_t i = 0; i < capacity_; ++i) {
+  for (uint32_t i = 0; i < high_water_; ++i) {
     Entry& e = entries_[i];
     if (!e.in_use) continue;
-    if (!(e.rec.key.flags & kKeyAlias) && e.rec.dir[0].pkts + e.rec.dir[1].pkts)
-      emit_report(e, cause, out);
+    if (!(e.key.flags & kKeyAlias) && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
     remove(i);
   }
 }
 
 // TCP tracking after argus's model: connection-wide bits persist across
 // reports, retransmission and window bits are per report.
-bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
-  TcpDir& me = t.dir[dir];
-  const uint32_t retrans_before = me.retrans;
-  TcpDir& peer = t.dir[dir ^ 1];
+bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
+  TcpDirState& me = t.dir[dir];
+  TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
   const uint32_t seq = p.tcp_seq;
   const uint32_t len = p.payload_bytes;
   const bool syn = fl & kTcpSyn;
   const bool ack = fl & kTcpAck;
-  t.options |= p.tcp_options;
-  me.flags |= fl;
-  me.win = p.tcp_win;
-  if (syn && (p.tcp_options & kTcpOptWscale)) me.wscale = p.tcp_wscale;
   const uint32_t retrans_bit = dir == 0 ? kTcpSrcRetrans : kTcpDstRetrans;
   const uint32_t reset_bit = dir == 0 ? kTcpSrcReset : kTcpDstReset;
   const uint32_t winshut_bit = dir == 0 ? kTcpSrcWindowShut : kTcpDstWindowShut;
+  bool resent = false;
+  t.options |= p.tcp_options;
+  me.flags |= fl;
+  me.win = p.tcp_win;
+  if (syn && (p.tcp_options & kTcpOptWscale))
+    me.bits = static_cast<uint8_t>((me.bits & ~kTcpDirWscaleMask) | (p.tcp_wscale & kTcpDirWscaleMask));
 
   if (first) {
     if (syn && !ack) {
       t.status |= kTcpSawSyn;
-      t.syn_ns = ts_ns;
-      t.fsm_state = 2;  // SYN_SENT
+      t.hs_ns = ts_ns;
     } else if (syn && ack) {
       t.status |= kTcpSawSynSent;
-      t.synack_ns = ts_ns;
-      t.fsm_state = 3;  // SYN_RCVD
+      t.hs_ns = ts_ns;
     } else {
       t.status |= kTcpEstablished;
-      t.fsm_state = 4;  // ESTABLISHED
     }
     me.seqbase = seq;
     me.seq_high = seq + len + (syn ? 1u : 0u);
     // A flow picked up mid-stream: its first segment only marks where the
     // sequence space starts, so a copy of it is not taken for a resend.
     me.rep_high = syn ? me.seq_high : seq;
-    me.report_seq_valid = 1;
+    me.bits |= kTcpDirSeqValid;
   } else if (syn) {
     if (me.seq_high == 0 && me.seqbase == 0) {
       me.seqbase = seq;
       me.seq_high = seq + 1;
       me.rep_high = me.seq_high;
-      me.report_seq_valid = 1;
+      me.bits |= kTcpDirSeqValid;
     } else if (seq_lt(seq, me.seq_high)) {
-      // The same SYN (or SYN-ACK) again.
-      me.retrans++;
-      me.status |= retrans_bit;
-      t.status |= retrans_bit;
+      resent = true;  // the same SYN (or SYN-ACK) again
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
       me.status |= kTcpSawSynSent;
-      t.synack_ns = ts_ns;
-      if (t.syn_ns && ts_ns >= t.syn_ns) t.synack_us = static_cast<uint32_t>((ts_ns - t.syn_ns) / 1000);
-      t.fsm_state = 3;
+      if (t.hs_ns && ts_ns >= t.hs_ns) t.synack_us = static_cast<uint32_t>((ts_ns - t.hs_ns) / 1000);
+      t.hs_ns = ts_ns;
     }
   } else {
     if (me.seq_high == 0 && me.seqbase == 0) {
       me.seqbase = seq;
       me.seq_high = seq;
     }
-    const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
     const uint32_t end = seq + len;
-    if (len > 0 && peer.acked && !seq_gt(end, peer.ack)) {
-      // Data the peer has acknowledged already: a retransmission.
-      me.retrans++;
-      me.status |= retrans_bit;
-      t.status |= retrans_bit;
-    } else if (len > 0 && me.report_seq_valid && seq_lt(seq, me.rep_high)) {
-      if (me.hole_hi != me.hole_lo && !seq_lt(seq, me.hole_lo) && seq_lt(seq, me.hole_hi)) {
-        // Fills the gap left by a jump forward: arrived out of order.
+    const bool valid = me.bits & kTcpDirSeqValid;
+    const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+    if (len > 0 && (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack)) {
+      resent = true;  // data the peer has acknowledged already
+    } else if (len > 0 && valid && seq_lt(seq, me.rep_high)) {
+      const uint32_t hole_end = me.hole_lo + me.hole_len;
+      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
+        // Fills the gap a jump forward left: it came out of order.
         me.status |= ooo_bit;
         t.status |= ooo_bit;
-        if (!seq_gt(me.hole_hi, end)) {
-          me.hole_lo = me.hole_hi = 0;
+        if (!seq_lt(end, hole_end)) {
+          me.hole_len = 0;
         } else {
+          me.hole_len = static_cast<uint16_t>(hole_end - end);
           me.hole_lo = end;
         }
       } else {
-        me.retrans++;
-        me.status |= retrans_bit;
-        t.status |= retrans_bit;
+        resent = true;  // seen earlier in this report
       }
-    } else if (me.report_seq_valid && seq_gt(seq, me.rep_high) && len > 0) {
-      // A jump forward leaves a gap; remember it (one gap is tracked).
-      me.hole_lo = me.rep_high;
-      me.hole_hi = seq;
+    } else if (len > 0 && valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff) {
+      me.hole_lo = me.rep_high;  // a jump forward: remember the gap (one is tracked)
+      me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
     }
     // Sequence space counts payload only (a FIN does not advance it), as
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
-    if (!me.report_seq_valid || seq_gt(end, me.rep_high)) me.rep_high = end;
+    if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
     if (len > 0 && seq_gt(end, me.seq_high)) me.seq_high = end;
-    me.report_seq_valid = 1;
+    me.bits |= kTcpDirSeqValid;
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;
       me.status |= kTcpEstablished;
-      if (t.synack_ns && ts_ns >= t.synack_ns)
-        t.ackdat_us = static_cast<uint32_t>((ts_ns - t.synack_ns) / 1000);
-      t.fsm_state = 4;
+      if (t.hs_ns && ts_ns >= t.hs_ns) t.ackdat_us = static_cast<uint32_t>((ts_ns - t.hs_ns) / 1000);
     } else if (ack && dir == 0 && !(t.status & kTcpEstablished)) {
       // The initiator acknowledges something without a handshake on record
       // (one-sided capture): argus counts the connection as established.
@@ -613,9 +768,13 @@ bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
       me.status |= kTcpEstablished;
     }
   }
-  me.payload_bytes += len;
+  if (resent) {
+    if (me.retrans != UINT16_MAX) me.retrans++;
+    me.status |= retrans_bit;
+    t.status |= retrans_bit;
+  }
   if (ack) {
-    me.acked = 1;
+    me.bits |= kTcpDirAcked;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.
     me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
@@ -628,7 +787,6 @@ bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
   if (fl & kTcpFin) {
     t.status |= kTcpFinSeen;
     me.status |= kTcpFinSeen;
-    t.fsm_state = 9;
   }
   if (fl & kTcpRst) {
     t.status |= reset_bit;
@@ -638,7 +796,7 @@ bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_n
     t.status |= winshut_bit;
     me.status |= winshut_bit;
   }
-  return me.retrans != retrans_before;
+  return resent;
 }
 
 }  // namespace argos

@@ -22,6 +22,35 @@ class RecordEmitter {
   ~RecordEmitter() = default;
 };
 
+// TCP state kept per flow, compact (part of the 256-byte table entry).
+struct TcpDirState {
+  uint32_t seqbase;   // start of this report's sequence range
+  uint32_t seq_high;  // highest seq + len reported
+  uint32_t rep_high;  // highest seq + len within this report (resend detection)
+  uint32_t ack;       // last ack sent (a FIN's sequence number left out)
+  uint32_t status;    // kTcp* bits from this side
+  uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_lo + hole_len) left by a
+  uint16_t hole_len;  // jump forward: segments filling it came out of order
+  uint16_t retrans;   // resent segments in this report (saturating)
+  uint16_t win;       // last advertised window (unscaled)
+  uint8_t flags;      // OR of the TCP flag bytes of this report
+  uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked
+};
+static_assert(sizeof(TcpDirState) == 32);
+inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
+inline constexpr uint8_t kTcpDirAcked = 0x20;     // this side has sent an ack
+inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
+
+struct TcpState {
+  uint32_t status;      // connection status bits
+  uint32_t options;     // kTcpOpt* bits
+  uint32_t synack_us;   // SYN to SYN-ACK
+  uint32_t ackdat_us;   // SYN-ACK to the handshake ACK
+  uint64_t hs_ns;       // time of the last handshake step (SYN, then SYN-ACK)
+  TcpDirState dir[2];
+};
+static_assert(sizeof(TcpState) == 88);
+
 // Idle-timeout classes (argus-format.md section 9 defaults).
 enum class IdleClass : uint8_t { kTcp, kIp, kIcmp, kIgmp, kFrag, kArp, kOther, kCount };
 inline constexpr size_t kIdleClassCount = static_cast<size_t>(IdleClass::kCount);
@@ -67,6 +96,8 @@ class FlowTable {
  public:
   // Burst size the staged lookup is written for.
   static constexpr uint32_t kMaxBurst = 64;
+  // Staged lookup: buckets are prefetched this many packets ahead.
+  static constexpr uint32_t kPrefetchGroup = 8;
   static constexpr uint32_t kSlotsPerBucket = 8;
 
   explicit FlowTable(const FlowTableConfig& cfg);
@@ -106,12 +137,18 @@ class FlowTable {
  private:
 
   uint32_t find(const FlowKey& k, uint64_t h) const;
+  uint32_t alloc_index();
+  void bucket_pair(uint64_t h, uint32_t b[2]) const {
+    b[0] = static_cast<uint32_t>(h) & bucket_mask_;
+    b[1] = static_cast<uint32_t>(h >> 16 ^ h >> 40) & bucket_mask_;
+  }
   uint32_t insert(const FlowKey& k, uint64_t h, uint64_t now_ns, RecordEmitter& out);
   void remove(uint32_t idx);
   void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
   void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
   void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
+  void build_record(const Entry& e, uint8_t cause, FlowRecord& r) const;
   bool run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out);
   uint64_t idle_timeout(const Entry& e) const;
   void bump(TableCounter c, uint64_t n = 1) { counters_[static_cast<size_t>(c)] += n; }
@@ -125,8 +162,8 @@ class FlowTable {
   uint32_t bucket_mask_;
   Bucket* buckets_ = nullptr;
   Entry* entries_ = nullptr;
-  uint32_t* free_ = nullptr;  // stack of free entry indexes
-  uint32_t free_top_ = 0;
+  uint32_t free_head_ = UINT32_MAX;  // free entries, linked through Entry::seq
+  uint32_t high_water_ = 0;          // entries [0, high_water_) have been used
   uint32_t active_ = 0;
   uint32_t sweep_cursor_ = 0;
   uint32_t next_flow_id_;
@@ -141,6 +178,6 @@ class FlowTable {
 // Argus TCP state machine step for one segment (exposed for unit tests).
 // `dir` 0 = from the initiator. `first` = the flow's first packet.
 // Returns true when the segment was a retransmission.
-bool tcp_track(TcpMetrics& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
+bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
 
 }  // namespace argos

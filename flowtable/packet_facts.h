@@ -23,6 +23,15 @@ inline constexpr uint32_t kTcpOptSackOk = 0x00400000;
 inline constexpr uint32_t kTcpOptSack = 0x00800000;
 inline constexpr uint32_t kTcpOptTimestamp = 0x04000000;
 
+// Argus IP-option indicator bits (IP-attribute DSR options word).
+inline constexpr uint8_t kIpOptRecordRoute = 0x01;
+inline constexpr uint8_t kIpOptTimestamp = 0x02;
+inline constexpr uint8_t kIpOptSecurity = 0x04;
+inline constexpr uint8_t kIpOptLsrr = 0x08;
+inline constexpr uint8_t kIpOptSatId = 0x10;
+inline constexpr uint8_t kIpOptSsrr = 0x20;
+inline constexpr uint8_t kIpOptRouterAlert = 0x40;
+
 // TCP header flag bits.
 inline constexpr uint8_t kTcpFin = 0x01;
 inline constexpr uint8_t kTcpSyn = 0x02;
@@ -65,7 +74,8 @@ struct ParsedPacket {
   uint8_t arp_responder_mac[6];  // ARP reply sender hardware address
   bool from_key_dst;
   bool has_inner;
-  uint8_t wire_trim;     // link-header bytes argus leaves out of byte counts (Linux SLL)
+  uint8_t wire_trim;
+  uint8_t ip_opts;       // kIpOpt* bits of the IPv4 options present     // link-header bytes argus leaves out of byte counts (Linux SLL)
   bool has_vlan;
   bool has_mpls;
   bool has_macs;
