@@ -31,7 +31,7 @@ class PacketRing {
   static constexpr uint32_t kBursts = 64;
   PacketRing() : pool_(kBursts), full_(kBursts + 1), empty_(kBursts + 1) {
     for (auto& b : pool_) {
-      b = std::make_unique<PacketBurst>();
+      b.reset(new PacketBurst);  // default-initialised: no zeroing of the slots
       empty_.push(b.get());
     }
   }

@@ -2,6 +2,11 @@
 
 #include <pcap/pcap.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +55,7 @@ PcapFileSource::PcapFileSource(std::vector<std::string> files, std::string bpf_f
 
 PcapFileSource::~PcapFileSource() {
   close_current();
+  if (retired_map_) ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
   std::free(slab_);
 }
 
@@ -79,12 +85,158 @@ bool PcapFileSource::validate(std::string& err) {
 void PcapFileSource::close_current() {
   if (cur_) pcap_close(cur_);
   cur_ = nullptr;
+  if (map_) {
+    if (retired_map_) ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
+    retired_map_ = map_;
+    retired_len_ = map_len_;
+  }
+  map_ = nullptr;
+  map_len_ = 0;
+  if (filter_prog_) {
+    pcap_freecode(static_cast<bpf_program*>(filter_prog_));
+    delete static_cast<bpf_program*>(filter_prog_);
+    filter_prog_ = nullptr;
+  }
+  if (filter_handle_) pcap_close(filter_handle_);
+  filter_handle_ = nullptr;
+}
+
+namespace {
+constexpr uint32_t kMagicMicros = 0xa1b2c3d4;
+constexpr uint32_t kMagicNanos = 0xa1b23c4d;
+constexpr uint32_t kMaxRecordBytes = 262144;  // libpcap's largest snapshot length
+
+uint32_t rd32le(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+}  // namespace
+
+// Maps a classic pcap file. Returns false (and leaves nothing open) when the
+// file is not a regular classic pcap file, so libpcap reads it instead.
+bool PcapFileSource::open_mapped(const std::string& file) {
+  if (file == "-") return false;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) {
+    ::close(fd);
+    return false;
+  }
+  void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return false;
+  const uint8_t* base = static_cast<const uint8_t*>(m);
+  const uint32_t magic = rd32le(base);
+  bool swapped;
+  if (magic == kMagicMicros || magic == kMagicNanos) {
+    swapped = false;
+  } else if (__builtin_bswap32(magic) == kMagicMicros || __builtin_bswap32(magic) == kMagicNanos) {
+    swapped = true;
+  } else {
+    ::munmap(m, static_cast<size_t>(st.st_size));
+    return false;  // pcapng or something libpcap should judge
+  }
+  auto field = [&](size_t off) { const uint32_t v = rd32le(base + off); return swapped ? __builtin_bswap32(v) : v; };
+  const uint32_t major = field(4) & 0xffff;
+  const uint32_t linktype = field(20) & 0x0fffffff;
+  if (major != 2) {
+    ::munmap(m, static_cast<size_t>(st.st_size));
+    return false;  // libpcap gives the precise complaint
+  }
+  map_ = base;
+  map_len_ = static_cast<size_t>(st.st_size);
+  map_pos_ = 24;
+  map_swapped_ = swapped;
+  map_nanos_ = (swapped ? __builtin_bswap32(magic) : magic) == kMagicNanos;
+  // LINKTYPE_RAW (101) reads as DLT_RAW through libpcap; both parse the same.
+  cur_linktype_ = static_cast<int>(linktype & 0xffff);
+  cur_name_ = file;
+  cur_records_ = 0;
+  cur_offset_ = 24;
+  cur_classic_ = true;
+  if (!filter_.empty()) {
+    filter_handle_ = pcap_open_dead(cur_linktype_, kMaxRecordBytes);
+    auto* prog = new bpf_program;
+    if (!filter_handle_ ||
+        pcap_compile(filter_handle_, prog, filter_.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      delete prog;
+      errors_.push_back("filter expression '" + filter_ + "' does not compile for '" + file + "'");
+      close_current();
+      return true;  // reported; the caller moves on
+    }
+    filter_prog_ = prog;
+  }
+  return true;
+}
+
+uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
+  uint32_t n = 0;
+  const bpf_program* prog = static_cast<const bpf_program*>(filter_prog_);
+  while (n < max) {
+    if (map_pos_ == map_len_) {  // clean end of file
+      close_current();
+      break;
+    }
+    const uint8_t* h = map_ + map_pos_;
+    if (map_len_ - map_pos_ < 16) {
+      errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
+                        std::to_string(map_pos_) + " (record " + std::to_string(cur_records_ + 1) +
+                        "): record header cut short (" + std::to_string(map_len_ - map_pos_) +
+                        " of 16 bytes)");
+      close_current();
+      break;
+    }
+    auto field = [&](size_t off) { const uint32_t v = rd32le(h + off); return map_swapped_ ? __builtin_bswap32(v) : v; };
+    const uint32_t sec = field(0);
+    const uint32_t frac = field(4);
+    const uint32_t caplen = field(8);
+    const uint32_t wirelen = field(12);
+    if (caplen > kMaxRecordBytes || caplen > map_len_ - map_pos_ - 16) {
+      errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
+                        std::to_string(map_pos_) + " (record " + std::to_string(cur_records_ + 1) +
+                        "): record claims " + std::to_string(caplen) + " captured bytes, " +
+                        std::to_string(map_len_ - map_pos_ - 16) + " remain in the file");
+      close_current();
+      break;
+    }
+    const uint8_t* data = h + 16;
+    map_pos_ += 16 + size_t{caplen};
+    ++cur_records_;
+    if (prog) {
+      pcap_pkthdr ph;
+      ph.ts.tv_sec = sec;
+      ph.ts.tv_usec = frac;
+      ph.caplen = caplen;
+      ph.len = wirelen;
+      if (pcap_offline_filter(prog, &ph, data) == 0) continue;
+    }
+    PacketView& v = out[n++];
+    v.data = data;
+    v.caplen = caplen;
+    v.wirelen = wirelen < caplen ? caplen : wirelen;
+    v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + (map_nanos_ ? uint64_t{frac} : uint64_t{frac} * 1000ULL);
+    v.linktype = static_cast<uint16_t>(cur_linktype_);
+    v.pad = 0;
+  }
+  return n;
 }
 
 bool PcapFileSource::open_next() {
   close_current();
   while (next_file_ < files_.size()) {
     cur_name_ = files_[next_file_++];
+    if (open_mapped(cur_name_)) {
+      if (!map_) continue;  // a filter error was reported
+      if (!link_type_supported(cur_linktype_)) {
+        errors_.push_back("pcap file '" + cur_name_ + "' has unsupported link type " +
+                          link_name(cur_linktype_));
+        close_current();
+        continue;
+      }
+      if (first_linktype_ < 0) first_linktype_ = cur_linktype_;
+      return true;
+    }
     std::string err;
     cur_ = open_offline(cur_name_, err);
     if (!cur_) {
@@ -116,13 +268,21 @@ bool PcapFileSource::open_next() {
 }
 
 uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
+  if (retired_map_) {  // the caller is done with the previous burst
+    ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
+    retired_map_ = nullptr;
+  }
   if (done_) return 0;
   if (max > kSlabPackets) max = kSlabPackets;
   uint32_t n = 0;
   while (n < max) {
-    if (!cur_ && !open_next()) {
+    if (!cur_ && !map_ && !open_next()) {
       done_ = true;
       break;
+    }
+    if (map_) {
+      n += rx_burst_mapped(out + n, max - n);
+      continue;
     }
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;

@@ -38,6 +38,8 @@ class PcapFileSource {
  private:
   bool open_next();
   void close_current();
+  bool open_mapped(const std::string& file);
+  uint32_t rx_burst_mapped(PacketView* out, uint32_t max);
 
   std::vector<std::string> files_;
   std::string filter_;
@@ -52,6 +54,20 @@ class PcapFileSource {
   int first_linktype_ = -1;
   std::vector<std::string> errors_;
   uint8_t* slab_ = nullptr;  // kMaxBurst * kMaxCopyBytes
+
+  // Classic pcap files are read straight from a read-only mapping: packets
+  // are handed out in place, with no per-packet read call or copy.
+  const uint8_t* map_ = nullptr;
+  size_t map_len_ = 0;
+  size_t map_pos_ = 0;
+  // A finished mapping is unmapped only on the next rx_burst call: the
+  // packets of the burst that reached its end still point into it.
+  const uint8_t* retired_map_ = nullptr;
+  size_t retired_len_ = 0;
+  bool map_swapped_ = false;  // file written on a host of the other byte order
+  bool map_nanos_ = false;    // nanosecond timestamps
+  pcap* filter_handle_ = nullptr;  // dead handle holding the compiled filter
+  void* filter_prog_ = nullptr;    // bpf_program, when a filter is set
 };
 
 }  // namespace argos

@@ -39,7 +39,14 @@ struct FlowKey {
   uint8_t flags;   // kKey* bits
   uint32_t pad;    // always zero
 
-  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
+  // Full-key compare as six word compares (no call, no byte loop).
+  bool operator==(const FlowKey& o) const {
+    uint64_t a[6], b[6];
+    std::memcpy(a, this, sizeof a);
+    std::memcpy(b, &o, sizeof b);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+            (a[5] ^ b[5])) == 0;
+  }
 };
 static_assert(sizeof(FlowKey) == 48, "FlowKey must stay six 64-bit words");
 

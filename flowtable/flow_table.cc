@@ -1,5 +1,7 @@
 #include "flowtable/flow_table.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -131,23 +133,25 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   const uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
   bucket_mask_ = nb - 1;
   next_flow_id_ = cfg.flow_id_base;
-  // calloc'd pages are mapped lazily: resident memory grows with the flows,
-  // and sweeps never look past the highest entry used.
-  buckets_ = static_cast<Bucket*>(std::aligned_alloc(64, sizeof(Bucket) * nb));
-  entries_ = static_cast<Entry*>(std::calloc(capacity_, sizeof(Entry)));
-  if (!buckets_ || !entries_) {
-    std::free(buckets_);
-    std::free(entries_);
-    buckets_ = nullptr;
-    entries_ = nullptr;
+  // Anonymous mappings are zero and mapped lazily: resident memory grows
+  // with the flows, start-up touches nothing, and sweeps never look past the
+  // highest entry used.
+  bucket_bytes_ = sizeof(Bucket) * nb;
+  entry_bytes_ = sizeof(Entry) * size_t{capacity_};
+  void* b = ::mmap(nullptr, bucket_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* e = ::mmap(nullptr, entry_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (b == MAP_FAILED || e == MAP_FAILED) {
+    if (b != MAP_FAILED) ::munmap(b, bucket_bytes_);
+    if (e != MAP_FAILED) ::munmap(e, entry_bytes_);
     return;
   }
-  std::memset(buckets_, 0, sizeof(Bucket) * nb);
+  buckets_ = static_cast<Bucket*>(b);
+  entries_ = static_cast<Entry*>(e);
 }
 
 FlowTable::~FlowTable() {
-  std::free(buckets_);
-  std::free(entries_);
+  if (buckets_) ::munmap(buckets_, bucket_bytes_);
+  if (entries_) ::munmap(entries_, entry_bytes_);
 }
 
 uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {

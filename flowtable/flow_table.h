@@ -161,6 +161,8 @@ class FlowTable {
   uint32_t capacity_;
   uint32_t bucket_mask_;
   Bucket* buckets_ = nullptr;
+  size_t bucket_bytes_ = 0;
+  size_t entry_bytes_ = 0;
   Entry* entries_ = nullptr;
   uint32_t free_head_ = UINT32_MAX;  // free entries, linked through Entry::seq
   uint32_t high_water_ = 0;          // entries [0, high_water_) have been used
