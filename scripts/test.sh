@@ -11,8 +11,8 @@
 #      of tests/data/pcaps, with 1 and with 2 workers; must exit 0 or 1 with no
 #      sanitizer report; one test per capture file
 #   c. libFuzzer build (build-fuzz, clang): each fuzz target runs for
-#      FUZZ_SECONDS (default 20) seconds, seeded from tests/data/pcaps; one
-#      test per target
+#      FUZZ_SECONDS (default 20) seconds, seeded from tests/data/pcaps, through
+#      tests/fuzz/run_fuzz.sh when present; one test per target
 # Build directories are reused when present. Exit status is non-zero when any
 # test failed.
 set -uo pipefail
@@ -180,34 +180,64 @@ step "fuzz build build-fuzz (log: $LOGDIR/fuzz-build.log)"
 fuzz_configured=1
 CXX=clang++ configure build-fuzz -Dfuzz=true -Db_lundef=false \
   -Dbuildtype=debugoptimized >"$LOGDIR/fuzz-build.log" 2>&1 || fuzz_configured=0
-for t in "${FUZZ_TARGETS[@]}"; do
-  if [ $fuzz_configured -eq 0 ]; then
+
+# libFuzzer saves the failing input itself; let it (no abort_on_error).
+fuzz_env=(env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+
+fuzz_builtin() {
+  # Used when tests/fuzz/run_fuzz.sh is absent: build each target and run it
+  # seeded with the whole capture files.
+  local t corpus log rc artifact runs
+  for t in "${FUZZ_TARGETS[@]}"; do
+    if ! ninja -C build-fuzz "tests/fuzz/$t" >"$LOGDIR/fuzz-build-$t.log" 2>&1 ||
+       [ ! -x "build-fuzz/tests/fuzz/$t" ]; then
+      fail "fuzz $t" "target did not build, see $LOGDIR/fuzz-build-$t.log"
+      continue
+    fi
+    corpus="build-fuzz/fuzz-corpus/$t"      # kept between runs
+    mkdir -p "$corpus"
+    log="$LOGDIR/fuzz-$t.log"
+    timeout $((FUZZ_SECONDS + 300)) "${fuzz_env[@]}" "build-fuzz/tests/fuzz/$t" \
+      -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$root/$LOGDIR/$t-" \
+      "$corpus" "$PCAPDIR" >"$log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+      runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
+      pass "fuzz $t (${FUZZ_SECONDS}s, ${runs:-?} runs)"
+    else
+      artifact=$(ls "$LOGDIR/$t-"* 2>/dev/null | head -n 1)
+      fail "fuzz $t" "exit $rc${artifact:+, input: $artifact}, see $log"
+    fi
+  done
+}
+
+if [ $fuzz_configured -eq 0 ]; then
+  for t in "${FUZZ_TARGETS[@]}"; do
     fail "fuzz $t" "meson setup build-fuzz failed, see $LOGDIR/fuzz-build.log"
-    continue
-  fi
-  if ! ninja -C build-fuzz "tests/fuzz/$t" >"$LOGDIR/fuzz-build-$t.log" 2>&1 ||
-     [ ! -x "build-fuzz/tests/fuzz/$t" ]; then
-    fail "fuzz $t" "target did not build, see $LOGDIR/fuzz-build-$t.log"
-    continue
-  fi
-  corpus="build-fuzz/corpus-$t"
-  mkdir -p "$corpus"
-  log="$LOGDIR/fuzz-$t.log"
-  # New interesting inputs go to build-fuzz/corpus-$t (kept between runs);
-  # the capture corpus is only read. Crash inputs land in $LOGDIR.
-  timeout $((FUZZ_SECONDS + 300)) "build-fuzz/tests/fuzz/$t" \
-    -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$root/$LOGDIR/$t-" \
-    "$corpus" "$PCAPDIR" >"$log" 2>&1
-  rc=$?
-  if [ $rc -eq 0 ]; then
-    pass "fuzz $t (${FUZZ_SECONDS}s, $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?') runs)"
-  else
-    artifact=$(ls "$LOGDIR/$t-"* 2>/dev/null | head -n 1)
-    fail "fuzz $t" "exit $rc${artifact:+, input: $artifact}, see $log"
-  fi
-done
+  done
+elif [ -f tests/fuzz/run_fuzz.sh ]; then
+  # The fuzz targets' own runner: per-target seeds, regression inputs of
+  # tests/fuzz/crashers/, then the bounded run. It prints one
+  # "PASS  fuzz TARGET ..." or "FAIL  fuzz TARGET ..." line per target.
+  step "tests/fuzz/run_fuzz.sh build-fuzz $FUZZ_SECONDS (logs: $LOGDIR/fuzz/)"
+  FUZZ_LOG_DIR="$LOGDIR/fuzz" "${fuzz_env[@]}" \
+    bash tests/fuzz/run_fuzz.sh build-fuzz "$FUZZ_SECONDS" "${FUZZ_TARGETS[@]}" \
+    >"$LOGDIR/fuzz-run.log" 2>&1
+  frc=$?
+  for t in "${FUZZ_TARGETS[@]}"; do
+    line=$(grep -E "^(PASS|FAIL)  fuzz $t( |\$)" "$LOGDIR/fuzz-run.log" | tail -n 1)
+    case $line in
+      PASS*) pass "${line#PASS  }" ;;
+      FAIL*) fail "${line#FAIL  }" ;;
+      *) fail "fuzz $t" "no result from run_fuzz.sh (exit $frc), see $LOGDIR/fuzz-run.log" ;;
+    esac
+  done
+else
+  step "fuzz runs of ${FUZZ_SECONDS}s (logs: $LOGDIR/fuzz-*.log)"
+  fuzz_builtin
+fi
 
 echo
 echo "logs: $LOGDIR/"
