@@ -234,9 +234,6 @@ int main(int argc, char** argv) {
     c.counters = counters[w].get();
     c.batch_policy = BatchPolicy::kWait;  // offline replay: wait rather than lose records
     c.stop = &g_stop;
-    // Cover the whole table once per second of packet time.
-    const uint64_t per_step = uint64_t{cfg.flow_capacity} * c.sweep_step_ns / 1'000'000'000ULL;
-    c.sweep_budget = static_cast<uint32_t>(per_step < 1024 ? 1024 : per_step);
   }
 
   if (nw == 1) {

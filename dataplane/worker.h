@@ -74,8 +74,9 @@ struct WorkerContext {
   BatchChannel* channel;
   WorkerCounters* counters;
   BatchPolicy batch_policy = BatchPolicy::kWait;
-  uint64_t sweep_step_ns = 100'000'000ULL;  // packet time between sweep slices
-  uint32_t sweep_budget = 16384;            // entries examined per slice
+  uint64_t sweep_step_ns = 100'000'000ULL;    // packet time between sweep slices
+  uint64_t sweep_cycle_ns = 1'000'000'000ULL; // the whole table is covered once per cycle
+  uint32_t sweep_min_budget = 1024;           // entries examined per slice, at least
   const std::atomic<bool>* stop = nullptr;  // set by the signal handler
 };
 
@@ -117,13 +118,18 @@ void run_worker(Source& src, WorkerContext& ctx) {
     }
     cnt.add(WorkerCounter::kPackets, n);
     cnt.add(WorkerCounter::kBytes, bytes);
+    // Staged inside: hash all, prefetch buckets, prefetch entries, update.
     table.process_burst(parsed, n, emitter);
 
     if (now_ns >= next_sweep_ns) {
       // A jump in packet time (spliced captures) gets a whole pass at once.
       const bool jump = next_sweep_ns != 0 && now_ns - next_sweep_ns > ctx.sweep_step_ns * 10;
+      // Each slice covers step/cycle of the entries in use, so the whole
+      // table is visited once per cycle (a fraction of the shortest timeout).
       // Sweeps run on the table's timer clock (packet time in replay).
-      table.sweep(table.scan_time_ns(), jump ? table.capacity() : ctx.sweep_budget, emitter);
+      const uint64_t share = uint64_t{table.used_entries()} * ctx.sweep_step_ns / ctx.sweep_cycle_ns + 1;
+      const uint32_t budget = share < ctx.sweep_min_budget ? ctx.sweep_min_budget : static_cast<uint32_t>(share);
+      table.sweep(table.scan_time_ns(), jump ? table.capacity() : budget, emitter);
       next_sweep_ns = now_ns + ctx.sweep_step_ns;
       emitter.push_partial();
     }

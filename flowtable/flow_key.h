@@ -83,7 +83,18 @@ inline bool flow_key_canonicalize(FlowKey& k) {
                       : (k.kind == KeyKind::kEther)                              ? 6
                                                                                  : 4;
   const bool ports = flow_key_ports_follow_endpoints(k);
-  int c = std::memcmp(k.src, k.dst, alen);
+  int c;
+  if (alen == 4) {
+    // IPv4, the common case: compare as big-endian integers, no call.
+    uint32_t a, b;
+    std::memcpy(&a, k.src, 4);
+    std::memcpy(&b, k.dst, 4);
+    a = __builtin_bswap32(a);
+    b = __builtin_bswap32(b);
+    c = a < b ? -1 : a > b ? 1 : 0;
+  } else {
+    c = std::memcmp(k.src, k.dst, alen);
+  }
   if (c < 0 || (c == 0 && (!ports || k.sport <= k.dport))) return false;
   uint8_t t[16];
   std::memcpy(t, k.src, 16);

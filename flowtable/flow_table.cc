@@ -96,28 +96,30 @@ constexpr uint32_t kStartPending = UINT32_MAX;
 
 }  // namespace
 
-// One flow: 256 bytes, four cache lines, no pointers.
+// One flow: at most 256 bytes, four cache lines, no pointers. The key and
+// what a sweep reads share the first two cache lines.
 struct FlowTable::Entry {
   FlowKey key;               // canonical order
-  uint64_t report_start_ns;  // first packet of the open report (status interval reference)
-  uint64_t last_ns;          // last packet of the flow (idle timeout)
   uint64_t next_check_ns;    // next timer check: flow start + k * status interval
-  DirState dir[2];           // 0 = initiator
-  ProtoState proto;
+  uint64_t last_ns;          // last packet of the flow (idle timeout)
+  uint64_t report_start_ns;  // first packet of the open report (status interval reference)
   uint32_t seq;              // flow id; free entries: next free index
   uint32_t start_delta_us;   // report start - report_start_ns, or kStartPending
-  uint8_t icmp_src[4];       // sender of an ICMP error attached to the flow (its
-                             // receiver is the quoted packet's sender)
-  uint8_t icmp_type;
-  uint8_t icmp_code;
   uint8_t in_use : 1;
+  uint8_t alias : 1;                 // fragment bookkeeping, never reported
   uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
   uint8_t reported : 1;              // a report of this flow went out already
   uint8_t icmp_inner_from_dst : 1;   // the quoted packet was sent by the responder
-  uint8_t idle_class : 4;
+  uint8_t idle_class : 3;
   uint8_t rec_flags;                 // kRec* bits of the open report
+  uint8_t icmp_type;                 // ICMP error attached to the flow
+  uint8_t icmp_code;
+  uint8_t icmp_src[4];               // its sender (its receiver is the quoted packet's sender)
+  DirState dir[2];                   // 0 = initiator
+  ProtoState proto;
 };
 static_assert(sizeof(FlowTable::Entry) <= 256, "a flow entry fits four cache lines");
+static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
 
@@ -248,6 +250,7 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
   std::memset(&e, 0, sizeof e);
   e.key = k;
   e.in_use = 1;
+  e.alias = (k.flags & kKeyAlias) ? 1 : 0;
   e.last_ns = now_ns;
   slot_bucket->sig[slot] = sig;
   slot_bucket->idx[slot] = idx;
@@ -486,7 +489,7 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
   bool opens_start = true;
   if (first) {
     e.initiator_is_key_dst = from_key_dst ? 1 : 0;
-    e.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x0f;
+    e.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
     e.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;
     e.next_check_ns = p.ts_ns + cfg_.status_interval_ns;
@@ -584,47 +587,63 @@ void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key, bool swap
   }
 }
 
-void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
-  // Stage 1: canonical keys and hashes for the whole burst. Stage 2: both
-  // candidate buckets prefetched a group ahead, then the entries the
-  // signatures point at. Stage 3: look up and update in packet order.
-  FlowKey keys[kMaxBurst];
-  uint64_t hashes[kMaxBurst];
-  bool swapped[kMaxBurst];
+void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const {
+  // Canonical keys and hashes for the whole burst; both candidate buckets of
+  // each are prefetched, to be read when the burst is processed.
   if (n > kMaxBurst) n = kMaxBurst;
+  sb.n = n;
   for (uint32_t i = 0; i < n; ++i) {
-    keys[i] = pkts[i].key;
-    swapped[i] = flow_key_canonicalize(keys[i]);
-    hashes[i] = flow_key_hash(keys[i], cfg_.hash_seed);
+    sb.keys[i] = pkts[i].key;
+    sb.swapped[i] = flow_key_canonicalize(sb.keys[i]);
+    sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
     uint32_t b[2];
-    bucket_pair(hashes[i], b);
+    bucket_pair(sb.hashes[i], b);
     __builtin_prefetch(&buckets_[b[0]]);
     __builtin_prefetch(&buckets_[b[1]]);
   }
+}
+
+void FlowTable::prefetch_entries(const StagedBurst& sb) const {
+  // The buckets were prefetched when the burst was staged: prefetch the
+  // entries their signature hits point at.
+  const uint32_t n = sb.n;
   for (uint32_t i = 0; i < n; ++i) {
-    // Prefetch the entry a signature hit points at, ahead of its use.
-    const uint32_t sig = static_cast<uint32_t>(hashes[i] >> 32) | 1u;
+    const uint32_t sig = static_cast<uint32_t>(sb.hashes[i] >> 32) | 1u;
     uint32_t b[2];
-    bucket_pair(hashes[i], b);
+    bucket_pair(sb.hashes[i], b);
     const Bucket& bk = buckets_[b[0]];
+    uint32_t hit = kSlotsPerBucket;
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-      if (bk.sig[s] == sig) {
-        __builtin_prefetch(&entries_[bk.idx[s]]);
-        break;
-      }
+      if (bk.sig[s] == sig) hit = s;
+    }
+    if (hit != kSlotsPerBucket) {
+      const Entry* e = &entries_[bk.idx[hit]];
+      __builtin_prefetch(e);
+      __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
     }
   }
+}
+
+void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out) {
+  const uint32_t n = sb.n;
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
     if (p.key.kind == KeyKind::kNone) continue;
     if (p.frag == FragKind::kLater) {
       process_later_fragment(p, out);
     } else {
-      process_one(p, keys[i], swapped[i], hashes[i], out);
+      process_one(p, sb.keys[i], sb.swapped[i], sb.hashes[i], out);
     }
     if (p.has_inner) attach_icmp_error(p);
     if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
   }
+}
+
+void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  StagedBurst sb;
+  stage_burst(pkts, n, sb);
+  prefetch_entries(sb);
+  process_staged(pkts, sb, out);
 }
 
 // An ICMP error quoting a packet of a known flow is recorded on that flow
@@ -661,7 +680,7 @@ uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) 
     sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
     Entry& e = entries_[i];
     if (!e.in_use) continue;
-    if ((e.key.flags & kKeyAlias) || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
+    if (e.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
   }
   return budget;
 }
@@ -671,8 +690,15 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
     Entry& e = entries_[i];
     if (!e.in_use) continue;
     if (!(e.key.flags & kKeyAlias) && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
-    remove(i);
+    e.in_use = 0;
   }
+  // Every flow goes: clearing the index at once is cheaper than unlinking
+  // each flow from its bucket.
+  std::memset(buckets_, 0, bucket_bytes_);
+  high_water_ = 0;
+  free_head_ = UINT32_MAX;
+  active_ = 0;
+  sweep_cursor_ = 0;
 }
 
 // TCP tracking after argus's model: connection-wide bits persist across

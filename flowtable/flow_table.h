@@ -97,7 +97,6 @@ class FlowTable {
   // Burst size the staged lookup is written for.
   static constexpr uint32_t kMaxBurst = 64;
   // Staged lookup: buckets are prefetched this many packets ahead.
-  static constexpr uint32_t kPrefetchGroup = 8;
   static constexpr uint32_t kSlotsPerBucket = 8;
 
   explicit FlowTable(const FlowTableConfig& cfg);
@@ -111,6 +110,7 @@ class FlowTable {
   // Accounts a burst of parsed packets (n <= kMaxBurst), in time order.
   // Reports closed by a packet (status interval, idle timeout) go to `out`.
   void process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out);
+
 
   // Examines up to `budget` table entries from the sweep cursor at time
   // `now_ns`: reports flows whose status interval ended and removes idle ones.
@@ -126,6 +126,8 @@ class FlowTable {
   // Packet time up to which timers are due (see scan_ns_); sweeps use it.
   uint64_t scan_time_ns() const { return scan_ns_; }
   uint32_t active_flows() const { return active_; }
+  // Entries a sweep has to visit (the highest index ever used, plus one).
+  uint32_t used_entries() const { return high_water_; }
   uint64_t counter(TableCounter c) const { return counters_[static_cast<size_t>(c)]; }
   // Bytes of table memory per flow of capacity (entry plus bucket share).
   size_t bytes_per_flow() const;
@@ -135,6 +137,18 @@ class FlowTable {
   struct Entry;
 
  private:
+  // The stages of process_burst: keys and hashes with their buckets
+  // prefetched, then the entries prefetched, then the updates.
+  struct StagedBurst {
+    FlowKey keys[kMaxBurst];
+    uint64_t hashes[kMaxBurst];
+    bool swapped[kMaxBurst];
+    uint32_t n = 0;
+  };
+
+  void stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const;
+  void prefetch_entries(const StagedBurst& sb) const;
+  void process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out);
 
   uint32_t find(const FlowKey& k, uint64_t h) const;
   uint32_t alloc_index();
