@@ -607,7 +607,9 @@ bool link_type_supported(int linktype) {
 
 ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype,
                          ParsedPacket& out) {
-  std::memset(&out, 0, sizeof out);
+  // Only the head is cleared: tail fields are written before any flag that
+  // makes them valid is set.
+  std::memset(&out, 0, kParsedHeadBytes);
   Cursor c{data, data + caplen};
   switch (linktype) {
     case kLinkEthernet:
@@ -619,6 +621,8 @@ ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype
       const uint16_t proto = linktype == kLinkSll ? rd16(c.p + 14) : rd16(c.p);
       const uint8_t* addr = linktype == kLinkSll ? c.p + 6 : c.p + 12;
       const uint8_t alen = linktype == kLinkSll ? c.p[5] : c.p[11];
+      std::memset(out.mac_dst, 0, 6);
+      std::memset(out.mac_src, 0, 6);
       if (alen == 6) {
         std::memcpy(out.mac_src, addr, 6);
         out.has_macs = true;

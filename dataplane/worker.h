@@ -107,15 +107,20 @@ void run_worker(Source& src, WorkerContext& ctx) {
       continue;
     }
     uint64_t bytes = 0;
+    uint32_t not_ok = 0;
     for (uint32_t i = 0; i < n; ++i) {
       const PacketView& v = views[i];
       const ParseResult r = parse_packet(v.data, v.caplen, v.linktype, parsed[i]);
-      WorkerCounters::add(cnt.parse[static_cast<unsigned>(r)], 1);
+      if (r != ParseResult::kOk) {
+        WorkerCounters::add(cnt.parse[static_cast<unsigned>(r)], 1);
+        ++not_ok;
+      }
       parsed[i].wire_len = v.wirelen > parsed[i].wire_trim ? v.wirelen - parsed[i].wire_trim : 0;
       parsed[i].ts_ns = v.ts_ns;
       bytes += v.wirelen;
       if (v.ts_ns > now_ns) now_ns = v.ts_ns;
     }
+    WorkerCounters::add(cnt.parse[static_cast<unsigned>(ParseResult::kOk)], n - not_ok);
     cnt.add(WorkerCounter::kPackets, n);
     cnt.add(WorkerCounter::kBytes, bytes);
     // Staged inside: hash all, prefetch buckets, prefetch entries, update.

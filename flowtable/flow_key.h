@@ -50,18 +50,21 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 48, "FlowKey must stay six 64-bit words");
 
-// Seeded 64-bit hash of a key (word mix; the signature is a filter, never proof).
+// Seeded 64-bit hash of a key. The six words are mixed by independent
+// multiplies (they overlap in the pipeline) and then folded together; the
+// signature is a filter, never proof, so a full compare follows a hit.
 inline uint64_t flow_key_hash(const FlowKey& k, uint64_t seed) {
   uint64_t w[6];
   std::memcpy(w, &k, sizeof w);
-  uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
-  for (uint64_t x : w) {
-    h ^= x * 0xff51afd7ed558ccdULL;
-    h = (h << 31) | (h >> 33);
-    h *= 0xc4ceb9fe1a85ec53ULL;
-  }
-  h ^= h >> 29;
-  h *= 0x94d049bb133111ebULL;
+  const uint64_t a = (w[0] ^ seed) * 0x9e3779b97f4a7c15ULL;
+  const uint64_t b = (w[1] ^ (seed >> 7)) * 0xc2b2ae3d27d4eb4fULL;
+  const uint64_t c = (w[2] + seed) * 0x165667b19e3779f9ULL;
+  const uint64_t d = (w[3] ^ 0x27d4eb2f165667c5ULL) * 0xff51afd7ed558ccdULL;
+  const uint64_t e = (w[4] + 0x85ebca77c2b2ae63ULL) * 0xc4ceb9fe1a85ec53ULL;
+  const uint64_t f = (w[5] ^ (seed << 11)) * 0x94d049bb133111ebULL;
+  uint64_t h = (a ^ (b >> 29) ^ (b << 35)) + (c ^ (d >> 31) ^ (d << 33)) + (e ^ (f >> 27) ^ (f << 37));
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
   h ^= h >> 32;
   return h;
 }

@@ -617,9 +617,12 @@ void FlowTable::prefetch_entries(const StagedBurst& sb) const {
       if (bk.sig[s] == sig) hit = s;
     }
     if (hit != kSlotsPerBucket) {
-      const Entry* e = &entries_[bk.idx[hit]];
+      // The whole entry: an update touches all four lines.
+      const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
       __builtin_prefetch(e);
-      __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+      __builtin_prefetch(e + 64);
+      __builtin_prefetch(e + 128);
+      __builtin_prefetch(e + 192);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Per-packet facts the parser extracts and the flow table consumes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "flowtable/flow_key.h"
@@ -47,45 +48,51 @@ enum class FragKind : uint8_t { kNone = 0, kFirst = 1, kLater = 2 };
 // Per-packet facts. `key` is in the sender's orientation except where the
 // protocol fixes it (ICMP replies, ARP replies): then `from_key_dst` is set.
 struct ParsedPacket {
+  // --- Head: every field here is cleared by the parser for each packet. ---
   FlowKey key;
-  // ICMP errors: the key of the packet the error quotes, in that packet's
-  // orientation, so the error can be attached to the flow it refers to.
-  FlowKey inner_key;
-  uint32_t icmp_gateway;  // redirect gateway (ICMP word 2), network order bytes as u32
-  uint32_t encaps;       // kEnc* bits of the layers passed
-  uint32_t mpls_lse;     // top label stack entry when has_mpls
+  uint32_t encaps;         // kEnc* bits of the layers passed
+  uint32_t payload_bytes;  // transport payload per the IP lengths (not caplen)
   uint32_t tcp_seq;
   uint32_t tcp_ack;
-  uint32_t tcp_options;  // kTcpOpt* seen in this segment
-  uint32_t frag_id;      // IP fragment identification when frag != kNone
-  uint16_t vlan_tci;     // innermost 802.1Q TCI when has_vlan
+  uint32_t tcp_options;    // kTcpOpt* seen in this segment
+  uint32_t frag_id;        // IP fragment identification when frag != kNone
+  uint32_t mpls_lse;       // top label stack entry when has_mpls
+  uint16_t vlan_tci;       // innermost 802.1Q TCI when has_vlan
   uint16_t tcp_win;
   uint16_t ip_id;
   uint16_t frag_offset_bytes;
-  uint32_t payload_bytes;  // transport payload per the IP lengths (not caplen)
   uint8_t tcp_flags;
   uint8_t tcp_wscale;
   uint8_t ttl;
   uint8_t tos;
   uint8_t icmp_type;
   uint8_t icmp_code;
-  uint8_t mac_src[6];
-  uint8_t mac_dst[6];
-  uint8_t arp_responder_mac[6];  // ARP reply sender hardware address
+  uint8_t wire_trim;  // link-header bytes argus leaves out of byte counts (Linux SLL)
+  uint8_t ip_opts;    // kIpOpt* bits of the IPv4 options present
   bool from_key_dst;
-  bool has_inner;
-  uint8_t wire_trim;
-  uint8_t ip_opts;       // kIpOpt* bits of the IPv4 options present     // link-header bytes argus leaves out of byte counts (Linux SLL)
+  bool has_inner;     // inner_key and icmp_gateway are valid
   bool has_vlan;
   bool has_mpls;
-  bool has_macs;
+  bool has_macs;      // mac_src and mac_dst are valid
   bool is_ip;
-  bool has_tcp;          // a full 20-byte TCP header was present
+  bool has_tcp;       // a full 20-byte TCP header was present
   bool more_frags;
   FragKind frag;
+  // --- Tail: valid only as the head's flags say; not cleared per packet. ---
+  uint8_t mac_src[6];
+  uint8_t mac_dst[6];
+  uint8_t arp_responder_mac[6];  // ARP reply sender hardware address (ARP replies)
+  uint32_t icmp_gateway;         // redirect gateway (ICMP word 2), when has_inner
+  // ICMP errors: the key of the packet the error quotes, in that packet's
+  // orientation, so the error can be attached to the flow it refers to.
+  FlowKey inner_key;
   // Filled by the caller of the parser, not by it:
   uint32_t wire_len;  // original frame length (Argus byte counts)
   uint64_t ts_ns;     // packet time
 };
+
+// Bytes of ParsedPacket the parser clears before it fills a packet in.
+inline constexpr size_t kParsedHeadBytes = __builtin_offsetof(ParsedPacket, mac_src);
+
 
 }  // namespace argos
