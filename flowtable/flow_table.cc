@@ -130,8 +130,9 @@ size_t FlowTable::bytes_per_flow() const {
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   capacity_ = cfg.capacity < 64 ? 64 : cfg.capacity;
-  // Two candidate buckets of eight slots per key; one bucket per eight flows
-  // keeps the load at or under 50% of the slots.
+  // Two candidate buckets of eight slots per key and one bucket per four
+  // flows of capacity: slots stay at most half full, so a new key finds room
+  // in one of its two buckets right up to the capacity.
   const uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
   bucket_mask_ = nb - 1;
   next_flow_id_ = cfg.flow_id_base;
@@ -147,6 +148,10 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     if (e != MAP_FAILED) ::munmap(e, entry_bytes_);
     return;
   }
+  // Random access over tens of megabytes: ask for transparent huge pages so
+  // lookups do not also pay a page walk each (a hint; ignored where THP is off).
+  ::madvise(b, bucket_bytes_, MADV_HUGEPAGE);
+  ::madvise(e, entry_bytes_, MADV_HUGEPAGE);
   buckets_ = static_cast<Bucket*>(b);
   entries_ = static_cast<Entry*>(e);
 }
