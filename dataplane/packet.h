@@ -26,6 +26,10 @@ struct PacketView {
   uint32_t caplen;      // bytes present at data
   uint32_t wirelen;     // original length on the wire (Argus counts these)
   uint64_t ts_ns;       // packet time, ns since the Unix epoch
+  // Time of the packet before this one in the whole input (replay), so that
+  // timers run on the input's clock whichever worker gets the packet; 0
+  // when unknown.
+  uint64_t clock_ns;
   uint16_t linktype;    // LinkType of the source
   uint16_t pad;
 };

@@ -216,6 +216,8 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
     v.caplen = caplen;
     v.wirelen = wirelen < caplen ? caplen : wirelen;
     v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + (map_nanos_ ? uint64_t{frac} : uint64_t{frac} * 1000ULL);
+    v.clock_ns = last_ts_ns_;
+    if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
     v.linktype = static_cast<uint16_t>(cur_linktype_);
     v.pad = 0;
   }
@@ -302,6 +304,8 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       // Opened with nanosecond precision: tv_usec holds nanoseconds.
       v.ts_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000ULL +
                 static_cast<uint64_t>(h->ts.tv_usec);
+      v.clock_ns = last_ts_ns_;
+      if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
       v.linktype = static_cast<uint16_t>(cur_linktype_);
       v.pad = 0;
       continue;

@@ -51,6 +51,7 @@ class PcapFileSource {
   uint64_t cur_offset_ = 0;    // offset of the next record (classic pcap)
   uint64_t cur_records_ = 0;
   bool done_ = false;
+  uint64_t last_ts_ns_ = 0;  // latest packet time handed out (PacketView::clock_ns)
   int first_linktype_ = -1;
   std::vector<std::string> errors_;
   uint8_t* slab_ = nullptr;  // kMaxBurst * kMaxCopyBytes

@@ -117,6 +117,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
       }
       parsed[i].wire_len = v.wirelen > parsed[i].wire_trim ? v.wirelen - parsed[i].wire_trim : 0;
       parsed[i].ts_ns = v.ts_ns;
+      parsed[i].clock_ns = v.clock_ns;
       bytes += v.wirelen;
       if (v.ts_ns > now_ns) now_ns = v.ts_ns;
     }

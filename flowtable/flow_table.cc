@@ -636,6 +636,10 @@ void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, 
   const uint32_t n = sb.n;
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
+    // The input's clock: with several workers a packet carries the time of
+    // the packet before it in the whole input, so every worker runs its
+    // timers exactly when one worker would.
+    if (p.clock_ns > scan_ns_) scan_ns_ = p.clock_ns;
     if (p.key.kind == KeyKind::kNone) continue;
     if (p.frag == FragKind::kLater) {
       process_later_fragment(p, out);

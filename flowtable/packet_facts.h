@@ -89,6 +89,7 @@ struct ParsedPacket {
   // Filled by the caller of the parser, not by it:
   uint32_t wire_len;  // original frame length (Argus byte counts)
   uint64_t ts_ns;     // packet time
+  uint64_t clock_ns;  // input time before this packet (timers due up to it have run); 0 = unknown
 };
 
 // Bytes of ParsedPacket the parser clears before it fills a packet in.
