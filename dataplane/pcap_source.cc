@@ -2,6 +2,7 @@
 
 #include <pcap/pcap.h>
 
+#include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -66,8 +67,18 @@ bool PcapFileSource::validate(std::string& err) {
   }
   for (const std::string& f : files_) {
     if (f == "-") continue;  // stdin can be read once only: checked when opened
-    pcap* p = open_offline(f, err);
-    if (!p) return false;
+    // A missing or unreadable file is a configuration error; a file whose
+    // contents are damaged is reported when it is read, after the records
+    // of the files before it are written.
+    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      err = "cannot read pcap file '" + f + "': " + std::strerror(errno);
+      return false;
+    }
+    ::close(fd);
+    std::string open_err;
+    pcap* p = open_offline(f, open_err);
+    if (!p) continue;
     const int dlt = pcap_datalink(p);
     if (!link_type_supported(dlt)) {
       err = "pcap file '" + f + "' has unsupported link type " + link_name(dlt);
@@ -242,7 +253,10 @@ bool PcapFileSource::open_next() {
     std::string err;
     cur_ = open_offline(cur_name_, err);
     if (!cur_) {
-      errors_.push_back(err);
+      // The file was readable at start-up: its header is what is wrong.
+      errors_.push_back("pcap file '" + (cur_name_ == "-" ? std::string("<stdin>") : cur_name_) +
+                        "' is damaged at byte offset 0 (file header): " +
+                        err.substr(err.rfind(": ") == std::string::npos ? 0 : err.rfind(": ") + 2));
       continue;
     }
     cur_linktype_ = pcap_datalink(cur_);
