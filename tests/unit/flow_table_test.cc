@@ -1,0 +1,532 @@
+// Flow table tests: lookup and orientation, full-table policies, status
+// reports and idle expiry on packet time, flushes, fragments, ICMP errors.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "dataplane/parser.h"
+#include "table_util.h"
+
+namespace argos::test {
+namespace {
+
+Ip4 host(uint8_t last) { return {10, 0, 0, last}; }
+
+ParsedPacket udp_pkt(const Ip4& src, uint16_t sport, const Ip4& dst, uint16_t dport, uint64_t ts,
+                     size_t len = 32) {
+  return parsed(udp_frame(src, sport, dst, dport, len), ts);
+}
+
+// One UDP packet for each of `n` distinct flows (10.0.0.1:1000+i ->
+// 10.0.0.2:2000), `gap_ns` apart.
+std::vector<ParsedPacket> distinct_flows(uint32_t n, uint64_t t0, uint64_t gap_ns) {
+  std::vector<ParsedPacket> v;
+  for (uint32_t i = 0; i < n; ++i)
+    v.push_back(udp_pkt(host(1), static_cast<uint16_t>(1000 + i), host(2), 2000, t0 + i * gap_ns));
+  return v;
+}
+
+Bytes key_src4(const FlowRecord& r) { return Bytes(r.key.src, r.key.src + 4); }
+
+TEST(FlowTable, StartsEmptyAndSizesItself) {
+  FlowTable t(table_config(1000));
+  ASSERT_TRUE(t.ok());
+  EXPECT_GE(t.capacity(), 1000u);
+  EXPECT_EQ(t.active_flows(), 0u);
+  EXPECT_GE(t.bytes_per_flow(), FlowTable::entry_bytes());
+  EXPECT_LT(t.bytes_per_flow(), 2048u);
+  std::set<std::string> names;
+  for (size_t i = 0; i < kTableCounterCount; ++i) {
+    const std::string name = table_counter_name(static_cast<TableCounter>(i));
+    EXPECT_EQ(name.rfind("table.", 0), 0u) << name;
+    names.insert(name);
+    EXPECT_EQ(t.counter(static_cast<TableCounter>(i)), 0u);
+  }
+  EXPECT_EQ(names.size(), kTableCounterCount);
+}
+
+TEST(FlowTable, BothDirectionsMakeOneFlowWithTheFirstSenderAsSource) {
+  struct Case {
+    const char* desc;
+    Ip4 first;  // sender of the first packet
+    Ip4 second;
+  };
+  for (const Case& c : {Case{"initiator has the lower address", host(1), host(2)},
+                        Case{"initiator has the higher address", host(9), host(2)}}) {
+    SCOPED_TRACE(c.desc);
+    FlowTable t(table_config());
+    Collector out;
+    feed(t,
+         {udp_pkt(c.first, 1000, c.second, 2000, kT0, 32),
+          udp_pkt(c.second, 2000, c.first, 1000, kT0 + 100 * kMs, 100),
+          udp_pkt(c.first, 1000, c.second, 2000, kT0 + 200 * kMs, 32)},
+         out);
+    EXPECT_EQ(t.active_flows(), 1u);
+    EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 1u);
+    EXPECT_TRUE(out.recs.empty());
+
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    const FlowRecord& r = out.recs[0];
+    EXPECT_EQ(key_src4(r), bytes_of(c.first));
+    EXPECT_EQ(r.key.sport, 1000);
+    EXPECT_EQ(r.key.dport, 2000);
+    EXPECT_EQ(r.dir[0].pkts, 2u);
+    EXPECT_EQ(r.dir[1].pkts, 1u);
+    const uint32_t small = 14 + 20 + 8 + 32;
+    const uint32_t big = 14 + 20 + 8 + 100;
+    EXPECT_EQ(r.dir[0].bytes, 2u * small);
+    EXPECT_EQ(r.dir[1].bytes, big);
+    EXPECT_EQ(r.dir[0].app_bytes, 64u);
+    EXPECT_EQ(r.dir[1].app_bytes, 100u);
+    EXPECT_EQ(r.start_ns, kT0);
+    EXPECT_EQ(r.last_ns, kT0 + 200 * kMs);
+    EXPECT_EQ(r.dir[0].last_ns, kT0 + 200 * kMs);
+    EXPECT_EQ(r.dir[1].last_ns, kT0 + 100 * kMs);
+    EXPECT_EQ(r.cause, kCauseStart);
+    EXPECT_EQ(r.seq, 1u);
+    EXPECT_TRUE(r.flags & kRecIsIp);
+    EXPECT_EQ(r.dir[0].encaps, kEncEther);
+    EXPECT_EQ(t.active_flows(), 0u);
+    EXPECT_EQ(t.counter(TableCounter::kReports), 1u);
+  }
+}
+
+TEST(FlowTable, FlowIdsFollowBaseAndStride) {
+  FlowTableConfig cfg = table_config();
+  cfg.flow_id_base = 3;
+  cfg.flow_id_stride = 4;
+  FlowTable t(cfg);
+  Collector out;
+  feed(t, distinct_flows(3, kT0, kMs), out);
+  t.flush_all(0, out);
+  std::set<uint32_t> ids;
+  for (const FlowRecord& r : out.recs) ids.insert(r.seq);
+  EXPECT_EQ(ids, (std::set<uint32_t>{3, 7, 11}));
+}
+
+TEST(FlowTable, DropNewWhenFullCountsEveryDroppedPacket) {
+  FlowTable t(table_config(64, FullPolicy::kDropNew));
+  ASSERT_EQ(t.capacity(), 64u);
+  Collector out;
+  const uint32_t n = 1000;
+  feed(t, distinct_flows(n, kT0, kMs), out);
+  const uint64_t created = t.counter(TableCounter::kFlowsCreated);
+  const uint64_t dropped = t.counter(TableCounter::kFullDrops);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(created + dropped, n) << "each packet either opens a flow or is counted as dropped";
+  EXPECT_LE(t.active_flows(), 64u);
+  EXPECT_EQ(t.active_flows(), created);
+  EXPECT_TRUE(out.recs.empty()) << "drop-new never reports a flow to make room";
+
+  // Packets of flows already in the table are still accounted.
+  feed(t, distinct_flows(1, kT0 + 2 * kSec, 0), out);
+  EXPECT_EQ(t.counter(TableCounter::kFullDrops), dropped);
+
+  t.flush_all(0, out);
+  EXPECT_EQ(out.recs.size(), created);
+  EXPECT_EQ(total_pkts(out.recs), created + 1);
+}
+
+TEST(FlowTable, EvictOldestReportsTheEvictedFlow) {
+  FlowTable t(table_config(64, FullPolicy::kEvictOldest));
+  Collector out;
+  const uint32_t n = 1000;
+  const auto pkts = distinct_flows(n, kT0, kMs);
+  feed(t, pkts, out);
+  const uint64_t evictions = t.counter(TableCounter::kEvictions);
+  EXPECT_GT(evictions, 0u);
+  EXPECT_EQ(out.recs.size(), evictions) << "every evicted flow had a packet: each is reported";
+  std::set<uint16_t> evicted_ports;
+  for (const FlowRecord& r : out.recs) {
+    EXPECT_EQ(r.dir[0].pkts, 1u);
+    evicted_ports.insert(r.key.sport);
+  }
+  EXPECT_EQ(evicted_ports.size(), out.recs.size()) << "a flow is evicted at most once";
+  // The first flows in are the idlest: the very first eviction takes one of
+  // the flows that filled the table.
+  ASSERT_FALSE(out.recs.empty());
+  EXPECT_LT(out.recs[0].key.sport, 1000 + 64);
+  EXPECT_LE(t.active_flows(), 64u);
+
+  const size_t before_flush = out.recs.size();
+  t.flush_all(0, out);
+  EXPECT_EQ(out.recs.size() - before_flush, t.counter(TableCounter::kFlowsCreated) - evictions);
+  EXPECT_EQ(total_pkts(out.recs), n - t.counter(TableCounter::kFullDrops))
+      << "every packet not counted as dropped is in exactly one report";
+}
+
+// kEvictOldest makes room for every new flow: a long stream of new flows
+// through a small full table is never dropped, only evicted.
+TEST(FlowTable, EvictOldestMakesRoomForEveryNewFlow) {
+  FlowTable t(table_config(64, FullPolicy::kEvictOldest));
+  Collector out;
+  const uint32_t n = 5000;
+  std::vector<ParsedPacket> pkts;
+  for (uint32_t i = 0; i < n; ++i) {
+    pkts.push_back(udp_pkt(Ip4{10, 1, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}, 1000,
+                           host(2), 2000, kT0 + i * kMs));
+  }
+  feed(t, pkts, out);
+  EXPECT_EQ(t.counter(TableCounter::kFullDrops), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), n);
+  EXPECT_EQ(t.counter(TableCounter::kEvictions), n - t.active_flows());
+  EXPECT_EQ(out.recs.size(), t.counter(TableCounter::kEvictions));
+}
+
+TEST(FlowTable, SweepExpiresAnIdleUdpFlowOnceAfterItsTimeout) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0), out);
+  const uint32_t all = t.capacity();
+
+  t.sweep(kT0 + 29 * kSec, all, out);
+  EXPECT_EQ(t.active_flows(), 1u) << "29 s idle: not yet past the 30 s IP timeout";
+  EXPECT_EQ(t.counter(TableCounter::kFlowsExpired), 0u);
+
+  t.sweep(kT0 + 40 * kSec, all, out);
+  EXPECT_EQ(t.active_flows(), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsExpired), 1u);
+
+  t.sweep(kT0 + 100 * kSec, all, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u) << "reported exactly once";
+  EXPECT_EQ(out.recs[0].dir[0].pkts, 1u);
+  EXPECT_EQ(out.recs[0].cause, kCauseStart);
+}
+
+TEST(FlowTable, IdleTimeoutsFollowTheProtocolClass) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {udp_pkt(host(1), 1000, host(2), 2000, kT0),
+        parsed(eth_ipv4({.src = host(3), .dst = host(4)}, tcp({.flags = kTcpSyn})), kT0),
+        parsed(eth_ipv4({.src = host(5), .dst = host(6), .proto = kIpIcmp}, icmp_echo(8, 1, 1)),
+               kT0)},
+       out);
+  ASSERT_EQ(t.active_flows(), 3u);
+  t.sweep(kT0 + 12 * kSec, t.capacity(), out);
+  EXPECT_EQ(t.active_flows(), 2u) << "ICMP (5 s) gone, UDP (30 s) and TCP (60 s) remain";
+  t.sweep(kT0 + 45 * kSec, t.capacity(), out);
+  EXPECT_EQ(t.active_flows(), 1u) << "only TCP (60 s) remains";
+  t.sweep(kT0 + 70 * kSec, t.capacity(), out);
+  EXPECT_EQ(t.active_flows(), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsExpired), 3u);
+  EXPECT_EQ(out.recs.size(), 3u);
+}
+
+TEST(FlowTable, SweepBudgetLimitsTheEntriesExamined) {
+  FlowTable t(table_config(1024));
+  Collector out;
+  feed(t, distinct_flows(200, kT0, 0), out);
+  EXPECT_EQ(t.sweep(kT0 + 40 * kSec, 16, out), 16u);
+  EXPECT_LE(out.recs.size(), 16u);
+  // Sweeping the rest of the table finishes the job.
+  for (uint32_t i = 0; i < t.capacity() / 16; ++i) t.sweep(kT0 + 40 * kSec, 16, out);
+  EXPECT_EQ(t.active_flows(), 0u);
+  EXPECT_EQ(out.recs.size(), 200u);
+}
+
+TEST(FlowTable, StatusReportsSplitALongFlowAndKeepEveryPacket) {
+  // 25 packets, one every 500 ms both ways, over 12 s; 5 s status interval.
+  std::vector<ParsedPacket> pkts;
+  for (int i = 0; i <= 24; ++i) {
+    const uint64_t ts = kT0 + static_cast<uint64_t>(i) * 500 * kMs;
+    pkts.push_back(i % 2 ? udp_pkt(host(2), 2000, host(1), 1000, ts)
+                         : udp_pkt(host(1), 1000, host(2), 2000, ts));
+  }
+  FlowTable t(table_config());
+  Collector out;
+  // As the worker does: a burst, then a sweep at the table's timer time.
+  for (size_t i = 0; i < pkts.size(); i += 4) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(4, pkts.size() - i));
+    t.process_burst(pkts.data() + i, n, out);
+    t.sweep(t.scan_time_ns(), t.capacity(), out);
+  }
+  t.flush_all(0, out);
+
+  ASSERT_EQ(out.recs.size(), 3u);
+  EXPECT_EQ(total_pkts(out.recs), 25u);
+  EXPECT_EQ(out.recs[0].cause, kCauseStart);
+  for (size_t i = 1; i < out.recs.size(); ++i) EXPECT_EQ(out.recs[i].cause, kCauseStatus);
+  for (size_t i = 0; i < out.recs.size(); ++i) {
+    const FlowRecord& r = out.recs[i];
+    SCOPED_TRACE("report " + std::to_string(i));
+    EXPECT_EQ(r.seq, out.recs[0].seq) << "one flow id across reports";
+    EXPECT_EQ(key_src4(r), bytes_of(host(1)));
+    EXPECT_LT(r.last_ns - r.start_ns, 5 * kSec);
+    if (i > 0) {
+      EXPECT_GT(r.start_ns, out.recs[i - 1].last_ns);
+    }
+  }
+  EXPECT_EQ(out.recs[0].start_ns, kT0);
+  EXPECT_EQ(out.recs[1].start_ns, kT0 + 5 * kSec);
+  EXPECT_EQ(out.recs[2].start_ns, kT0 + 10 * kSec);
+  EXPECT_EQ(out.recs[2].last_ns, kT0 + 12 * kSec);
+}
+
+TEST(FlowTable, FlushReportsEveryFlowWithUnreportedPackets) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, distinct_flows(10, kT0, kMs), out);
+  t.sweep(kT0 + 6 * kSec, t.capacity(), out);
+  ASSERT_EQ(out.recs.size(), 10u) << "the first status interval ended for all ten";
+  EXPECT_EQ(t.active_flows(), 10u);
+
+  // Three flows get another packet; only they have anything left to report.
+  std::vector<ParsedPacket> more;
+  for (uint16_t i = 0; i < 3; ++i) more.push_back(udp_pkt(host(1), 1000 + i, host(2), 2000, kT0 + 7 * kSec));
+  feed(t, more, out);
+  out.recs.clear();
+  t.flush_all(0, out);
+  EXPECT_EQ(out.recs.size(), 3u);
+  for (const FlowRecord& r : out.recs) EXPECT_EQ(r.cause, kCauseStatus);
+  EXPECT_EQ(t.active_flows(), 0u);
+}
+
+TEST(FlowTable, FlushAllReportsEachFlowOnce) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, distinct_flows(50, kT0, kMs), out);
+  t.flush_all(0, out);
+  EXPECT_EQ(out.recs.size(), 50u);
+  EXPECT_EQ(t.counter(TableCounter::kReports), 50u);
+  EXPECT_EQ(t.active_flows(), 0u);
+  t.flush_all(0, out);
+  EXPECT_EQ(out.recs.size(), 50u);
+}
+
+TEST(FlowTable, ShutdownFlushMarksCause0x60) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, distinct_flows(5, kT0, kMs), out);
+  t.flush_all(kCauseShutdown, out);
+  ASSERT_EQ(out.recs.size(), 5u);
+  for (const FlowRecord& r : out.recs) EXPECT_EQ(r.cause, 0x60);
+}
+
+TEST(FlowTable, QuietFlowContinuesWithItsNextPacket) {
+  // No other traffic: nothing ran the flow's timers, so its next packet,
+  // 40 s later, continues it (as argus does) in a new report.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0), out);
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0 + 40 * kSec), out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[0].seq, out.recs[1].seq);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 1u);
+}
+
+TEST(FlowTable, FlowPastItsTimeoutStartsAgainUnderANewId) {
+  // Other traffic moved packet time past the flow's timeout: the flow ended,
+  // and its next packet opens a new one.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0), out);
+  feed(t, udp_pkt(host(3), 1000, host(4), 2000, kT0 + 40 * kSec), out);
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0 + 41 * kSec), out);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsExpired), 1u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 3u);
+  t.flush_all(0, out);
+  std::set<uint32_t> ids;
+  for (const FlowRecord& r : out.recs) ids.insert(r.seq);
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(total_pkts(out.recs), 3u);
+}
+
+TEST(FlowTable, InputClockRunsTimersBeforeThePacket) {
+  // The input clock says time reached +40 s (other traffic, possibly seen by
+  // another worker): the flow's idle timeout ran out before this packet.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, udp_pkt(host(1), 1000, host(2), 2000, kT0), out);
+  ParsedPacket late = udp_pkt(host(1), 1000, host(2), 2000, kT0 + 41 * kSec);
+  late.clock_ns = kT0 + 40 * kSec;
+  feed(t, late, out);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsExpired), 1u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 2u);
+}
+
+// ---- fragments ------------------------------------------------------------
+
+ParsedPacket frag4(uint16_t id, uint16_t frag_word, const Bytes& l4, uint64_t ts) {
+  return parsed(eth_ipv4({.proto = kIpUdp, .id = id, .frag = frag_word}, l4), ts);
+}
+
+TEST(FlowTable, LaterFragmentsJoinTheFlowOfTheirFirstFragment) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {frag4(0x1234, kIp4MoreFrags, udp(5000, 6000, payload(1472)), kT0),
+        frag4(0x1234, kIp4MoreFrags | 185, payload(1480), kT0 + 1 * kMs),
+        frag4(0x1234, 370, payload(48), kT0 + 2 * kMs)},
+       out);
+  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 2u);
+  EXPECT_EQ(t.counter(TableCounter::kFragOrphans), 0u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_EQ(r.key.kind, KeyKind::kIPv4);
+  EXPECT_EQ(r.key.sport, 5000);
+  EXPECT_EQ(r.key.dport, 6000);
+  EXPECT_EQ(r.dir[0].pkts, 3u);
+  EXPECT_EQ(r.dir[0].app_bytes, 1472u + 1480u + 48u);
+  EXPECT_TRUE(r.flags & kRecFragments);
+  EXPECT_TRUE(r.dir[0].fragments);
+  EXPECT_EQ(r.last_ns, kT0 + 2 * kMs);
+}
+
+TEST(FlowTable, LaterFragmentAloneIsItsOwnFlow) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {udp_pkt(host(1), 5000, host(2), 6000, kT0),
+           frag4(0x4321, kIp4MoreFrags | 185, payload(1480), kT0 + kMs),
+           frag4(0x4321, 370, payload(48), kT0 + 2 * kMs)},
+       out);
+  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFragOrphans), 2u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord* frag = nullptr;
+  for (const FlowRecord& r : out.recs)
+    if (r.key.kind == KeyKind::kIPv4Frag) frag = &r;
+  ASSERT_NE(frag, nullptr);
+  EXPECT_EQ(frag->key.aux, 0x4321u);
+  EXPECT_EQ(frag->dir[0].pkts, 2u) << "fragments of one datagram share the fragment flow";
+}
+
+TEST(FlowTable, FragmentsFromTheResponderCountInTheDstDirection) {
+  FlowTable t(table_config());
+  Collector out;
+  const Ip4Hdr back{.src = host(2), .dst = host(1), .proto = kIpUdp, .id = 0x55};
+  Ip4Hdr back_later = back;
+  back_later.frag = 185;
+  feed(t, {udp_pkt(host(1), 5000, host(2), 6000, kT0),
+           parsed(eth_ipv4_rev(Ip4Hdr{.src = host(2), .dst = host(1), .proto = kIpUdp, .id = 0x55,
+                                      .frag = kIp4MoreFrags},
+                               udp(6000, 5000, payload(1472))),
+                  kT0 + kMs),
+           parsed(eth_ipv4_rev(back_later, payload(100)), kT0 + 2 * kMs)},
+       out);
+  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 1u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_EQ(key_src4(r), bytes_of(host(1)));
+  EXPECT_EQ(r.dir[0].pkts, 1u);
+  EXPECT_EQ(r.dir[1].pkts, 2u);
+  EXPECT_TRUE(r.dir[1].fragments);
+  EXPECT_FALSE(r.dir[0].fragments);
+}
+
+TEST(FlowTable, Ipv6LaterFragmentsJoinTheirFlow) {
+  auto frag6 = [](uint16_t off, bool more, const Bytes& data, uint64_t ts) {
+    return parsed(eth(kEthIPv6) + ipv6({.nh = kIp6Fragment}, ip6_frag(kIpUdp, off, more, 99, data)), ts);
+  };
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {frag6(0, true, udp(5000, 6000, payload(1000)), kT0),
+           frag6(1008, false, payload(200), kT0 + kMs)},
+       out);
+  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 1u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].dir[0].pkts, 2u);
+  EXPECT_EQ(out.recs[0].key.kind, KeyKind::kIPv6);
+}
+
+// ---- protocol exchanges ---------------------------------------------------
+
+TEST(FlowTable, IcmpErrorIsMappedOntoTheFlowItQuotes) {
+  FlowTable t(table_config());
+  Collector out;
+  const Bytes quoted = ipv4({.src = host(1), .dst = host(2), .proto = kIpUdp}, udp(5000, 6000));
+  feed(t, {udp_pkt(host(1), 5000, host(2), 6000, kT0),
+           parsed(eth_ipv4_rev({.src = host(2), .dst = host(1), .proto = kIpIcmp},
+                               icmp(3, 3, 0, quoted)),
+                  kT0 + kMs)},
+       out);
+  EXPECT_EQ(t.counter(TableCounter::kIcmpMapped), 1u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord* udp_flow = nullptr;
+  for (const FlowRecord& r : out.recs)
+    if (r.key.proto == kIpUdp) udp_flow = &r;
+  ASSERT_NE(udp_flow, nullptr);
+  EXPECT_TRUE(udp_flow->flags & kRecIcmpMapped);
+  EXPECT_EQ(udp_flow->icmp.type, 3);
+  EXPECT_EQ(udp_flow->icmp.code, 3);
+  EXPECT_EQ(Bytes(udp_flow->icmp.icmp_src, udp_flow->icmp.icmp_src + 4), bytes_of(host(2)));
+  EXPECT_EQ(Bytes(udp_flow->icmp.inner_src, udp_flow->icmp.inner_src + 4), bytes_of(host(1)));
+}
+
+TEST(FlowTable, IcmpEchoRequestAndReplyAreOneFlowPerSequence) {
+  FlowTable t(table_config());
+  Collector out;
+  auto echo = [](uint8_t type, const Ip4& s, const Ip4& d, uint16_t seq, uint64_t ts) {
+    return parsed(eth_ipv4({.src = s, .dst = d, .proto = kIpIcmp}, icmp_echo(type, 7, seq)), ts);
+  };
+  feed(t, {echo(8, host(1), host(2), 1, kT0), echo(0, host(2), host(1), 1, kT0 + kMs),
+           echo(8, host(1), host(2), 2, kT0 + kSec), echo(0, host(2), host(1), 2, kT0 + kSec + kMs)},
+       out);
+  EXPECT_EQ(t.active_flows(), 2u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  for (const FlowRecord& r : out.recs) {
+    EXPECT_EQ(key_src4(r), bytes_of(host(1))) << "the requester is the source";
+    EXPECT_EQ(r.dir[0].pkts, 1u);
+    EXPECT_EQ(r.dir[1].pkts, 1u);
+  }
+}
+
+TEST(FlowTable, ArpReplyJoinsTheRequest) {
+  const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {parsed(eth(kEthArp, bcast, kMacA) + arp(1, kMacA, kIpA, Mac{}, kIpB), kT0),
+           parsed(eth(kEthArp, kMacA, kMacB) + arp(2, kMacB, kIpB, kMacA, kIpA), kT0 + kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_EQ(r.key.kind, KeyKind::kArp);
+  EXPECT_EQ(key_src4(r), bytes_of(kIpA));
+  EXPECT_EQ(r.dir[0].pkts, 1u);
+  EXPECT_EQ(r.dir[1].pkts, 1u);
+  EXPECT_TRUE(r.flags & kRecArpReply);
+  EXPECT_EQ(Bytes(r.arp_responder_mac, r.arp_responder_mac + 6), bytes_of(kMacB));
+  EXPECT_FALSE(r.flags & kRecIsIp);
+}
+
+TEST(FlowTable, VlanAndMplsAttributesReachTheRecord) {
+  FlowTable t(table_config());
+  Collector out;
+  const Bytes ip = ipv4({.proto = kIpUdp}, udp(1000, 2000, payload(4)));
+  feed(t, {parsed(eth(kEthVlan) + vlan_tag(0x6064, kEthMpls) + mpls(1000, true) + ip, kT0)}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_TRUE(r.flags & kRecHasVlan);
+  EXPECT_TRUE(r.flags & kRecHasMpls);
+  EXPECT_EQ(r.dir[0].vlan_tci, 0x6064);
+  EXPECT_EQ(r.dir[0].mpls_lse, mpls_lse(1000, true));
+  EXPECT_EQ(r.dir[0].encaps, kEncEther | kEncVlan | kEncMpls);
+  EXPECT_FALSE(r.dir[1].has_vlan);
+}
+
+TEST(FlowTable, PacketsWithoutAKeyAreIgnored) {
+  FlowTable t(table_config());
+  Collector out;
+  ParsedPacket p;
+  std::memset(&p, 0, sizeof p);
+  p.ts_ns = kT0;
+  feed(t, p, out);
+  EXPECT_EQ(t.active_flows(), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 0u);
+}
+
+}  // namespace
+}  // namespace argos::test

@@ -1,0 +1,288 @@
+// TCP tracking tests: table-driven segment sequences run through tcp_track(),
+// then the per-report behaviour through the flow table.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstring>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dataplane/parser.h"
+#include "table_util.h"
+
+namespace argos::test {
+namespace {
+
+constexpr unsigned kInit = 0;  // segment from the initiator
+constexpr unsigned kResp = 1;  // segment from the responder
+
+struct Seg {
+  unsigned dir;
+  uint8_t flags;
+  uint32_t seq;
+  uint32_t ack = 0;
+  uint32_t len = 0;
+  uint16_t win = 8192;
+  uint32_t options = 0;
+  uint8_t wscale = 0;
+};
+
+struct TcpCase {
+  std::string desc;
+  std::vector<Seg> segs;
+  uint32_t want_set;    // status bits that must be set
+  uint32_t want_clear;  // status bits that must not be set
+  std::optional<uint32_t> src_retrans{};
+  std::optional<uint32_t> dst_retrans{};
+};
+void PrintTo(const TcpCase& c, std::ostream* os) { *os << '"' << c.desc << '"'; }
+
+constexpr uint8_t S = kTcpSyn, A = kTcpAck, F = kTcpFin, R = kTcpRst, P = kTcpPsh;
+constexpr uint32_t kRetransBits = kTcpSrcRetrans | kTcpDstRetrans;
+constexpr uint32_t kResetBits = kTcpSrcReset | kTcpDstReset;
+
+// Client 1000 -> server 5000 handshake; the next client byte is 1001.
+std::vector<Seg> handshake(uint32_t cseq = 1000, uint32_t sseq = 5000) {
+  return {{kInit, S, cseq}, {kResp, S | A, sseq, cseq + 1}, {kInit, A, cseq + 1, sseq + 1}};
+}
+std::vector<Seg> operator+(std::vector<Seg> a, const std::vector<Seg>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+ParsedPacket segment(const Seg& s) {
+  ParsedPacket p;
+  std::memset(&p, 0, sizeof p);
+  p.has_tcp = true;
+  p.tcp_flags = s.flags;
+  p.tcp_seq = s.seq;
+  p.tcp_ack = s.ack;
+  p.payload_bytes = s.len;
+  p.tcp_win = s.win;
+  p.tcp_options = s.options;
+  p.tcp_wscale = s.wscale;
+  return p;
+}
+
+// Runs the segments 10 ms apart through tcp_track(), as the table does.
+TcpState track(const std::vector<Seg>& segs) {
+  TcpState t;
+  std::memset(&t, 0, sizeof t);
+  for (size_t i = 0; i < segs.size(); ++i)
+    tcp_track(t, segment(segs[i]), segs[i].dir, kT0 + i * 10 * kMs, i == 0);
+  return t;
+}
+
+std::vector<TcpCase> cases() {
+  const uint32_t wrap = 0xfffffff0u;  // client ISN 16 bytes below 2^32
+  return {
+      {"bare SYN: SAW_SYN only, SYN_SENT state", {{kInit, S, 1000}}, kTcpSawSyn,
+       kTcpSawSynSent | kTcpEstablished},
+      {"three-way handshake: SAW_SYN, SAW_SYN_SENT, ESTABLISHED", handshake(),
+       kTcpSawSyn | kTcpSawSynSent | kTcpEstablished, kRetransBits | kResetBits | kTcpFinSeen,
+       0, 0},
+      {"SYN-ACK seen first (SYN missed): SAW_SYN_SENT", {{kInit, S | A, 5000, 1001}},
+       kTcpSawSynSent, kTcpSawSyn | kTcpEstablished},
+      {"flow picked up mid-stream: ESTABLISHED", {{kInit, A, 1001, 5001}, {kResp, A, 5001, 1001}},
+       kTcpEstablished, kTcpSawSyn | kTcpSawSynSent},
+      {"FIN from the initiator, not yet acknowledged", handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001}},
+       kTcpFinSeen, kTcpFinAcked},
+      {"FIN from the initiator acknowledged by the responder (FIN-ACK)",
+       handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001}, {kResp, A, 5001, 1002}},
+       kTcpFinSeen | kTcpFinAcked, kResetBits},
+      {"FIN both ways, each acknowledged",
+       handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001},
+                                      {kResp, F | A, 5001, 1002},
+                                      {kInit, A, 1002, 5002}},
+       kTcpFinSeen | kTcpFinAcked, kResetBits | kRetransBits},
+      {"RST from the initiator: SRC_RESET", handshake() + std::vector<Seg>{{kInit, R, 1001}},
+       kTcpSrcReset, kTcpDstReset},
+      {"RST from the responder: DST_RESET", handshake() + std::vector<Seg>{{kResp, R | A, 5001, 1001}},
+       kTcpDstReset, kTcpSrcReset},
+      {"RST answering a SYN (port closed): DST_RESET", {{kInit, S, 1000}, {kResp, R | A, 0, 1001}},
+       kTcpSawSyn | kTcpDstReset, kTcpEstablished | kTcpSrcReset},
+      {"initiator sends the same data segment twice: SRC retransmission",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100}, {kInit, P | A, 1001, 5001, 100}},
+       kTcpSrcRetrans, kTcpDstRetrans | kTcpSrcOutOfOrder, 1, 0},
+      {"responder sends the same data segment twice: DST retransmission",
+       handshake() + std::vector<Seg>{{kResp, P | A, 5001, 1001, 200}, {kResp, P | A, 5001, 1001, 200}},
+       kTcpDstRetrans, kTcpSrcRetrans, 0, 1},
+      {"data resent after the peer acknowledged it: retransmission",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100},
+                                      {kResp, A, 5001, 1101},
+                                      {kInit, P | A, 1001, 5001, 100}},
+       kTcpSrcRetrans, kTcpDstRetrans, 1, 0},
+      {"SYN sent twice: retransmission", {{kInit, S, 1000}, {kInit, S, 1000}}, kTcpSrcRetrans, 0, 1},
+      {"in-order data: no retransmission",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100},
+                                      {kInit, P | A, 1101, 5001, 100},
+                                      {kInit, P | A, 1201, 5001, 100}},
+       0, kRetransBits | kTcpSrcOutOfOrder, 0, 0},
+      {"sequence numbers wrapping past 2^32 are not retransmissions",
+       handshake(wrap) + std::vector<Seg>{{kInit, P | A, wrap + 1, 5001, 100},          // ends at 0x55
+                                          {kInit, P | A, wrap + 101, 5001, 100},        // 0x00000055
+                                          {kResp, A, 5001, wrap + 201},                 // acks 0xb9
+                                          {kInit, P | A, wrap + 201, 5001, 100}},       // 0x000000b9
+       kTcpEstablished, kRetransBits | kTcpSrcOutOfOrder, 0, 0},
+      {"a resend after the wrap is still a retransmission",
+       handshake(wrap) + std::vector<Seg>{{kInit, P | A, wrap + 1, 5001, 100},
+                                          {kInit, P | A, wrap + 101, 5001, 100},
+                                          {kInit, P | A, wrap + 101, 5001, 100}},
+       kTcpSrcRetrans, kTcpDstRetrans, 1, 0},
+      {"segment filling a gap arrives out of order, not resent",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100},
+                                      {kInit, P | A, 1201, 5001, 100},
+                                      {kInit, P | A, 1101, 5001, 100}},
+       kTcpSrcOutOfOrder, kRetransBits, 0, 0},
+      {"zero window from the responder: DST_WINDOW_SHUT",
+       handshake() + std::vector<Seg>{{kResp, A, 5001, 1001, 0, 0}}, kTcpDstWindowShut,
+       kTcpSrcWindowShut},
+      {"zero window from the initiator: SRC_WINDOW_SHUT",
+       handshake() + std::vector<Seg>{{kInit, A, 1001, 5001, 0, 0}}, kTcpSrcWindowShut,
+       kTcpDstWindowShut},
+      {"zero window on a RST is not a shut window",
+       handshake() + std::vector<Seg>{{kResp, R, 5001, 0, 0, 0}}, kTcpDstReset,
+       kTcpSrcWindowShut | kTcpDstWindowShut},
+  };
+}
+
+class TcpTrack : public ::testing::TestWithParam<TcpCase> {};
+
+TEST_P(TcpTrack, StatusBits) {
+  const TcpCase& c = GetParam();
+  SCOPED_TRACE(c.desc);
+  const TcpState t = track(c.segs);
+  EXPECT_EQ(t.status & c.want_set, c.want_set) << std::hex << "status 0x" << t.status;
+  EXPECT_EQ(t.status & c.want_clear, 0u) << std::hex << "status 0x" << t.status;
+  if (c.src_retrans) {
+    EXPECT_EQ(t.dir[0].retrans, *c.src_retrans);
+  }
+  if (c.dst_retrans) {
+    EXPECT_EQ(t.dir[1].retrans, *c.dst_retrans);
+  }
+}
+
+std::string tcp_case_name(const ::testing::TestParamInfo<TcpCase>& info) {
+  std::string s = std::to_string(info.index) + "_";
+  for (char ch : info.param.desc) {
+    if (std::isalnum(static_cast<unsigned char>(ch))) {
+      s += ch;
+    } else if (s.back() != '_') {
+      s += '_';
+    }
+  }
+  while (s.back() == '_') s.pop_back();
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Segments, TcpTrack, ::testing::ValuesIn(cases()), tcp_case_name);
+
+TEST(TcpTrackDetail, HandshakeTimesAndSequenceRanges) {
+  const TcpState t = track(handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 18},
+                                                            {kResp, P | A, 5001, 1019, 30}});
+  EXPECT_EQ(t.synack_us, 10000u);
+  EXPECT_EQ(t.ackdat_us, 10000u);
+  EXPECT_EQ(t.dir[0].seqbase, 1000u);
+  EXPECT_EQ(t.dir[0].seq_high, 1019u);
+  EXPECT_EQ(t.dir[1].seqbase, 5000u);
+  EXPECT_EQ(t.dir[1].seq_high, 5031u);
+  EXPECT_EQ(t.dir[1].ack, 1019u);
+  EXPECT_EQ(t.dir[0].flags, S | A | P);
+  EXPECT_EQ(t.dir[0].status & kTcpEstablished, kTcpEstablished);
+  EXPECT_EQ(t.dir[1].status & kTcpSawSynSent, kTcpSawSynSent);
+}
+
+TEST(TcpTrackDetail, OptionsAndWindowScaleComeFromTheSyn) {
+  const uint32_t opts = kTcpOptMss | kTcpOptWscale | kTcpOptSackOk | kTcpOptTimestamp;
+  const TcpState t = track({{kInit, S, 1000, 0, 0, 64240, opts, 7},
+                              {kResp, S | A, 5000, 1001, 0, 65160, opts, 9},
+                              {kInit, A, 1001, 5001, 0, 502, kTcpOptTimestamp, 0}});
+  EXPECT_EQ(t.options, opts);
+  EXPECT_EQ(t.dir[0].bits & kTcpDirWscaleMask, 7);
+  EXPECT_EQ(t.dir[1].bits & kTcpDirWscaleMask, 9);
+  EXPECT_EQ(t.dir[0].win, 502) << "last advertised window, unscaled";
+}
+
+TEST(TcpTrackDetail, ReturnsTrueForARetransmission) {
+  TcpState t;
+  std::memset(&t, 0, sizeof t);
+  const std::vector<Seg> segs = handshake();
+  for (size_t i = 0; i < segs.size(); ++i)
+    EXPECT_FALSE(tcp_track(t, segment(segs[i]), segs[i].dir, kT0 + i * kMs, i == 0));
+  const Seg data{kInit, P | A, 1001, 5001, 100};
+  EXPECT_FALSE(tcp_track(t, segment(data), kInit, kT0 + 10 * kMs, false));
+  EXPECT_TRUE(tcp_track(t, segment(data), kInit, kT0 + 20 * kMs, false));
+}
+
+// ---- through the flow table, from real frames -----------------------------
+
+const Ip4 kClient{192, 168, 1, 10};
+const Ip4 kServer{192, 168, 1, 20};
+
+ParsedPacket tcp_pkt(unsigned dir, uint8_t flags, uint32_t seq, uint32_t ack, size_t len,
+                     uint64_t ts, uint16_t win = 8192) {
+  const TcpHdr h{.sport = static_cast<uint16_t>(dir == kInit ? 40000 : 80),
+                 .dport = static_cast<uint16_t>(dir == kInit ? 80 : 40000),
+                 .seq = seq, .ack = ack, .flags = flags, .win = win};
+  const Ip4Hdr ip{.src = dir == kInit ? kClient : kServer, .dst = dir == kInit ? kServer : kClient};
+  return parsed(eth_ipv4(ip, tcp(h, payload(len))), ts);
+}
+
+TEST(TcpThroughTable, RetransmissionBitIsPerReportConnectionBitsPersist) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + 10 * kMs),
+        tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 20 * kMs),
+        tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 30 * kMs),
+        tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 40 * kMs),  // same seq again
+        // next status interval: new data only
+        tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 6 * kSec),
+        tcp_pkt(kResp, A, 5001, 1201, 0, kT0 + 6 * kSec + 10 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord& r1 = out.recs[0];
+  const FlowRecord& r2 = out.recs[1];
+  EXPECT_TRUE(r1.flags & kRecTcp);
+  EXPECT_EQ(r1.tcp.status & kTcpSrcRetrans, kTcpSrcRetrans);
+  EXPECT_EQ(r1.tcp.dir[0].retrans, 1u);
+  EXPECT_EQ(r2.tcp.status & kTcpSrcRetrans, 0u) << "retransmission bits are per report";
+  EXPECT_EQ(r2.tcp.dir[0].retrans, 0u);
+  const uint32_t conn = kTcpSawSyn | kTcpSawSynSent | kTcpEstablished;
+  EXPECT_EQ(r2.tcp.status & conn, conn) << "connection state carries over";
+  EXPECT_EQ(r2.tcp.dir[0].seqbase, 1101u) << "the next report's range starts where the last ended";
+  EXPECT_EQ(r2.tcp.dir[0].seq_high, 1201u);
+  EXPECT_EQ(r2.tcp.dir[0].payload_bytes, 100u);
+}
+
+TEST(TcpThroughTable, ResponderFirstSegmentIsNotTheInitiator) {
+  // A SYN-ACK seen before any SYN: the sender of the first packet is src.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0), tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(Bytes(out.recs[0].key.src, out.recs[0].key.src + 4), bytes_of(kServer));
+  EXPECT_EQ(out.recs[0].key.sport, 80);
+  EXPECT_EQ(out.recs[0].tcp.status & kTcpSawSynSent, kTcpSawSynSent);
+}
+
+TEST(TcpThroughTable, ZeroWindowSetsWindowShutForThatSide) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
+           tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs),
+           tcp_pkt(kResp, A, 5001, 1001, 0, kT0 + 3 * kMs, 0)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].tcp.status & kTcpDstWindowShut, kTcpDstWindowShut);
+  EXPECT_EQ(out.recs[0].tcp.status & kTcpSrcWindowShut, 0u);
+}
+
+}  // namespace
+}  // namespace argos::test
