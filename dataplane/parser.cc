@@ -229,8 +229,9 @@ ParseResult parse_ipv6(Cursor c, ParsedPacket& out, unsigned gre_depth) {
       out.frag_offset_bytes = static_cast<uint16_t>(offw & 0xfff8);
       out.more_frags = (offw & 1) != 0;
       out.frag_id = rd32(p.p + 4);
-      if (out.frag_offset_bytes != 0 || out.more_frags)
-        out.frag = out.frag_offset_bytes != 0 ? FragKind::kLater : FragKind::kFirst;
+      // Only later fragments are marked: argus keys each IPv6 fragment train
+      // on its own, without adding it to the flow of the first fragment.
+      if (out.frag_offset_bytes != 0) out.frag = FragKind::kLater;
     } else if (nh == 51) {  // AH: length in 4-byte units minus 2
       hlen = (static_cast<size_t>(p.p[1]) + 2) * 4;
     } else {

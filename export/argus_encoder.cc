@@ -29,6 +29,10 @@ struct Writer {
     p[1] = static_cast<uint8_t>(v >> 8);
     p += 2;
   }
+  void u32le(uint32_t v) {
+    u16le(static_cast<uint16_t>(v));
+    u16le(static_cast<uint16_t>(v >> 16));
+  }
   void u32(uint32_t v) {
     u16(static_cast<uint16_t>(v >> 16));
     u16(static_cast<uint16_t>(v));
@@ -135,7 +139,7 @@ void put_flow(Writer& w, const FlowRecord& r) {
       w.bytes(k.src, 16);
       w.bytes(k.dst, 16);
       w.u32(static_cast<uint32_t>(k.proto) << 24);
-      w.u32(k.aux);
+      w.u32le(k.aux);  // fragment id in the byte order argus writes (ra shows it as sport)
       return;
     }
     case KeyKind::kArp:

@@ -503,10 +503,11 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
              p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
     // The open report's status interval is over: send it; this packet opens
     // the next report. argus does not take the time of an ordinary TCP
-    // segment from the responder as the new report's start (a SYN, FIN or
-    // RST does count); the next packet's time is the start instead.
+    // segment (a SYN, FIN or RST does count) or an ICMP message from the
+    // responder as the new report's start; the next packet's time is.
     const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
-    if (p.has_tcp && dir == 1 && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))
+    const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
+    if (dir == 1 && (icmp || (p.has_tcp && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))))
       opens_start = false;
     emit_report(e, 0, out);
   }
