@@ -835,6 +835,12 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
     t.status |= reset_bit;
     me.status |= reset_bit;
   }
+  if ((fl & kTcpEce) && !(syn && ack)) {
+    // ECN-echo from one side reports congestion on the path towards it
+    // (the SYN-ACK's ECE only accepts ECN).
+    const uint32_t congested = dir == 0 ? kTcpDstCongested : kTcpSrcCongested;
+    t.status |= congested;
+  }
   if (p.tcp_win == 0 && !(fl & (kTcpRst | kTcpSyn | kTcpFin))) {
     t.status |= winshut_bit;
     me.status |= winshut_bit;
