@@ -422,20 +422,32 @@ TEST(FlowTable, FragmentsFromTheResponderCountInTheDstDirection) {
   EXPECT_FALSE(r.dir[0].fragments);
 }
 
-TEST(FlowTable, Ipv6LaterFragmentsJoinTheirFlow) {
+// Unlike IPv4, argus keys an IPv6 fragment train on its own: the later
+// fragments are not added to the flow of the first one.
+TEST(FlowTable, Ipv6FragmentTrainIsKeyedOnItsOwn) {
   auto frag6 = [](uint16_t off, bool more, const Bytes& data, uint64_t ts) {
     return parsed(eth(kEthIPv6) + ipv6({.nh = kIp6Fragment}, ip6_frag(kIpUdp, off, more, 99, data)), ts);
   };
   FlowTable t(table_config());
   Collector out;
   feed(t, {frag6(0, true, udp(5000, 6000, payload(1000)), kT0),
-           frag6(1008, false, payload(200), kT0 + kMs)},
+           frag6(1008, true, payload(1000), kT0 + kMs),
+           frag6(2016, false, payload(200), kT0 + 2 * kMs)},
        out);
-  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 1u);
+  EXPECT_EQ(t.counter(TableCounter::kFragAttached), 0u);
+  EXPECT_EQ(t.counter(TableCounter::kFragOrphans), 2u);
   t.flush_all(0, out);
-  ASSERT_EQ(out.recs.size(), 1u);
-  EXPECT_EQ(out.recs[0].dir[0].pkts, 2u);
-  EXPECT_EQ(out.recs[0].key.kind, KeyKind::kIPv6);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord* udp_flow = nullptr;
+  const FlowRecord* train = nullptr;
+  for (const FlowRecord& r : out.recs) (r.key.kind == KeyKind::kIPv6 ? udp_flow : train) = &r;
+  ASSERT_NE(udp_flow, nullptr);
+  ASSERT_NE(train, nullptr);
+  EXPECT_EQ(udp_flow->key.sport, 5000);
+  EXPECT_EQ(udp_flow->dir[0].pkts, 1u);
+  EXPECT_EQ(train->key.kind, KeyKind::kIPv6Frag);
+  EXPECT_EQ(train->key.aux, 99u);
+  EXPECT_EQ(train->dir[0].pkts, 2u);
 }
 
 // ---- protocol exchanges ---------------------------------------------------
