@@ -314,12 +314,9 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
         }
         i += len;
       }
-      if (doff < 20 || doff > c.left()) {
-        // Header claims more (or less) than is there; flags and ports are
-        // still good, as argus uses them.
-        return doff < 20 ? ParseResult::kTruncatedL4 : ParseResult::kOk;
-      }
-      return ParseResult::kOk;
+      // A header that claims more (or less) than is there is counted; its
+      // ports and flags are still used, as argus uses them.
+      return (doff < 20 || doff > c.left()) ? ParseResult::kTruncatedL4 : ParseResult::kOk;
     }
     case kProtoUdp: {
       if (c.left() < 4) return ParseResult::kTruncatedL4;

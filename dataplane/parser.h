@@ -43,8 +43,10 @@ const char* parse_result_description(ParseResult r);
 
 // Parses one frame of the given link type. Never reads outside
 // [data, data + caplen). On a non-kOk result `out` is still a valid packet
-// whose key may be coarser (an L2 key), unless the result is kUnsupportedLink
-// or kTruncatedL2, where out.key.kind == KeyKind::kNone.
+// whose key may be coarser (an L2 key) when the frame has MAC addresses;
+// out.key.kind == KeyKind::kNone when no key can be formed at all (unknown
+// link type, frame shorter than its link header, or no usable IP header on
+// a link without MAC addresses): such packets are counted, not accounted.
 ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype,
                          ParsedPacket& out);
 

@@ -60,15 +60,14 @@ struct IcmpMapped {
 struct DirMetrics {
   uint64_t bytes;      // wire bytes, link header included
   uint64_t app_bytes;  // transport payload bytes
-  uint64_t first_ns;   // first packet time in this direction (this report)
   uint64_t last_ns;    // last packet time in this direction
   uint32_t pkts;       // a report spans one status interval: 32 bits suffice
   uint32_t encaps;     // union of kEnc* bits seen
   uint32_t mpls_lse;   // first label stack entry seen
   uint16_t vlan_tci;   // innermost TCI seen
-  uint16_t ip_id;      // IP id of the first packet
-  uint8_t ttl;         // TTL / hop limit of the first packet
-  uint8_t tos;
+  uint16_t ip_id;      // IP id of the latest packet (argus reports the latest)
+  uint8_t ttl;         // TTL / hop limit of the latest packet
+  uint8_t tos;         // TOS / traffic class of the latest packet
   uint8_t has_vlan;
   uint8_t has_mpls;
   uint8_t fragments;  // IP fragments were seen in this direction
