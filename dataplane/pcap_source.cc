@@ -56,7 +56,7 @@ PcapFileSource::PcapFileSource(std::vector<std::string> files, std::string bpf_f
 
 PcapFileSource::~PcapFileSource() {
   close_current();
-  if (retired_map_) ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
+  for (const auto& [addr, len] : retired_maps_) ::munmap(const_cast<uint8_t*>(addr), len);
   std::free(slab_);
 }
 
@@ -96,11 +96,7 @@ bool PcapFileSource::validate(std::string& err) {
 void PcapFileSource::close_current() {
   if (cur_) pcap_close(cur_);
   cur_ = nullptr;
-  if (map_) {
-    if (retired_map_) ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
-    retired_map_ = map_;
-    retired_len_ = map_len_;
-  }
+  if (map_) retired_maps_.emplace_back(map_, map_len_);
   map_ = nullptr;
   map_len_ = 0;
   if (filter_prog_) {
@@ -284,10 +280,9 @@ bool PcapFileSource::open_next() {
 }
 
 uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
-  if (retired_map_) {  // the caller is done with the previous burst
-    ::munmap(const_cast<uint8_t*>(retired_map_), retired_len_);
-    retired_map_ = nullptr;
-  }
+  // The caller is done with the previous burst: its files can go.
+  for (const auto& [addr, len] : retired_maps_) ::munmap(const_cast<uint8_t*>(addr), len);
+  retired_maps_.clear();
   if (done_) return 0;
   if (max > kSlabPackets) max = kSlabPackets;
   uint32_t n = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dataplane/packet.h"
@@ -63,8 +64,8 @@ class PcapFileSource {
   size_t map_pos_ = 0;
   // A finished mapping is unmapped only on the next rx_burst call: the
   // packets of the burst that reached its end still point into it.
-  const uint8_t* retired_map_ = nullptr;
-  size_t retired_len_ = 0;
+  // (A burst can span several small files: all of them wait.)
+  std::vector<std::pair<const uint8_t*, size_t>> retired_maps_;
   bool map_swapped_ = false;  // file written on a host of the other byte order
   bool map_nanos_ = false;    // nanosecond timestamps
   pcap* filter_handle_ = nullptr;  // dead handle holding the compiled filter
