@@ -136,7 +136,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
       const uint64_t share = uint64_t{table.used_entries()} * ctx.sweep_step_ns / ctx.sweep_cycle_ns + 1;
       const uint32_t budget = share < ctx.sweep_min_budget ? ctx.sweep_min_budget : static_cast<uint32_t>(share);
       table.sweep(table.scan_time_ns(), jump ? table.capacity() : budget, emitter);
-      next_sweep_ns = now_ns + ctx.sweep_step_ns;
+      next_sweep_ns = now_ns > UINT64_MAX - ctx.sweep_step_ns ? UINT64_MAX : now_ns + ctx.sweep_step_ns;
       emitter.push_partial();
     }
   }

@@ -25,6 +25,11 @@ constexpr uint8_t kProtoIcmp6 = 58;
 inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
 inline bool seq_gt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
 
+// Time arithmetic saturates: a capture may carry timestamps near the end of
+// the 64-bit nanosecond range, and a wrapped deadline would loop or fire
+// early.
+inline uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 uint32_t round_up_pow2(uint32_t v) {
   uint32_t p = 1;
   while (p < v && p < (1u << 31)) p <<= 1;
@@ -423,24 +428,32 @@ bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitt
   }
   const uint64_t interval = cfg_.status_interval_ns;
   const uint64_t timeout = idle_timeout(e);
-  while (e.next_check_ns <= upto_ns) {
+  for (;;) {
+    // Skip the checks at which nothing can happen: the first one that can
+    // send the report or end the flow is computed, not stepped to, so a
+    // jump in packet time costs nothing.
+    const bool has_pkts = e.dir[0].pkts + e.dir[1].pkts != 0;
+    const uint64_t report_due = has_pkts ? sat_add(e.report_start_ns, interval) : UINT64_MAX;
+    const uint64_t expire_due = sat_add(sat_add(e.last_ns, timeout), 1);
+    const uint64_t target = report_due < expire_due ? report_due : expire_due;
+    if (e.next_check_ns < target) {
+      const uint64_t steps = (target - e.next_check_ns + interval - 1) / interval;
+      e.next_check_ns = steps > (UINT64_MAX - e.next_check_ns) / interval
+                            ? UINT64_MAX
+                            : e.next_check_ns + steps * interval;
+    }
+    if (e.next_check_ns > upto_ns) return false;
     const uint64_t t = e.next_check_ns;
-    if (e.dir[0].pkts + e.dir[1].pkts && t >= e.report_start_ns + interval) emit_report(e, 0, out);
-    if (t > e.last_ns && t - e.last_ns > timeout) {
+    if (has_pkts && t >= report_due) emit_report(e, 0, out);
+    if (t >= expire_due) {
       if (e.dir[0].pkts + e.dir[1].pkts) emit_report(e, 0, out);
       bump(TableCounter::kFlowsExpired);
       remove(idx);
       return true;
     }
-    e.next_check_ns += interval;
-    if (e.dir[0].pkts + e.dir[1].pkts == 0) {
-      // Nothing to report until a packet comes: skip to the check that
-      // would end the flow.
-      const uint64_t end = e.last_ns + timeout;
-      if (e.next_check_ns <= end) e.next_check_ns += ((end - e.next_check_ns) / interval + 1) * interval;
-    }
+    if (t == UINT64_MAX) return false;  // the end of time: nothing later is due
+    e.next_check_ns = sat_add(t, interval);
   }
-  return false;
 }
 
 void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
@@ -497,10 +510,10 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
     e.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
     e.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;
-    e.next_check_ns = p.ts_ns + cfg_.status_interval_ns;
+    e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
     bump(TableCounter::kFlowsCreated);
   } else if (e.dir[0].pkts + e.dir[1].pkts &&
-             p.ts_ns >= e.report_start_ns + cfg_.status_interval_ns) {
+             p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
     // The open report's status interval is over: send it; this packet opens
     // the next report. argus does not take the time of an ordinary TCP
     // segment (a SYN, FIN or RST does count) or an ICMP message from the
@@ -536,7 +549,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
       // Same time rules as any packet of the parent flow.
       if (!run_checks(parent, link.parent, scan_ns_, out)) {
         if (parent.dir[0].pkts + parent.dir[1].pkts &&
-            p.ts_ns >= parent.report_start_ns + cfg_.status_interval_ns)
+            p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns))
           emit_report(parent, 0, out);
         account(parent, p, link.dir, true);
         alias.last_ns = p.ts_ns;
