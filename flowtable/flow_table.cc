@@ -1,5 +1,6 @@
 #include "flowtable/flow_table.h"
 
+#include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 #include <sys/mman.h>
 
 #include <cstdlib>
@@ -61,6 +62,17 @@ struct alignas(64) FlowTable::Bucket {
   uint32_t idx[kSlotsPerBucket];
 };
 static_assert(sizeof(FlowTable::Bucket) == 64);
+
+namespace {
+// Bit s set when slot s of the bucket holds `sig`: eight compares at once.
+inline uint32_t sig_matches(const FlowTable::Bucket& b, uint32_t sig) {
+  const __m128i want = _mm_set1_epi32(static_cast<int>(sig));
+  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.sig)), want);
+  const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b.sig + 4)), want);
+  return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(lo))) |
+         static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(hi))) << 4;
+}
+}  // namespace
 
 namespace {
 
@@ -172,8 +184,9 @@ uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
   bucket_pair(h, b);
   for (uint32_t bi : b) {
     const Bucket& bk = buckets_[bi];
-    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-      if (bk.sig[s] == sig && entries_[bk.idx[s]].key == k) return bk.idx[s];
+    for (uint32_t m = sig_matches(bk, sig); m; m &= m - 1) {
+      const uint32_t s = static_cast<uint32_t>(__builtin_ctz(m));
+      if (entries_[bk.idx[s]].key == k) return bk.idx[s];  // full compare: sigs collide
     }
   }
   return UINT32_MAX;
@@ -631,11 +644,9 @@ void FlowTable::prefetch_entries(const StagedBurst& sb) const {
     uint32_t b[2];
     bucket_pair(sb.hashes[i], b);
     const Bucket& bk = buckets_[b[0]];
-    uint32_t hit = kSlotsPerBucket;
-    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-      if (bk.sig[s] == sig) hit = s;
-    }
-    if (hit != kSlotsPerBucket) {
+    const uint32_t m = sig_matches(bk, sig);
+    if (m) {
+      const uint32_t hit = static_cast<uint32_t>(__builtin_ctz(m));
       // The whole entry: an update touches all four lines.
       const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
       __builtin_prefetch(e);
