@@ -476,7 +476,12 @@ void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_
     e.report_start_ns = ts;
     e.start_delta_us = opens_start ? 0 : kStartPending;
   } else if (e.start_delta_us == kStartPending && opens_start) {
-    e.start_delta_us = static_cast<uint32_t>(ts / 1000 - e.report_start_ns / 1000);
+    // A capture slightly out of time order may put this packet before the
+    // one that opened the report: the report then starts at that one.
+    const uint64_t ts_us = ts / 1000;
+    const uint64_t base_us = e.report_start_ns / 1000;
+    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
+    e.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
   }
   // Microseconds after the report's first packet; a capture out of time
   // order clamps to that first packet.
