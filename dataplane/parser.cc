@@ -3,6 +3,8 @@
 // have fixed limits.
 #include "dataplane/parser.h"
 
+#include <emmintrin.h>  // SSE2: part of the x86-64 baseline
+
 #include <cstring>
 
 namespace argos {
@@ -610,8 +612,12 @@ bool link_type_supported(int linktype) {
 ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype,
                          ParsedPacket& out) {
   // Only the head is cleared: tail fields are written before any flag that
-  // makes them valid is set. A fixed-size clear the compiler inlines.
-  std::memset(static_cast<void*>(&out), 0, kParsedHeadBytes);
+  // makes them valid is set. Seven 16-byte stores (a libc memset or a
+  // `rep stos` costs more than the rest of a short parse).
+  static_assert(kParsedHeadBytes <= 112 && sizeof(ParsedPacket) >= 112);
+  auto* bytes = reinterpret_cast<unsigned char*>(&out);
+  const __m128i zero = _mm_setzero_si128();
+  for (unsigned i = 0; i < 112; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + i), zero);
   Cursor c{data, data + caplen};
   switch (linktype) {
     case kLinkEthernet:

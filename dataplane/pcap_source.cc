@@ -113,9 +113,11 @@ constexpr uint32_t kMagicMicros = 0xa1b2c3d4;
 constexpr uint32_t kMagicNanos = 0xa1b23c4d;
 constexpr uint32_t kMaxRecordBytes = 262144;  // libpcap's largest snapshot length
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "pcap fields are read as host order");
 uint32_t rd32le(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+  uint32_t v;
+  std::memcpy(&v, p, 4);  // x86 is little-endian: one load
+  return v;
 }
 }  // namespace
 
