@@ -456,7 +456,11 @@ size_t encode_mar(const MarInfo& m, uint8_t* out) {
   w.u16(32);
   w.u32(mar_status(m.srcid.type));
   // The start MAR carries the cookie where later MARs carry the source id.
-  w.u32(m.kind == MarKind::kStart ? kArgusCookie : m.srcid.value);
+  // argus writes a string id into MARs byte-reversed (its byte-order pass
+  // swaps it); ra swaps it back, so the same bytes print the same id.
+  const uint32_t mar_id = m.srcid.type == SrcIdType::kString ? __builtin_bswap32(m.srcid.value)
+                                                              : m.srcid.value;
+  w.u32(m.kind == MarKind::kStart ? kArgusCookie : mar_id);
   w.u32(0);  // localnet
   w.u32(0);  // netmask
   w.u32(m.sequence);
@@ -483,9 +487,7 @@ size_t encode_mar(const MarInfo& m, uint8_t* out) {
   w.u16(0);  // duserlen
   w.zeros(12);
   if (m.kind == MarKind::kStart) {
-    // argus writes a string id here byte-reversed; readers swap it back.
-    const uint32_t v = m.srcid.value;
-    w.u32(m.srcid.type == SrcIdType::kString ? __builtin_bswap32(v) : v);
+    w.u32(mar_id);
   } else {
     w.u32(0);
   }
