@@ -90,7 +90,10 @@ void run_worker(Source& src, WorkerContext& ctx) {
   WorkerCounters& cnt = *ctx.counters;
   BatchEmitter emitter(*ctx.channel, cnt, ctx.batch_policy);
   PacketView views[kBurstSize];
-  ParsedPacket parsed[kBurstSize];
+  // Two bursts of packet facts: the table updates the flows of one while the
+  // next one's memory is being fetched (FlowTable::submit_burst).
+  ParsedPacket parsed_bufs[2][kBurstSize];
+  unsigned buf = 0;
   uint64_t now_ns = 0;
   uint64_t next_sweep_ns = 0;
   bool stopped = false;
@@ -102,10 +105,13 @@ void run_worker(Source& src, WorkerContext& ctx) {
     }
     const uint32_t n = src.rx_burst(views, kBurstSize);
     if (n == 0) {
+      table.drain(emitter);  // quiet input: finish the pending burst now
       if (src.done()) break;
       emitter.push_partial();
       continue;
     }
+    ParsedPacket* parsed = parsed_bufs[buf];
+    buf ^= 1;
     uint64_t bytes = 0;
     uint32_t not_ok = 0;
     for (uint32_t i = 0; i < n; ++i) {
@@ -124,8 +130,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
     WorkerCounters::add(cnt.parse[static_cast<unsigned>(ParseResult::kOk)], n - not_ok);
     cnt.add(WorkerCounter::kPackets, n);
     cnt.add(WorkerCounter::kBytes, bytes);
-    // Staged inside: hash all, prefetch buckets, prefetch entries, update.
-    table.process_burst(parsed, n, emitter);
+    table.submit_burst(parsed, n, emitter);
 
     if (now_ns >= next_sweep_ns) {
       // A jump in packet time (spliced captures) gets a whole pass at once.

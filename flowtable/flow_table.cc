@@ -633,10 +633,12 @@ void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& s
     sb.keys[i] = pkts[i].key;
     sb.swapped[i] = flow_key_canonicalize(sb.keys[i]);
     sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
+    // The primary bucket only: flows go there while it has room, so the
+    // secondary one is read for new flows and crowded buckets alone, and a
+    // prefetch that is rarely used would only take a miss slot.
     uint32_t b[2];
     bucket_pair(sb.hashes[i], b);
     __builtin_prefetch(&buckets_[b[0]]);
-    __builtin_prefetch(&buckets_[b[1]]);
   }
 }
 
@@ -652,7 +654,7 @@ void FlowTable::prefetch_entries(const StagedBurst& sb) const {
     const uint32_t m = sig_matches(bk, sig);
     if (m) {
       const uint32_t hit = static_cast<uint32_t>(__builtin_ctz(m));
-      // The whole entry: an update touches all four lines.
+      // The whole entry: the lookup reads the key, the update all four lines.
       const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
       __builtin_prefetch(e);
       __builtin_prefetch(e + 64);
@@ -681,7 +683,23 @@ void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, 
   }
 }
 
+void FlowTable::submit_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  const unsigned slot = pending_slot_ ^ 1;
+  stage_burst(pkts, n, staged_[slot]);
+  drain(out);
+  prefetch_entries(staged_[slot]);
+  pending_pkts_ = pkts;
+  pending_slot_ = slot;
+}
+
+void FlowTable::drain(RecordEmitter& out) {
+  if (!pending_pkts_) return;
+  process_staged(pending_pkts_, staged_[pending_slot_], out);
+  pending_pkts_ = nullptr;
+}
+
 void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  drain(out);
   StagedBurst sb;
   stage_burst(pkts, n, sb);
   prefetch_entries(sb);
@@ -728,6 +746,7 @@ uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) 
 }
 
 void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
+  drain(out);
   for (uint32_t i = 0; i < high_water_; ++i) {
     Entry& e = entries_[i];
     if (!e.in_use) continue;

@@ -111,6 +111,14 @@ class FlowTable {
   // Reports closed by a packet (status interval, idle timeout) go to `out`.
   void process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out);
 
+  // The same, pipelined across bursts: each call hashes the new burst and
+  // prefetches its buckets, updates the flows of the burst submitted before
+  // (whose buckets and entries were fetched meanwhile), then prefetches the
+  // new burst's entries. The caller keeps the last submitted `pkts` intact
+  // until the next submit_burst or drain. drain() finishes the pending burst.
+  void submit_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out);
+  void drain(RecordEmitter& out);
+
 
   // Examines up to `budget` table entries from the sweep cursor at time
   // `now_ns`: reports flows whose status interval ended and removes idle ones.
@@ -146,6 +154,9 @@ class FlowTable {
     uint32_t n = 0;
   };
 
+  StagedBurst staged_[2];
+  const ParsedPacket* pending_pkts_ = nullptr;  // burst in staged_[pending_slot_], not processed yet
+  unsigned pending_slot_ = 0;
   void stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const;
   void prefetch_entries(const StagedBurst& sb) const;
   void process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out);
