@@ -50,4 +50,13 @@ const char* parse_result_description(ParseResult r);
 ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype,
                          ParsedPacket& out);
 
+// The same without the common-case shortcut parse_packet takes for plain
+// Ethernet/IPv4/TCP-or-UDP frames. Both give identical results; tests and the
+// fuzzer compare them.
+ParseResult parse_packet_general(const uint8_t* data, uint32_t caplen, uint16_t linktype,
+                                 ParsedPacket& out);
+
+// Clears the part of `out` the parser always writes (see kParsedHeadBytes).
+void clear_head(ParsedPacket& out);
+
 }  // namespace argos
