@@ -84,6 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ParsedPacket p;
   const ParseResult r = parse_packet(frame.get(), static_cast<uint32_t>(size), linktype, p);
   check_parse(r, p);
+  // Differential: the common-case shortcut must agree with the general parser.
+  ParsedPacket g;
+  const ParseResult rg = parse_packet_general(frame.get(), static_cast<uint32_t>(size), linktype, g);
+  if (rg != r || std::memcmp(&g, &p, kParsedHeadBytes) != 0 ||
+      (p.has_macs && (std::memcmp(g.mac_src, p.mac_src, 6) || std::memcmp(g.mac_dst, p.mac_dst, 6))))
+    fuzz::fail("parse_packet and parse_packet_general disagree");
   // As run_worker fills them.
   p.wire_len = wire_len > p.wire_trim ? static_cast<uint32_t>(wire_len - p.wire_trim) : 0;
   p.ts_ns = ts_ns;
