@@ -181,42 +181,47 @@ bool PcapFileSource::open_mapped(const std::string& file) {
 }
 
 uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
-  uint32_t n = 0;
+  // Locals, written back once: stores through `out` could otherwise alias
+  // the members and force reloads every packet.
+  const uint8_t* const map = map_;
+  const size_t len = map_len_;
+  const bool swapped = map_swapped_;
+  const uint64_t frac_scale = map_nanos_ ? 1 : 1000;
+  const uint16_t linktype = static_cast<uint16_t>(cur_linktype_);
   const bpf_program* prog = static_cast<const bpf_program*>(filter_prog_);
+  size_t pos = map_pos_;
+  uint64_t records = cur_records_;
+  uint64_t last_ts = last_ts_ns_;
+  uint32_t n = 0;
+  std::string damage;
+  bool eof = false;
   while (n < max) {
-    if (map_pos_ == map_len_) {  // clean end of file
-      close_current();
+    if (pos == len) {  // clean end of file
+      eof = true;
       break;
     }
-    const uint8_t* h = map_ + map_pos_;
+    const uint8_t* h = map + pos;
     // Read ahead in the mapping: the next records' cache lines are on their
     // way while this one is handed out (prefetching past the end is harmless).
     __builtin_prefetch(h + kReadAheadBytes);
     __builtin_prefetch(h + kReadAheadBytes + 64);
-    if (map_len_ - map_pos_ < 16) {
-      errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
-                        std::to_string(map_pos_) + " (record " + std::to_string(cur_records_ + 1) +
-                        "): record header cut short (" + std::to_string(map_len_ - map_pos_) +
-                        " of 16 bytes)");
-      close_current();
+    if (len - pos < 16) {
+      damage = "record header cut short (" + std::to_string(len - pos) + " of 16 bytes)";
       break;
     }
-    auto field = [&](size_t off) { const uint32_t v = rd32le(h + off); return map_swapped_ ? __builtin_bswap32(v) : v; };
+    auto field = [&](size_t off) { const uint32_t v = rd32le(h + off); return swapped ? __builtin_bswap32(v) : v; };
     const uint32_t sec = field(0);
     const uint32_t frac = field(4);
     const uint32_t caplen = field(8);
     const uint32_t wirelen = field(12);
-    if (caplen > kMaxRecordBytes || caplen > map_len_ - map_pos_ - 16) {
-      errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
-                        std::to_string(map_pos_) + " (record " + std::to_string(cur_records_ + 1) +
-                        "): record claims " + std::to_string(caplen) + " captured bytes, " +
-                        std::to_string(map_len_ - map_pos_ - 16) + " remain in the file");
-      close_current();
+    if (caplen > kMaxRecordBytes || caplen > len - pos - 16) {
+      damage = "record claims " + std::to_string(caplen) + " captured bytes, " +
+               std::to_string(len - pos - 16) + " remain in the file";
       break;
     }
     const uint8_t* data = h + 16;
-    map_pos_ += 16 + size_t{caplen};
-    ++cur_records_;
+    pos += 16 + size_t{caplen};
+    ++records;
     if (prog) {
       pcap_pkthdr ph;
       ph.ts.tv_sec = sec;
@@ -229,11 +234,21 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
     v.data = data;
     v.caplen = caplen;
     v.wirelen = wirelen < caplen ? caplen : wirelen;
-    v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + (map_nanos_ ? uint64_t{frac} : uint64_t{frac} * 1000ULL);
-    v.clock_ns = last_ts_ns_;
-    if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
-    v.linktype = static_cast<uint16_t>(cur_linktype_);
+    v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + uint64_t{frac} * frac_scale;
+    v.clock_ns = last_ts;
+    if (v.ts_ns > last_ts) last_ts = v.ts_ns;
+    v.linktype = linktype;
     v.pad = 0;
+  }
+  map_pos_ = pos;
+  cur_records_ = records;
+  last_ts_ns_ = last_ts;
+  if (!damage.empty()) {
+    errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
+                      std::to_string(pos) + " (record " + std::to_string(records + 1) + "): " + damage);
+    close_current();
+  } else if (eof) {
+    close_current();
   }
   return n;
 }
