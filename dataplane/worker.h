@@ -22,11 +22,25 @@ class BatchEmitter final : public RecordEmitter {
       : ch_(ch), counters_(c), policy_(policy) {}
 
   void emit(const FlowRecord& rec) override {
+    if (FlowRecord* slot = reserve()) {
+      *slot = rec;
+      commit();
+    }
+  }
+
+  // The next slot of the current batch, or nullptr when no batch could be
+  // had (drop policy): the record is then counted as dropped.
+  FlowRecord* reserve() override {
     if (!cur_ && !acquire()) {
       counters_.add(WorkerCounter::kRecordsDropped);
-      return;
+      return &scratch_;  // built and discarded: the caller need not care
     }
-    cur_->records[cur_->count++] = rec;
+    return &cur_->records[cur_->count];
+  }
+
+  void commit() override {
+    if (!cur_) return;  // the record went to scratch: dropped and counted
+    ++cur_->count;
     counters_.add(WorkerCounter::kRecords);
     if (cur_->count == RecordBatch::kCapacity) send();
   }
@@ -67,6 +81,7 @@ class BatchEmitter final : public RecordEmitter {
   WorkerCounters& counters_;
   BatchPolicy policy_;
   RecordBatch* cur_ = nullptr;
+  FlowRecord scratch_;  // where a record no batch could take is built (drop policy)
 };
 
 struct WorkerContext {

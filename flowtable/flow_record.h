@@ -75,19 +75,14 @@ struct DirMetrics {
   uint8_t pad[2];
 };
 
-// TCP per-direction state (TCP_PERF direction block).
+// TCP per-direction figures of a report (TCP_PERF direction block).
 struct TcpDir {
-  uint32_t seqbase;   // initial sequence number seen
+  uint32_t seqbase;   // start of this report's sequence range
   uint32_t seq_high;  // highest seq + len seen
   uint32_t ack;       // last ack sent
   uint32_t payload_bytes;
   uint32_t retrans;   // retransmitted packets in this report
   uint32_t status;    // kTcp* bits seen from this side
-  uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_hi) in the sequence
-  uint32_t hole_hi;   // space; segments filling it are out of order, not resent
-  uint32_t rep_high;         // highest seq + len within this report
-  uint8_t report_seq_valid;  // rep_high was set by a packet of this report
-  uint8_t acked;             // ack field seen from this side
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of TCP flag bytes
   uint8_t wscale;
@@ -98,8 +93,6 @@ struct TcpMetrics {
   uint32_t options;     // kTcpOpt* bits
   uint32_t synack_us;   // SYN to SYN-ACK
   uint32_t ackdat_us;   // SYN-ACK to the handshake ACK
-  uint64_t syn_ns;      // when the SYN was seen (0 = none)
-  uint64_t synack_ns;   // when the SYN-ACK was seen
   TcpDir dir[2];
   uint8_t fsm_state;    // BSD FSM state number
   uint8_t pad[7];

@@ -326,8 +326,10 @@ static IdleClass classify(const FlowKey& k) {
 }
 
 // The report as the exporter wants it: src = initiator, absolute times.
+// Every field the encoder reads is written; parts that only some flows have
+// (TCP, ARP, ICMP-mapped) are written when their flag is set, and only then
+// read, so the record is not cleared first.
 void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const {
-  std::memset(&r, 0, sizeof r);
   r.key = e.key;
   // ARP keys name the requester whatever the direction; all others are
   // turned so that src is the initiator.
@@ -353,6 +355,8 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     m.has_mpls = (s.bits & kDirMpls) ? 1 : 0;
     m.fragments = (s.bits & kDirFrags) ? 1 : 0;
     m.ip_opts = s.ip_opts;
+    m.pad[0] = m.pad[1] = 0;
+    m.last_ns = 0;
     if (s.pkts) {
       m.last_ns = (base_us + s.last_us) * 1000;
       if (base_us + s.last_us > last_us) last_us = base_us + s.last_us;
@@ -384,10 +388,16 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       o.wscale = s.bits & kTcpDirWscaleMask;
     }
   }
-  if (r.flags & kRecArpReply) std::memcpy(r.arp_responder_mac, e.proto.arp_responder_mac, 6);
+  if (r.flags & kRecArpReply) {
+    std::memcpy(r.arp_responder_mac, e.proto.arp_responder_mac, 6);
+  } else {
+    std::memset(r.arp_responder_mac, 0, 6);  // written for every ARP flow
+  }
   if (r.flags & kRecIcmpMapped) {
     r.icmp.type = e.icmp_type;
     r.icmp.code = e.icmp_code;
+    r.icmp.pad[0] = r.icmp.pad[1] = 0;
+    r.icmp.gateway = 0;  // redirect gateways are not kept per flow
     std::memcpy(r.icmp.icmp_src, e.icmp_src, 4);
     // The quoted packet's addresses, from the flow's own key; the error went
     // to the quoted packet's sender.
@@ -401,9 +411,15 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
 // Sends the open report of `e` and starts an empty one. Connection-wide TCP
 // state carries over; per-report counters and bits start again.
 void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
-  FlowRecord r;
-  build_record(e, cause, r);
-  out.emit(r);
+  // Built in place in the emitter's batch when it offers a slot.
+  if (FlowRecord* slot = out.reserve()) {
+    build_record(e, cause, *slot);
+    out.commit();
+  } else {
+    FlowRecord r;
+    build_record(e, cause, r);
+    out.emit(r);
+  }
   bump(TableCounter::kReports);
   e.reported = 1;
   std::memset(e.dir, 0, sizeof e.dir);

@@ -17,6 +17,10 @@ namespace argos {
 class RecordEmitter {
  public:
   virtual void emit(const FlowRecord& rec) = 0;
+  // Zero-copy path: a slot to build the next record in, published by
+  // commit(); nullptr to have the record built elsewhere and passed to emit().
+  virtual FlowRecord* reserve() { return nullptr; }
+  virtual void commit() {}
 
  protected:
   ~RecordEmitter() = default;
