@@ -20,8 +20,8 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm
   # the reference Argus sensor and clients used by the parity tests
   argus-server argus-client
-  # helpers used by the tests and scripts
-  tcpdump iproute2 python3
+  # helpers used by the tests and scripts (valgrind: uninitialised output bytes)
+  tcpdump iproute2 python3 valgrind
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

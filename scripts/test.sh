@@ -10,6 +10,8 @@
 #   b. sanitizer build (build-asan, ASan+UBSan): its argos replays every file
 #      of tests/data/pcaps, with 1 and with 2 workers; must exit 0 or 1 with no
 #      sanitizer report; one test per capture file
+#   b2. valgrind memcheck: the release argos replays the captures (but the
+#      large ones); no uninitialised byte may be used or written
 #   c. libFuzzer build (build-fuzz, clang): each fuzz target runs for
 #      FUZZ_SECONDS (default 20) seconds, seeded from tests/data/pcaps, through
 #      tests/fuzz/run_fuzz.sh when present; one test per target
@@ -180,6 +182,34 @@ else
     done
     if [ -z "$why" ]; then pass "asan-replay $name"; else fail "asan-replay $name" "$why, see $log"; fi
   done
+fi
+
+# ---------------------------------------------------------------- b2. memcheck
+# AddressSanitizer does not see uninitialised bytes; valgrind's memcheck does,
+# including any that would reach an output file. The release binary replays
+# every capture but the three large ones (too slow under valgrind).
+if [ -x build/app/argos ] && command -v valgrind >/dev/null; then
+  step "memcheck replays (logs: $LOGDIR/memcheck-*.log)"
+  mtmp=$(mktemp -d)
+  for f in "${pcaps[@]}"; do
+    name=$(basename "$f")
+    case "$name" in large-*) continue ;; esac
+    log="$LOGDIR/memcheck-$name.log"
+    rm -f "$mtmp/out.argus"
+    timeout "$REPLAY_TIMEOUT" valgrind --error-exitcode=99 --quiet \
+      build/app/argos --flows 65536 -r "$f" -w "$mtmp/out.argus" >"$log" 2>&1
+    rc=$?
+    if [ $rc -eq 99 ] || grep -qE 'uninitialised|Invalid (read|write)' "$log"; then
+      fail "memcheck $name" "see $log"
+    elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+      fail "memcheck $name" "exit $rc, see $log"
+    else
+      pass "memcheck $name"
+    fi
+  done
+  rm -rf "$mtmp"
+else
+  fail memcheck "build/app/argos or valgrind missing"
 fi
 
 # ---------------------------------------------------------------- c. fuzzing
