@@ -107,7 +107,8 @@ for t in "${targets[@]}"; do
     rc=$?
     if [ $rc -ne 0 ] || grep -qE 'ERROR: |runtime error:' "$rlog"; then
       report_lines "$rlog"
-      echo "FAIL  fuzz $t  (a regression input of tests/fuzz/crashers/$t fails again (exit $rc), see $rlog)"
+      bad=$(grep -E '^Running: ' "$rlog" | tail -n 1 | cut -d' ' -f2-)
+      echo "FAIL  fuzz $t  (regression input ${bad:-of tests/fuzz/crashers/$t} fails again (exit $rc), see $rlog)"
       failed=1
       continue
     fi
