@@ -333,8 +333,11 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       v.caplen = copy;
       v.wirelen = h->len;
       // Opened with nanosecond precision: tv_usec holds nanoseconds.
-      v.ts_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000ULL +
-                static_cast<uint64_t>(h->ts.tv_usec);
+      // Times past the 64-bit nanosecond range (year 2554) saturate.
+      const uint64_t sec = static_cast<uint64_t>(h->ts.tv_sec);
+      const uint64_t frac = static_cast<uint64_t>(h->ts.tv_usec);
+      v.ts_ns = sec > (UINT64_MAX - frac) / 1'000'000'000ULL ? UINT64_MAX
+                                                            : sec * 1'000'000'000ULL + frac;
       v.clock_ns = last_ts_ns_;
       if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
       v.linktype = static_cast<uint16_t>(cur_linktype_);

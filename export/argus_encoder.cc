@@ -200,7 +200,7 @@ void put_metric(Writer& w, const FlowRecord& r) {
       w.u8(static_cast<uint8_t>(s.bytes));
       w.u8(static_cast<uint8_t>(d.pkts));
       w.u8(static_cast<uint8_t>(d.bytes));
-    } else if (s.bytes <= 0xffff && d.bytes <= 0xffff) {
+    } else if (s.bytes <= 0xffff && d.bytes <= 0xffff && s.pkts <= 0xffff && d.pkts <= 0xffff) {
       w.dsr(0x10, 0x01, 0x02, 3);
       w.u16(static_cast<uint16_t>(s.pkts));
       w.u16(static_cast<uint16_t>(s.bytes));
@@ -224,7 +224,9 @@ void put_metric(Writer& w, const FlowRecord& r) {
   const bool src = s.pkts != 0;
   const DirMetrics& m = src ? s : d;
   const uint8_t base = src ? 0x06 : 0x0A;  // SHORT form of the direction
-  if (m.bytes <= 0xffff) {
+  // Packet counts are tested too: zero-length frames (or cooked-capture
+  // frames trimmed to nothing) can outnumber their bytes.
+  if (m.bytes <= 0xffff && m.pkts <= 0xffff) {
     w.dsr(0x10, 0x01, base, 2);
     w.u16(static_cast<uint16_t>(m.pkts));
     w.u16(static_cast<uint16_t>(m.bytes));

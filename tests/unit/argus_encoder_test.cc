@@ -456,6 +456,10 @@ TEST(EncoderFar, MetricDsrWidths) {
       {"DST_INT", 0, 0, 100, 70000, "10010b03 00000064 00011170"},
       {"DST_LONGLONG", 0, 0, 5000000, 5000000000ULL,
        "10010c05 00000000 004c4b40 00000001 2a05f200"},
+      // Zero-length frames: more packets than bytes must not be cut to 16 bits.
+      {"INT: 70000 packets of 0 bytes", 70000, 0, 1, 0,
+       "10010305 00011170 00000000 00000001 00000000"},
+      {"SRC_INT: 70000 packets of 0 bytes", 70000, 0, 0, 0, "10010703 00011170 00000000"},
   };
   for (const MetricCase& c : cases) {
     SCOPED_TRACE(c.desc);
