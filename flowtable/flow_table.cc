@@ -225,49 +225,37 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
       bump(TableCounter::kFullDrops);
       return UINT32_MAX;
     }
-    // Evict the idlest flow of the primary bucket, reporting it first.
-    Bucket& bk = buckets_[b[0]];
-    uint32_t victim_slot = kSlotsPerBucket;
-    uint64_t oldest = UINT64_MAX;
-    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-      if (bk.sig[s] == 0) continue;
-      const Entry& e = entries_[bk.idx[s]];
-      if (e.last_ns < oldest) {
-        oldest = e.last_ns;
-        victim_slot = s;
-      }
-    }
-    if (victim_slot == kSlotsPerBucket) {
-      // The primary bucket has room but no entry is free: evict from the
-      // secondary bucket instead.
-      Bucket& b2 = buckets_[b[1]];
+    // Evict the idlest flow of the primary bucket, reporting it first. The
+    // secondary bucket serves only when the primary one holds nothing (the
+    // table ran out of entries while this key's buckets are empty).
+    auto idlest = [&](const Bucket& bk) {
+      uint32_t victim = kSlotsPerBucket;
+      uint64_t oldest = UINT64_MAX;
       for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
-        if (b2.sig[s] == 0) continue;
-        const Entry& e = entries_[b2.idx[s]];
-        if (e.last_ns < oldest) {
-          oldest = e.last_ns;
-          victim_slot = s;
+        if (bk.sig[s] != 0 && entries_[bk.idx[s]].last_ns < oldest) {
+          oldest = entries_[bk.idx[s]].last_ns;
+          victim = s;
         }
       }
-      if (victim_slot == kSlotsPerBucket) {
-        bump(TableCounter::kFullDrops);
-        return UINT32_MAX;
-      }
-      const uint32_t vi = b2.idx[victim_slot];
-      Entry& victim = entries_[vi];
-      if (!(victim.key.flags & kKeyAlias) && victim.dir[0].pkts + victim.dir[1].pkts)
-        emit_report(victim, 0, out);
-      remove(vi);
-      bump(TableCounter::kEvictions);
-      return insert(k, h, now_ns, out);
+      return victim;
+    };
+    const Bucket* from = &buckets_[b[0]];
+    uint32_t victim_slot = idlest(*from);
+    if (victim_slot == kSlotsPerBucket) {
+      from = &buckets_[b[1]];
+      victim_slot = idlest(*from);
     }
-    const uint32_t vi = bk.idx[victim_slot];
+    if (victim_slot == kSlotsPerBucket) {
+      bump(TableCounter::kFullDrops);
+      return UINT32_MAX;
+    }
+    const uint32_t vi = from->idx[victim_slot];
     Entry& victim = entries_[vi];
     if (!(victim.key.flags & kKeyAlias) && victim.dir[0].pkts + victim.dir[1].pkts)
       emit_report(victim, 0, out);
     remove(vi);
     bump(TableCounter::kEvictions);
-    return insert(k, h, now_ns, out);
+    return insert(k, h, now_ns, out);  // a slot and an entry are free now
   }
   Entry& e = entries_[idx];
   std::memset(&e, 0, sizeof e);
