@@ -42,14 +42,10 @@ inline uint32_t rd32(const uint8_t* p) {
 }
 
 const char* const kResultNames[] = {
-#define ARGOS_X(e, name, desc) name,
-    ARGOS_PARSE_RESULTS(ARGOS_X)
-#undef ARGOS_X
+    ARGOS_PARSE_RESULTS(ARGOS_COUNTER_NAME)
 };
 const char* const kResultDescs[] = {
-#define ARGOS_X(e, name, desc) desc,
-    ARGOS_PARSE_RESULTS(ARGOS_X)
-#undef ARGOS_X
+    ARGOS_PARSE_RESULTS(ARGOS_COUNTER_DESCRIPTION)
 };
 
 // Parser cursor over one frame. `end` never moves; `p` only moves forward

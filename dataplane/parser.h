@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "flowtable/counter_table.h"
+
 #include "dataplane/packet.h"
 #include "flowtable/packet_facts.h"
 
@@ -32,9 +34,7 @@ namespace argos {
   X(kTruncatedTunnel, "parse.truncated_tunnel", "GRE header cut short")
 
 enum class ParseResult : uint8_t {
-#define ARGOS_X(e, name, desc) e,
-  ARGOS_PARSE_RESULTS(ARGOS_X)
-#undef ARGOS_X
+  ARGOS_PARSE_RESULTS(ARGOS_COUNTER_ENUMERATOR)
       kCount
 };
 inline constexpr unsigned kParseResultCount = static_cast<unsigned>(ParseResult::kCount);

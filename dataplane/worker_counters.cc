@@ -4,9 +4,7 @@ namespace argos {
 
 namespace {
 const char* const kNames[] = {
-#define ARGOS_X(e, name, desc) name,
-    ARGOS_WORKER_COUNTERS(ARGOS_X)
-#undef ARGOS_X
+    ARGOS_WORKER_COUNTERS(ARGOS_COUNTER_NAME)
 };
 }  // namespace
 

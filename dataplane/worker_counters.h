@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "flowtable/counter_table.h"
+
 #include "dataplane/parser.h"
 
 namespace argos {
@@ -19,9 +21,7 @@ namespace argos {
   X(kRecordsDropped, "worker.records_dropped", "records lost with dropped batches")
 
 enum class WorkerCounter : uint8_t {
-#define ARGOS_X(e, name, desc) e,
-  ARGOS_WORKER_COUNTERS(ARGOS_X)
-#undef ARGOS_X
+  ARGOS_WORKER_COUNTERS(ARGOS_COUNTER_ENUMERATOR)
       kCount
 };
 inline constexpr unsigned kWorkerCounterCount = static_cast<unsigned>(WorkerCounter::kCount);

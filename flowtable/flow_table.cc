@@ -11,9 +11,7 @@ namespace argos {
 namespace {
 
 const char* const kTableCounterNames[] = {
-#define ARGOS_X(e, name, desc) name,
-    ARGOS_TABLE_COUNTERS(ARGOS_X)
-#undef ARGOS_X
+    ARGOS_TABLE_COUNTERS(ARGOS_COUNTER_NAME)
 };
 
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "flowtable/counter_table.h"
 #include "flowtable/flow_key.h"
 #include "flowtable/packet_facts.h"
 #include "flowtable/flow_record.h"
@@ -88,9 +89,7 @@ struct FlowTableConfig {
   X(kIcmpMapped, "table.icmp_mapped", "ICMP errors attached to the flow they quote")
 
 enum class TableCounter : uint8_t {
-#define ARGOS_X(e, name, desc) e,
-  ARGOS_TABLE_COUNTERS(ARGOS_X)
-#undef ARGOS_X
+  ARGOS_TABLE_COUNTERS(ARGOS_COUNTER_ENUMERATOR)
       kCount
 };
 inline constexpr size_t kTableCounterCount = static_cast<size_t>(TableCounter::kCount);
