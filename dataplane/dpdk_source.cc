@@ -1,0 +1,152 @@
+#include "dataplane/dpdk_source.h"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace argos {
+
+namespace {
+constexpr uint16_t kRxDescriptors = 1024;
+constexpr unsigned kMbufCache = 256;
+
+// Wall clock, for ports that give no receive timestamp.
+uint64_t wall_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+}  // namespace
+
+bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err) {
+  std::vector<char*> argv;
+  std::vector<std::string> copy = args;  // rte_eal_init may reorder argv
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(copy.size()), argv.data()) < 0) {
+    err = std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  return true;
+}
+
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err) {
+  uint16_t port;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
+    err = "no DPDK port named '" + name + "' (give a PCI address or a --vdev name)";
+    return -1;
+  }
+  rte_eth_dev_info info;
+  if (rte_eth_dev_info_get(port, &info) != 0) {
+    err = "cannot query DPDK port '" + name + "'";
+    return -1;
+  }
+  if (rx_queues > info.max_rx_queues) {
+    err = "DPDK port '" + name + "' has " + std::to_string(info.max_rx_queues) +
+          " receive queues, " + std::to_string(rx_queues) + " asked for";
+    return -1;
+  }
+  const int socket = rte_eth_dev_socket_id(port);
+  // Enough mbufs for every ring, every worker's burst and the caches.
+  const unsigned n_mbufs = rx_queues * (kRxDescriptors + 2 * DpdkRxQueue::kBurst) + kMbufCache * 2 + 1024;
+  const std::string pool_name = "argos_rx_" + std::to_string(port);
+  rte_mempool* pool = rte_pktmbuf_pool_create(pool_name.c_str(), n_mbufs, kMbufCache, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE,
+                                              socket < 0 ? static_cast<int>(SOCKET_ID_ANY) : socket);
+  if (!pool) {
+    err = std::string("cannot create the mbuf pool for '") + name + "': " + rte_strerror(rte_errno);
+    return -1;
+  }
+  rte_eth_conf conf;
+  std::memset(&conf, 0, sizeof conf);
+  const uint16_t tx_queues = info.max_tx_queues > 0 ? 1 : 0;
+  if (rte_eth_dev_configure(port, rx_queues, tx_queues, &conf) != 0) {
+    err = "cannot configure DPDK port '" + name + "'";
+    return -1;
+  }
+  for (uint16_t q = 0; q < rx_queues; ++q) {
+    if (rte_eth_rx_queue_setup(port, q, kRxDescriptors, static_cast<unsigned>(socket < 0 ? 0 : socket),
+                               nullptr, pool) != 0) {
+      err = "cannot set up receive queue " + std::to_string(q) + " of '" + name + "'";
+      return -1;
+    }
+  }
+  for (uint16_t q = 0; q < tx_queues; ++q) {
+    if (rte_eth_tx_queue_setup(port, q, 256, static_cast<unsigned>(socket < 0 ? 0 : socket), nullptr) != 0) {
+      err = "cannot set up the transmit queue of '" + name + "'";
+      return -1;
+    }
+  }
+  rte_eth_promiscuous_enable(port);  // not every driver has it; harmless
+  if (rte_eth_dev_start(port) != 0) {
+    err = "cannot start DPDK port '" + name + "'";
+    return -1;
+  }
+  return port;
+}
+
+DpdkRxQueue::DpdkRxQueue(uint16_t port, uint16_t queue, uint32_t idle_end_ms)
+    : port_(port), queue_(queue), idle_end_cycles_(rte_get_timer_hz() / 1000 * idle_end_ms) {
+  // The receive timestamp field, if a driver (net_pcap does) registered it.
+  ts_offset_ = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+  const int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
+  ts_flag_ = bit >= 0 ? (uint64_t{1} << bit) : 0;
+}
+
+DpdkRxQueue::~DpdkRxQueue() {
+  for (uint16_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i]);
+}
+
+uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
+  // The previous burst has been parsed: its mbufs go back to the pool.
+  for (uint16_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i]);
+  held_n_ = 0;
+  if (done_) return 0;
+  if (max > kBurst) max = kBurst;
+  const uint16_t n = rte_eth_rx_burst(port_, queue_, held_, static_cast<uint16_t>(max));
+  if (n == 0) {
+    if (idle_end_cycles_) {
+      const uint64_t now = rte_get_timer_cycles();
+      if (idle_since_ == 0) {
+        idle_since_ = now;
+      } else if (now - idle_since_ >= idle_end_cycles_) {
+        done_ = true;
+      }
+    }
+    return 0;
+  }
+  idle_since_ = 0;
+  held_n_ = n;
+  received_ += n;
+  // Without a receive timestamp, the wall clock read once per burst.
+  const uint64_t burst_ns = wall_ns();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = held_[i];
+    rte_prefetch0(rte_pktmbuf_mtod(m, void*));
+    PacketView& v = out[i];
+    v.data = rte_pktmbuf_mtod(m, const uint8_t*);
+    v.caplen = rte_pktmbuf_data_len(m);
+    v.wirelen = rte_pktmbuf_pkt_len(m);
+    if (m->nb_segs > 1) ++multi_segment_;
+    if (ts_offset_ >= 0 && (m->ol_flags & ts_flag_)) {
+      // net_pcap stores microseconds since the epoch.
+      v.ts_ns = *RTE_MBUF_DYNFIELD(m, ts_offset_, rte_mbuf_timestamp_t*) * 1000ULL;
+    } else {
+      v.ts_ns = burst_ns;
+    }
+    v.clock_ns = last_ts_ns_;
+    if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
+    v.linktype = kLinkEthernet;
+    v.pad = 0;
+  }
+  return n;
+}
+
+}  // namespace argos

@@ -1,0 +1,60 @@
+// DPDK receive queue as a packet source for the worker loop (the same
+// template the pcap sources run). Built only with the meson `dpdk` feature.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace argos {
+
+// Initialises the EAL once from argv-style arguments (program name first).
+// Returns false with a message on failure.
+bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err);
+
+// Sets up one port: `name` is a PCI address or a vdev name (net_pcap0, ...);
+// `rx_queues` receive queues sharing one mempool sized for them on the port's
+// NUMA node. Returns the port id, or -1 with a message.
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err);
+
+class DpdkRxQueue {
+ public:
+  static constexpr uint32_t kBurst = 32;
+
+  // `idle_end_ms` > 0: the queue counts as finished once it has been empty
+  // that long (file replay through net_pcap has no end-of-input signal);
+  // 0: a live port, never done.
+  DpdkRxQueue(uint16_t port, uint16_t queue, uint32_t idle_end_ms);
+  ~DpdkRxQueue();
+  DpdkRxQueue(const DpdkRxQueue&) = delete;
+  DpdkRxQueue& operator=(const DpdkRxQueue&) = delete;
+
+  // Fills up to `max` views pointing into mbufs, which stay valid until the
+  // next call (they are freed then).
+  uint32_t rx_burst(PacketView* out, uint32_t max);
+  bool done() const { return done_; }
+
+  uint64_t received() const { return received_; }
+  uint64_t multi_segment() const { return multi_segment_; }  // only the first segment is parsed
+
+ private:
+  uint16_t port_;
+  uint16_t queue_;
+  uint64_t idle_end_cycles_;
+  uint64_t idle_since_ = 0;
+  rte_mbuf* held_[kBurst];
+  uint16_t held_n_ = 0;
+  bool done_ = false;
+  uint64_t received_ = 0;
+  uint64_t multi_segment_ = 0;
+  uint64_t last_ts_ns_ = 0;
+  int ts_offset_ = -1;       // mbuf dynamic field with the receive timestamp (µs for net_pcap)
+  uint64_t ts_flag_ = 0;     // ol_flags bit saying the field is valid
+};
+
+}  // namespace argos

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""DPDK replay gives the records `argos -r` gives.
+
+Every Ethernet capture of tests/data/pcaps whose packets were captured whole
+(caplen == wire length: net_pcap hands DPDK the captured length only) is
+replayed through the net_pcap virtual device by dpdk_replay and read with
+`argos -r`; both outputs are printed by the real `ra` and compared as sorted
+lines (the flow-id column aside).
+
+usage: dpdk_test.py --replay PATH --argos PATH --pcaps DIR
+"""
+import argparse
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+COLS = ["stime", "ltime", "flgs", "proto", "saddr", "sport", "dir", "daddr", "dport",
+        "spkts", "dpkts", "sbytes", "dbytes", "state"]
+
+
+def whole_ethernet_pcap(path):
+    """True for a classic Ethernet pcap whose every packet is complete."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return False
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        return False
+    if struct.unpack(e + "H", data[4:6])[0] != 2:  # libpcap refuses other versions
+        return False
+    if struct.unpack(e + "I", data[20:24])[0] & 0xFFFF != 1:
+        return False
+    off = 24
+    while off + 16 <= len(data):
+        _, _, caplen, wirelen = struct.unpack(e + "IIII", data[off:off + 16])
+        if caplen != wirelen or off + 16 + caplen > len(data):
+            return False
+        off += 16 + caplen
+    return off == len(data)
+
+
+def ra(path):
+    p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or p.stderr.strip():
+        raise RuntimeError(f"ra failed on {path}: {p.stderr.strip()}")
+    return sorted(l for l in p.stdout.splitlines()[1:] if ",man," not in l)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--replay", required=True)
+    ap.add_argument("--argos", required=True)
+    ap.add_argument("--pcaps", required=True)
+    a = ap.parse_args()
+    names = sorted(n for n in os.listdir(a.pcaps)
+                   if whole_ethernet_pcap(os.path.join(a.pcaps, n)) and not n.startswith("large-"))
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in names:
+            f = os.path.join(a.pcaps, n)
+            ours, dpdk = os.path.join(tmp, "r.argus"), os.path.join(tmp, "d.argus")
+            for p in (ours, dpdk):
+                if os.path.exists(p):
+                    os.unlink(p)
+            r1 = subprocess.run([a.argos, "-r", f, "-w", ours], capture_output=True, text=True, timeout=120)
+            r2 = subprocess.run([a.replay, f, dpdk], capture_output=True, text=True, timeout=120)
+            if r2.returncode != 0:
+                print(f"FAIL  {n}: dpdk_replay exit {r2.returncode}: {r2.stderr.strip()[-300:]}")
+                failures += 1
+                continue
+            x, y = ra(ours), ra(dpdk)
+            if x == y:
+                print(f"ok    {n}  ({len(x)} records)")
+            else:
+                failures += 1
+                print(f"FAIL  {n}: -r gives {len(x)} records, DPDK {len(y)}")
+                for l in sorted(set(x) - set(y))[:3]:
+                    print(f"        only -r:   {l}")
+                for l in sorted(set(y) - set(x))[:3]:
+                    print(f"        only DPDK: {l}")
+    print(f"dpdk: {len(names) - failures} of {len(names)} captures give the same records")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
