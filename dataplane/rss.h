@@ -1,0 +1,33 @@
+// Receive-side scaling: the Toeplitz hash NICs use to spread flows over
+// receive queues, a symmetric key (both directions of a flow hash alike, so
+// they reach one queue and one worker) and the start-up self-test.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace argos {
+
+// 0x6d5a repeated: with this key the Toeplitz hash of (src, dst, sport,
+// dport) equals that of (dst, src, dport, sport). 52 bytes covers the NICs
+// that take a longer key; the usual 40-byte key is its prefix.
+inline constexpr size_t kRssKeyBytes = 52;
+extern const uint8_t kSymmetricRssKey[kRssKeyBytes];
+
+// Toeplitz hash of `input` (network byte order, as the NIC reads the
+// headers) under `key` (at least input_len + 4 bytes).
+uint32_t toeplitz_hash(const uint8_t* key, size_t key_len, const uint8_t* input, size_t input_len);
+
+// The NIC's IPv4 TCP/UDP hash input: source and destination address, source
+// and destination port, big-endian (12 bytes). Addresses in host order.
+void rss_ipv4_input(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t out[12]);
+
+// Checks that `key` maps both directions of sample IPv4 and IPv6 flows to
+// the same queue out of `queues` (redirection table of `reta_size` entries
+// filled round-robin). False with a message naming the first flow that
+// splits.
+bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
+                            uint16_t reta_size, std::string& err);
+
+}  // namespace argos
