@@ -14,6 +14,7 @@
 
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
+#include "dataplane/pcap_live.h"
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
 #include "export/exporter.h"
@@ -28,10 +29,17 @@ extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); 
 
 constexpr const char* kUsage =
     "usage: argos -r FILE [FILE...] -w OUT [options] [filter expression]\n"
+    "       argos -i IFACE -w OUT [options] [filter expression]\n"
     "\n"
-    "Reads packets from pcap/pcapng files and writes Argus v3 flow records.\n"
+    "Reads packets from pcap/pcapng files or captures them live on an interface\n"
+    "and writes Argus v3 flow records.\n"
     "\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
+    "  -i IFACE         capture live on this interface through libpcap (one worker;\n"
+    "                   SIGINT or SIGTERM ends the capture)\n"
+    "  -p               do not put the interface into promiscuous mode\n"
+    "  -s SNAPLEN       bytes captured per packet, live (default 2048, 64..65535)\n"
+    "  --pcap-buffer BYTES  kernel capture buffer size, live (default: libpcap's)\n"
     "  -w OUT           write records to OUT, appending as argus does ('-' = standard\n"
     "                   output); repeat for several outputs\n"
     "  -S SECS          flow status interval (default 5; fractions allowed)\n"
@@ -68,7 +76,15 @@ bool is_regular_or_fifo(const char* path) {
 }
 
 // Fills cfg from argv. Returns 0 to go on, 1 for -h (exit 0), 2 on error.
-int parse_args(int argc, char** argv, argos::SensorConfig& cfg, std::string& err) {
+// Live capture options (-i): the interface stands in for the -r files.
+struct LiveOptions {
+  std::string interface;
+  bool promiscuous = true;
+  uint32_t snaplen = 2048;
+  uint32_t buffer_bytes = 0;
+};
+
+int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
   std::vector<std::string> filter_words;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -88,6 +104,39 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, std::string& err
       // argus reads "-r a.pcap b.pcap": further words naming files are inputs.
       while (i + 1 < argc && argv[i + 1][0] != '-' && is_regular_or_fifo(argv[i + 1]))
         cfg.read_files.emplace_back(argv[++i]);
+      continue;
+    }
+    if (a == "-i") {
+      const char* f = need("an interface name");
+      if (!f) return 2;
+      if (!live.interface.empty()) {
+        err = "-i: one interface at a time";
+        return 2;
+      }
+      live.interface = f;
+      continue;
+    }
+    if (a == "-p") {
+      live.promiscuous = false;
+      continue;
+    }
+    if (a == "-s" || a == "--pcap-buffer") {
+      const char* v = need("a number");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n)) {
+        err = a + ": '" + v + "' is not a number";
+        return 2;
+      }
+      if (a == "-s" && (n < 64 || n > 65535)) {
+        err = "-s: snap length must be between 64 and 65535 bytes";
+        return 2;
+      }
+      if (a == "--pcap-buffer" && (n < 65536 || n > (1u << 31))) {
+        err = "--pcap-buffer: buffer size must be between 65536 and 2147483648 bytes";
+        return 2;
+      }
+      (a == "-s" ? live.snaplen : live.buffer_bytes) = n;
       continue;
     }
     if (a == "-w") {
@@ -149,6 +198,19 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, std::string& err
   }
   for (size_t i = 0; i < filter_words.size(); ++i)
     cfg.bpf_filter += (i ? " " : "") + filter_words[i];
+  if (!live.interface.empty()) {
+    if (!cfg.read_files.empty()) {
+      err = "-i and -r exclude each other: capture live or read files";
+      return 2;
+    }
+    if (cfg.workers > 1) {
+      err = "-i: live capture runs one worker for now (--workers 1)";
+      return 2;
+    }
+  } else if (cfg.read_files.empty()) {
+    err = "no input: give -r FILE (or -r - for standard input) or -i IFACE";
+    return 2;
+  }
   return 0;
 }
 
@@ -157,20 +219,32 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, std::string& err
 int main(int argc, char** argv) {
   using namespace argos;
   SensorConfig cfg;
+  LiveOptions live_opts;
   std::string err;
-  const int pa = parse_args(argc, argv, cfg, err);
+  const int pa = parse_args(argc, argv, cfg, live_opts, err);
   if (pa == 1) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (pa == 2 || !validate_config(cfg, err)) {
+  const bool live = !live_opts.interface.empty();
+  // validate_config judges the file inputs; a live interface stands in for them.
+  SensorConfig checked = cfg;
+  if (live) checked.read_files = {live_opts.interface};
+  if (pa == 2 || !validate_config(checked, err)) {
     std::fprintf(stderr, "argos: %s\n(argos -h for usage)\n", err.c_str());
     return 2;
   }
 
   // Inputs and outputs are checked before any packet is read.
   PcapFileSource source(cfg.read_files, cfg.bpf_filter);
-  if (!source.validate(err)) {
+  PcapLiveConfig lcfg;
+  lcfg.interface = live_opts.interface;
+  lcfg.bpf_filter = cfg.bpf_filter;
+  lcfg.snaplen = live_opts.snaplen;
+  lcfg.promiscuous = live_opts.promiscuous;
+  lcfg.buffer_bytes = live_opts.buffer_bytes;
+  PcapLiveSource live_source(lcfg);
+  if (live ? !live_source.open(err) : !source.validate(err)) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
@@ -211,7 +285,8 @@ int main(int argc, char** argv) {
   ecfg.report_interval_s = static_cast<uint16_t>(cfg.status_interval_s + 0.5);
   ecfg.mar_interval_s = static_cast<uint16_t>(cfg.mar_interval_s + 0.5);
   ecfg.mar_interval_ns = static_cast<uint64_t>(cfg.mar_interval_s * 1e9);
-  ecfg.interface_type = static_cast<uint8_t>(source.first_linktype() < 0 ? 1 : source.first_linktype());
+  const int linktype = live ? live_source.linktype() : source.first_linktype();
+  ecfg.interface_type = static_cast<uint8_t>(linktype < 0 ? 1 : linktype);
   ecfg.start_wall_ns = wall_clock_ns();
   auto mar_counters = [&counters]() {
     MarCounters m;
@@ -232,11 +307,21 @@ int main(int argc, char** argv) {
     c.table = tables[w].get();
     c.channel = channels[w].get();
     c.counters = counters[w].get();
-    c.batch_policy = BatchPolicy::kWait;  // offline replay: wait rather than lose records
+    // Offline replay waits rather than lose records; live capture never
+    // stalls (records that find no free batch are dropped and counted).
+    c.batch_policy = live ? BatchPolicy::kDrop : BatchPolicy::kWait;
+    c.live_clock = live;
     c.stop = &g_stop;
   }
 
-  if (nw == 1) {
+  CaptureStats capture;
+  bool have_capture_stats = false;
+  if (live) {
+    std::thread worker([&] { run_worker(live_source, ctxs[0]); });
+    worker.join();
+    // Read once the worker has stopped: reading resets the kernel counters.
+    have_capture_stats = live_source.capture_stats(capture);
+  } else if (nw == 1) {
     std::thread worker([&] { run_worker(source, ctxs[0]); });
     worker.join();
   } else {
@@ -291,12 +376,16 @@ int main(int argc, char** argv) {
   for (unsigned i = 2; i < kWorkerCounterCount; ++i)
     if (wc[i] || i == static_cast<unsigned>(WorkerCounter::kBatchDrops))
       line += std::string(" ") + worker_counter_name(static_cast<WorkerCounter>(i)) + "=" + std::to_string(wc[i]);
+  if (have_capture_stats)
+    line += " capture.received=" + std::to_string(capture.received) +
+            " capture.dropped=" + std::to_string(capture.dropped) +
+            " capture.if_dropped=" + std::to_string(capture.if_dropped);
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());
 
   int rc = 0;
-  for (const auto& e : source.errors()) {
+  for (const auto& e : live ? live_source.errors() : source.errors()) {
     std::fprintf(stderr, "argos: %s\n", e.c_str());
     rc = 1;
   }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <thread>
 
 #include "dataplane/packet.h"
@@ -93,9 +94,19 @@ struct WorkerContext {
   uint64_t sweep_cycle_ns = 1'000'000'000ULL; // the whole table is covered once per cycle
   uint32_t sweep_min_budget = 1024;           // entries examined per slice, at least
   const std::atomic<bool>* stop = nullptr;  // set by the signal handler
+  // Live capture: timestamps are wall-clock time, so while no packet arrives
+  // the timers follow the wall clock (idle flows still time out and leave).
+  bool live_clock = false;
 };
 
 inline constexpr uint32_t kBurstSize = 32;
+
+// Wall-clock time in ns since the Unix epoch (the clock of live timestamps).
+inline uint64_t wall_clock_now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // Runs until the source is exhausted or *ctx.stop is set; then flushes every
 // flow and sends the end-of-stream batch.
@@ -112,6 +123,19 @@ void run_worker(Source& src, WorkerContext& ctx) {
   uint64_t now_ns = 0;
   uint64_t next_sweep_ns = 0;
   bool stopped = false;
+  // Sweeps the next slice of the table once now_ns has reached next_sweep_ns.
+  auto sweep_slice = [&] {
+    // A jump in packet time (spliced captures) gets a whole pass at once.
+    const bool jump = next_sweep_ns != 0 && now_ns - next_sweep_ns > ctx.sweep_step_ns * 10;
+    // Each slice covers step/cycle of the entries in use, so the whole
+    // table is visited once per cycle (a fraction of the shortest timeout).
+    // Sweeps run on the table's timer clock (packet time in replay).
+    const uint64_t share = uint64_t{table.used_entries()} * ctx.sweep_step_ns / ctx.sweep_cycle_ns + 1;
+    const uint32_t budget = share < ctx.sweep_min_budget ? ctx.sweep_min_budget : static_cast<uint32_t>(share);
+    table.sweep(table.scan_time_ns(), jump ? table.capacity() : budget, emitter);
+    next_sweep_ns = now_ns > UINT64_MAX - ctx.sweep_step_ns ? UINT64_MAX : now_ns + ctx.sweep_step_ns;
+    emitter.push_partial();
+  };
 
   for (;;) {
     if (ctx.stop && ctx.stop->load(std::memory_order_relaxed)) {
@@ -122,6 +146,13 @@ void run_worker(Source& src, WorkerContext& ctx) {
     if (n == 0) {
       table.drain(emitter);  // quiet input: finish the pending burst now
       if (src.done()) break;
+      if (ctx.live_clock) {
+        // Read only when idle (a vDSO call, not a syscall).
+        const uint64_t wall_ns = wall_clock_now_ns();
+        if (wall_ns > now_ns) now_ns = wall_ns;
+        table.advance_clock(now_ns);
+        if (now_ns >= next_sweep_ns) sweep_slice();
+      }
       emitter.push_partial();
       continue;
     }
@@ -147,18 +178,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
     cnt.add(WorkerCounter::kBytes, bytes);
     table.submit_burst(parsed, n, emitter);
 
-    if (now_ns >= next_sweep_ns) {
-      // A jump in packet time (spliced captures) gets a whole pass at once.
-      const bool jump = next_sweep_ns != 0 && now_ns - next_sweep_ns > ctx.sweep_step_ns * 10;
-      // Each slice covers step/cycle of the entries in use, so the whole
-      // table is visited once per cycle (a fraction of the shortest timeout).
-      // Sweeps run on the table's timer clock (packet time in replay).
-      const uint64_t share = uint64_t{table.used_entries()} * ctx.sweep_step_ns / ctx.sweep_cycle_ns + 1;
-      const uint32_t budget = share < ctx.sweep_min_budget ? ctx.sweep_min_budget : static_cast<uint32_t>(share);
-      table.sweep(table.scan_time_ns(), jump ? table.capacity() : budget, emitter);
-      next_sweep_ns = now_ns > UINT64_MAX - ctx.sweep_step_ns ? UINT64_MAX : now_ns + ctx.sweep_step_ns;
-      emitter.push_partial();
-    }
+    if (now_ns >= next_sweep_ns) sweep_slice();
   }
   table.flush_all(stopped ? kCauseShutdown : 0, emitter);
   emitter.finish();

@@ -136,6 +136,11 @@ class FlowTable {
   uint32_t capacity() const { return capacity_; }
   // Packet time up to which timers are due (see scan_ns_); sweeps use it.
   uint64_t scan_time_ns() const { return scan_ns_; }
+  // Live sources: moves the timer clock on to `now_ns` (wall clock) while no
+  // packet arrives, so idle flows still time out. Never moves it back.
+  void advance_clock(uint64_t now_ns) {
+    if (now_ns > scan_ns_) scan_ns_ = now_ns;
+  }
   uint32_t active_flows() const { return active_; }
   // Entries a sweep has to visit (the highest index ever used, plus one).
   uint32_t used_entries() const { return high_water_; }

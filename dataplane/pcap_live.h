@@ -1,0 +1,78 @@
+// libpcap live source: one interface, promiscuous unless asked otherwise,
+// non-blocking reads in bursts. Packets are copied into the source's slab so
+// they outlive libpcap's ring; they carry libpcap's (wall-clock) timestamps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet.h"
+
+struct pcap;
+struct pcap_pkthdr;
+
+namespace argos {
+
+struct PcapLiveConfig {
+  std::string interface;
+  std::string bpf_filter;
+  uint32_t snaplen = 2048;       // bytes captured per packet (headers and some data)
+  bool promiscuous = true;
+  uint32_t buffer_bytes = 0;     // kernel capture buffer; 0 = libpcap's default
+  int idle_wait_ms = 5;          // longest wait in rx_burst when nothing is ready
+};
+
+// Capture statistics as libpcap reports them (pcap_stats).
+struct CaptureStats {
+  uint64_t received = 0;     // ps_recv: packets the capture saw
+  uint64_t dropped = 0;      // ps_drop: dropped by the kernel (buffer full)
+  uint64_t if_dropped = 0;   // ps_ifdrop: dropped by the interface or its driver
+};
+
+class PcapLiveSource {
+ public:
+  static constexpr uint32_t kMaxCopyBytes = 2048;  // bytes kept per packet
+  static constexpr uint32_t kSlabPackets = 64;     // largest burst
+
+  explicit PcapLiveSource(PcapLiveConfig cfg);
+  ~PcapLiveSource();
+  PcapLiveSource(const PcapLiveSource&) = delete;
+  PcapLiveSource& operator=(const PcapLiveSource&) = delete;
+
+  // Opens and activates the capture, sets the filter and non-blocking mode.
+  // On failure `err` is one line naming the interface and the cause.
+  bool open(std::string& err);
+
+  // Fills up to `max` views with the packets ready now. When none is ready
+  // it waits at most idle_wait_ms for the capture to become readable (a
+  // libpcap host should not spin a core) and returns 0 if still nothing.
+  // The views stay valid until the next call.
+  uint32_t rx_burst(PacketView* out, uint32_t max);
+  // A live capture never ends by itself; true only after a read error
+  // (the interface went away), which is then in errors().
+  bool done() const { return done_; }
+  const std::vector<std::string>& errors() const { return errors_; }
+  int linktype() const { return linktype_; }
+
+  // Reads libpcap's counters. Call from the thread that reads the capture,
+  // or after it stopped: on Linux each read of the kernel counters resets them.
+  bool capture_stats(CaptureStats& out);
+
+ private:
+  static void on_packet(unsigned char* user, const pcap_pkthdr* h, const unsigned char* data);
+
+  PcapLiveConfig cfg_;
+  pcap* handle_ = nullptr;
+  int fd_ = -1;  // selectable descriptor, -1 when libpcap offers none
+  int linktype_ = -1;
+  uint64_t frac_scale_ = 1000;  // ns per timestamp fraction unit (1 with nanosecond stamps)
+  uint8_t* slab_ = nullptr;     // kSlabPackets * kMaxCopyBytes
+  PacketView* burst_out_ = nullptr;  // the burst being filled by on_packet
+  uint32_t burst_n_ = 0;
+  uint64_t last_ts_ns_ = 0;
+  bool done_ = false;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace argos

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Live capture through libpcap (argos -i) on a veth pair between two network
+namespaces this test creates. Known traffic goes from the sender namespace to
+the capturing one only (10.213.77.0/24); argos is stopped with SIGTERM and its
+output is judged by the real ra and by the raw record bytes.
+
+Exit 77 (skipped) where namespaces cannot be made (no CAP_NET_ADMIN).
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from argus_records import records  # noqa: E402
+
+CAP_ADDR = "10.213.77.1"
+SND_ADDR = "10.213.77.2"
+UDP_PORT = 9999
+TCP_PORT = 8080
+UDP_DATAGRAMS = 5
+CAUSE_SHUTDOWN = 0x60
+IDLE_WAIT_S = 7.0  # longer than the status interval (5 s) plus a sweep cycle
+
+# Runs in the capturing namespace: a UDP sink and a TCP echo for one connection.
+SERVER = r"""
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], int(sys.argv[2])))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind((sys.argv[1], int(sys.argv[3])))
+t.listen(1)
+print("ready", flush=True)
+c, _ = t.accept()
+data = c.recv(100)
+c.sendall(data)
+c.recv(100)  # until the peer closes
+c.close()
+"""
+
+# Runs in the sender namespace: n datagrams from UDP port 40000 and a short
+# TCP exchange; with n == 0, one datagram from port 40001 only.
+SENDER = r"""
+import socket, sys, time
+host, uport, tport, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 40000 if n else 40001))
+if n == 0:
+    u.sendto(b"argos-live-late", (host, uport))
+    sys.exit(0)
+for i in range(n):
+    u.sendto(b"argos-live-%d" % i, (host, uport))
+    time.sleep(0.02)
+t = socket.create_connection((host, tport), timeout=5)
+t.sendall(b"hello")
+assert t.recv(100) == b"hello"
+t.close()
+"""
+
+
+class Skip(Exception):
+    pass
+
+
+def run(*cmd, check=True):
+    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class Namespaces:
+    def __init__(self):
+        tag = str(os.getpid())
+        self.cap, self.snd = "argos-cap-" + tag, "argos-snd-" + tag
+        self.cap_if, self.snd_if = "argc" + tag[-8:], "args" + tag[-8:]
+        self.made = []
+
+    def __enter__(self):
+        if os.geteuid() != 0:
+            raise Skip("not root: network namespaces need CAP_NET_ADMIN")
+        r = run("ip", "netns", "add", self.cap, check=False)
+        if r.returncode != 0:
+            raise Skip("cannot create a network namespace: " + r.stderr.strip())
+        self.made.append(self.cap)
+        run("ip", "netns", "add", self.snd)
+        self.made.append(self.snd)
+        for ns in (self.cap, self.snd):
+            # No IPv6 chatter (router solicitations, DAD): only the test's traffic.
+            run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1")
+            run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1")
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+        run("ip", "-n", self.cap, "link", "add", self.cap_if, "type", "veth",
+            "peer", "name", self.snd_if, "netns", self.snd)
+        run("ip", "-n", self.cap, "addr", "add", CAP_ADDR + "/24", "dev", self.cap_if)
+        run("ip", "-n", self.snd, "addr", "add", SND_ADDR + "/24", "dev", self.snd_if)
+        run("ip", "-n", self.cap, "link", "set", self.cap_if, "up")
+        run("ip", "-n", self.snd, "link", "set", self.snd_if, "up")
+        return self
+
+    def __exit__(self, *exc):
+        for ns in reversed(self.made):  # deleting a namespace removes its veth end
+            run("ip", "netns", "del", ns, check=False)
+
+    def exec(self, ns, *cmd, **kw):
+        return subprocess.Popen(("ip", "netns", "exec", ns) + cmd, **kw)
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def ra_lines(out, fields, *filt):
+    r = run("ra", "-r", out, "-n", "-c", ",", "-s", *fields, *(("-",) + filt if filt else ()))
+    return [l.split(",") for l in r.stdout.splitlines()[1:] if l.strip()]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--argos", required=True)
+    ap.add_argument("--keep", help="write the output here and keep it (debugging)")
+    args = ap.parse_args()
+    argos = os.path.abspath(args.argos)
+    try:
+        ns = Namespaces().__enter__()
+    except Skip as e:
+        print("SKIP: live capture test: %s" % e)
+        return 77
+    try:
+        if args.keep:
+            return check_live(ns, argos, os.path.abspath(args.keep))
+        with tempfile.TemporaryDirectory() as tmp:
+            return check_live(ns, argos, os.path.join(tmp, "live.argus"))
+    finally:
+        ns.__exit__(None, None, None)
+
+
+def check_live(ns, argos, out):
+    server = ns.exec(ns.cap, sys.executable, "-c", SERVER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT),
+                     stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        fail("the listener did not start")
+    # ARP is left in: its flow is checked too, an empty filter is the default.
+    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # the capture is active once argos has opened it
+    if proc.poll() is not None:
+        fail("argos exited early: " + proc.stderr.read())
+    t0 = time.monotonic()
+    sender = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT),
+                     str(UDP_DATAGRAMS))
+    if sender.wait(timeout=30) != 0:
+        fail("the sender failed")
+    server.wait(timeout=10)
+    # No packet for a while: the timers must run on the wall clock and report
+    # the flows above before the signal. Then one late datagram, which only
+    # the shutdown flush can report.
+    time.sleep(IDLE_WAIT_S)
+    late = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT), "0")
+    if late.wait(timeout=30) != 0:
+        fail("the late sender failed")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    t_sig = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fail("argos did not stop within 10 s of SIGTERM")
+    stop_s = time.monotonic() - t_sig
+    print("argos stderr: " + err.strip())
+    print("stopped %.3f s after SIGTERM (traffic began %.1f s before)" % (stop_s, t_sig - t0))
+    sys.stdout.flush()
+    if proc.returncode != 0:
+        fail("argos exit status %d" % proc.returncode)
+    if stop_s > 2.0:
+        fail("argos took %.1f s to stop" % stop_s)
+
+    # The summary line and its capture counters.
+    summary = [l for l in err.splitlines() if l.startswith("argos: packets=")]
+    if len(summary) != 1:
+        fail("no summary line")
+    kv = dict(re.findall(r"(\S+)=(\d+)", summary[0]))
+    for k in ("capture.received", "capture.dropped", "capture.if_dropped", "stopped_by_signal"):
+        if k not in kv:
+            fail("summary line lacks %s" % k)
+    packets, received = int(kv["packets"]), int(kv["capture.received"])
+    if int(kv["capture.dropped"]) != 0:
+        fail("capture.dropped=%s on a few packets" % kv["capture.dropped"])
+    if received < packets or packets < UDP_DATAGRAMS + 7:
+        fail("implausible counts: packets=%d capture.received=%d" % (packets, received))
+
+    # Flows as the real ra reads them.
+    fields = ("proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts", "state")
+    flows = ra_lines(out, fields, "not", "man")
+    data = open(out, "rb").read()
+    causes = [c for t_, c, _ in records(data) if t_ == 0x13]  # FARs, in file order as ra prints them
+    if len(causes) != len(flows):
+        fail("ra shows %d flow records, the file holds %d FARs" % (len(flows), len(causes)))
+    udp = [(l, c) for l, c in zip(flows, causes) if l[0] == "udp" and l[2] == "40000"]
+    if len(udp) != 1:
+        fail("expected one UDP record from port 40000, ra shows %r" % udp)
+    u, u_cause = udp[0]
+    # Reported by the timers (first report, status interval) while no packet came.
+    if u_cause != 0x10:
+        fail("UDP flow 40000 has cause 0x%02x, want 0x10: the idle timers did not report it" % u_cause)
+    late = [(l, c) for l, c in zip(flows, causes) if l[0] == "udp" and l[2] == "40001"]
+    if len(late) != 1 or late[0][0][5:7] != ["1", "0"] or late[0][1] & 0xf0 != CAUSE_SHUTDOWN:
+        fail("the late datagram's flow should be one 1/0 record with cause SHUTDOWN (0x60): %r" % late)
+    if (u[1], u[3], u[4], u[5], u[6]) != (SND_ADDR, CAP_ADDR, str(UDP_PORT), str(UDP_DATAGRAMS), "0"):
+        fail("UDP flow %r: want %s -> %s.%d with %d/0 packets" % (u, SND_ADDR, CAP_ADDR, UDP_PORT, UDP_DATAGRAMS))
+    tcp = [l for l in ra_lines(out, fields, "tcp") if l[4] == str(TCP_PORT)]
+    if len(tcp) != 1:
+        fail("expected one TCP flow to port %d, ra shows %r" % (TCP_PORT, tcp))
+    t = tcp[0]
+    spkts, dpkts = int(t[5]), int(t[6])
+    # SYN, ACK, data, ACK of the echo, FIN (+ ACK) one way; SYN-ACK, ACK, echo, FIN the other.
+    if t[1] != SND_ADDR or spkts < 4 or dpkts < 3 or spkts + dpkts > 12:
+        fail("TCP flow %r: implausible direction or packet counts" % t)
+    if t[7] not in ("FIN", "CLO"):
+        fail("TCP flow %r: state %s, want a closed connection (FIN or CLO)" % (t, t[7]))
+    all_lines = ra_lines(out, ("stime", "proto"))
+    if not all_lines or all_lines[-1][-1] != "man":
+        fail("the closing MAR is not the last record: %r" % all_lines[-1:])
+
+    # Record totals equal the summary, and the flushed flows carry SHUTDOWN.
+    total = sum(int(a) + int(b) for a, b in ra_lines(out, ("spkts", "dpkts"), "not", "man"))
+    if total != packets:
+        fail("records hold %d packets, the summary says packets=%d" % (total, packets))
+    closing = [(t_, c) for t_, c, _ in records(data)][-1]
+    if closing != (0x83, 0x30):
+        fail("last record is %r, want the closing MAR (0x83, 0x30)" % (closing,))
+    print("PASS: live capture: %d packets (capture.received=%d), UDP %s/%s, TCP %d/%d %s, %d FARs"
+          % (packets, received, u[5], u[6], spkts, dpkts, t[7], len(causes)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
