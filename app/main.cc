@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <sys/stat.h>
@@ -15,6 +16,9 @@
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
 #include "dataplane/pcap_live.h"
+#if ARGOS_HAVE_DPDK
+#include "dataplane/dpdk_source.h"
+#endif
 #include "dataplane/pcap_source.h"
 #include "dataplane/worker.h"
 #include "export/exporter.h"
@@ -38,6 +42,11 @@ constexpr const char* kUsage =
     "  -i IFACE         capture live on this interface through libpcap (one worker;\n"
     "                   SIGINT or SIGTERM ends the capture)\n"
     "  -p               do not put the interface into promiscuous mode\n"
+    "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name) set up\n"
+    "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
+    "                   RSS, one worker each (default 1 queue; more workers then\n"
+    "                   share it by software dispatch); --exit-when-idle MS ends\n"
+    "                   the input after MS without a packet (replay through net_pcap)\n"
     "  -s SNAPLEN       bytes captured per packet, live (default 2048, 64..65535)\n"
     "  --pcap-buffer BYTES  kernel capture buffer size, live (default: libpcap's)\n"
     "  -w OUT           write records to OUT, appending as argus does ('-' = standard\n"
@@ -82,6 +91,12 @@ struct LiveOptions {
   bool promiscuous = true;
   uint32_t snaplen = 2048;
   uint32_t buffer_bytes = 0;
+  // DPDK (-i dpdk:PORT): the port, the EAL arguments, receive queues, and
+  // for replay through net_pcap the idle time that ends the input.
+  std::string dpdk_port;
+  std::string eal;
+  uint32_t rx_queues = 1;
+  uint32_t exit_when_idle_ms = 0;
 };
 
 int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
@@ -109,11 +124,36 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
     if (a == "-i") {
       const char* f = need("an interface name");
       if (!f) return 2;
-      if (!live.interface.empty()) {
+      if (!live.interface.empty() || !live.dpdk_port.empty()) {
         err = "-i: one interface at a time";
         return 2;
       }
-      live.interface = f;
+      if (std::strncmp(f, "dpdk:", 5) == 0) {
+        live.dpdk_port = f + 5;
+        if (live.dpdk_port.empty()) {
+          err = "-i dpdk:PORT needs a PCI address or a vdev name";
+          return 2;
+        }
+      } else {
+        live.interface = f;
+      }
+      continue;
+    }
+    if (a == "--eal") {
+      const char* v = need("EAL arguments (one quoted word)");
+      if (!v) return 2;
+      live.eal = v;
+      continue;
+    }
+    if (a == "--rx-queues" || a == "--exit-when-idle") {
+      const char* v = need("a number");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n) || (a == "--rx-queues" && (n < 1 || n > 64))) {
+        err = a + ": '" + v + "' is out of range";
+        return 2;
+      }
+      (a == "--rx-queues" ? live.rx_queues : live.exit_when_idle_ms) = n;
       continue;
     }
     if (a == "-p") {
@@ -198,7 +238,22 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
   }
   for (size_t i = 0; i < filter_words.size(); ++i)
     cfg.bpf_filter += (i ? " " : "") + filter_words[i];
-  if (!live.interface.empty()) {
+  if (!live.dpdk_port.empty()) {
+    if (!cfg.read_files.empty()) {
+      err = "-i dpdk: and -r exclude each other";
+      return 2;
+    }
+    if (!cfg.bpf_filter.empty()) {
+      err = "a filter expression applies to libpcap inputs (-r, -i IFACE), not to DPDK ports";
+      return 2;
+    }
+    if (live.rx_queues > 1 && live.rx_queues != cfg.workers) {
+      err = "--rx-queues " + std::to_string(live.rx_queues) + " needs --workers " +
+            std::to_string(live.rx_queues) + ": one worker per receive queue (with one queue, "
+            "several workers share it by software dispatch)";
+      return 2;
+    }
+  } else if (!live.interface.empty()) {
     if (!cfg.read_files.empty()) {
       err = "-i and -r exclude each other: capture live or read files";
       return 2;
@@ -208,7 +263,7 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       return 2;
     }
   } else if (cfg.read_files.empty()) {
-    err = "no input: give -r FILE (or -r - for standard input) or -i IFACE";
+    err = "no input: give -r FILE (or -r - for standard input), -i IFACE or -i dpdk:PORT";
     return 2;
   }
   return 0;
@@ -227,9 +282,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool live = !live_opts.interface.empty();
+  const bool dpdk = !live_opts.dpdk_port.empty();
   // validate_config judges the file inputs; a live interface stands in for them.
   SensorConfig checked = cfg;
   if (live) checked.read_files = {live_opts.interface};
+  if (dpdk) checked.read_files = {live_opts.dpdk_port};
   if (pa == 2 || !validate_config(checked, err)) {
     std::fprintf(stderr, "argos: %s\n(argos -h for usage)\n", err.c_str());
     return 2;
@@ -244,7 +301,28 @@ int main(int argc, char** argv) {
   lcfg.promiscuous = live_opts.promiscuous;
   lcfg.buffer_bytes = live_opts.buffer_bytes;
   PcapLiveSource live_source(lcfg);
-  if (live ? !live_source.open(err) : !source.validate(err)) {
+#if ARGOS_HAVE_DPDK
+  // DPDK: the EAL from --eal, then the port with its queues (symmetric RSS
+  // when there are several), all before any output is opened.
+  int dpdk_port = -1;
+  if (dpdk) {
+    std::vector<std::string> eal_args = {"argos"};
+    std::istringstream words(live_opts.eal);
+    for (std::string w; words >> w;) eal_args.push_back(w);
+    if (!dpdk_eal_init(eal_args, err) ||
+        (dpdk_port = dpdk_port_open(live_opts.dpdk_port, static_cast<uint16_t>(live_opts.rx_queues), err)) < 0) {
+      std::fprintf(stderr, "argos: %s\n", err.c_str());
+      return 2;
+    }
+  }
+#else
+  if (dpdk) {
+    std::fprintf(stderr, "argos: -i dpdk:%s: this argos was built without DPDK (meson option dpdk)\n",
+                 live_opts.dpdk_port.c_str());
+    return 2;
+  }
+#endif
+  if (!dpdk && (live ? !live_source.open(err) : !source.validate(err))) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
@@ -285,7 +363,7 @@ int main(int argc, char** argv) {
   ecfg.report_interval_s = static_cast<uint16_t>(cfg.status_interval_s + 0.5);
   ecfg.mar_interval_s = static_cast<uint16_t>(cfg.mar_interval_s + 0.5);
   ecfg.mar_interval_ns = static_cast<uint64_t>(cfg.mar_interval_s * 1e9);
-  const int linktype = live ? live_source.linktype() : source.first_linktype();
+  const int linktype = dpdk ? kLinkEthernet : live ? live_source.linktype() : source.first_linktype();
   ecfg.interface_type = static_cast<uint8_t>(linktype < 0 ? 1 : linktype);
   ecfg.start_wall_ns = wall_clock_ns();
   auto mar_counters = [&counters]() {
@@ -309,14 +387,50 @@ int main(int argc, char** argv) {
     c.counters = counters[w].get();
     // Offline replay waits rather than lose records; live capture never
     // stalls (records that find no free batch are dropped and counted).
-    c.batch_policy = live ? BatchPolicy::kDrop : BatchPolicy::kWait;
-    c.live_clock = live;
+    // A DPDK port is live unless it replays a file (--exit-when-idle).
+    const bool live_port = live || (dpdk && live_opts.exit_when_idle_ms == 0);
+    c.batch_policy = live_port ? BatchPolicy::kDrop : BatchPolicy::kWait;
+    c.live_clock = live_port;
     c.stop = &g_stop;
   }
 
   CaptureStats capture;
   bool have_capture_stats = false;
-  if (live) {
+#if ARGOS_HAVE_DPDK
+  DpdkPortStats port_stats;
+  bool have_port_stats = false;
+#endif
+  if (dpdk) {
+#if ARGOS_HAVE_DPDK
+    // One worker per receive queue; a single queue shared by several workers
+    // goes through the software dispatcher, as a libpcap source does.
+    const uint16_t nq = static_cast<uint16_t>(live_opts.rx_queues);
+    std::vector<std::unique_ptr<DpdkRxQueue>> queues;
+    for (uint16_t q = 0; q < nq; ++q)
+      queues.push_back(std::make_unique<DpdkRxQueue>(static_cast<uint16_t>(dpdk_port), q,
+                                                     live_opts.exit_when_idle_ms));
+    if (nq > 1 || nw == 1) {
+      std::vector<std::thread> workers;
+      for (uint32_t w = 0; w < nw; ++w) workers.emplace_back([&, w] { run_worker(*queues[w], ctxs[w]); });
+      for (auto& t : workers) t.join();
+    } else {
+      std::vector<std::unique_ptr<PacketRing>> rings;
+      std::vector<PacketRing*> ring_ptrs;
+      std::vector<std::unique_ptr<RingSource>> ring_sources;
+      for (uint32_t w = 0; w < nw; ++w) {
+        rings.push_back(std::make_unique<PacketRing>());
+        ring_ptrs.push_back(rings.back().get());
+        ring_sources.push_back(std::make_unique<RingSource>(*rings.back()));
+      }
+      std::vector<std::thread> workers;
+      for (uint32_t w = 0; w < nw; ++w)
+        workers.emplace_back([&, w] { run_worker(*ring_sources[w], ctxs[w]); });
+      run_dispatcher(*queues[0], ring_ptrs, &g_stop);
+      for (auto& t : workers) t.join();
+    }
+    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), port_stats);
+#endif
+  } else if (live) {
     std::thread worker([&] { run_worker(live_source, ctxs[0]); });
     worker.join();
     // Read once the worker has stopped: reading resets the kernel counters.
@@ -380,6 +494,13 @@ int main(int argc, char** argv) {
     line += " capture.received=" + std::to_string(capture.received) +
             " capture.dropped=" + std::to_string(capture.dropped) +
             " capture.if_dropped=" + std::to_string(capture.if_dropped);
+#if ARGOS_HAVE_DPDK
+  if (have_port_stats)
+    line += " port.received=" + std::to_string(port_stats.received) +
+            " port.missed=" + std::to_string(port_stats.missed) +
+            " port.no_mbuf=" + std::to_string(port_stats.no_mbuf) +
+            " port.errors=" + std::to_string(port_stats.errors);
+#endif
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());
@@ -390,5 +511,11 @@ int main(int argc, char** argv) {
     rc = 1;
   }
   if (!write_ok) rc = 1;
+#if ARGOS_HAVE_DPDK
+  if (dpdk) {
+    dpdk_port_close(static_cast<uint16_t>(dpdk_port));
+    dpdk_eal_cleanup();
+  }
+#endif
   return rc;
 }

@@ -1,5 +1,7 @@
 #include "dataplane/dpdk_source.h"
 
+#include "dataplane/rss.h"
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -66,6 +68,24 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err
   }
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
+  uint8_t rss_key[kRssKeyBytes];
+  if (rx_queues > 1) {
+    // Symmetric RSS, checked before it is trusted with the traffic.
+    const size_t key_len = info.hash_key_size ? (info.hash_key_size < kRssKeyBytes ? info.hash_key_size : kRssKeyBytes) : 40;
+    if (!rss_symmetry_self_test(kSymmetricRssKey, key_len, rx_queues,
+                                info.reta_size ? info.reta_size : 128, err))
+      return -1;
+    std::memcpy(rss_key, kSymmetricRssKey, key_len);
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+    conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(key_len);
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    if (conf.rx_adv_conf.rss_conf.rss_hf == 0) {
+      err = "DPDK port '" + name + "' has no RSS for IP/TCP/UDP: use one receive queue (software dispatch)";
+      return -1;
+    }
+  }
   const uint16_t tx_queues = info.max_tx_queues > 0 ? 1 : 0;
   if (rte_eth_dev_configure(port, rx_queues, tx_queues, &conf) != 0) {
     err = "cannot configure DPDK port '" + name + "'";
@@ -91,6 +111,23 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err
   }
   return port;
 }
+
+bool dpdk_port_stats(uint16_t port, DpdkPortStats& out) {
+  rte_eth_stats st;
+  if (rte_eth_stats_get(port, &st) != 0) return false;
+  out.received = st.ipackets;
+  out.missed = st.imissed;
+  out.no_mbuf = st.rx_nombuf;
+  out.errors = st.ierrors;
+  return true;
+}
+
+void dpdk_port_close(uint16_t port) {
+  rte_eth_dev_stop(port);
+  rte_eth_dev_close(port);
+}
+
+void dpdk_eal_cleanup() { rte_eal_cleanup(); }
 
 DpdkRxQueue::DpdkRxQueue(uint16_t port, uint16_t queue, uint32_t idle_end_ms)
     : port_(port), queue_(queue), idle_end_cycles_(rte_get_timer_hz() / 1000 * idle_end_ms) {

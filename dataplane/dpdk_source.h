@@ -19,8 +19,21 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err);
 
 // Sets up one port: `name` is a PCI address or a vdev name (net_pcap0, ...);
 // `rx_queues` receive queues sharing one mempool sized for them on the port's
-// NUMA node. Returns the port id, or -1 with a message.
+// NUMA node. With several queues the port spreads flows by RSS with the
+// symmetric key (both directions of a flow reach one queue), after the key
+// passed its self-test. Returns the port id, or -1 with a message.
 int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err);
+
+// Receive counters of a port (rte_eth_stats): received, missed by the NIC
+// (imissed), no mbuf, errors.
+struct DpdkPortStats {
+  uint64_t received = 0, missed = 0, no_mbuf = 0, errors = 0;
+};
+bool dpdk_port_stats(uint16_t port, DpdkPortStats& out);
+
+// Stops and closes a port, then releases the EAL (at exit).
+void dpdk_port_close(uint16_t port);
+void dpdk_eal_cleanup();
 
 class DpdkRxQueue {
  public:
