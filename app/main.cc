@@ -2,6 +2,8 @@
 // validated SensorConfig, opens inputs and outputs (failing before any packet
 // is read), starts the export thread and the workers, and prints the final
 // counters.
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -10,9 +12,11 @@
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
+#include "app/core_plan.h"
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
 #include "dataplane/pcap_live.h"
@@ -47,6 +51,11 @@ constexpr const char* kUsage =
     "                   RSS, one worker each (default 1 queue; more workers then\n"
     "                   share it by software dispatch); --exit-when-idle MS ends\n"
     "                   the input after MS without a packet (replay through net_pcap)\n"
+    "  --cores LIST     CPUs for the workers (then the export and main threads),\n"
+    "                   comma-separated; default: planned from the machine's\n"
+    "                   topology (NIC's NUMA node first, one per physical core)\n"
+    "  --no-pin         do not pin threads to CPUs\n"
+    "  --stats-interval SECS  print a counters line every SECS (default 0: off)\n"
     "  -s SNAPLEN       bytes captured per packet, live (default 2048, 64..65535)\n"
     "  --pcap-buffer BYTES  kernel capture buffer size, live (default: libpcap's)\n"
     "  -w OUT           write records to OUT, appending as argus does ('-' = standard\n"
@@ -64,6 +73,15 @@ constexpr const char* kUsage =
     "The trailing words form a tcpdump/BPF filter applied to input packets.\n"
     "Exit status: 0 success, 1 damaged input (records before the damage are\n"
     "written), 2 usage or configuration error.\n";
+
+// Pins the calling thread to one CPU (a PU's OS index). Best effort: a
+// failure (a cgroup without that CPU, say) leaves the thread unpinned.
+void pin_self(uint32_t pu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(pu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
 
 bool parse_seconds(const char* s, double& out) {
   char* end = nullptr;
@@ -97,6 +115,10 @@ struct LiveOptions {
   std::string eal;
   uint32_t rx_queues = 1;
   uint32_t exit_when_idle_ms = 0;
+  // Threads: explicit cores (PU numbers) or no pinning; the stats line.
+  std::vector<uint32_t> cores;
+  bool pin = true;
+  double stats_interval_s = 0;
 };
 
 int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
@@ -136,6 +158,34 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
         }
       } else {
         live.interface = f;
+      }
+      continue;
+    }
+    if (a == "--cores") {
+      const char* v = need("a comma-separated list of CPU numbers");
+      if (!v) return 2;
+      std::string item;
+      std::istringstream list(v);
+      while (std::getline(list, item, ',')) {
+        uint32_t n;
+        if (!parse_u32(item.c_str(), n)) {
+          err = std::string("--cores: '") + v + "' is not a list of CPU numbers";
+          return 2;
+        }
+        live.cores.push_back(n);
+      }
+      continue;
+    }
+    if (a == "--no-pin") {
+      live.pin = false;
+      continue;
+    }
+    if (a == "--stats-interval") {
+      const char* v = need("seconds");
+      if (!v) return 2;
+      if (!parse_seconds(v, live.stats_interval_s) || live.stats_interval_s < 0 || live.stats_interval_s > 86400) {
+        err = std::string("--stats-interval: '") + v + "' is not a number of seconds (0 = off)";
+        return 2;
       }
       continue;
     }
@@ -326,6 +376,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
+  // Core plan (hwloc): workers on the NIC's NUMA node first, one per
+  // physical core, the export and main threads off the worker cores; an
+  // explicit --cores list wins. Computed before anything starts.
+  CorePlan plan;
+  bool pinned = false;
+  if (live_opts.pin) {
+    Topology topo;
+    CorePlanRequest req;
+    req.workers = cfg.workers;
+    req.core_list = live_opts.cores;
+#if ARGOS_HAVE_DPDK
+    if (dpdk) req.nic_numa_node = dpdk_port_numa_node(static_cast<uint16_t>(dpdk_port));
+#endif
+    if (!load_machine_topology(topo, err) || !plan_cores(topo.get(), req, plan, err)) {
+      std::fprintf(stderr, "argos: core plan: %s\n", err.c_str());
+      return 2;
+    }
+    for (const auto& w : plan.warnings) std::fprintf(stderr, "argos: core plan: %s\n", w.c_str());
+    pinned = true;
+  }
+  auto pin_worker = [&](uint32_t w) {
+    if (pinned) pin_self(plan.workers[w].pu);
+  };
+
   std::vector<std::unique_ptr<FileSink>> sinks;
   std::vector<FileSink*> sink_ptrs;
   for (const auto& path : cfg.output_files) {
@@ -377,7 +451,41 @@ int main(int argc, char** argv) {
   };
   Exporter exporter(ecfg, channel_ptrs, sink_ptrs, mar_counters);
   exporter.write_start();
-  std::thread export_thread([&exporter] { exporter.run(); });
+  std::thread export_thread([&] {
+    if (pinned) pin_self(plan.export_thread.pu);
+    exporter.run();
+  });
+  if (pinned) pin_self(plan.main_thread.pu);
+
+  // Optional periodic stats line (--stats-interval), from the workers'
+  // relaxed counters; off by default.
+  std::atomic<bool> finished{false};
+  std::thread stats_thread;
+  if (live_opts.stats_interval_s > 0) {
+    stats_thread = std::thread([&] {
+      const auto period = std::chrono::duration<double>(live_opts.stats_interval_s);
+      auto next = std::chrono::steady_clock::now() + period;
+      while (!finished.load(std::memory_order_relaxed)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (std::chrono::steady_clock::now() < next) continue;
+        next += period;
+        uint64_t p = 0, b = 0, r = 0, d = 0;
+        std::string per;
+        for (size_t w = 0; w < counters.size(); ++w) {
+          const uint64_t wp = counters[w]->get(WorkerCounter::kPackets);
+          p += wp;
+          b += counters[w]->get(WorkerCounter::kBytes);
+          r += counters[w]->get(WorkerCounter::kRecords);
+          d += counters[w]->get(WorkerCounter::kRecordsDropped);
+          if (w) per += '/';
+          per += std::to_string(wp);
+        }
+        std::fprintf(stderr, "argos: stats packets=%llu bytes=%llu records=%llu records_dropped=%llu worker_packets=%s\n",
+                     static_cast<unsigned long long>(p), static_cast<unsigned long long>(b),
+                     static_cast<unsigned long long>(r), static_cast<unsigned long long>(d), per.c_str());
+      }
+    });
+  }
 
   std::vector<WorkerContext> ctxs(nw);
   for (uint32_t w = 0; w < nw; ++w) {
@@ -411,7 +519,11 @@ int main(int argc, char** argv) {
                                                      live_opts.exit_when_idle_ms));
     if (nq > 1 || nw == 1) {
       std::vector<std::thread> workers;
-      for (uint32_t w = 0; w < nw; ++w) workers.emplace_back([&, w] { run_worker(*queues[w], ctxs[w]); });
+      for (uint32_t w = 0; w < nw; ++w)
+        workers.emplace_back([&, w] {
+          pin_worker(w);
+          run_worker(*queues[w], ctxs[w]);
+        });
       for (auto& t : workers) t.join();
     } else {
       std::vector<std::unique_ptr<PacketRing>> rings;
@@ -424,19 +536,28 @@ int main(int argc, char** argv) {
       }
       std::vector<std::thread> workers;
       for (uint32_t w = 0; w < nw; ++w)
-        workers.emplace_back([&, w] { run_worker(*ring_sources[w], ctxs[w]); });
+        workers.emplace_back([&, w] {
+          pin_worker(w);
+          run_worker(*ring_sources[w], ctxs[w]);
+        });
       run_dispatcher(*queues[0], ring_ptrs, &g_stop);
       for (auto& t : workers) t.join();
     }
     have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), port_stats);
 #endif
   } else if (live) {
-    std::thread worker([&] { run_worker(live_source, ctxs[0]); });
+    std::thread worker([&] {
+      pin_worker(0);
+      run_worker(live_source, ctxs[0]);
+    });
     worker.join();
     // Read once the worker has stopped: reading resets the kernel counters.
     have_capture_stats = live_source.capture_stats(capture);
   } else if (nw == 1) {
-    std::thread worker([&] { run_worker(source, ctxs[0]); });
+    std::thread worker([&] {
+      pin_worker(0);
+      run_worker(source, ctxs[0]);
+    });
     worker.join();
   } else {
     std::vector<std::unique_ptr<PacketRing>> rings;
@@ -454,6 +575,8 @@ int main(int argc, char** argv) {
     for (auto& t : workers) t.join();
   }
   export_thread.join();
+  finished.store(true, std::memory_order_relaxed);
+  if (stats_thread.joinable()) stats_thread.join();
 
   bool write_ok = true;
   for (auto& s : sinks) {

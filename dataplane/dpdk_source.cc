@@ -122,6 +122,11 @@ bool dpdk_port_stats(uint16_t port, DpdkPortStats& out) {
   return true;
 }
 
+int dpdk_port_numa_node(uint16_t port) {
+  const int node = rte_eth_dev_socket_id(port);
+  return node < 0 ? -1 : node;
+}
+
 void dpdk_port_close(uint16_t port) {
   rte_eth_dev_stop(port);
   rte_eth_dev_close(port);

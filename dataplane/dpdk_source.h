@@ -31,6 +31,9 @@ struct DpdkPortStats {
 };
 bool dpdk_port_stats(uint16_t port, DpdkPortStats& out);
 
+// NUMA node of the port's device, -1 when unknown (virtual devices).
+int dpdk_port_numa_node(uint16_t port);
+
 // Stops and closes a port, then releases the EAL (at exit).
 void dpdk_port_close(uint16_t port);
 void dpdk_eal_cleanup();

@@ -144,12 +144,34 @@ def main():
         c = counters(p.stderr)
         assert c.get("parse.truncated_l4", 0) == 2, p.stderr
 
-    for name, fn in [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
+    def core_plan(tmp):
+        ncpu = os.cpu_count() or 1
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", str(ncpu + 7)], tmp)
+        assert p.returncode == 2 and "does not exist" in p.stderr, p.stderr
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", "0,0", "--workers", "2"], tmp)
+        assert p.returncode == 2 and "core plan" in p.stderr, p.stderr
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--workers", str(ncpu + 1)], tmp)
+        assert p.returncode == 2 and "core plan" in p.stderr, f"too few cores must be refused: {p.stderr}"
+        p, out = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--workers", str(ncpu + 1), "--no-pin"], tmp)
+        assert p.returncode == 0 and len(ra_lines(out)) == 8, p.stderr
+        p, out = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", "0"], tmp)
+        assert p.returncode == 0 and len(ra_lines(out)) == 8, p.stderr
+
+    def stats_line(tmp):
+        p, _ = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "--stats-interval", "0.001"], tmp)
+        lines = [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")]
+        assert p.returncode == 0 and lines, "no stats line with --stats-interval"
+        last = dict(re.findall(r"(\S+)=(\d+)", lines[-1]))
+        assert int(last["packets"]) <= counters(p.stderr)["packets"], lines[-1]
+        p, _ = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap")], tmp)
+        assert not [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")], "stats lines by default"
+
+    for name, fn in [("core plan", core_plan), ("periodic stats line", stats_line), ("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
                      ("summary counters", summary_counters)]:
         check(name, fn)
-    print(f"cli: {8 - len(failures)} of 8 checks ok")
+    print(f"cli: {10 - len(failures)} of 10 checks ok")
     return 1 if failures else 0
 
 
