@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Live capture through DPDK's net_af_packet virtual device on a veth pair
+between two network namespaces this test creates (the same set-up as the
+libpcap live test): known UDP traffic from the sender namespace, argos
+stopped with SIGTERM, its output judged by the real ra.
+
+Exit 77 (skipped) where namespaces cannot be made (no CAP_NET_ADMIN).
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+from live_capture_test import CAP_ADDR, Namespaces, Skip  # noqa: E402
+from argus_records import records  # noqa: E402
+
+UDP_PORT = 9998
+DATAGRAMS = 6
+CAUSE_SHUTDOWN = 0x60
+
+SENDER = r"""
+import socket, sys, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 41000))
+for i in range(int(sys.argv[3])):
+    u.sendto(b"argos-dpdk-%d" % i, (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.02)
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--argos", required=True)
+    a = ap.parse_args()
+    argos = os.path.abspath(a.argos)
+    try:
+        ns = Namespaces().__enter__()
+    except Skip as e:
+        print("SKIP: net_af_packet test: %s" % e)
+        return 77
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "afp.argus")
+            eal = ("--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error "
+                   f"--vdev net_af_packet0,iface={ns.cap_if}")
+            p = ns.exec(ns.cap, argos, "--eal", eal, "-i", "dpdk:net_af_packet0", "-w", out,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(2.0)  # EAL and port start
+            if p.poll() is not None:
+                print("FAIL: argos exited early: " + p.stderr.read())
+                return 1
+            s = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(DATAGRAMS),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            s.wait(timeout=30)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+            if p.returncode != 0:
+                print(f"FAIL: argos exit {p.returncode}: {err}")
+                return 1
+            summary = [l for l in err.splitlines() if l.startswith("argos: packets=")]
+            if not summary:
+                print("FAIL: no summary line: " + err)
+                return 1
+            c = {k: int(v) for k, v in re.findall(r"(\S+)=(\d+)", summary[-1])}
+            if c.get("port.received", 0) < DATAGRAMS:
+                print("FAIL: port.received below the datagrams sent: " + summary[-1])
+                return 1
+            r = subprocess.run(["ra", "-r", out, "-n", "-c", ",", "-s", "proto", "sport", "dport", "spkts"],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0 or r.stderr.strip():
+                print("FAIL: ra cannot read the output: " + r.stderr)
+                return 1
+            rows = [l.split(",") for l in r.stdout.splitlines()[1:]]
+            udp = [x for x in rows if x[0].strip() == "udp" and x[1].strip() == "41000"
+                   and x[2].strip() == str(UDP_PORT)]
+            if len(udp) != 1 or int(udp[0][3]) != DATAGRAMS:
+                print(f"FAIL: expected one UDP flow of {DATAGRAMS} packets, ra shows {udp} among {rows}")
+                return 1
+            if rows[-1][0].strip() != "man":
+                print("FAIL: the last record is not the closing MAR")
+                return 1
+            causes = [rec[1] for rec in records(open(out, "rb").read()) if rec[0] & 0xF0 == 0x10]
+            if CAUSE_SHUTDOWN not in causes:
+                print(f"FAIL: no record flushed with cause SHUTDOWN: {causes}")
+                return 1
+            print(f"ok    net_af_packet: {DATAGRAMS} datagrams in one flow, {summary[-1]}")
+            return 0
+    finally:
+        ns.__exit__(None, None, None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
