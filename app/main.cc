@@ -446,6 +446,7 @@ int main(int argc, char** argv) {
       m.pkts += c->get(WorkerCounter::kPackets);
       m.bytes += c->get(WorkerCounter::kBytes);
       m.dropped += c->get(WorkerCounter::kRecordsDropped);
+      m.flows += c->get(WorkerCounter::kFlows);
     }
     return m;
   };
@@ -611,7 +612,8 @@ int main(int argc, char** argv) {
     if (tc[i] || i == static_cast<size_t>(TableCounter::kFullDrops))
       line += std::string(" ") + table_counter_name(static_cast<TableCounter>(i)) + "=" + std::to_string(tc[i]);
   for (unsigned i = 2; i < kWorkerCounterCount; ++i)
-    if (wc[i] || i == static_cast<unsigned>(WorkerCounter::kBatchDrops))
+    if (i != static_cast<unsigned>(WorkerCounter::kFlows) &&
+        (wc[i] || i == static_cast<unsigned>(WorkerCounter::kBatchDrops)))
       line += std::string(" ") + worker_counter_name(static_cast<WorkerCounter>(i)) + "=" + std::to_string(wc[i]);
   if (have_capture_stats)
     line += " capture.received=" + std::to_string(capture.received) +

@@ -177,10 +177,12 @@ void run_worker(Source& src, WorkerContext& ctx) {
     cnt.add(WorkerCounter::kPackets, n);
     cnt.add(WorkerCounter::kBytes, bytes);
     table.submit_burst(parsed, n, emitter);
+    cnt.set(WorkerCounter::kFlows, table.counter(TableCounter::kFlowsCreated));
 
     if (now_ns >= next_sweep_ns) sweep_slice();
   }
   table.flush_all(stopped ? kCauseShutdown : 0, emitter);
+  cnt.set(WorkerCounter::kFlows, table.counter(TableCounter::kFlowsCreated));
   emitter.finish();
 }
 

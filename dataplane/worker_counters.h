@@ -18,7 +18,8 @@ namespace argos {
   X(kBatches, "worker.batches", "batches sent to the exporter")                 \
   X(kBatchWaits, "worker.batch_waits", "times the worker waited for an empty batch") \
   X(kBatchDrops, "worker.batch_drops", "batches dropped: no empty batch (drop policy)") \
-  X(kRecordsDropped, "worker.records_dropped", "records lost with dropped batches")
+  X(kRecordsDropped, "worker.records_dropped", "records lost with dropped batches") \
+  X(kFlows, "worker.flows", "flows created so far (the table's count, published per burst)")
 
 enum class WorkerCounter : uint8_t {
   ARGOS_WORKER_COUNTERS(ARGOS_COUNTER_ENUMERATOR)
@@ -40,6 +41,7 @@ struct alignas(64) WorkerCounters {
     a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   void add(WorkerCounter c, uint64_t n = 1) { add(v[static_cast<unsigned>(c)], n); }
+  void set(WorkerCounter c, uint64_t n) { v[static_cast<unsigned>(c)].store(n, std::memory_order_relaxed); }
   uint64_t get(WorkerCounter c) const {
     return v[static_cast<unsigned>(c)].load(std::memory_order_relaxed);
   }

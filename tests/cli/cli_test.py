@@ -136,6 +136,18 @@ def main():
         pkts = sum(int(l.split(",")[8]) + int(l.split(",")[9]) for l in ra_lines(out))
         assert pkts == c["packets"], f"records hold {pkts} packets of {c['packets']}: eviction lost some"
 
+    def closing_mar_counters(tmp):
+        # The closing MAR carries the run's packets, bytes and new flows.
+        p, out = run_argos(argos, ["-r", pc("mixed-dhcp-arp-icmp-icmpv6.pcap")], tmp)
+        c = counters(p.stderr)
+        mar = open(out, "rb").read()[-128:]
+        assert mar[0] == 0x83 and mar[1] == 0x30, "the file does not end with a closing MAR"
+        pkts = int.from_bytes(mar[48:56], "big")
+        byts = int.from_bytes(mar[56:64], "big")
+        flows = int.from_bytes(mar[76:80], "big")
+        assert (pkts, byts, flows) == (c["packets"], c["bytes"], c["flows"]), \
+            f"closing MAR says {pkts} packets, {byts} bytes, {flows} flows; summary {c}"
+
     def summary_counters(tmp):
         p, _ = run_argos(argos, ["-r", pc("malformed-ipv4-truncated-header.pcap")], tmp)
         c = counters(p.stderr)
@@ -166,12 +178,12 @@ def main():
         p, _ = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap")], tmp)
         assert not [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")], "stats lines by default"
 
-    for name, fn in [("core plan", core_plan), ("periodic stats line", stats_line), ("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
+    for name, fn in [("closing MAR counters", closing_mar_counters), ("core plan", core_plan), ("periodic stats line", stats_line), ("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
                      ("summary counters", summary_counters)]:
         check(name, fn)
-    print(f"cli: {10 - len(failures)} of 10 checks ok")
+    print(f"cli: {11 - len(failures)} of 11 checks ok")
     return 1 if failures else 0
 
 
