@@ -50,7 +50,9 @@ constexpr const char* kUsage =
     "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
     "                   RSS, one worker each (default 1 queue; more workers then\n"
     "                   share it by software dispatch); --exit-when-idle MS ends\n"
-    "                   the input after MS without a packet (replay through net_pcap)\n"
+    "                   the input after MS without a packet (replay through net_pcap);\n"
+    "                   --mbufs N sizes the mbuf pool (net_pcap's infinite_rx needs\n"
+    "                   one per packet of the file)\n"
     "  --cores LIST     CPUs for the workers (then the export and main threads),\n"
     "                   comma-separated; default: planned from the machine's\n"
     "                   topology (NIC's NUMA node first, one per physical core)\n"
@@ -115,6 +117,7 @@ struct LiveOptions {
   std::string eal;
   uint32_t rx_queues = 1;
   uint32_t exit_when_idle_ms = 0;
+  uint32_t mbufs = 0;  // DPDK mbuf pool size, 0 = sized from the rings
   // Threads: explicit cores (PU numbers) or no pinning; the stats line.
   std::vector<uint32_t> cores;
   bool pin = true;
@@ -195,15 +198,16 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       live.eal = v;
       continue;
     }
-    if (a == "--rx-queues" || a == "--exit-when-idle") {
+    if (a == "--rx-queues" || a == "--exit-when-idle" || a == "--mbufs") {
       const char* v = need("a number");
       if (!v) return 2;
       uint32_t n;
-      if (!parse_u32(v, n) || (a == "--rx-queues" && (n < 1 || n > 64))) {
+      if (!parse_u32(v, n) || (a == "--rx-queues" && (n < 1 || n > 64)) ||
+          (a == "--mbufs" && (n < 1024 || n > (1u << 28)))) {
         err = a + ": '" + v + "' is out of range";
         return 2;
       }
-      (a == "--rx-queues" ? live.rx_queues : live.exit_when_idle_ms) = n;
+      (a == "--rx-queues" ? live.rx_queues : a == "--mbufs" ? live.mbufs : live.exit_when_idle_ms) = n;
       continue;
     }
     if (a == "-p") {
@@ -323,6 +327,11 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
 
 int main(int argc, char** argv) {
   using namespace argos;
+  // First thing: a stop asked for during start-up (EAL, table set-up) is
+  // kept and honoured as soon as the workers run. (A shell starts background
+  // jobs with SIGINT ignored; installing the handler replaces that too.)
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   SensorConfig cfg;
   LiveOptions live_opts;
   std::string err;
@@ -360,7 +369,8 @@ int main(int argc, char** argv) {
     std::istringstream words(live_opts.eal);
     for (std::string w; words >> w;) eal_args.push_back(w);
     if (!dpdk_eal_init(eal_args, err) ||
-        (dpdk_port = dpdk_port_open(live_opts.dpdk_port, static_cast<uint16_t>(live_opts.rx_queues), err)) < 0) {
+        (dpdk_port = dpdk_port_open(live_opts.dpdk_port, static_cast<uint16_t>(live_opts.rx_queues),
+                                     live_opts.mbufs, err)) < 0) {
       std::fprintf(stderr, "argos: %s\n", err.c_str());
       return 2;
     }
@@ -429,8 +439,6 @@ int main(int argc, char** argv) {
     counters.push_back(std::make_unique<WorkerCounters>());
   }
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
 
   ExportConfig ecfg;
   ecfg.encode.srcid = cfg.monitor_id;

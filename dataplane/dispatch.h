@@ -105,29 +105,48 @@ inline uint32_t dispatch_worker(const ParsedPacket& p, uint32_t workers) {
 }
 
 // Reads the source and fans packets out until it is exhausted or *stop is
-// set; then sends end-of-stream to every worker.
+// set; then sends end-of-stream to every worker. Never waits once *stop is
+// set: the workers stop on the same flag and may no longer free bursts.
 template <class Source>
 void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::atomic<bool>* stop) {
   const uint32_t nw = static_cast<uint32_t>(rings.size());
   std::vector<PacketBurst*> cur(nw, nullptr);
+  auto stopping = [stop] { return stop && stop->load(std::memory_order_relaxed); };
   auto acquire = [&](uint32_t w) {
-    while (!(cur[w] = rings[w]->take_empty())) std::this_thread::yield();
+    while (!(cur[w] = rings[w]->take_empty())) {
+      if (stopping()) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  };
+  auto flush_partial = [&] {
+    for (uint32_t w = 0; w < nw; ++w) {
+      if (cur[w] && cur[w]->count) {
+        rings[w]->send_full(cur[w]);
+        cur[w] = nullptr;
+      }
+    }
   };
   PacketView views[kBurstSize];
   ParsedPacket parsed;
   uint32_t bursts = 0;
-  for (;;) {
-    if (stop && stop->load(std::memory_order_relaxed)) break;
+  bool stopped = false;
+  while (!stopped) {
+    if (stopping()) break;
     const uint32_t n = src.rx_burst(views, kBurstSize);
     if (n == 0) {
       if (src.done()) break;
+      flush_partial();  // quiet input: what was read goes out now
       continue;
     }
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = 0; i < n && !stopped; ++i) {
       const PacketView& v = views[i];
       parse_packet(v.data, v.caplen, v.linktype, parsed);
       const uint32_t w = parsed.key.kind == KeyKind::kNone ? 0 : dispatch_worker(parsed, nw);
-      if (!cur[w]) acquire(w);
+      if (!cur[w] && !acquire(w)) {
+        stopped = true;
+        break;
+      }
       PacketBurst* b = cur[w];
       const uint32_t copy = v.caplen < PacketBurst::kSlotBytes ? v.caplen : PacketBurst::kSlotBytes;
       uint8_t* dst = b->data + size_t{b->count} * PacketBurst::kSlotBytes;
@@ -141,17 +160,10 @@ void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::ato
         cur[w] = nullptr;
       }
     }
-    if (++bursts % 8 == 0) {
-      for (uint32_t w = 0; w < nw; ++w) {
-        if (cur[w] && cur[w]->count) {
-          rings[w]->send_full(cur[w]);
-          cur[w] = nullptr;
-        }
-      }
-    }
+    if (++bursts % 8 == 0) flush_partial();
   }
   for (uint32_t w = 0; w < nw; ++w) {
-    if (!cur[w]) acquire(w);
+    if (!cur[w] && !acquire(w)) continue;  // stopping: the worker ends on the flag
     cur[w]->end_of_stream = true;
     rings[w]->send_full(cur[w]);
     cur[w] = nullptr;

@@ -39,7 +39,7 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err) {
   return true;
 }
 
-int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err) {
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& err) {
   uint16_t port;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
     err = "no DPDK port named '" + name + "' (give a PCI address or a --vdev name)";
@@ -57,7 +57,7 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err
   }
   const int socket = rte_eth_dev_socket_id(port);
   // Enough mbufs for every ring, every worker's burst and the caches.
-  const unsigned n_mbufs = rx_queues * (kRxDescriptors + 2 * DpdkRxQueue::kBurst) + kMbufCache * 2 + 1024;
+  const unsigned n_mbufs = mbufs ? mbufs : rx_queues * (kRxDescriptors + 2 * DpdkRxQueue::kBurst) + kMbufCache * 2 + 1024;
   const std::string pool_name = "argos_rx_" + std::to_string(port);
   rte_mempool* pool = rte_pktmbuf_pool_create(pool_name.c_str(), n_mbufs, kMbufCache, 0,
                                               RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -22,7 +22,9 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err);
 // NUMA node. With several queues the port spreads flows by RSS with the
 // symmetric key (both directions of a flow reach one queue), after the key
 // passed its self-test. Returns the port id, or -1 with a message.
-int dpdk_port_open(const std::string& name, uint16_t rx_queues, std::string& err);
+// `mbufs` > 0 sets the pool size (net_pcap's infinite_rx keeps the whole
+// file in mbufs and needs one per packet); 0 sizes it from the rings.
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& err);
 
 // Receive counters of a port (rte_eth_stats): received, missed by the NIC
 // (imissed), no mbuf, errors.

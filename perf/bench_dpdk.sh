@@ -122,7 +122,9 @@ run_one() {
   local w=$1 len=$2 tag=$3
   local out=$out_dir/dpdk-$tag.argus err=$out_dir/dpdk-$tag.stderr
   rm -f "$out"
-  "$argos" -i dpdk:net_pcap0 --workers "$w" -w "$out" --eal "$eal" >/dev/null 2>"$err" &
+  # infinite_rx holds the whole file in mbufs: one per packet, plus the rings.
+  "$argos" -i dpdk:net_pcap0 --workers "$w" -w "$out" --eal "$eal" \
+    --mbufs $((packets + 16384)) >/dev/null 2>"$err" &
   local pid=$!
   sleep "$len"
   kill -INT "$pid" 2>/dev/null || true

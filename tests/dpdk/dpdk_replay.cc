@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk_replay: %s\n", err.c_str());
     return 2;
   }
-  const int port = dpdk_port_open("net_pcap0", 1, err);
+  const int port = dpdk_port_open("net_pcap0", 1, 0, err);
   if (port < 0) {
     std::fprintf(stderr, "dpdk_replay: %s\n", err.c_str());
     return 2;
