@@ -4,7 +4,7 @@
 # it in a loop for as long as the port runs. No NIC and no hugepages needed.
 #
 #   perf/bench_dpdk.sh [--flows 1000000] [--packets 1000000] [--seconds 10]
-#                      [--runs 3] [--size 64] [--seed 1] [--mem 2048]
+#                      [--runs 3] [--size 64] [--seed 1] [--mem 2048] [--warmup 2]
 #                      [--build DIR] [--target 15]
 #
 # 1. Builds DIR (default build/) with ninja, configuring it first if needed.
@@ -71,6 +71,7 @@ while [[ $# -gt 0 ]]; do
     --size) size=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --target) target=$2; shift 2 ;;
     --build) build_dir=$(realpath -m "$2"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
