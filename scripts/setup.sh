@@ -20,8 +20,9 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm
   # the reference Argus sensor and clients used by the parity tests
   argus-server argus-client
-  # helpers used by the tests and scripts (valgrind: uninitialised output bytes)
-  tcpdump iproute2 python3 valgrind
+  # helpers used by the tests and scripts (valgrind: uninitialised output bytes;
+  # procps: sysctl inside the test namespaces)
+  tcpdump iproute2 procps python3 valgrind
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -68,7 +68,10 @@ class Skip(Exception):
 
 
 def run(*cmd, check=True):
-    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s failed (exit %d): %s" % (" ".join(cmd), r.returncode, r.stderr.strip()))
+    return r
 
 
 class Namespaces:
@@ -85,6 +88,14 @@ class Namespaces:
         if r.returncode != 0:
             raise Skip("cannot create a network namespace: " + r.stderr.strip())
         self.made.append(self.cap)
+        try:
+            self._build()
+        except BaseException:
+            self.__exit__()  # a half-built pair must not outlive the test
+            raise
+        return self
+
+    def _build(self):
         run("ip", "netns", "add", self.snd)
         self.made.append(self.snd)
         for ns in (self.cap, self.snd):
@@ -98,7 +109,6 @@ class Namespaces:
         run("ip", "-n", self.snd, "addr", "add", SND_ADDR + "/24", "dev", self.snd_if)
         run("ip", "-n", self.cap, "link", "set", self.cap_if, "up")
         run("ip", "-n", self.snd, "link", "set", self.snd_if, "up")
-        return self
 
     def __exit__(self, *exc):
         for ns in reversed(self.made):  # deleting a namespace removes its veth end
