@@ -113,6 +113,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
     else:
         nfail += 1
         print(f"FAIL  {name}  ({res})")
+        # The last lines of its output, so a CI log shows why without the artifacts.
+        out = ((t.get("stdout") or "") + (t.get("stderr") or "")).rstrip().splitlines()
+        for l in out[-12:]:
+            print(f"      | {l}")
 print(f"COUNTS {npass} {nfail} {any(n.endswith('parity-corpus') for n in names)}")
 EOF
 )
