@@ -88,6 +88,12 @@ class Namespaces:
         if r.returncode != 0:
             raise Skip("cannot create a network namespace: " + r.stderr.strip())
         self.made.append(self.cap)
+        # `ip netns exec` remounts / as a slave; that fails where / is not a
+        # mount point (a plain chroot), which is the environment, not argos.
+        r = run("ip", "netns", "exec", self.cap, "true", check=False)
+        if r.returncode != 0:
+            self.__exit__()
+            raise Skip("cannot enter a network namespace: " + r.stderr.strip())
         try:
             self._build()
         except BaseException:
