@@ -492,10 +492,8 @@ def ra_reads_one(tools: Tools, pcap: Path, work: Path) -> list[str]:
     return problems
 
 
-def mode_ra_reads(args, tools: Tools, work: Path) -> bool:
-    files = corpus_files(args.pcaps, args.only)
-    results = run_parallel(lambda p: ra_reads_one(tools, p, work / "ra-reads" / p.name),
-                           files, args.jobs)
+def print_file_results(files, results) -> int:
+    """One ok/FAIL line per file, its problems indented below; returns the FAIL count."""
     nfail = 0
     for p, problems in zip(files, results):
         if problems:
@@ -505,6 +503,14 @@ def mode_ra_reads(args, tools: Tools, work: Path) -> bool:
                 print(f"        {pr}")
         else:
             print(f"ok    {p.name}")
+    return nfail
+
+
+def mode_ra_reads(args, tools: Tools, work: Path) -> bool:
+    files = corpus_files(args.pcaps, args.only)
+    results = run_parallel(lambda p: ra_reads_one(tools, p, work / "ra-reads" / p.name),
+                           files, args.jobs)
+    nfail = print_file_results(files, results)
     print(f"ra-reads: {len(files) - nfail} of {len(files)} files ok")
     return nfail == 0
 
@@ -545,15 +551,7 @@ def mode_workers(args, tools: Tools, work: Path) -> bool:
     # each job already runs argos with 2 workers; do not overload the machine
     results = run_parallel(lambda p: workers_one(tools, p, work / "workers" / p.name),
                            files, max(1, args.jobs // 2))
-    nfail = 0
-    for p, problems in zip(files, results):
-        if problems:
-            nfail += 1
-            print(f"FAIL  {p.name}")
-            for pr in problems:
-                print(f"        {pr}")
-        else:
-            print(f"ok    {p.name}")
+    nfail = print_file_results(files, results)
     print(f"workers: {len(files) - nfail} of {len(files)} files give the same "
           f"records with 1 and 2 workers")
     return nfail == 0
