@@ -99,6 +99,16 @@ bool parse_u32(const char* s, uint32_t& out) {
   return true;
 }
 
+// "a/b/c": one counter per worker or queue, for the stats line.
+std::string slash_list(const std::vector<uint64_t>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += '/';
+    out += std::to_string(v[i]);
+  }
+  return out.empty() ? "0" : out;
+}
+
 bool is_regular_or_fifo(const char* path) {
   struct stat st;
   return ::stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode));
@@ -368,12 +378,14 @@ int main(int argc, char** argv) {
     std::vector<std::string> eal_args = {"argos"};
     std::istringstream words(live_opts.eal);
     for (std::string w; words >> w;) eal_args.push_back(w);
+    std::string note;
     if (!dpdk_eal_init(eal_args, err) ||
         (dpdk_port = dpdk_port_open(live_opts.dpdk_port, static_cast<uint16_t>(live_opts.rx_queues),
-                                     live_opts.mbufs, err)) < 0) {
+                                     live_opts.mbufs, note, err)) < 0) {
       std::fprintf(stderr, "argos: %s\n", err.c_str());
       return 2;
     }
+    if (!note.empty()) std::fprintf(stderr, "argos: note: %s\n", note.c_str());
   }
 #else
   if (dpdk) {
@@ -467,7 +479,33 @@ int main(int argc, char** argv) {
   if (pinned) pin_self(plan.main_thread.pu);
 
   // Optional periodic stats line (--stats-interval), from the workers'
-  // relaxed counters; off by default.
+  // relaxed counters and the port's, one value per worker or queue where
+  // they differ ("a/b"); off by default.
+  auto stats_line = [&]() {
+    uint64_t p = 0, b = 0, r = 0, d = 0;
+    std::vector<uint64_t> wp, wrej, wflows, wbatches;
+    for (const auto& c : counters) {
+      p += c->get(WorkerCounter::kPackets);
+      b += c->get(WorkerCounter::kBytes);
+      r += c->get(WorkerCounter::kRecords);
+      d += c->get(WorkerCounter::kRecordsDropped);
+      wp.push_back(c->get(WorkerCounter::kPackets));
+      wrej.push_back(c->rejected());
+      wflows.push_back(c->get(WorkerCounter::kFlows));
+      wbatches.push_back(c->get(WorkerCounter::kBatches));
+    }
+    std::string line = "argos: stats packets=" + std::to_string(p) + " bytes=" + std::to_string(b) +
+                       " records=" + std::to_string(r) + " records_dropped=" + std::to_string(d) +
+                       " worker_packets=" + slash_list(wp) + " worker_rejected=" + slash_list(wrej) +
+                       " worker_flows=" + slash_list(wflows) + " worker_batches=" + slash_list(wbatches);
+#if ARGOS_HAVE_DPDK
+    DpdkPortStats ps;
+    if (dpdk && dpdk_port_stats(static_cast<uint16_t>(dpdk_port), static_cast<uint16_t>(live_opts.rx_queues), ps))
+      line += " queue_received=" + slash_list(ps.queue_received) + " queue_errors=" + slash_list(ps.queue_errors) +
+              " port_missed=" + std::to_string(ps.missed) + " port_no_mbuf=" + std::to_string(ps.no_mbuf);
+#endif
+    return line;
+  };
   std::atomic<bool> finished{false};
   std::thread stats_thread;
   if (live_opts.stats_interval_s > 0) {
@@ -478,20 +516,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         if (std::chrono::steady_clock::now() < next) continue;
         next += period;
-        uint64_t p = 0, b = 0, r = 0, d = 0;
-        std::string per;
-        for (size_t w = 0; w < counters.size(); ++w) {
-          const uint64_t wp = counters[w]->get(WorkerCounter::kPackets);
-          p += wp;
-          b += counters[w]->get(WorkerCounter::kBytes);
-          r += counters[w]->get(WorkerCounter::kRecords);
-          d += counters[w]->get(WorkerCounter::kRecordsDropped);
-          if (w) per += '/';
-          per += std::to_string(wp);
-        }
-        std::fprintf(stderr, "argos: stats packets=%llu bytes=%llu records=%llu records_dropped=%llu worker_packets=%s\n",
-                     static_cast<unsigned long long>(p), static_cast<unsigned long long>(b),
-                     static_cast<unsigned long long>(r), static_cast<unsigned long long>(d), per.c_str());
+        std::fprintf(stderr, "%s\n", stats_line().c_str());
       }
     });
   }
@@ -552,7 +577,7 @@ int main(int argc, char** argv) {
       run_dispatcher(*queues[0], ring_ptrs, &g_stop);
       for (auto& t : workers) t.join();
     }
-    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), port_stats);
+    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), nq, port_stats);
 #endif
   } else if (live) {
     std::thread worker([&] {
@@ -637,6 +662,27 @@ int main(int argc, char** argv) {
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());
+  // Then one line per worker and per receive queue when there are several.
+  for (uint32_t w = 0; nw > 1 && w < nw; ++w) {
+    const WorkerCounters& c = *counters[w];
+    std::fprintf(stderr,
+                 "argos: worker %u: packets=%llu parsed=%llu rejected=%llu flows=%llu records=%llu "
+                 "batches=%llu batch_drops=%llu records_dropped=%llu\n",
+                 w, static_cast<unsigned long long>(c.get(WorkerCounter::kPackets)),
+                 static_cast<unsigned long long>(c.parse[0].load(std::memory_order_relaxed)),
+                 static_cast<unsigned long long>(c.rejected()),
+                 static_cast<unsigned long long>(tables[w]->counter(TableCounter::kFlowsCreated)),
+                 static_cast<unsigned long long>(c.get(WorkerCounter::kRecords)),
+                 static_cast<unsigned long long>(c.get(WorkerCounter::kBatches)),
+                 static_cast<unsigned long long>(c.get(WorkerCounter::kBatchDrops)),
+                 static_cast<unsigned long long>(c.get(WorkerCounter::kRecordsDropped)));
+  }
+#if ARGOS_HAVE_DPDK
+  for (size_t q = 0; have_port_stats && port_stats.queue_received.size() > 1 && q < port_stats.queue_received.size(); ++q)
+    std::fprintf(stderr, "argos: queue %zu: received=%llu errors=%llu\n", q,
+                 static_cast<unsigned long long>(port_stats.queue_received[q]),
+                 static_cast<unsigned long long>(port_stats.queue_errors[q]));
+#endif
 
   int rc = 0;
   for (const auto& e : live ? live_source.errors() : source.errors()) {

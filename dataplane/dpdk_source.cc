@@ -1,6 +1,7 @@
 #include "dataplane/dpdk_source.h"
 
 #include "dataplane/rss.h"
+#include "dataplane/tsc_clock.h"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -39,7 +40,8 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err) {
   return true;
 }
 
-int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& err) {
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& note,
+                   std::string& err) {
   uint16_t port;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
     err = "no DPDK port named '" + name + "' (give a PCI address or a --vdev name)";
@@ -69,7 +71,14 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
   uint8_t rss_key[kRssKeyBytes];
-  if (rx_queues > 1) {
+  if (rx_queues > 1 && (info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)) == 0) {
+    // No RSS (virtual devices): each queue is a separate input the driver
+    // fills its own way (net_pcap: one rx_pcap file per queue). Read, one
+    // worker each, but say that nothing spreads flows symmetrically.
+    note = "DPDK port '" + name + "' has no RSS: its " + std::to_string(rx_queues) +
+           " receive queues are read as the driver fills them (net_pcap: one rx_pcap file each); "
+           "a flow seen on two queues is reported by two workers";
+  } else if (rx_queues > 1) {
     // Symmetric RSS, checked before it is trusted with the traffic.
     const size_t key_len = info.hash_key_size ? (info.hash_key_size < kRssKeyBytes ? info.hash_key_size : kRssKeyBytes) : 40;
     if (!rss_symmetry_self_test(kSymmetricRssKey, key_len, rx_queues,
@@ -81,10 +90,6 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
     conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(key_len);
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-    if (conf.rx_adv_conf.rss_conf.rss_hf == 0) {
-      err = "DPDK port '" + name + "' has no RSS for IP/TCP/UDP: use one receive queue (software dispatch)";
-      return -1;
-    }
   }
   const uint16_t tx_queues = info.max_tx_queues > 0 ? 1 : 0;
   if (rte_eth_dev_configure(port, rx_queues, tx_queues, &conf) != 0) {
@@ -112,13 +117,16 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
   return port;
 }
 
-bool dpdk_port_stats(uint16_t port, DpdkPortStats& out) {
+bool dpdk_port_stats(uint16_t port, uint16_t rx_queues, DpdkPortStats& out) {
   rte_eth_stats st;
   if (rte_eth_stats_get(port, &st) != 0) return false;
   out.received = st.ipackets;
   out.missed = st.imissed;
   out.no_mbuf = st.rx_nombuf;
   out.errors = st.ierrors;
+  const uint16_t nq = rx_queues < RTE_ETHDEV_QUEUE_STAT_CNTRS ? rx_queues : RTE_ETHDEV_QUEUE_STAT_CNTRS;
+  out.queue_received.assign(st.q_ipackets, st.q_ipackets + nq);
+  out.queue_errors.assign(st.q_errors, st.q_errors + nq);
   return true;
 }
 
@@ -135,7 +143,10 @@ void dpdk_port_close(uint16_t port) {
 void dpdk_eal_cleanup() { rte_eal_cleanup(); }
 
 DpdkRxQueue::DpdkRxQueue(uint16_t port, uint16_t queue, uint32_t idle_end_ms)
-    : port_(port), queue_(queue), idle_end_cycles_(rte_get_timer_hz() / 1000 * idle_end_ms) {
+    : port_(port),
+      queue_(queue),
+      idle_end_cycles_(rte_get_timer_hz() / 1000 * idle_end_ms),
+      tsc_clock_(rte_get_tsc_hz(), rte_rdtsc(), wall_ns()) {
   // The receive timestamp field, if a driver (net_pcap does) registered it.
   ts_offset_ = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
   const int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
@@ -167,8 +178,8 @@ uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
   idle_since_ = 0;
   held_n_ = n;
   received_ += n;
-  // Without a receive timestamp, the wall clock read once per burst.
-  const uint64_t burst_ns = wall_ns();
+  // Without a receive timestamp, the cycle counter read once per burst.
+  const uint64_t burst_ns = tsc_clock_.now_ns(rte_rdtsc(), wall_ns);
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = held_[i];
     rte_prefetch0(rte_pktmbuf_mtod(m, void*));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/packet.h"
+#include "dataplane/tsc_clock.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -24,14 +25,20 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err);
 // passed its self-test. Returns the port id, or -1 with a message.
 // `mbufs` > 0 sets the pool size (net_pcap's infinite_rx keeps the whole
 // file in mbufs and needs one per packet); 0 sizes it from the rings.
-int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& err);
+// A port without RSS still gets its queues (a virtual device may fill each
+// from its own input); `note` then says flows are not spread by the port.
+int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& note,
+                   std::string& err);
 
 // Receive counters of a port (rte_eth_stats): received, missed by the NIC
-// (imissed), no mbuf, errors.
+// (imissed), no mbuf, errors; and per receive queue (the first 16, as
+// ethdev keeps them) received and errors. DPDK counts missed and no-mbuf
+// per port only.
 struct DpdkPortStats {
   uint64_t received = 0, missed = 0, no_mbuf = 0, errors = 0;
+  std::vector<uint64_t> queue_received, queue_errors;
 };
-bool dpdk_port_stats(uint16_t port, DpdkPortStats& out);
+bool dpdk_port_stats(uint16_t port, uint16_t rx_queues, DpdkPortStats& out);
 
 // NUMA node of the port's device, -1 when unknown (virtual devices).
 int dpdk_port_numa_node(uint16_t port);
@@ -71,6 +78,7 @@ class DpdkRxQueue {
   uint64_t received_ = 0;
   uint64_t multi_segment_ = 0;
   uint64_t last_ts_ns_ = 0;
+  TscClock tsc_clock_;       // packet time where the port gives none
   int ts_offset_ = -1;       // mbuf dynamic field with the receive timestamp (µs for net_pcap)
   uint64_t ts_flag_ = 0;     // ol_flags bit saying the field is valid
 };

@@ -45,6 +45,12 @@ struct alignas(64) WorkerCounters {
   uint64_t get(WorkerCounter c) const {
     return v[static_cast<unsigned>(c)].load(std::memory_order_relaxed);
   }
+  // Packets the parser rejected, over every reason.
+  uint64_t rejected() const {
+    uint64_t n = 0;
+    for (unsigned i = 1; i < kParseResultCount; ++i) n += parse[i].load(std::memory_order_relaxed);
+    return n;
+  }
 };
 
 }  // namespace argos

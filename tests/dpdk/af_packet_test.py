@@ -54,9 +54,11 @@ def main():
             if p.poll() is not None:
                 print("FAIL: argos exited early: " + p.stderr.read())
                 return 1
+            t_send = time.time()
             s = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(DATAGRAMS),
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             s.wait(timeout=30)
+            t_sent = time.time()
             time.sleep(0.5)
             p.send_signal(signal.SIGTERM)
             _, err = p.communicate(timeout=30)
@@ -71,7 +73,8 @@ def main():
             if c.get("port.received", 0) < DATAGRAMS:
                 print("FAIL: port.received below the datagrams sent: " + summary[-1])
                 return 1
-            r = subprocess.run(["ra", "-r", out, "-n", "-c", ",", "-s", "proto", "sport", "dport", "spkts"],
+            r = subprocess.run(["ra", "-r", out, "-n", "-c", ",", "-u", "-s", "proto", "sport", "dport", "spkts",
+                                "stime", "ltime"],
                                capture_output=True, text=True, timeout=60)
             if r.returncode != 0 or r.stderr.strip():
                 print("FAIL: ra cannot read the output: " + r.stderr)
@@ -81,6 +84,16 @@ def main():
                    and x[2].strip() == str(UDP_PORT)]
             if len(udp) != 1 or int(udp[0][3]) != DATAGRAMS:
                 print(f"FAIL: expected one UDP flow of {DATAGRAMS} packets, ra shows {udp} among {rows}")
+                return 1
+            # No receive timestamp from this port: packet time is the cycle
+            # counter per burst, rebased on the wall clock; it must fall in
+            # the window the sender ran in and span its pacing.
+            stime, ltime = float(udp[0][4]), float(udp[0][5])
+            if not (t_send - 0.05 <= stime <= ltime <= t_sent + 0.05):
+                print(f"FAIL: flow times {stime:.6f}..{ltime:.6f} outside the send window {t_send:.6f}..{t_sent:.6f}")
+                return 1
+            if ltime - stime < 0.02 * (DATAGRAMS - 1) * 0.9:
+                print(f"FAIL: flow lasted {ltime - stime:.6f} s, the sender paced {DATAGRAMS} datagrams 20 ms apart")
                 return 1
             if rows[-1][0].strip() != "man":
                 print("FAIL: the last record is not the closing MAR")
