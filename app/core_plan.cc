@@ -303,4 +303,31 @@ std::string describe_core_plan(const CorePlan& plan) {
   return s;
 }
 
+bool bind_memory_to_node(hwloc_topology_t topo, void* addr, size_t bytes, int numa_node,
+                         std::string& err) {
+  hwloc_obj_t node = numa_node < 0 ? nullptr
+                                   : hwloc_get_numanode_obj_by_os_index(topo, static_cast<unsigned>(numa_node));
+  if (!node) {
+    err = "no NUMA node " + std::to_string(numa_node) + " in the topology";
+    return false;
+  }
+  if (hwloc_set_area_membind(topo, addr, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
+                             HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) != 0) {
+    err = "cannot bind memory to NUMA node " + std::to_string(numa_node) + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+int memory_bound_node(hwloc_topology_t topo, const void* addr, size_t bytes) {
+  hwloc_nodeset_t set = hwloc_bitmap_alloc();
+  hwloc_membind_policy_t policy;
+  int node = -1;
+  if (hwloc_get_area_membind(topo, addr, bytes, set, &policy, HWLOC_MEMBIND_BYNODESET) == 0 &&
+      policy == HWLOC_MEMBIND_BIND && hwloc_bitmap_weight(set) == 1)
+    node = hwloc_bitmap_first(set);
+  hwloc_bitmap_free(set);
+  return node;
+}
+
 }  // namespace argos

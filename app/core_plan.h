@@ -66,6 +66,17 @@ struct CorePlan {
 bool plan_cores(hwloc_topology_t topo, const CorePlanRequest& req, CorePlan& plan,
                 std::string& err);
 
+// Binds the pages of [addr, addr + bytes) to NUMA node `numa_node` (OS
+// index), moving any already touched: a worker's flow table and batch pool
+// live on its own node. False with a message when the node is unknown or
+// the kernel refuses (no NUMA support, a container without mbind).
+bool bind_memory_to_node(hwloc_topology_t topo, void* addr, size_t bytes, int numa_node,
+                         std::string& err);
+
+// The NUMA node (OS index) [addr, addr + bytes) is bound to, -1 when it is
+// not bound to exactly one node.
+int memory_bound_node(hwloc_topology_t topo, const void* addr, size_t bytes);
+
 // One line per thread ("worker 0: PU 4 (NUMA node 1)"), then the warnings.
 std::string describe_core_plan(const CorePlan& plan);
 

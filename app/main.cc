@@ -403,8 +403,8 @@ int main(int argc, char** argv) {
   // explicit --cores list wins. Computed before anything starts.
   CorePlan plan;
   bool pinned = false;
+  Topology topo;  // kept: the flow tables are bound to nodes with it below
   if (live_opts.pin) {
-    Topology topo;
     CorePlanRequest req;
     req.workers = cfg.workers;
     req.core_list = live_opts.cores;
@@ -447,8 +447,28 @@ int main(int argc, char** argv) {
       return 2;
     }
     channels.push_back(std::make_unique<BatchChannel>());
+    if (!channels.back()->ok()) {
+      std::fprintf(stderr, "argos: cannot allocate the record batches of worker %u\n", w);
+      return 2;
+    }
     channel_ptrs.push_back(channels.back().get());
     counters.push_back(std::make_unique<WorkerCounters>());
+    // The table and the batch pool on the worker's NUMA node, bound before
+    // the worker first touches them. Best effort: a kernel without NUMA
+    // support leaves them where first touched (the pinned worker's node).
+    const int node = pinned ? plan.workers[w].numa_node : -1;
+    if (node >= 0) {
+      std::string why;
+      const FlowTable::MemoryRegion regions[] = {
+          tables[w]->bucket_memory(), tables[w]->entry_memory(),
+          {channels[w]->region(), channels[w]->region_bytes()}};
+      for (const auto& r : regions) {
+        if (!bind_memory_to_node(topo.get(), r.addr, r.bytes, node, why)) {
+          if (w == 0) std::fprintf(stderr, "argos: note: flow tables not bound to NUMA nodes: %s\n", why.c_str());
+          break;
+        }
+      }
+    }
   }
 
 

@@ -4,9 +4,10 @@
 #pragma once
 
 #include <boost/lockfree/spsc_queue.hpp>
+#include <sys/mman.h>
+
 #include <cstdint>
-#include <memory>
-#include <vector>
+#include <new>
 
 #include "flowtable/flow_record.h"
 
@@ -29,15 +30,31 @@ class BatchChannel {
  public:
   static constexpr uint32_t kDefaultBatches = 64;
 
+  // The pool is one anonymous mapping, touched only where a batch header
+  // is written, so it can be bound to the worker's NUMA node (region())
+  // before the records are first written.
   explicit BatchChannel(uint32_t batches = kDefaultBatches)
-      : pool_(batches), full_(batches + 1), empty_(batches + 1) {
-    for (auto& b : pool_) {
-      // Default-initialised: the record slots are written before use, so the
-      // pool costs no page zeroing at start-up.
-      b.reset(new RecordBatch);
-      empty_.push(b.get());
+      : full_(batches + 1), empty_(batches + 1) {
+    pool_bytes_ = sizeof(RecordBatch) * size_t{batches};
+    void* m = ::mmap(nullptr, pool_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+      pool_bytes_ = 0;
+      return;  // ok() is false; checked at start-up
     }
+    pool_ = static_cast<RecordBatch*>(m);
+    // Default-initialised: the record slots are written before use, so the
+    // pool costs no page zeroing at start-up.
+    for (uint32_t i = 0; i < batches; ++i) empty_.push(new (&pool_[i]) RecordBatch);
   }
+  ~BatchChannel() {
+    if (pool_) ::munmap(pool_, pool_bytes_);
+  }
+  BatchChannel(const BatchChannel&) = delete;
+  BatchChannel& operator=(const BatchChannel&) = delete;
+
+  bool ok() const { return pool_ != nullptr; }
+  void* region() const { return pool_; }
+  size_t region_bytes() const { return pool_bytes_; }
 
   // Worker side.
   RecordBatch* take_empty() {
@@ -58,7 +75,8 @@ class BatchChannel {
   }
 
  private:
-  std::vector<std::unique_ptr<RecordBatch>> pool_;
+  RecordBatch* pool_ = nullptr;
+  size_t pool_bytes_ = 0;
   boost::lockfree::spsc_queue<RecordBatch*> full_;
   boost::lockfree::spsc_queue<RecordBatch*> empty_;
 };

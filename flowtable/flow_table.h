@@ -110,6 +110,15 @@ class FlowTable {
   // False when the memory could not be allocated (checked once at start-up).
   bool ok() const { return entries_ != nullptr; }
 
+  // The table's two mappings (bucket index, entries), for binding them to
+  // the worker's NUMA node before the first packet touches them.
+  struct MemoryRegion {
+    void* addr;
+    size_t bytes;
+  };
+  MemoryRegion bucket_memory() const { return {buckets_, bucket_bytes_}; }
+  MemoryRegion entry_memory() const { return {entries_, entry_bytes_}; }
+
   // Accounts a burst of parsed packets (n <= kMaxBurst), in time order.
   // Reports closed by a packet (status interval, idle timeout) go to `out`.
   void process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out);

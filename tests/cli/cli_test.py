@@ -14,9 +14,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 COLS = ["stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport",
         "spkts", "dpkts", "sbytes", "dbytes", "state"]
+
+
+# A numa_maps line whose policy names nodes: "bind:0", "prefer:1",
+# "prefer (many):0" (what the kernel shows for hwloc's binding).
+BOUND = re.compile(r" (?:bind|prefer|prefer \(many\)):([\d,]+)")
 
 
 def run_argos(argos, args, tmp, name="out.argus"):
@@ -178,12 +184,70 @@ def main():
         p, _ = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap")], tmp)
         assert not [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")], "stats lines by default"
 
-    for name, fn in [("closing MAR counters", closing_mar_counters), ("core plan", core_plan), ("periodic stats line", stats_line), ("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
+    def per_worker_counters(tmp):
+        p, _ = run_argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "--workers", "2", "--no-pin",
+                                 "--stats-interval", "0.001"], tmp)
+        assert p.returncode == 0, p.stderr
+        total = counters(p.stderr)
+        rows = {}
+        for l in p.stderr.splitlines():
+            m = re.match(r"argos: worker (\d+): (.*)", l)
+            if m:
+                rows[int(m.group(1))] = {k: int(v) for k, v in re.findall(r"(\S+)=(\d+)", m.group(2))}
+        assert sorted(rows) == [0, 1], f"want one line per worker: {p.stderr}"
+        assert all(r["packets"] > 0 and r["flows"] > 0 for r in rows.values()), rows
+        assert sum(r["packets"] for r in rows.values()) == total["packets"], (rows, total)
+        assert sum(r["flows"] for r in rows.values()) == total["flows"], (rows, total)
+        assert sum(r["records"] for r in rows.values()) == total["records"], (rows, total)
+        assert all(r["parsed"] + r["rejected"] == r["packets"] for r in rows.values()), rows
+        stats = [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")]
+        assert stats and re.search(r"worker_packets=\d+/\d+ ", stats[-1]), stats[-1:]
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap")], tmp)
+        assert "argos: worker " not in p.stderr, "per-worker lines with a single worker"
+
+    def numa_binding(tmp):
+        # A worker's flow table and batch pool are bound to its NUMA node
+        # before use: the kernel's view of the running process says so.
+        if not os.path.exists("/proc/self/numa_maps"):
+            print("      (skipped: this kernel has no /proc/PID/numa_maps)")
+            return
+        with open(pc("arp.pcap"), "rb") as f:
+            header = f.read(24)
+        p = subprocess.Popen([argos, "-r", "-", "-w", os.path.join(tmp, "n.argus"), "--flows", "1000000"],
+                             stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=False)
+        try:
+            p.stdin.write(header)
+            p.stdin.flush()
+            maps = ""
+            for _ in range(100):  # the tables exist once the file header is read
+                time.sleep(0.05)
+                with open(f"/proc/{p.pid}/numa_maps") as f:
+                    maps = f.read()
+                if re.search(BOUND, maps):
+                    break
+        finally:
+            p.stdin.close()
+            p.wait(timeout=30)
+            err = p.stderr.read().decode()
+        assert p.returncode == 0, err
+        bound = [l for l in maps.splitlines() if re.search(BOUND, l)]
+        if "not bound to NUMA nodes" in err:
+            print("      (skipped: " + err.strip().splitlines()[0] + ")")
+            return
+        assert bound, "no mapping bound to a NUMA node:\n" + maps[:2000]
+        nodes = {n for l in bound for n in re.search(BOUND, l).group(1).split(",")}
+        assert all(os.path.isdir(f"/sys/devices/system/node/node{n}") for n in nodes), (bound, nodes)
+
+    checks = [("closing MAR counters", closing_mar_counters), ("core plan", core_plan),
+              ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
+              ("NUMA-bound flow tables", numa_binding)]
+    checks += [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
-                     ("summary counters", summary_counters)]:
+                     ("summary counters", summary_counters)]
+    for name, fn in checks:
         check(name, fn)
-    print(f"cli: {11 - len(failures)} of 11 checks ok")
+    print(f"cli: {len(checks) - len(failures)} of {len(checks)} checks ok")
     return 1 if failures else 0
 
 

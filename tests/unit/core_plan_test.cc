@@ -7,7 +7,11 @@
 //   one_numa_2core.xml      1 NUMA node, 2 cores, PUs 0 and 1
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -305,6 +309,43 @@ TEST(CorePlan, MachineTopologyPlansOneWorker) {
   CorePlan out;
   ASSERT_TRUE(plan_cores(topo.get(), req, out, err)) << err;
   EXPECT_EQ(out.workers.size(), 1u);
+}
+
+
+// Memory bound to the planned worker's node reads back as bound to it, and
+// its pages, touched afterwards, are there (this machine's real kernel).
+TEST(CorePlan, BindsMemoryToTheWorkersNode) {
+  Topology topo;
+  std::string err;
+  ASSERT_TRUE(load_machine_topology(topo, err)) << err;
+  CorePlanRequest req;
+  CorePlan plan;
+  ASSERT_TRUE(plan_cores(topo.get(), req, plan, err)) << err;
+  const int node = plan.workers[0].numa_node;
+  if (node < 0) GTEST_SKIP() << "this machine's topology has no NUMA node";
+  const size_t bytes = 4u << 20;
+  void* m = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  if (!bind_memory_to_node(topo.get(), m, bytes, node, err)) {
+    ::munmap(m, bytes);
+    if (err.find(std::strerror(ENOSYS)) != std::string::npos || err.find(std::strerror(EPERM)) != std::string::npos)
+      GTEST_SKIP() << "the kernel refuses memory binding here: " << err;
+    FAIL() << err;
+  }
+  std::memset(m, 1, bytes);
+  EXPECT_EQ(memory_bound_node(topo.get(), m, bytes), node);
+  ::munmap(m, bytes);
+}
+
+// Unknown nodes are an error with a message, never a crash.
+TEST(CorePlan, BindToAnUnknownNodeFails) {
+  Topology topo;
+  std::string err;
+  ASSERT_TRUE(load_machine_topology(topo, err)) << err;
+  char buf[4096];
+  EXPECT_FALSE(bind_memory_to_node(topo.get(), buf, sizeof buf, 4095, err));
+  EXPECT_NE(err.find("no NUMA node 4095"), std::string::npos) << err;
+  EXPECT_FALSE(bind_memory_to_node(topo.get(), buf, sizeof buf, -1, err));
 }
 
 }  // namespace
