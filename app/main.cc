@@ -43,8 +43,9 @@ constexpr const char* kUsage =
     "and writes Argus v3 flow records.\n"
     "\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
-    "  -i IFACE         capture live on this interface through libpcap (one worker;\n"
-    "                   SIGINT or SIGTERM ends the capture)\n"
+    "  -i IFACE         capture live on this interface through libpcap (SIGINT or\n"
+    "                   SIGTERM ends the capture; several workers share it by\n"
+    "                   software dispatch)\n"
     "  -p               do not put the interface into promiscuous mode\n"
     "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name) set up\n"
     "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
@@ -322,10 +323,6 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       err = "-i and -r exclude each other: capture live or read files";
       return 2;
     }
-    if (cfg.workers > 1) {
-      err = "-i: live capture runs one worker for now (--workers 1)";
-      return 2;
-    }
   } else if (cfg.read_files.empty()) {
     err = "no input: give -r FILE (or -r - for standard input), -i IFACE or -i dpdk:PORT";
     return 2;
@@ -562,58 +559,18 @@ int main(int argc, char** argv) {
   DpdkPortStats port_stats;
   bool have_port_stats = false;
 #endif
-  if (dpdk) {
-#if ARGOS_HAVE_DPDK
-    // One worker per receive queue; a single queue shared by several workers
-    // goes through the software dispatcher, as a libpcap source does.
-    const uint16_t nq = static_cast<uint16_t>(live_opts.rx_queues);
-    std::vector<std::unique_ptr<DpdkRxQueue>> queues;
-    for (uint16_t q = 0; q < nq; ++q)
-      queues.push_back(std::make_unique<DpdkRxQueue>(static_cast<uint16_t>(dpdk_port), q,
-                                                     live_opts.exit_when_idle_ms));
-    if (nq > 1 || nw == 1) {
-      std::vector<std::thread> workers;
-      for (uint32_t w = 0; w < nw; ++w)
-        workers.emplace_back([&, w] {
-          pin_worker(w);
-          run_worker(*queues[w], ctxs[w]);
-        });
-      for (auto& t : workers) t.join();
-    } else {
-      std::vector<std::unique_ptr<PacketRing>> rings;
-      std::vector<PacketRing*> ring_ptrs;
-      std::vector<std::unique_ptr<RingSource>> ring_sources;
-      for (uint32_t w = 0; w < nw; ++w) {
-        rings.push_back(std::make_unique<PacketRing>());
-        ring_ptrs.push_back(rings.back().get());
-        ring_sources.push_back(std::make_unique<RingSource>(*rings.back()));
-      }
-      std::vector<std::thread> workers;
-      for (uint32_t w = 0; w < nw; ++w)
-        workers.emplace_back([&, w] {
-          pin_worker(w);
-          run_worker(*ring_sources[w], ctxs[w]);
-        });
-      run_dispatcher(*queues[0], ring_ptrs, &g_stop);
-      for (auto& t : workers) t.join();
+  // Runs a source with every worker: directly with one worker; with several
+  // through the software dispatcher (this thread reads and fans packets out
+  // by a symmetric flow hash).
+  auto run_source = [&](auto& src) {
+    if (nw == 1) {
+      std::thread worker([&] {
+        pin_worker(0);
+        run_worker(src, ctxs[0]);
+      });
+      worker.join();
+      return;
     }
-    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), nq, port_stats);
-#endif
-  } else if (live) {
-    std::thread worker([&] {
-      pin_worker(0);
-      run_worker(live_source, ctxs[0]);
-    });
-    worker.join();
-    // Read once the worker has stopped: reading resets the kernel counters.
-    have_capture_stats = live_source.capture_stats(capture);
-  } else if (nw == 1) {
-    std::thread worker([&] {
-      pin_worker(0);
-      run_worker(source, ctxs[0]);
-    });
-    worker.join();
-  } else {
     std::vector<std::unique_ptr<PacketRing>> rings;
     std::vector<PacketRing*> ring_ptrs;
     std::vector<std::unique_ptr<RingSource>> ring_sources;
@@ -624,9 +581,42 @@ int main(int argc, char** argv) {
     }
     std::vector<std::thread> workers;
     for (uint32_t w = 0; w < nw; ++w)
-      workers.emplace_back([&, w] { run_worker(*ring_sources[w], ctxs[w]); });
-    run_dispatcher(source, ring_ptrs, &g_stop);
+      workers.emplace_back([&, w] {
+        pin_worker(w);
+        run_worker(*ring_sources[w], ctxs[w]);
+      });
+    run_dispatcher(src, ring_ptrs, &g_stop);
     for (auto& t : workers) t.join();
+  };
+
+  if (dpdk) {
+#if ARGOS_HAVE_DPDK
+    // One worker per receive queue; a single queue shared by several workers
+    // goes through the software dispatcher, as a libpcap source does.
+    const uint16_t nq = static_cast<uint16_t>(live_opts.rx_queues);
+    std::vector<std::unique_ptr<DpdkRxQueue>> queues;
+    for (uint16_t q = 0; q < nq; ++q)
+      queues.push_back(std::make_unique<DpdkRxQueue>(static_cast<uint16_t>(dpdk_port), q,
+                                                     live_opts.exit_when_idle_ms));
+    if (nq > 1) {
+      std::vector<std::thread> workers;
+      for (uint32_t w = 0; w < nw; ++w)
+        workers.emplace_back([&, w] {
+          pin_worker(w);
+          run_worker(*queues[w], ctxs[w]);
+        });
+      for (auto& t : workers) t.join();
+    } else {
+      run_source(*queues[0]);
+    }
+    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), nq, port_stats);
+#endif
+  } else if (live) {
+    run_source(live_source);
+    // Read once the workers have stopped: reading resets the kernel counters.
+    have_capture_stats = live_source.capture_stats(capture);
+  } else {
+    run_source(source);
   }
   export_thread.join();
   finished.store(true, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -68,9 +69,17 @@ class RingSource {
     if (done_) return 0;
     PacketBurst* b = ring_.take_full();
     if (!b) {
-      std::this_thread::yield();
+      // Quiet input (live capture at night): after a run of empty polls,
+      // nap briefly so an idle worker does not hold a CPU; the ring's 64
+      // bursts absorb far more than a nap's worth of packets.
+      if (++empty_polls_ < kEmptyPollsBeforeNap) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
       return 0;
     }
+    empty_polls_ = 0;
     if (b->end_of_stream && b->count == 0) {
       ring_.give_back(b);
       done_ = true;
@@ -85,9 +94,11 @@ class RingSource {
   bool done() const { return done_ && !held_; }
 
  private:
+  static constexpr uint32_t kEmptyPollsBeforeNap = 256;
   PacketRing& ring_;
   PacketBurst* held_ = nullptr;
   bool done_ = false;
+  uint32_t empty_polls_ = 0;
 };
 
 // Symmetric worker choice: a hash of the ordered address pair and the

@@ -2,7 +2,8 @@
 """Live capture through libpcap (argos -i) on a veth pair between two network
 namespaces this test creates. Known traffic goes from the sender namespace to
 the capturing one only (10.213.77.0/24); argos is stopped with SIGTERM and its
-output is judged by the real ra and by the raw record bytes.
+output is judged by the real ra and by the raw record bytes. It runs with one
+worker, then with two sharing the capture through the software dispatcher.
 
 Exit 77 (skipped) where namespaces cannot be made (no CAP_NET_ADMIN).
 """
@@ -146,21 +147,26 @@ def main():
         print("SKIP: live capture test: %s" % e)
         return 77
     try:
-        if args.keep:
-            return check_live(ns, argos, os.path.abspath(args.keep))
-        with tempfile.TemporaryDirectory() as tmp:
-            return check_live(ns, argos, os.path.join(tmp, "live.argus"))
+        # One worker, then two sharing the capture by software dispatch.
+        for workers in (1, 2):
+            if args.keep:
+                check_live(ns, argos, os.path.abspath(args.keep) + f".{workers}w", workers)
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                check_live(ns, argos, os.path.join(tmp, "live.argus"), workers)
+        return 0
     finally:
         ns.__exit__(None, None, None)
 
 
-def check_live(ns, argos, out):
+def check_live(ns, argos, out, workers):
     server = ns.exec(ns.cap, sys.executable, "-c", SERVER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT),
                      stdout=subprocess.PIPE, text=True)
     if server.stdout.readline().strip() != "ready":
         fail("the listener did not start")
     # ARP is left in: its flow is checked too, an empty filter is the default.
-    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, stderr=subprocess.PIPE, text=True)
+    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, "--workers", str(workers),
+                   stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)  # the capture is active once argos has opened it
     if proc.poll() is not None:
         fail("argos exited early: " + proc.stderr.read())
@@ -248,8 +254,8 @@ def check_live(ns, argos, out):
     closing = [(t_, c) for t_, c, _ in records(data)][-1]
     if closing != (0x83, 0x30):
         fail("last record is %r, want the closing MAR (0x83, 0x30)" % (closing,))
-    print("PASS: live capture: %d packets (capture.received=%d), UDP %s/%s, TCP %d/%d %s, %d FARs"
-          % (packets, received, u[5], u[6], spkts, dpkts, t[7], len(causes)))
+    print("PASS: live capture, %d worker(s): %d packets (capture.received=%d), UDP %s/%s, TCP %d/%d %s, %d FARs"
+          % (workers, packets, received, u[5], u[6], spkts, dpkts, t[7], len(causes)))
     return 0
 
 
