@@ -16,10 +16,14 @@
 #    per flow per loop) rather than 4M (about 9 GB). The mbufs come from the
 #    port's mempool, which Argos creates; --mem (MB) is the EAL -m, for the
 #    pool and the rest of DPDK's memory.
-# 3. Runs, --runs times and interleaved, for W in 1 and 2 workers:
-#      argos -i dpdk:net_pcap0 --workers W -w OUT --eal "--no-huge --no-pci
-#        --no-shconf -m MEM -l 0 --log-level lib.*:error
-#        --vdev net_pcap0,rx_pcap=PCAP,infinite_rx=1"
+# 3. Runs, --runs times and interleaved, three set-ups: 1 worker on one
+#    queue; 2 workers sharing one queue by software dispatch; 2 queues with a
+#    worker each (the pcap split in two by the symmetric flow hash with
+#    tests/dpdk/split_pcap, one rx_pcap file per queue, as symmetric RSS
+#    would spread the flows):
+#      argos -i dpdk:net_pcap0 --workers W [--rx-queues 2] -w OUT --eal
+#        "--no-huge --no-pci --no-shconf -m MEM -l 0 --log-level lib.*:error
+#        --vdev net_pcap0,rx_pcap=PCAP[,rx_pcap=PCAP2],infinite_rx=1"
 #    twice: a short run stopped with SIGINT 2 s after launch and a long run
 #    stopped --seconds later than that (2 + seconds after launch). Both pay
 #    the same start-up (EAL, loading the pcap into mbufs, flow tables), so
@@ -33,7 +37,8 @@
 #    --workers 1 one core is counted (the worker polls the port itself; the
 #    exporter and main threads are nearly idle). With --workers 2 on this
 #    2-CPU machine the reader thread and both workers (and the exporter)
-#    share the 2 CPUs, so 2 cores are counted.
+#    share the 2 CPUs, so 2 cores are counted; the same with 2 queues (no
+#    reader thread there: each worker polls its own queue).
 # 5. Checks every run: exit status 0 after SIGINT (no crash), summary present,
 #    packets <= port.received and port.received - packets no more than the
 #    software-dispatch rings can hold (workers x 64 bursts x 32 packets; 0 with
@@ -92,12 +97,14 @@ if [[ ! -f $build_dir/build.ninja ]]; then
 fi
 if ! ninja -C "$build_dir" >"$root/perf/.ninja-dpdk.log" 2>&1; then
   echo "bench_dpdk: full build failed (see perf/.ninja-dpdk.log); building only what we need" >&2
-  ninja -C "$build_dir" perf/gen_pcap app/argos >/dev/null 2>&1 || die "cannot build gen_pcap and argos"
+  ninja -C "$build_dir" perf/gen_pcap app/argos tests/dpdk/split_pcap >/dev/null 2>&1 ||
+    die "cannot build gen_pcap, split_pcap and argos"
 fi
 rm -f "$root/perf/.ninja-dpdk.log"
 gen=$build_dir/perf/gen_pcap
 argos=$build_dir/app/argos
-[[ -x $argos ]] || die "$argos was not built"
+split=$build_dir/tests/dpdk/split_pcap
+[[ -x $argos && -x $split ]] || die "$argos or $split was not built"
 
 # ---------------------------------------------------------------- input
 out_dir=$root/perf/out
@@ -106,8 +113,16 @@ pcap=$out_dir/synth-${packets}p-${flows}f-${size}b-s${seed}.pcap
 "$gen" --packets "$packets" --flows "$flows" --size "$size" --seed "$seed" --out "$pcap" 2>/dev/null \
   || die "gen_pcap failed"
 
-eal="--no-huge --no-pci --no-shconf -m $mem -l 0 --log-level lib.*:error"
-eal+=" --vdev net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+pcap_q0=${pcap%.pcap}-q0.pcap
+pcap_q1=${pcap%.pcap}-q1.pcap
+"$split" "$pcap" "$pcap_q0" "$pcap_q1" || die "split_pcap failed"
+eal_base="--no-huge --no-pci --no-shconf -m $mem -l 0 --log-level lib.*:error"
+eal1="$eal_base --vdev net_pcap0,rx_pcap=$pcap,infinite_rx=1"
+eal2="$eal_base --vdev net_pcap0,rx_pcap=$pcap_q0,rx_pcap=$pcap_q1,infinite_rx=1"
+
+# Set-ups by tag: 1 = one worker; 2 = two workers, one queue; 2q = two
+# queues, a worker each.
+workers_of() { [[ $1 == 1 ]] && echo 1 || echo 2; }
 
 # field NAME FILE: value of NAME= in the summary line of FILE
 field() { grep -oE "(^| )$1=[0-9]+" "$2" | tail -n 1 | cut -d= -f2 || true; }
@@ -117,14 +132,17 @@ status=0
 declare -i hung=0
 fail() { echo "  CHECK FAILED: $*" >&2; status=1; }
 
-# run_one W LEN TAG: launch argos, SIGINT after LEN s, check, leave stderr in
-# $out_dir/dpdk-TAG.stderr and the output in $out_dir/dpdk-TAG.argus
+# run_one SETUP LEN TAG: launch argos, SIGINT after LEN s, check, leave
+# stderr in $out_dir/dpdk-TAG.stderr and the output in $out_dir/dpdk-TAG.argus
 run_one() {
-  local w=$1 len=$2 tag=$3
-  local out=$out_dir/dpdk-$tag.argus err=$out_dir/dpdk-$tag.stderr
+  local setup=$1 len=$2 tag=$3
+  local w out=$out_dir/dpdk-$tag.argus err=$out_dir/dpdk-$tag.stderr
+  w=$(workers_of "$setup")
   rm -f "$out"
+  local -a qargs=() eal=$eal1
+  if [[ $setup == 2q ]]; then qargs=(--rx-queues 2); eal=$eal2; fi
   # infinite_rx holds the whole file in mbufs: one per packet, plus the rings.
-  "$argos" -i dpdk:net_pcap0 --workers "$w" -w "$out" --eal "$eal" \
+  "$argos" -i dpdk:net_pcap0 --workers "$w" "${qargs[@]}" -w "$out" --eal "$eal" \
     --mbufs $((packets + 16384)) >/dev/null 2>"$err" &
   local pid=$!
   sleep "$len"
@@ -154,7 +172,8 @@ run_one() {
   local p r
   p=$(field packets "$err"); r=$(field port.received "$err")
   [[ -n $p && -n $r ]] || { fail "$tag: summary lacks packets= or port.received="; return; }
-  local slack=$((w > 1 ? w * 64 * 32 : 0))
+  local slack=0
+  [[ $setup == 2 ]] && slack=$((w * 64 * 32))
   if ((p > r || r - p > slack)); then
     fail "$tag: packets=$p, port.received=$r (at most $slack may stay in the dispatch rings)"
   fi
@@ -171,7 +190,7 @@ echo
 
 declare -A mpps_runs
 for ((r = 1; r <= runs; r++)); do
-  for w in 1 2; do
+  for w in 1 2 2q; do
     run_one "$w" "$warmup" "w$w-short"
     ps=$(field packets "$out_dir/dpdk-w$w-short.stderr"); ps=${ps:-0}
     ((ps > 0)) || fail "w$w run $r: no packet within ${warmup} s of launch (start-up too slow)"
@@ -184,13 +203,13 @@ for ((r = 1; r <= runs; r++)); do
     fi
     m=$(echo "($pl - $ps) / $seconds / 1000000" | bc -l)
     mpps_runs[$w]+="$m "
-    printf 'run %d workers %d: short %d packets, long %d packets, %.2f Mpps\n' "$r" "$w" "$ps" "$pl" "$m"
+    printf 'run %d set-up %s: short %d packets, long %d packets, %.2f Mpps\n' "$r" "$w" "$ps" "$pl" "$m"
     echo "  $(grep -E 'stopped_by_signal' "$out_dir/dpdk-w$w-long.stderr" | tail -n 1)"
     rm -f "$out_dir/dpdk-w$w-short.argus"
     if ((r == runs)); then
       out=$out_dir/dpdk-w$w-long.argus
       if ! ra -r "$out" -n >/dev/null 2>"$out_dir/dpdk-ra.stderr" || [[ -s $out_dir/dpdk-ra.stderr ]]; then
-        fail "workers $w: ra -r OUT -n failed or wrote to stderr: $(head -c 300 "$out_dir/dpdk-ra.stderr")"
+        fail "set-up $w: ra -r OUT -n failed or wrote to stderr: $(head -c 300 "$out_dir/dpdk-ra.stderr")"
       else
         echo "  ra -r OUT -n: read whole ($(stat -c %s "$out") bytes), empty stderr"
       fi
@@ -204,13 +223,13 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
   if (NR % 2) printf "%.4f", v[(NR + 1) / 2]; else printf "%.4f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo
-printf '%-8s %-24s %7s %5s %9s %10s %9s %10s %8s %8s %7s\n' workers "Mpps per run" median cores \
+printf '%-8s %-24s %7s %5s %9s %10s %9s %10s %8s %8s %7s\n' set-up "Mpps per run" median cores \
   "Mpps/core" "ns/pkt/core" records batch_drops full_drop missed bytes/flow
 best=0
-for w in 1 2; do
+for w in 1 2 2q; do
   e=$out_dir/dpdk-w$w-long.stderr
   med=$(echo "${mpps_runs[$w]}" | median)
-  cores=$w
+  cores=$(workers_of "$w")
   per_core=$(echo "$med / $cores" | bc -l)
   if (($(echo "$med > 0" | bc -l))); then
     ns=$(echo "1000 / $med * $cores" | bc -l)
@@ -224,8 +243,10 @@ for w in 1 2; do
     "$(field bytes_per_flow "$e")"
   if (($(echo "$per_core > $best" | bc -l))); then best=$per_core; fi
 done
-echo "cores: workers 1 = the one worker core; workers 2 = the 2 CPUs, shared by the"
-echo "       reader (software dispatch), both workers and the exporter"
+echo "set-ups: 1 = one worker, one queue; 2 = two workers sharing one queue (software"
+echo "         dispatch); 2q = two queues, a worker each (the pcap split by flow hash)"
+echo "cores: set-up 1 = the one worker core; 2 and 2q = the 2 CPUs, shared by both"
+echo "       workers, the exporter and (set-up 2) the reader"
 echo "missed = port.missed + port.no_mbuf; records and drops are from the last long run"
 ((hung == 0)) || echo "runs stuck after SIGINT and killed: $hung"
 echo "checks: $([[ $status == 0 ]] && echo passed || echo FAILED)"

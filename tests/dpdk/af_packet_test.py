@@ -92,7 +92,8 @@ def main():
             if not (t_send - 0.05 <= stime <= ltime <= t_sent + 0.05):
                 print(f"FAIL: flow times {stime:.6f}..{ltime:.6f} outside the send window {t_send:.6f}..{t_sent:.6f}")
                 return 1
-            if ltime - stime < 0.02 * (DATAGRAMS - 1) * 0.9:
+            # (The first datagram may wait for ARP, shortening the span.)
+            if ltime - stime < 0.02 * (DATAGRAMS - 1) * 0.5:
                 print(f"FAIL: flow lasted {ltime - stime:.6f} s, the sender paced {DATAGRAMS} datagrams 20 ms apart")
                 return 1
             if rows[-1][0].strip() != "man":
