@@ -19,6 +19,7 @@
 #include "app/core_plan.h"
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
+#include "dataplane/paced_source.h"
 #include "dataplane/pcap_live.h"
 #if ARGOS_HAVE_DPDK
 #include "dataplane/dpdk_source.h"
@@ -27,6 +28,8 @@
 #include "dataplane/worker.h"
 #include "export/exporter.h"
 #include "export/file_sink.h"
+#include "export/stream_server.h"
+#include "export/udp_sink.h"
 #include "flowtable/flow_table.h"
 
 namespace {
@@ -63,6 +66,20 @@ constexpr const char* kUsage =
     "  --pcap-buffer BYTES  kernel capture buffer size, live (default: libpcap's)\n"
     "  -w OUT           write records to OUT, appending as argus does ('-' = standard\n"
     "                   output); repeat for several outputs\n"
+    "  -w argus-udp://HOST[:PORT]  push every record to HOST as one UDP datagram\n"
+    "                   (port 561 by default), the start MAR first\n"
+    "  -P PORT          serve records to Argus clients (ra -S, radium) on this TCP port\n"
+    "  -B ADDR[,ADDR]   addresses the server listens on (default 127.0.0.1: loopback\n"
+    "                   only, unlike argus; -B 0.0.0.0 or -B :: for every address)\n"
+    "  --allow NET[,NET]  client networks allowed to connect (CIDR, IPv4 or IPv6;\n"
+    "                   repeatable; default: any); others get the access-denied MAR\n"
+    "  --max-clients N  stream clients at once (default 10); the next is refused\n"
+    "  --client-buffer BYTES  bytes queued per client (default 8 MiB); a client\n"
+    "                   that falls that far behind is disconnected\n"
+    "  --wait-clients N read no input until N clients have sent START: (serving a\n"
+    "                   replay from its first record)\n"
+    "  -T FACTOR        replay files at packet-time pace x FACTOR (1 = real time),\n"
+    "                   so collectors follow a recorded capture as if live\n"
     "  -S SECS          flow status interval (default 5; fractions allowed)\n"
     "  -M SECS          MAR (management record) interval (default 60)\n"
     "  -e ID            source id: integer, IPv4 address or \"abcd\" string\n"
@@ -133,7 +150,23 @@ struct LiveOptions {
   std::vector<uint32_t> cores;
   bool pin = true;
   double stats_interval_s = 0;
+  // Stream server (-P): bind addresses, allow-list, limits; and how many
+  // clients must have started before the input is read (--wait-clients).
+  argos::StreamServerConfig server;
+  bool bind_given = false;
+  uint32_t wait_clients = 0;
+  double pace_factor = 0;  // -T: replay at packet-time pace x factor, 0 = as fast as possible
 };
+
+// Splits "a,b,c" into words (empty words dropped).
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream list(s);
+  while (std::getline(list, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
 
 int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
   std::vector<std::string> filter_words;
@@ -244,6 +277,69 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       (a == "-s" ? live.snaplen : live.buffer_bytes) = n;
       continue;
     }
+    if (a == "-P" || a == "--max-clients" || a == "--client-buffer" || a == "--wait-clients") {
+      const char* v = need("a number");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n)) {
+        err = a + ": '" + v + "' is not a number";
+        return 2;
+      }
+      if (a == "-P") {
+        if (n < 1 || n > 65535) {
+          err = std::string("-P: port '") + v + "' is not between 1 and 65535";
+          return 2;
+        }
+        cfg.access_port = static_cast<uint16_t>(n);
+        live.server.port = static_cast<uint16_t>(n);
+      } else if (a == "--max-clients") {
+        if (n < 1 || n > 1024) {
+          err = "--max-clients: between 1 and 1024";
+          return 2;
+        }
+        live.server.max_clients = n;
+      } else if (a == "--client-buffer") {
+        if (n < 65536 || n > (1u << 30)) {
+          err = "--client-buffer: between 65536 and 1073741824 bytes";
+          return 2;
+        }
+        live.server.client_buffer_bytes = n;
+      } else {
+        live.wait_clients = n;
+      }
+      continue;
+    }
+    if (a == "-T") {
+      const char* v = need("a speed factor");
+      if (!v) return 2;
+      if (!parse_seconds(v, live.pace_factor) || !(live.pace_factor >= 0.001 && live.pace_factor <= 1e6)) {
+        err = std::string("-T: '") + v + "' is not a speed factor between 0.001 and 1000000";
+        return 2;
+      }
+      continue;
+    }
+    if (a == "-B") {
+      const char* v = need("an address");
+      if (!v) return 2;
+      if (!live.bind_given) live.server.bind_addrs.clear();
+      live.bind_given = true;
+      for (const auto& w : split_commas(v)) live.server.bind_addrs.push_back(w);
+      continue;
+    }
+    if (a == "--allow") {
+      const char* v = need("a network (ADDR/BITS)");
+      if (!v) return 2;
+      for (const auto& w : split_commas(v)) {
+        argos::Cidr c;
+        std::string why;
+        if (!argos::parse_cidr(w, c, why)) {
+          err = "--allow: " + why;
+          return 2;
+        }
+        live.server.allow.push_back(c);
+      }
+      continue;
+    }
     if (a == "-w") {
       const char* f = need("a file name");
       if (!f) return 2;
@@ -303,6 +399,19 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
   }
   for (size_t i = 0; i < filter_words.size(); ++i)
     cfg.bpf_filter += (i ? " " : "") + filter_words[i];
+  if (live.pace_factor > 0 && cfg.read_files.empty()) {
+    err = "-T paces the replay of files: give -r FILE";
+    return 2;
+  }
+  if (cfg.access_port == 0 && (live.bind_given || !live.server.allow.empty() || live.wait_clients)) {
+    err = "-B, --allow and --wait-clients configure the stream server: give -P PORT";
+    return 2;
+  }
+  if (live.wait_clients > live.server.max_clients) {
+    err = "--wait-clients " + std::to_string(live.wait_clients) + " exceeds --max-clients " +
+          std::to_string(live.server.max_clients);
+    return 2;
+  }
   if (!live.dpdk_port.empty()) {
     if (!cfg.read_files.empty()) {
       err = "-i dpdk: and -r exclude each other";
@@ -419,9 +528,22 @@ int main(int argc, char** argv) {
     if (pinned) pin_self(plan.workers[w].pu);
   };
 
+  // Outputs, all opened (and the server listening) before any packet is
+  // read: files, UDP push, the stream server.
   std::vector<std::unique_ptr<FileSink>> sinks;
-  std::vector<FileSink*> sink_ptrs;
+  std::vector<std::unique_ptr<UdpSink>> udp_sinks;
+  std::vector<RecordSink*> sink_ptrs;
   for (const auto& path : cfg.output_files) {
+    if (is_udp_output(path)) {
+      auto u = std::make_unique<UdpSink>();
+      if (!u->open(path, err)) {
+        std::fprintf(stderr, "argos: -w %s\n", err.c_str());
+        return 2;
+      }
+      sink_ptrs.push_back(u.get());
+      udp_sinks.push_back(std::move(u));
+      continue;
+    }
     auto s = std::make_unique<FileSink>();
     if (!s->open(path, err)) {
       std::fprintf(stderr, "argos: %s\n", err.c_str());
@@ -429,6 +551,20 @@ int main(int argc, char** argv) {
     }
     sink_ptrs.push_back(s.get());
     sinks.push_back(std::move(s));
+  }
+  std::unique_ptr<StreamServer> server;
+  if (cfg.access_port) {
+    server = std::make_unique<StreamServer>(live_opts.server);
+    if (!server->open(err)) {
+      std::fprintf(stderr, "argos: -P %u: %s\n", cfg.access_port, err.c_str());
+      return 2;
+    }
+    sink_ptrs.push_back(server.get());
+    std::string where;
+    for (const auto& b : live_opts.server.bind_addrs)
+      where += (where.empty() ? "" : ", ") + (b.find(':') != std::string::npos ? "[" + b + "]" : b) + ":" +
+               std::to_string(server->port());
+    std::fprintf(stderr, "argos: serving Argus records on %s\n", where.c_str());
   }
 
   const uint32_t nw = cfg.workers;
@@ -559,6 +695,11 @@ int main(int argc, char** argv) {
   DpdkPortStats port_stats;
   bool have_port_stats = false;
 #endif
+  // --wait-clients N: the input waits until N stream clients have started,
+  // so they receive every record of a replay.
+  while (server && server->started_clients() < live_opts.wait_clients && !g_stop.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
   // Runs a source with every worker: directly with one worker; with several
   // through the software dispatcher (this thread reads and fans packets out
   // by a symmetric flow hash).
@@ -615,6 +756,9 @@ int main(int argc, char** argv) {
     run_source(live_source);
     // Read once the workers have stopped: reading resets the kernel counters.
     have_capture_stats = live_source.capture_stats(capture);
+  } else if (live_opts.pace_factor > 0) {
+    PacedSource<PcapFileSource> paced(source, live_opts.pace_factor);
+    run_source(paced);
   } else {
     run_source(source);
   }
@@ -669,6 +813,18 @@ int main(int argc, char** argv) {
             " port.no_mbuf=" + std::to_string(port_stats.no_mbuf) +
             " port.errors=" + std::to_string(port_stats.errors);
 #endif
+  if (server)
+    for (size_t i = 0; i < kServerCounterCount; ++i)
+      line += std::string(" ") + server_counter_name(static_cast<ServerCounter>(i)) + "=" +
+              std::to_string(server->counter(static_cast<ServerCounter>(i)));
+  if (!udp_sinks.empty()) {
+    uint64_t sent = 0, dropped = 0;
+    for (const auto& u : udp_sinks) {
+      sent += u->datagrams_sent();
+      dropped += u->datagrams_dropped();
+    }
+    line += " udp.sent=" + std::to_string(sent) + " udp.dropped=" + std::to_string(dropped);
+  }
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());

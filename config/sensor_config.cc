@@ -13,8 +13,8 @@ bool validate_config(const SensorConfig& cfg, std::string& err) {
     err = "no input: give -r FILE (or -r - for standard input)";
     return false;
   }
-  if (cfg.output_files.empty()) {
-    err = "no output: give -w FILE (or -w - for standard output)";
+  if (cfg.output_files.empty() && cfg.access_port == 0) {
+    err = "no output: give -w FILE (or -w - for standard output), -w argus-udp://HOST[:PORT] or -P PORT";
     return false;
   }
   int stdin_count = 0;

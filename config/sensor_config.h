@@ -14,7 +14,8 @@ namespace argos {
 
 struct SensorConfig {
   std::vector<std::string> read_files;   // -r, in order; "-" = stdin
-  std::vector<std::string> output_files; // -w, "-" = stdout
+  std::vector<std::string> output_files; // -w, "-" = stdout, argus-udp://HOST[:PORT] = UDP push
+  uint16_t access_port = 0;              // -P: stream server port, 0 = none
   std::string bpf_filter;                // trailing expression
   std::string monitor_id_text;           // -e as given
   SourceId monitor_id;                   // parsed -e

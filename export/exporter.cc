@@ -12,20 +12,14 @@ uint64_t wall_clock_ns() {
 }
 
 Exporter::Exporter(const ExportConfig& cfg, std::vector<BatchChannel*> channels,
-                   std::vector<FileSink*> sinks, std::function<MarCounters()> counters)
+                   std::vector<RecordSink*> sinks, std::function<MarCounters()> counters)
     : cfg_(cfg),
       channels_(std::move(channels)),
       sinks_(std::move(sinks)),
       counters_(std::move(counters)) {}
 
-uint64_t Exporter::write_errors() const {
-  uint64_t n = 0;
-  for (const FileSink* s : sinks_) n += s->write_errors();
-  return n;
-}
-
 void Exporter::write_bytes(const uint8_t* p, size_t n) {
-  for (FileSink* s : sinks_) s->write(p, n);
+  for (RecordSink* s : sinks_) s->write(p, n);
 }
 
 void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
@@ -54,14 +48,18 @@ void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
   }
   uint8_t buf[kMarBytes];
   encode_mar(m, buf);
-  write_bytes(buf, sizeof buf);
+  if (kind == MarKind::kStart) {
+    for (RecordSink* s : sinks_) s->start(buf, sizeof buf);
+  } else {
+    write_bytes(buf, sizeof buf);
+  }
   ++mars_;
 }
 
 void Exporter::write_start() {
   period_start_ns_ = cfg_.start_wall_ns;
   write_mar(MarKind::kStart, wall_clock_ns());
-  for (FileSink* s : sinks_) s->flush();
+  for (RecordSink* s : sinks_) s->flush();
 }
 
 void Exporter::run() {
@@ -69,6 +67,7 @@ void Exporter::run() {
   std::vector<bool> done(channels_.size(), false);
   uint8_t buf[kMaxFarBytes];
   uint64_t next_mar_ns = cfg_.start_wall_ns + cfg_.mar_interval_ns;
+  uint64_t last_poll_ns = 0;
   while (open_channels > 0) {
     bool moved = false;
     for (size_t i = 0; i < channels_.size(); ++i) {
@@ -94,18 +93,27 @@ void Exporter::run() {
       }
     }
     const uint64_t now = wall_clock_ns();
+    // Sink housekeeping (accepting stream clients, reading their messages)
+    // once a millisecond: often enough for any client, cheap when busy.
+    if (now - last_poll_ns >= 1'000'000ULL) {
+      for (RecordSink* s : sinks_) s->poll(now);
+      last_poll_ns = now;
+    }
     if (now >= next_mar_ns) {
       write_mar(MarKind::kStatus, now);
       next_mar_ns += cfg_.mar_interval_ns;
       if (next_mar_ns <= now) next_mar_ns = now + cfg_.mar_interval_ns;
     }
     if (!moved) {
-      for (FileSink* s : sinks_) s->flush();
+      for (RecordSink* s : sinks_) s->flush();
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   }
   write_mar(MarKind::kStop, wall_clock_ns());
-  for (FileSink* s : sinks_) s->flush();
+  for (RecordSink* s : sinks_) {
+    s->flush();
+    s->finish();
+  }
 }
 
 }  // namespace argos

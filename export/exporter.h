@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "export/argus_encoder.h"
-#include "export/file_sink.h"
+#include "export/record_sink.h"
 #include "export/record_batch.h"
 
 namespace argos {
@@ -35,17 +35,17 @@ struct MarCounters {
 class Exporter {
  public:
   Exporter(const ExportConfig& cfg, std::vector<BatchChannel*> channels,
-           std::vector<FileSink*> sinks, std::function<MarCounters()> counters);
+           std::vector<RecordSink*> sinks, std::function<MarCounters()> counters);
 
   // Writes the start MAR to every sink; call before any worker starts.
   void write_start();
   // Runs until every channel has delivered its end-of-stream batch, then
-  // writes the closing MAR and flushes every sink.
+  // writes the closing MAR, flushes every sink and finishes it (stream
+  // clients get the closing MAR, then are closed).
   void run();
 
   uint64_t records_written() const { return records_.load(std::memory_order_relaxed); }
   uint64_t mars_written() const { return mars_; }
-  uint64_t write_errors() const;
 
  private:
   void write_bytes(const uint8_t* p, size_t n);
@@ -53,7 +53,7 @@ class Exporter {
 
   ExportConfig cfg_;
   std::vector<BatchChannel*> channels_;
-  std::vector<FileSink*> sinks_;
+  std::vector<RecordSink*> sinks_;
   std::function<MarCounters()> counters_;
   std::atomic<uint64_t> records_{0};
   uint64_t mars_ = 0;

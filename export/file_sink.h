@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include "export/record_sink.h"
+
 namespace argos {
 
-class FileSink {
+class FileSink final : public RecordSink {
  public:
   FileSink() = default;
   ~FileSink();
@@ -18,9 +20,10 @@ class FileSink {
   // Opens `path` for appending ("-" = standard output), as argus does.
   // On failure returns false and fills `err`.
   bool open(const std::string& path, std::string& err);
-  void write(const uint8_t* data, size_t len);
+  void start(const uint8_t* mar, size_t len) override { write(mar, len); }
+  void write(const uint8_t* data, size_t len) override;
   // Flushes buffered bytes to the kernel; returns false after a write error.
-  bool flush();
+  bool flush() override;
   bool close();
 
   const std::string& path() const { return path_; }

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Records served to remote collectors, judged by the real Argus clients.
+
+Everything runs on loopback. Each check starts argos on a capture with the
+stream server (-P) and/or UDP push (-w argus-udp://...) beside a file output,
+connects real clients (ra -S, radium) or raw sockets of its own, and compares
+what the clients received with the file of the same run:
+
+  * ra -S and radium receive every record of the file (--wait-clients holds
+    the replay until they have started);
+  * twelve clients at once: ten are served, two get the too-many-clients
+    error MAR (83 82 00 01) and are closed;
+  * a client from an address outside --allow gets the access-denied error
+    MAR (83 81 00 01), is closed, and the refusal is logged and counted;
+  * a client that never reads is disconnected once its buffer fills while
+    ra, connected at the same time, still receives everything;
+  * a client killed in the middle of the stream leaves argos and the other
+    client unaffected;
+  * a client that never sends START: is closed after 5 s;
+  * FILTER: is answered with exactly "OK";
+  * UDP push sends the start MAR, then one record per datagram: the
+    datagrams, concatenated, are the file;
+  * files, UDP push and the server in one run all get every record.
+
+usage: stream_test.py --argos PATH --gen-pcap PATH --pcaps DIR
+"""
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+from argus_records import records  # noqa: E402
+
+COLS = ["stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport",
+        "spkts", "dpkts", "sbytes", "dbytes", "state"]
+ERR_DENIED = bytes([0x83, 0x81, 0x00, 0x01])
+ERR_FULL = bytes([0x83, 0x82, 0x00, 0x01])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def flows(path):
+    """Flow records as ra prints them (MARs left out). A client reading a
+    stream (ra -S ... -w) rewrites the records of TCP flows whose direction
+    is unknown ("<?>"), swapping their two sides' counters: for those the
+    two (packets, bytes) pairs are compared as a set."""
+    p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0 or p.stderr.strip():
+        raise AssertionError(f"ra cannot read {path}: {p.stderr.strip()}")
+    out = []
+    for l in p.stdout.splitlines()[1:]:
+        f = l.split(",")
+        if f[2] == "man":
+            continue
+        if f[5].strip() == "<?>":
+            a, b = sorted([(f[8], f[10]), (f[9], f[11])])
+            f[8], f[10], f[9], f[11] = a[0], a[1], b[0], b[1]
+        out.append(",".join(f))
+    return out
+
+
+def first_diff(want, have):
+    """The first line where two ra listings differ, for a failure message."""
+    for i, (w, h) in enumerate(zip(want, have)):
+        if w != h:
+            return f"line {i}: file {w} | client {h}"
+    return f"lengths {len(want)} and {len(have)}"
+
+
+def summary(err):
+    line = [l for l in err.splitlines() if l.startswith("argos: packets=")]
+    if not line:
+        raise AssertionError("no summary line:\n" + err)
+    return {k: int(v) for k, v in re.findall(r"(\S+)=(\d+)", line[-1])}
+
+
+RUNNING = []  # every argos started, killed after each check if still alive
+
+
+def spawn(cmd, **kw):
+    """A client process, killed after the check if still alive."""
+    p = subprocess.Popen(cmd, **kw)
+    RUNNING.append(p)
+    return p
+
+
+class Argos:
+    """argos in the background; with -P, returns once it listens (its
+    start-up line), so clients never race the listener."""
+
+    def __init__(self, argos, args):
+        self.p = subprocess.Popen([argos] + args, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        RUNNING.append(self.p)
+        self.head = ""
+        if "-P" in args:
+            while True:
+                line = self.p.stderr.readline()
+                if not line:
+                    raise AssertionError("argos ended before listening:\n" + self.head)
+                self.head += line
+                if "serving Argus records on" in line:
+                    break
+
+    def wait(self, timeout=60):
+        try:
+            _, err = self.p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            _, err = self.p.communicate()
+            raise AssertionError("argos did not finish:\n" + self.head + err)
+        self.err = err = self.head + err
+        if self.p.returncode != 0:
+            raise AssertionError(f"argos exit {self.p.returncode}:\n{err}")
+        return summary(err)
+
+
+def connect(port, src=None, rcvbuf=None, timeout=10):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    if src:
+        s.bind((src, 0))
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_n(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def read_all(s):
+    buf = bytearray()
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return bytes(buf)
+        buf += chunk
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--argos", required=True)
+    ap.add_argument("--gen-pcap", required=True)
+    ap.add_argument("--pcaps", required=True)
+    ap.add_argument("--only", help="run the checks whose name contains this")
+    a = ap.parse_args()
+    argos = os.path.abspath(a.argos)
+    pc = lambda n: os.path.join(os.path.abspath(a.pcaps), n)
+    failures = []
+
+    def check(name, fn):
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                fn(tmp)
+                print(f"ok    {name}")
+            except (AssertionError, OSError, ValueError, subprocess.SubprocessError) as e:
+                print(f"FAIL  {name}: {e}")
+                failures.append(name)
+            finally:
+                for p in RUNNING:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
+                RUNNING.clear()
+            sys.stdout.flush()
+
+    def ra_follows(tmp):
+        port = free_port()
+        out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "ra.argus")
+        # A paced replay (-T 10: 6.5 s of packet time in about 0.65 s), so
+        # the stream runs while ra reads it, as from a live sensor.
+        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-T", "10", "-P", str(port),
+                          "--wait-clients", "1", "-w", out])
+        t0 = time.monotonic()
+        ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got],
+                              stderr=subprocess.PIPE, text=True)
+        c = x.wait()
+        try:
+            _, ra_err = ra.communicate(timeout=15)  # ra leaves once the server closes
+        except subprocess.TimeoutExpired:
+            ra.kill()
+            raise AssertionError("ra -S did not finish after argos closed the stream")
+        took = time.monotonic() - t0
+        assert took >= 0.6, f"-T 10 replayed 6.5 s of packets in {took:.2f} s"
+        want, have = flows(out), flows(got)
+        assert want and have == want, f"ra -S: {first_diff(want, have)} {ra_err}"
+        assert c["server.started"] == 1 and c["server.closed"] == 1, c
+        # The stream ends with the closing MAR, as the file does.
+        assert [r[:2] for r in records(open(got, "rb").read())][-1] == (0x83, 0x30)
+
+    def radium_relays(tmp):
+        port = free_port()
+        out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "radium.argus")
+        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-P", str(port),
+                          "--wait-clients", "1", "-w", out])
+        rad = spawn(["radium", "-S", f"127.0.0.1:{port}", "-w", got],
+                               stderr=subprocess.PIPE, text=True)
+        x.wait()
+        time.sleep(1.0)  # radium writes what it got, then keeps reconnecting
+        rad.send_signal(signal.SIGTERM)
+        rad.communicate(timeout=15)
+        want, have = flows(out), flows(got)
+        assert want and have == want, f"radium: {first_diff(want, have)}"
+
+    def twelve_clients(tmp):
+        port = free_port()
+        out = os.path.join(tmp, "file.argus")
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", "10",
+                          "-w", out])
+        socks = [connect(port) for _ in range(12)]
+        served, refused = [], []
+        for s in socks:
+            head = read_n(s, 4)
+            if head == ERR_FULL:
+                assert read_n(s, 1) == b"", "a refused client was not closed"
+                refused.append(s)
+            else:
+                assert head[:2] == b"\x83\x10", f"neither a start MAR nor the error MAR: {head.hex()}"
+                served.append((s, head + read_n(s, 124)))
+        assert len(served) == 10 and len(refused) == 2, (len(served), len(refused))
+        for s, _ in served:
+            s.sendall(b"START: ")
+        # Every record went to every started client: each one's bytes are
+        # the file's, byte for byte (same start, status and closing MARs).
+        streams = [mar + read_all(s) for s, mar in served]
+        c = x.wait()
+        body = open(out, "rb").read()
+        assert all(st == body for st in streams), \
+            f"a client's stream differs from the file ({[len(st) for st in streams]} vs {len(body)} bytes)"
+        assert c["server.refused_full"] == 2 and c["server.started"] == 10, c
+        assert x.err.count("already 10 clients") == 2, x.err
+
+    def denied(tmp):
+        port = free_port()
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--allow", "127.0.0.1/32",
+                          "--wait-clients", "1", "-w", os.path.join(tmp, "o.argus")])
+        bad = connect(port, src="127.0.0.2")
+        assert read_n(bad, 5) == ERR_DENIED, "want exactly the access-denied error MAR, then EOF"
+        good = connect(port, src="127.0.0.1")
+        assert read_n(good, 128)[:2] == b"\x83\x10"
+        good.sendall(b"START: ")
+        read_all(good)
+        c = x.wait()
+        assert c["server.refused_denied"] == 1 and c["server.started"] == 1, c
+        assert "refused stream client 127.0.0.2:" in x.err and "allow-list" in x.err, x.err
+
+    def big_capture(tmp):
+        # 1,000,000 packets of 20,000 flows over 5 s of packet time; with -S 1
+        # each flow reports every second: about 15 MB of records spread over
+        # the replay (-T 2.5: 2 s), at a pace a reading client keeps up with.
+        path = os.path.join(tmp, "big.pcap")
+        subprocess.run([a.gen_pcap, "--packets", "1000000", "--flows", "20000", "--seed", "7",
+                        "--pps", "200000", "--out", path], check=True, capture_output=True, timeout=120)
+        return path
+
+    def slow_client(tmp):
+        port = free_port()
+        pcap = big_capture(tmp)
+        out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "ra.argus")
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "2.5", "-P", str(port), "--wait-clients", "2",
+                          "--client-buffer", str(2 << 20), "-w", out])
+        slow = connect(port, rcvbuf=4096)
+        assert read_n(slow, 128)[:2] == b"\x83\x10"
+        slow.sendall(b"START: ")  # ... and never reads again
+        ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got],
+                              stderr=subprocess.PIPE, text=True)
+        c = x.wait(timeout=120)
+        ra.communicate(timeout=30)
+        assert c["server.dropped_slow"] == 1, c
+        assert "fell behind" in x.err, x.err
+        want, have = flows(out), flows(got)
+        assert len(want) >= 100000 and have == want, f"ra beside the slow client: {first_diff(want, have)}"
+        slow.close()
+
+    def killed_client(tmp):
+        port = free_port()
+        pcap = big_capture(tmp)
+        out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "ra.argus")
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "2.5", "-P", str(port), "--wait-clients", "2", "-w", out])
+        victim = spawn(["ra", "-S", f"127.0.0.1:{port}", "-n"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got],
+                              stderr=subprocess.PIPE, text=True)
+        # Once flow records reach it (not just the start MAR), kill one
+        # client outright.
+        while True:
+            line = victim.stdout.readline()
+            assert line, "the client to be killed got no flow record"
+            if b" tcp " in line or b" udp " in line:
+                break
+        victim.kill()
+        victim.wait()
+        c = x.wait(timeout=120)
+        ra.communicate(timeout=30)
+        want, have = flows(out), flows(got)
+        assert have == want, f"the surviving client: {first_diff(want, have)}"
+        assert c["server.started"] == 2 and c["server.closed"] == 2, c
+
+    def start_timeout(tmp):
+        port = free_port()
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", "1",
+                          "-w", os.path.join(tmp, "o.argus")])
+        idle = connect(port, timeout=15)
+        t0 = time.monotonic()
+        assert read_n(idle, 128)[:2] == b"\x83\x10"
+        rest = read_n(idle, 1)  # no START: sent; the server closes after 5 s
+        waited = time.monotonic() - t0
+        assert rest == b"" and 4.5 <= waited <= 8, f"closed after {waited:.1f} s"
+        good = connect(port)
+        read_n(good, 128)
+        good.sendall(b"FILTER: man or (udp)")
+        assert read_n(good, 2) == b"OK"
+        good.sendall(b"START: user='root',cmd='test'")  # as v5 clients send it
+        stream = read_all(good)
+        c = x.wait()
+        assert c["server.timed_out"] == 1, c
+        assert stream[:2] != b"OK", "a second OK"
+        assert [r[:2] for r in records(b"\0" * 128 + stream)][-1] == (0x83, 0x30)
+
+    def udp_push(tmp):
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(5)
+        port = rx.getsockname()[1]
+        out = os.path.join(tmp, "file.argus")
+        got = []
+        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
+        t.start()
+        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-w", out,
+                          "-w", f"argus-udp://127.0.0.1:{port}"])
+        c = x.wait()
+        t.join()
+        body = open(out, "rb").read()
+        assert got and len(got[0]) == 128 and got[0][:2] == b"\x83\x10", "the first datagram is not the start MAR"
+        recs = [r[2] for r in records(body)]
+        assert got[1:] == recs, f"{len(got) - 1} datagrams after the start MAR, {len(recs)} records in the file"
+        assert c["udp.sent"] == len(got) and c["udp.dropped"] == 0, c
+        pushed = os.path.join(tmp, "udp.argus")
+        open(pushed, "wb").write(b"".join(got))
+        assert flows(pushed) == flows(out)
+
+    def all_outputs(tmp):
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(5)
+        got = []
+        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
+        t.start()
+        port = free_port()
+        f1, f2, s = (os.path.join(tmp, n) for n in ("a.argus", "b.argus", "s.argus"))
+        x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-w", f1, "-w", f2, "-P", str(port),
+                          "--wait-clients", "1", "-w", f"argus-udp://127.0.0.1:{rx.getsockname()[1]}"])
+        ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", s], stderr=subprocess.DEVNULL)
+        x.wait()
+        ra.communicate(timeout=30)
+        t.join()
+        u = os.path.join(tmp, "u.argus")
+        open(u, "wb").write(b"".join(got))
+        want = flows(f1)
+        for name, path in (("second file", f2), ("ra -S", s), ("UDP push", u)):
+            have = flows(path)
+            assert want and have == want, f"{name}: {first_diff(want, have)}"
+
+    checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
+              ("twelve clients: ten served, two refused", twelve_clients),
+              ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
+              ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
+              ("UDP push", udp_push), ("files, UDP and server at once", all_outputs)]
+    if a.only:
+        checks = [(n, f) for n, f in checks if a.only in n]
+    for name, fn in checks:
+        check(name, fn)
+    print(f"stream: {len(checks) - len(failures)} of {len(checks)} checks ok")
+    return 1 if failures else 0
+
+
+def iter_datagrams(sock):
+    while True:
+        try:
+            d = sock.recv(65536)
+        except socket.timeout:
+            return
+        yield d
+
+
+if __name__ == "__main__":
+    sys.exit(main())
