@@ -35,8 +35,10 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reopen{false};
 
 extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+extern "C" void on_hangup(int) { g_reopen.store(true, std::memory_order_relaxed); }
 
 constexpr const char* kUsage =
     "usage: argos -r FILE [FILE...] -w OUT [options] [filter expression]\n"
@@ -80,6 +82,12 @@ constexpr const char* kUsage =
     "                   replay from its first record)\n"
     "  -T FACTOR        replay files at packet-time pace x FACTOR (1 = real time),\n"
     "                   so collectors follow a recorded capture as if live\n"
+    "  --rotate-size BYTES  start a new output file (NAME.1, NAME.2, ...) before one\n"
+    "                   would grow past BYTES\n"
+    "  --rotate-interval SECS  start a new output file at every multiple of SECS of\n"
+    "                   wall-clock time; -w names it with strftime fields (local\n"
+    "                   time), e.g. -w argus.%Y%m%d-%H.out --rotate-interval 3600;\n"
+    "                   SIGHUP reopens the output files (for logrotate)\n"
     "  -S SECS          flow status interval (default 5; fractions allowed)\n"
     "  -M SECS          MAR (management record) interval (default 60)\n"
     "  -e ID            source id: integer, IPv4 address or \"abcd\" string\n"
@@ -156,6 +164,7 @@ struct LiveOptions {
   bool bind_given = false;
   uint32_t wait_clients = 0;
   double pace_factor = 0;  // -T: replay at packet-time pace x factor, 0 = as fast as possible
+  argos::FileRotation rotation;  // --rotate-size, --rotate-interval: every file output
 };
 
 // Splits "a,b,c" into words (empty words dropped).
@@ -309,6 +318,25 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       }
       continue;
     }
+    if (a == "--rotate-size" || a == "--rotate-interval") {
+      const char* v = need(a == "--rotate-size" ? "bytes" : "seconds");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n) || n == 0) {
+        err = a + ": '" + v + "' is not a positive number";
+        return 2;
+      }
+      if (a == "--rotate-size") {
+        if (n < 4096) {
+          err = "--rotate-size: at least 4096 bytes";
+          return 2;
+        }
+        live.rotation.max_bytes = n;
+      } else {
+        live.rotation.interval_s = n;
+      }
+      continue;
+    }
     if (a == "-T") {
       const char* v = need("a speed factor");
       if (!v) return 2;
@@ -399,6 +427,13 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
   }
   for (size_t i = 0; i < filter_words.size(); ++i)
     cfg.bpf_filter += (i ? " " : "") + filter_words[i];
+  if (live.rotation.interval_s)
+    for (const auto& f : cfg.output_files)
+      if (f != "-" && !argos::is_udp_output(f) && f.find('%') == std::string::npos) {
+        err = "--rotate-interval: -w " + f + " needs strftime fields to name each file "
+              "(for example argus.%Y%m%d-%H%M%S.out)";
+        return 2;
+      }
   if (live.pace_factor > 0 && cfg.read_files.empty()) {
     err = "-T paces the replay of files: give -r FILE";
     return 2;
@@ -448,6 +483,7 @@ int main(int argc, char** argv) {
   // jobs with SIGINT ignored; installing the handler replaces that too.)
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
   SensorConfig cfg;
   LiveOptions live_opts;
   std::string err;
@@ -545,7 +581,7 @@ int main(int argc, char** argv) {
       continue;
     }
     auto s = std::make_unique<FileSink>();
-    if (!s->open(path, err)) {
+    if (!s->open(path, err, live_opts.rotation)) {
       std::fprintf(stderr, "argos: %s\n", err.c_str());
       return 2;
     }
@@ -613,6 +649,7 @@ int main(int argc, char** argv) {
   const int linktype = dpdk ? kLinkEthernet : live ? live_source.linktype() : source.first_linktype();
   ecfg.interface_type = static_cast<uint8_t>(linktype < 0 ? 1 : linktype);
   ecfg.start_wall_ns = wall_clock_ns();
+  ecfg.reopen_request = &g_reopen;
   auto mar_counters = [&counters]() {
     MarCounters m;
     for (const auto& c : counters) {
@@ -768,11 +805,15 @@ int main(int argc, char** argv) {
 
   bool write_ok = true;
   for (auto& s : sinks) {
+    const uint64_t lost = s->records_lost();
     if (!s->close()) {
       write_ok = false;
       std::fprintf(stderr, "argos: writing '%s' failed: %s\n", s->path().c_str(),
                    s->last_error().c_str());
     }
+    if (lost)
+      std::fprintf(stderr, "argos: '%s': %llu records lost while no file could be opened\n", s->path().c_str(),
+                   static_cast<unsigned long long>(lost));
   }
 
   // One summary line: totals over the workers, then every non-zero reason.
@@ -813,6 +854,11 @@ int main(int argc, char** argv) {
             " port.no_mbuf=" + std::to_string(port_stats.no_mbuf) +
             " port.errors=" + std::to_string(port_stats.errors);
 #endif
+  if (live_opts.rotation.max_bytes || live_opts.rotation.interval_s) {
+    size_t files = 0;
+    for (const auto& f : sinks) files += f->files().size();
+    line += " output.files=" + std::to_string(files);
+  }
   if (server)
     for (size_t i = 0; i < kServerCounterCount; ++i)
       line += std::string(" ") + server_counter_name(static_cast<ServerCounter>(i)) + "=" +

@@ -96,6 +96,8 @@ void Exporter::run() {
     // Sink housekeeping (accepting stream clients, reading their messages)
     // once a millisecond: often enough for any client, cheap when busy.
     if (now - last_poll_ns >= 1'000'000ULL) {
+      if (cfg_.reopen_request && cfg_.reopen_request->exchange(false, std::memory_order_relaxed))
+        for (RecordSink* s : sinks_) s->reopen();
       for (RecordSink* s : sinks_) s->poll(now);
       last_poll_ns = now;
     }

@@ -21,6 +21,9 @@ struct ExportConfig {
   uint64_t mar_interval_ns = 60'000'000'000ULL;
   uint8_t interface_type = 1;
   uint64_t start_wall_ns = 0;  // sensor start, wall clock
+  // Set (by the SIGHUP handler) to ask every sink to reopen its file; the
+  // exporter clears it.
+  std::atomic<bool>* reopen_request = nullptr;
 };
 
 // Sensor-wide figures for the status and closing MARs, read on the export

@@ -1,27 +1,60 @@
 #include "export/file_sink.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace argos {
 
+std::string expand_file_pattern(const std::string& pattern, time_t t) {
+  if (pattern.find('%') == std::string::npos) return pattern;
+  tm local{};
+  localtime_r(&t, &local);
+  char out[4096];
+  const size_t n = std::strftime(out, sizeof out, pattern.c_str(), &local);
+  return n ? std::string(out, n) : pattern;
+}
+
 FileSink::~FileSink() { close(); }
 
-bool FileSink::open(const std::string& path, std::string& err) {
+std::string FileSink::current_name() const {
+  const std::string base = expand_file_pattern(path_, period_start_);
+  return seq_ ? base + "." + std::to_string(seq_) : base;
+}
+
+bool FileSink::open_file(const std::string& name) {
+  fd_ = ::open(name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    ++errors_;
+    last_error_ = "cannot open '" + name + "': " + std::strerror(errno);
+    return false;
+  }
+  owns_fd_ = true;
+  file_name_ = name;
+  struct stat st;
+  file_bytes_ = ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  files_.push_back(name);
+  return true;
+}
+
+bool FileSink::open(const std::string& path, std::string& err, const FileRotation& rotation, time_t now) {
   path_ = path;
+  rotation_ = rotation;
   if (path == "-") {
     fd_ = STDOUT_FILENO;
     owns_fd_ = false;
+    rotation_ = {};
   } else {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      err = "cannot open output file '" + path + "': " + std::strerror(errno);
+    if (now == 0) now = ::time(nullptr);
+    period_start_ = rotation_.interval_s ? now - now % rotation_.interval_s : now;
+    if (!open_file(current_name())) {
+      err = last_error_;
       return false;
     }
-    owns_fd_ = true;
   }
   buf_ = static_cast<uint8_t*>(std::malloc(kBufBytes));
   if (!buf_) {
@@ -46,9 +79,38 @@ bool FileSink::write_all(const uint8_t* data, size_t len) {
   return true;
 }
 
+void FileSink::start(const uint8_t* mar, size_t len) {
+  start_mar_.assign(mar, mar + len);
+  append(mar, len);
+}
+
+void FileSink::rotate_to(const std::string& name) {
+  flush();
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  // A failure is counted; records are then lost (and counted) until the
+  // next rotation or reopen succeeds.
+  if (!open_file(name)) return;
+  if (!start_mar_.empty()) append(start_mar_.data(), start_mar_.size());
+}
+
 void FileSink::write(const uint8_t* data, size_t len) {
-  if (fd_ < 0) return;
+  // A size limit closes the file before the record that would cross it
+  // (never leaving a file with the start MAR alone).
+  if (rotation_.max_bytes && file_bytes_ + len > rotation_.max_bytes && file_bytes_ > start_mar_.size()) {
+    ++seq_;
+    rotate_to(current_name());
+  }
+  append(data, len);
+}
+
+void FileSink::append(const uint8_t* data, size_t len) {
+  if (fd_ < 0) {
+    ++records_lost_;
+    return;
+  }
   bytes_ += len;
+  file_bytes_ += len;
   if (used_ + len > kBufBytes) {
     flush();
     if (len > kBufBytes) {
@@ -60,6 +122,20 @@ void FileSink::write(const uint8_t* data, size_t len) {
   used_ += len;
 }
 
+void FileSink::poll(uint64_t now_ns) {
+  if (!rotation_.interval_s || fd_ < 0) return;
+  const time_t now = static_cast<time_t>(now_ns / 1'000'000'000ULL);
+  if (now < period_start_ + static_cast<time_t>(rotation_.interval_s)) return;
+  period_start_ = now - now % rotation_.interval_s;
+  seq_ = 0;
+  rotate_to(current_name());
+}
+
+void FileSink::reopen() {
+  if (!owns_fd_ && fd_ >= 0) return;  // standard output
+  rotate_to(current_name());
+}
+
 bool FileSink::flush() {
   if (fd_ < 0 || used_ == 0) return errors_ == 0;
   const bool ok = write_all(buf_, used_);
@@ -68,7 +144,11 @@ bool FileSink::flush() {
 }
 
 bool FileSink::close() {
-  if (fd_ < 0) return errors_ == 0;
+  if (fd_ < 0) {
+    std::free(buf_);
+    buf_ = nullptr;
+    return errors_ == 0;
+  }
   flush();
   if (owns_fd_ && ::close(fd_) != 0) {
     ++errors_;

@@ -1,47 +1,85 @@
 // Argus output file (or standard output). Opened before any packet is read;
 // a write error is reported once and counted, never thrown.
+//
+// Rotation: the name may be a strftime pattern ("argus.%Y%m%d-%H.out").
+// With an interval, a new file starts at every multiple of it on the wall
+// clock (local time names it: hourly files at the hour); with a size limit,
+// a file that would grow past it is closed at a record boundary and the
+// next one gets the same name plus ".1", ".2", ... Every file starts with
+// the start MAR, and every record goes to exactly one file. reopen()
+// (SIGHUP, after logrotate moved the file away) closes the file and opens
+// its name again, with a start MAR.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "export/record_sink.h"
 
 namespace argos {
 
+struct FileRotation {
+  uint64_t max_bytes = 0;    // 0: no size limit
+  uint32_t interval_s = 0;   // 0: no time rotation
+};
+
+// The file name for a pattern at wall-clock time `t` (local time).
+std::string expand_file_pattern(const std::string& pattern, time_t t);
+
 class FileSink final : public RecordSink {
  public:
   FileSink() = default;
-  ~FileSink();
+  ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
 
-  // Opens `path` for appending ("-" = standard output), as argus does.
-  // On failure returns false and fills `err`.
-  bool open(const std::string& path, std::string& err);
-  void start(const uint8_t* mar, size_t len) override { write(mar, len); }
+  // Opens `path` (a pattern when rotating) for appending ("-" = standard
+  // output), as argus does. On failure returns false and fills `err`.
+  bool open(const std::string& path, std::string& err, const FileRotation& rotation = {},
+            time_t now = 0);
+  void start(const uint8_t* mar, size_t len) override;
   void write(const uint8_t* data, size_t len) override;
   // Flushes buffered bytes to the kernel; returns false after a write error.
   bool flush() override;
+  void poll(uint64_t now_ns) override;
   bool close();
+  // Closes the current file and opens its name again (SIGHUP).
+  void reopen() override;
 
   const std::string& path() const { return path_; }
+  // Every file written so far, in order (the current one last).
+  const std::vector<std::string>& files() const { return files_; }
   uint64_t bytes_written() const { return bytes_; }
   uint64_t write_errors() const { return errors_; }
+  uint64_t records_lost() const { return records_lost_; }  // while no file could be opened
   const std::string& last_error() const { return last_error_; }
 
  private:
   bool write_all(const uint8_t* data, size_t len);
+  void append(const uint8_t* data, size_t len);
+  bool open_file(const std::string& name);
+  void rotate_to(const std::string& name);
+  std::string current_name() const;
 
   static constexpr size_t kBufBytes = 1 << 20;
   int fd_ = -1;
   bool owns_fd_ = false;
-  std::string path_;
+  std::string path_;         // as given (pattern)
+  std::string file_name_;    // the open file
+  std::vector<std::string> files_;
+  FileRotation rotation_;
+  time_t period_start_ = 0;  // wall-clock second the current period began
+  uint32_t seq_ = 0;         // size rotations within the period
+  uint64_t file_bytes_ = 0;  // bytes in the current file, buffered included
+  std::vector<uint8_t> start_mar_;
   uint8_t* buf_ = nullptr;
   size_t used_ = 0;
   uint64_t bytes_ = 0;
   uint64_t errors_ = 0;
+  uint64_t records_lost_ = 0;
   std::string last_error_;
 };
 

@@ -24,6 +24,8 @@ class RecordSink {
   virtual void poll(uint64_t now_ns) { (void)now_ns; }
   // After the closing MAR: deliver what is buffered, within reason, and close.
   virtual void finish() {}
+  // SIGHUP: files close and open their name again (logrotate moved them).
+  virtual void reopen() {}
 };
 
 }  // namespace argos

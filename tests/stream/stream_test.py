@@ -20,7 +20,10 @@ what the clients received with the file of the same run:
   * FILTER: is answered with exactly "OK";
   * UDP push sends the start MAR, then one record per datagram: the
     datagrams, concatenated, are the file;
-  * files, UDP push and the server in one run all get every record.
+  * files, UDP push and the server in one run all get every record;
+  * rotation by size and by time: the packets across all files equal those
+    of one unrotated file, and ra reads every file whole;
+  * SIGHUP after the file was moved away reopens its name (logrotate).
 
 usage: stream_test.py --argos PATH --gen-pcap PATH --pcaps DIR
 """
@@ -385,11 +388,61 @@ def main():
             have = flows(path)
             assert want and have == want, f"{name}: {first_diff(want, have)}"
 
+    def packets_in(paths):
+        total = 0
+        for path in paths:
+            data = open(path, "rb").read()
+            assert data[:2] == b"\x83\x10", f"{path} does not start with the start MAR"
+            p = subprocess.run(["ra", "-r", path, "-n", "-c", ",", "-s", "proto", "pkts"],
+                               capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0 and not p.stderr.strip(), f"ra cannot read {path} whole: {p.stderr}"
+            total += sum(int(l.split(",")[1]) for l in p.stdout.splitlines()[1:] if l.split(",")[0] != "man")
+        return total
+
+    def rotation(tmp):
+        pcap = big_capture(tmp)
+        one = os.path.join(tmp, "one.argus")
+        Argos(argos, ["-r", pcap, "-S", "1", "-w", one]).wait(timeout=120)
+        want = packets_in([one])
+        assert want == 1000000, f"{want} packets in the unrotated file"
+        # By size, as fast as the replay goes: 1 MB files.
+        d = os.path.join(tmp, "size")
+        os.mkdir(d)
+        c = Argos(argos, ["-r", pcap, "-S", "1", "-w", os.path.join(d, "a.argus"),
+                          "--rotate-size", "1000000"]).wait(timeout=120)
+        files = sorted(os.listdir(d))
+        assert len(files) >= 10 and c["output.files"] == len(files), (files, c)
+        assert all(os.path.getsize(os.path.join(d, f)) <= 1000000 for f in files)
+        got = packets_in([os.path.join(d, f) for f in files])
+        assert got == want, f"size rotation: {got} packets over {len(files)} files, {want} in one"
+        # By time: a file per wall-clock second of a 2 s paced replay.
+        d = os.path.join(tmp, "time")
+        os.mkdir(d)
+        c = Argos(argos, ["-r", pcap, "-S", "1", "-T", "2.5", "--rotate-interval", "1",
+                          "-w", os.path.join(d, "argus.%Y%m%d-%H%M%S.out")]).wait(timeout=120)
+        files = sorted(os.listdir(d))
+        assert len(files) >= 2 and all(re.fullmatch(r"argus\.\d{8}-\d{6}\.out", f) for f in files), files
+        got = packets_in([os.path.join(d, f) for f in files])
+        assert got == want, f"time rotation: {got} packets over {len(files)} files, {want} in one"
+
+    def sighup(tmp):
+        pcap = big_capture(tmp)
+        out = os.path.join(tmp, "live.argus")
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "2.5", "-w", out])
+        time.sleep(1.0)
+        os.rename(out, out + ".old")  # what logrotate does, then it sends SIGHUP
+        x.p.send_signal(signal.SIGHUP)
+        x.wait(timeout=120)
+        assert os.path.exists(out), "SIGHUP did not reopen the output file"
+        got = packets_in([out + ".old", out])
+        assert got == 1000000, f"{got} packets across the two files, 1000000 read"
+
     checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
               ("twelve clients: ten served, two refused", twelve_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
-              ("UDP push", udp_push), ("files, UDP and server at once", all_outputs)]
+              ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
+              ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup)]
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
     for name, fn in checks:
