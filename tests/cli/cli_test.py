@@ -238,7 +238,36 @@ def main():
         nodes = {n for l in bound for n in re.search(BOUND, l).group(1).split(",")}
         assert all(os.path.isdir(f"/sys/devices/system/node/node{n}") for n in nodes), (bound, nodes)
 
-    checks = [("closing MAR counters", closing_mar_counters), ("core plan", core_plan),
+    def output_options(tmp):
+        # Each mistake is refused before anything starts (exit 2, a message).
+        f = pc("dns-udp.pcap")
+        o = os.path.join(tmp, "o.argus")
+        bad = [(["-P", "0"], "between 1 and 65535"), (["-P", "70000"], "between 1 and 65535"),
+               (["-B", "127.0.0.1"], "give -P PORT"), (["--allow", "10.0.0.0/8"], "give -P PORT"),
+               (["-P", "5000", "--allow", "10.0.0.0/33"], "prefix length"),
+               (["-P", "5000", "--allow", "ten/8"], "not an IPv4 or IPv6 network"),
+               (["-P", "5000", "-B", "not-an-address"], "not an IPv4 or IPv6 address"),
+               (["-P", "5000", "--wait-clients", "11"], "exceeds --max-clients"),
+               (["--rotate-interval", "60"], "strftime"), (["--rotate-size", "100"], "at least 4096"),
+               (["-T", "0"], "speed factor"), (["-w", "argus-udp://"], "HOST[:PORT]"),
+               (["-w", "argus-udp://no.such.host.invalid:561"], "argus-udp://no.such.host.invalid")]
+        for args, msg in bad:
+            p = subprocess.run([argos, "-r", f, "-w", o] + args, capture_output=True, text=True, timeout=60)
+            assert p.returncode == 2 and msg in p.stderr, f"{args}: exit {p.returncode}, {p.stderr.strip()}"
+        # A port already taken is reported before any packet is read.
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        p = subprocess.run([argos, "-r", f, "-P", str(port)], capture_output=True, text=True, timeout=60)
+        s.close()
+        assert p.returncode == 2 and "cannot listen on 127.0.0.1 port" in p.stderr, p.stderr
+        # The server alone is an output: no -w needed.
+        p = subprocess.run([argos, "-r", f, "-P", str(port)], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and "server.accepted=0" in p.stderr, p.stderr
+
+    checks = [("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),

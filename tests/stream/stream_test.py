@@ -192,9 +192,10 @@ def main():
     def ra_follows(tmp):
         port = free_port()
         out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "ra.argus")
-        # A paced replay (-T 10: 6.5 s of packet time in about 0.65 s), so
-        # the stream runs while ra reads it, as from a live sensor.
-        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-T", "10", "-P", str(port),
+        # A paced replay (-T 5: 6.5 s of packet time in about 1.3 s), so
+        # the stream runs while ra reads it, as from a live sensor; status
+        # MARs every second (-M 1) reach the client too.
+        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-T", "5", "-M", "1", "-P", str(port),
                           "--wait-clients", "1", "-w", out])
         t0 = time.monotonic()
         ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got],
@@ -206,12 +207,13 @@ def main():
             ra.kill()
             raise AssertionError("ra -S did not finish after argos closed the stream")
         took = time.monotonic() - t0
-        assert took >= 0.6, f"-T 10 replayed 6.5 s of packets in {took:.2f} s"
+        assert took >= 1.2, f"-T 5 replayed 6.5 s of packets in {took:.2f} s"
         want, have = flows(out), flows(got)
         assert want and have == want, f"ra -S: {first_diff(want, have)} {ra_err}"
         assert c["server.started"] == 1 and c["server.closed"] == 1, c
-        # The stream ends with the closing MAR, as the file does.
-        assert [r[:2] for r in records(open(got, "rb").read())][-1] == (0x83, 0x30)
+        # Status MARs on the way, and the closing MAR last, as in the file.
+        kinds = [r[:2] for r in records(open(got, "rb").read())]
+        assert (0x83, 0x20) in kinds and kinds[-1] == (0x83, 0x30), kinds[-3:]
 
     def radium_relays(tmp):
         port = free_port()
