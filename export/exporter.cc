@@ -31,7 +31,9 @@ void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
   m.interface_type = cfg_.interface_type;
   m.now_ns = now_ns;
   m.sequence = sequence_;
-  m.clients = static_cast<uint32_t>(sinks_.size());
+  m.clients = 0;  // 0 in the start MAR, as argus writes it
+  if (kind != MarKind::kStart)
+    for (const RecordSink* s : sinks_) m.clients += s->clients();
   if (kind == MarKind::kStart) {
     m.start_ns = cfg_.start_wall_ns;
   } else {

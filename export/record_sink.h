@@ -26,6 +26,9 @@ class RecordSink {
   virtual void finish() {}
   // SIGHUP: files close and open their name again (logrotate moved them).
   virtual void reopen() {}
+  // Readers this sink serves, for the MAR's `clients` field: one for a file
+  // or a UDP collector, the started clients of a server.
+  virtual uint32_t clients() const { return 1; }
 };
 
 }  // namespace argos

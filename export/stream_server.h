@@ -73,6 +73,7 @@ class StreamServer final : public RecordSink {
   bool flush() override;
   void poll(uint64_t now_ns) override;
   void finish() override;
+  uint32_t clients() const override { return started_clients(); }
 
   // Read from other threads (main: --wait-clients, the summary).
   uint32_t started_clients() const { return started_now_.load(std::memory_order_relaxed); }

@@ -218,7 +218,7 @@ def main():
     def radium_relays(tmp):
         port = free_port()
         out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "radium.argus")
-        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-P", str(port),
+        x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-T", "5", "-P", str(port),
                           "--wait-clients", "1", "-w", out])
         rad = spawn(["radium", "-S", f"127.0.0.1:{port}", "-w", got],
                                stderr=subprocess.PIPE, text=True)
@@ -252,6 +252,9 @@ def main():
         streams = [mar + read_all(s) for s, mar in served]
         c = x.wait()
         body = open(out, "rb").read()
+        # The closing MAR counts its readers: the file and ten clients.
+        closing = [r[2] for r in records(body)][-1]
+        assert int.from_bytes(closing[92:96], "big") == 11, closing[92:96].hex()
         assert all(st == body for st in streams), \
             f"a client's stream differs from the file ({[len(st) for st in streams]} vs {len(body)} bytes)"
         assert c["server.refused_full"] == 2 and c["server.started"] == 10, c
