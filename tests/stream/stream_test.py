@@ -23,7 +23,8 @@ what the clients received with the file of the same run:
   * files, UDP push and the server in one run all get every record;
   * rotation by size and by time: the packets across all files equal those
     of one unrotated file, and ra reads every file whole;
-  * SIGHUP after the file was moved away reopens its name (logrotate).
+  * SIGHUP after the file was moved away reopens its name (logrotate);
+  * an IPv6 listener, and DONE: ending a client's session.
 
 usage: stream_test.py --argos PATH --gen-pcap PATH --pcaps DIR
 """
@@ -442,12 +443,43 @@ def main():
         got = packets_in([out + ".old", out])
         assert got == 1000000, f"{got} packets across the two files, 1000000 read"
 
+    def ipv6_and_done(tmp):
+        # An IPv6 listener (-B ::1) and a client ending its session with
+        # DONE:, which the server answers by closing the connection.
+        try:
+            probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError as e:
+            print(f"      (skipped: no IPv6 loopback here: {e})")
+            return
+        port = free_port()
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "-B", "::1", "--allow", "::1/128",
+                          "--wait-clients", "1", "-w", os.path.join(tmp, "o.argus")])
+        quitter = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        quitter.settimeout(10)
+        quitter.connect(("::1", port))
+        assert read_n(quitter, 128)[:2] == b"\x83\x10"
+        quitter.sendall(b"DONE: ")
+        assert read_n(quitter, 1) == b"", "DONE: did not end the session"
+        stayer = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        stayer.settimeout(10)
+        stayer.connect(("::1", port))
+        read_n(stayer, 128)
+        stayer.sendall(b"START: ")
+        stream = read_all(stayer)
+        c = x.wait()
+        assert [r[:2] for r in records(b"\0" * 128 + stream)][-1] == (0x83, 0x30)
+        assert c["server.accepted"] == 2 and c["server.started"] == 1 and c["server.closed"] == 2, c
+        assert "serving Argus records on [::1]:" in x.err, x.err
+
     checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
               ("twelve clients: ten served, two refused", twelve_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
               ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
-              ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup)]
+              ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
+              ("IPv6 listener, DONE: ends a session", ipv6_and_done)]
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
     for name, fn in checks:
