@@ -16,11 +16,7 @@ namespace argos {
 
 namespace {
 
-const char* const kCounterNames[] = {
-#define ARGOS_SERVER_NAME(name, key, desc) key,
-    ARGOS_SERVER_COUNTERS(ARGOS_SERVER_NAME)
-#undef ARGOS_SERVER_NAME
-};
+const char* const kCounterNames[] = {ARGOS_SERVER_COUNTERS(ARGOS_COUNTER_NAME)};
 
 // Error MARs argus sends before closing a refused client: a bare 4-byte
 // header, MAR type, cause ERROR with detail 1 (access denied) or 2 (too many

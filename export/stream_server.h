@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "export/record_sink.h"
+#include "flowtable/counter_table.h"
 
 namespace argos {
 
@@ -49,9 +50,7 @@ struct StreamServerConfig {
   X(kClosed, "server.closed", "clients that left (DONE:, EOF or error)")
 
 enum class ServerCounter : uint8_t {
-#define ARGOS_SERVER_ENUM(name, key, desc) name,
-  ARGOS_SERVER_COUNTERS(ARGOS_SERVER_ENUM)
-#undef ARGOS_SERVER_ENUM
+  ARGOS_SERVER_COUNTERS(ARGOS_COUNTER_ENUMERATOR)
       kCount
 };
 inline constexpr size_t kServerCounterCount = static_cast<size_t>(ServerCounter::kCount);
