@@ -1,6 +1,8 @@
 // Flow key: a canonical, fixed-size POD compared in full after a signature hit.
 #pragma once
 
+#include <emmintrin.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -40,12 +42,16 @@ struct FlowKey {
   uint32_t pad;    // always zero
 
   // Full-key compare as six word compares (no call, no byte loop).
+  // Three 16-byte compares straight from memory: the lookup's full-key
+  // check runs once per packet, so it stays a dozen instructions.
   bool operator==(const FlowKey& o) const {
-    uint64_t a[6], b[6];
-    std::memcpy(a, this, sizeof a);
-    std::memcpy(b, &o, sizeof b);
-    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
-            (a[5] ^ b[5])) == 0;
+    const auto* a = reinterpret_cast<const __m128i*>(this);
+    const auto* b = reinterpret_cast<const __m128i*>(&o);
+    const __m128i d = _mm_or_si128(
+        _mm_or_si128(_mm_xor_si128(_mm_loadu_si128(a), _mm_loadu_si128(b)),
+                     _mm_xor_si128(_mm_loadu_si128(a + 1), _mm_loadu_si128(b + 1))),
+        _mm_xor_si128(_mm_loadu_si128(a + 2), _mm_loadu_si128(b + 2)));
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) == 0xffff;  // SSE2 only
   }
 };
 static_assert(sizeof(FlowKey) == 48, "FlowKey must stay six 64-bit words");
