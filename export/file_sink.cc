@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -47,6 +48,7 @@ bool FileSink::open(const std::string& path, std::string& err, const FileRotatio
   if (path == "-") {
     fd_ = STDOUT_FILENO;
     owns_fd_ = false;
+    file_name_ = "<standard output>";
     rotation_ = {};
   } else {
     if (now == 0) now = ::time(nullptr);
@@ -69,7 +71,11 @@ bool FileSink::write_all(const uint8_t* data, size_t len) {
     const ssize_t n = ::write(fd_, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ++errors_;
+      // Said at once (a sensor may run for months), then counted; later
+      // writes keep trying (a disk that was full may have room again).
+      if (errors_++ == 0)
+        std::fprintf(stderr, "argos: writing '%s' failed: %s (further failures counted)\n", file_name_.c_str(),
+                     std::strerror(errno));
       last_error_ = std::strerror(errno);
       return false;
     }

@@ -263,6 +263,12 @@ def main():
         p = subprocess.run([argos, "-r", f, "-P", str(port)], capture_output=True, text=True, timeout=60)
         s.close()
         assert p.returncode == 2 and "cannot listen on 127.0.0.1 port" in p.stderr, p.stderr
+        # A full disk: said at once, counted, exit 1; the other output is whole.
+        good = os.path.join(tmp, "good.argus")
+        p = subprocess.run([argos, "-r", f, "-w", "/dev/full", "-w", good], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 1 and "writing '/dev/full' failed: No space left on device" in p.stderr, p.stderr
+        assert len(ra_lines(good)) == 8, "the healthy output lost records"
         # The server alone is an output: no -w needed.
         p = subprocess.run([argos, "-r", f, "-P", str(port)], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and "server.accepted=0" in p.stderr, p.stderr
