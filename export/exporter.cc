@@ -31,12 +31,11 @@ void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
   m.interface_type = cfg_.interface_type;
   m.now_ns = now_ns;
   m.sequence = sequence_;
-  m.clients = 0;  // 0 in the start MAR, as argus writes it
-  if (kind != MarKind::kStart)
-    for (const RecordSink* s : sinks_) m.clients += s->clients();
+  m.clients = 0;  // stays 0 in the start MAR, as argus writes it
   if (kind == MarKind::kStart) {
     m.start_ns = cfg_.start_wall_ns;
   } else {
+    for (const RecordSink* s : sinks_) m.clients += s->clients();
     m.start_ns = period_start_ns_;
     const MarCounters c = counters_ ? counters_() : MarCounters{};
     m.pkts_rcvd = c.pkts - last_counters_.pkts;
