@@ -16,6 +16,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import run_checks  # noqa: E402
+
 COLS = ["stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport",
         "spkts", "dpkts", "sbytes", "dbytes", "state"]
 
@@ -57,17 +60,6 @@ def main():
     a = ap.parse_args()
     argos = os.path.abspath(a.argos)
     pc = lambda n: os.path.join(os.path.abspath(a.pcaps), n)
-    failures = []
-
-    def check(name, fn):
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                fn(tmp)
-                print(f"ok    {name}")
-            except AssertionError as e:
-                print(f"FAIL  {name}: {e}")
-                failures.append(name)
-
     def bpf_filter(tmp):
         p, all_out = run_argos(argos, ["-r", pc("mixed-dhcp-arp-icmp-icmpv6.pcap")], tmp, "all.argus")
         assert p.returncode == 0, p.stderr
@@ -280,10 +272,7 @@ def main():
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
                      ("summary counters", summary_counters)]
-    for name, fn in checks:
-        check(name, fn)
-    print(f"cli: {len(checks) - len(failures)} of {len(checks)} checks ok")
-    return 1 if failures else 0
+    return run_checks("cli", checks)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from argus_records import records  # noqa: E402
+from checks import run_checks  # noqa: E402
 
 COLS = ["stime", "ltime", "proto", "saddr", "sport", "dir", "daddr", "dport",
         "spkts", "dpkts", "sbytes", "dbytes", "state"]
@@ -93,6 +95,15 @@ def summary(err):
 
 
 RUNNING = []  # every argos started, killed after each check if still alive
+
+
+def kill_running():
+    """After each check: nothing it started outlives it."""
+    for p in RUNNING:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    RUNNING.clear()
 
 
 def spawn(cmd, **kw):
@@ -172,24 +183,6 @@ def main():
     a = ap.parse_args()
     argos = os.path.abspath(a.argos)
     pc = lambda n: os.path.join(os.path.abspath(a.pcaps), n)
-    failures = []
-
-    def check(name, fn):
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                fn(tmp)
-                print(f"ok    {name}")
-            except (AssertionError, OSError, ValueError, subprocess.SubprocessError) as e:
-                print(f"FAIL  {name}: {e}")
-                failures.append(name)
-            finally:
-                for p in RUNNING:
-                    if p.poll() is None:
-                        p.kill()
-                        p.wait()
-                RUNNING.clear()
-            sys.stdout.flush()
-
     def ra_follows(tmp):
         port = free_port()
         out, got = os.path.join(tmp, "file.argus"), os.path.join(tmp, "ra.argus")
@@ -482,10 +475,7 @@ def main():
               ("IPv6 listener, DONE: ends a session", ipv6_and_done)]
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
-    for name, fn in checks:
-        check(name, fn)
-    print(f"stream: {len(checks) - len(failures)} of {len(checks)} checks ok")
-    return 1 if failures else 0
+    return run_checks("stream", checks, cleanup=kill_running)
 
 
 def iter_datagrams(sock):
