@@ -176,7 +176,7 @@ FlowTable::~FlowTable() {
   if (entries_) ::munmap(entries_, entry_bytes_);
 }
 
-uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
+[[gnu::always_inline]] inline uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
   const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
   uint32_t b[2];
   bucket_pair(h, b);
