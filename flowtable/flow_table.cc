@@ -586,9 +586,9 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   process_one(p, p.key, false, hk, out);
 }
 
-// The per-packet steps below are forced inline into their one or two
-// callers: each call cost about ten instructions a packet in moves and
-// spills (callgrind), a tenth of the whole lookup-and-update.
+// find, account and process_one, the per-packet steps, are forced inline
+// into their few callers: each call cost about ten instructions a packet in
+// moves and spills (callgrind), a tenth of the whole lookup-and-update.
 [[gnu::always_inline]] inline void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key,
                                                           bool swapped, uint64_t h, RecordEmitter& out) {
   uint32_t idx = find(key, h);
