@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <memory>
 #include <string>
@@ -179,6 +180,28 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
   std::vector<std::string> filter_words;
+  // Whole-number options: the flag, its range and where the value goes; one
+  // parse and one range message serve them all.
+  struct IntOption {
+    const char* flag;
+    uint32_t min, max;  // max == UINT32_MAX: no upper bound of our own
+    std::function<void(uint32_t)> set;
+  };
+  const IntOption int_options[] = {
+      {"--workers", 0, UINT32_MAX, [&](uint32_t n) { cfg.workers = n; }},  // judged by validate_config
+      {"--flows", 0, UINT32_MAX, [&](uint32_t n) { cfg.flow_capacity = n; }},
+      {"--rx-queues", 1, 64, [&](uint32_t n) { live.rx_queues = n; }},
+      {"--exit-when-idle", 0, UINT32_MAX, [&](uint32_t n) { live.exit_when_idle_ms = n; }},
+      {"--mbufs", 1024, 1u << 28, [&](uint32_t n) { live.mbufs = n; }},
+      {"-s", 64, 65535, [&](uint32_t n) { live.snaplen = n; }},
+      {"--pcap-buffer", 65536, 1u << 31, [&](uint32_t n) { live.buffer_bytes = n; }},
+      {"-P", 1, 65535, [&](uint32_t n) { cfg.access_port = live.server.port = static_cast<uint16_t>(n); }},
+      {"--max-clients", 1, 1024, [&](uint32_t n) { live.server.max_clients = n; }},
+      {"--client-buffer", 65536, 1u << 30, [&](uint32_t n) { live.server.client_buffer_bytes = n; }},
+      {"--wait-clients", 0, UINT32_MAX, [&](uint32_t n) { live.wait_clients = n; }},
+      {"--rotate-size", 4096, UINT32_MAX, [&](uint32_t n) { live.rotation.max_bytes = n; }},
+      {"--rotate-interval", 1, UINT32_MAX, [&](uint32_t n) { live.rotation.interval_s = n; }},
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto need = [&](const char* what) -> const char* {
@@ -189,6 +212,27 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       return argv[++i];
     };
     if (a == "-h" || a == "--help") return 1;
+    const IntOption* int_opt = nullptr;
+    for (const IntOption& o : int_options)
+      if (a == o.flag) int_opt = &o;
+    if (int_opt) {
+      const char* v = need("a number");
+      if (!v) return 2;
+      uint32_t n;
+      if (!parse_u32(v, n)) {
+        err = a + ": '" + v + "' is not a whole number";
+        return 2;
+      }
+      if (n < int_opt->min || n > int_opt->max) {
+        err = a + ": '" + v + "' is " +
+              (int_opt->max == UINT32_MAX ? "too small: at least " + std::to_string(int_opt->min)
+                                          : "not between " + std::to_string(int_opt->min) + " and " +
+                                                std::to_string(int_opt->max));
+        return 2;
+      }
+      int_opt->set(n);
+      continue;
+    }
     if (a == "-X") continue;
     if (a == "-r") {
       const char* f = need("a file name");
@@ -251,90 +295,8 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
       live.eal = v;
       continue;
     }
-    if (a == "--rx-queues" || a == "--exit-when-idle" || a == "--mbufs") {
-      const char* v = need("a number");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n) || (a == "--rx-queues" && (n < 1 || n > 64)) ||
-          (a == "--mbufs" && (n < 1024 || n > (1u << 28)))) {
-        err = a + ": '" + v + "' is out of range";
-        return 2;
-      }
-      (a == "--rx-queues" ? live.rx_queues : a == "--mbufs" ? live.mbufs : live.exit_when_idle_ms) = n;
-      continue;
-    }
     if (a == "-p") {
       live.promiscuous = false;
-      continue;
-    }
-    if (a == "-s" || a == "--pcap-buffer") {
-      const char* v = need("a number");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n)) {
-        err = a + ": '" + v + "' is not a number";
-        return 2;
-      }
-      if (a == "-s" && (n < 64 || n > 65535)) {
-        err = "-s: snap length must be between 64 and 65535 bytes";
-        return 2;
-      }
-      if (a == "--pcap-buffer" && (n < 65536 || n > (1u << 31))) {
-        err = "--pcap-buffer: buffer size must be between 65536 and 2147483648 bytes";
-        return 2;
-      }
-      (a == "-s" ? live.snaplen : live.buffer_bytes) = n;
-      continue;
-    }
-    if (a == "-P" || a == "--max-clients" || a == "--client-buffer" || a == "--wait-clients") {
-      const char* v = need("a number");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n)) {
-        err = a + ": '" + v + "' is not a number";
-        return 2;
-      }
-      if (a == "-P") {
-        if (n < 1 || n > 65535) {
-          err = std::string("-P: port '") + v + "' is not between 1 and 65535";
-          return 2;
-        }
-        cfg.access_port = static_cast<uint16_t>(n);
-        live.server.port = static_cast<uint16_t>(n);
-      } else if (a == "--max-clients") {
-        if (n < 1 || n > 1024) {
-          err = "--max-clients: between 1 and 1024";
-          return 2;
-        }
-        live.server.max_clients = n;
-      } else if (a == "--client-buffer") {
-        if (n < 65536 || n > (1u << 30)) {
-          err = "--client-buffer: between 65536 and 1073741824 bytes";
-          return 2;
-        }
-        live.server.client_buffer_bytes = n;
-      } else {
-        live.wait_clients = n;
-      }
-      continue;
-    }
-    if (a == "--rotate-size" || a == "--rotate-interval") {
-      const char* v = need(a == "--rotate-size" ? "bytes" : "seconds");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n) || n == 0) {
-        err = a + ": '" + v + "' is not a positive number";
-        return 2;
-      }
-      if (a == "--rotate-size") {
-        if (n < 4096) {
-          err = "--rotate-size: at least 4096 bytes";
-          return 2;
-        }
-        live.rotation.max_bytes = n;
-      } else {
-        live.rotation.interval_s = n;
-      }
       continue;
     }
     if (a == "-T") {
@@ -393,17 +355,6 @@ int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& liv
         err = std::string("-e: '") + v + "' is not an integer, an IPv4 address or a quoted string";
         return 2;
       }
-      continue;
-    }
-    if (a == "--workers" || a == "--flows") {
-      const char* v = need("a number");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n)) {
-        err = a + ": '" + v + "' is not a number";
-        return 2;
-      }
-      (a == "--workers" ? cfg.workers : cfg.flow_capacity) = n;
       continue;
     }
     if (a == "--full-policy") {
