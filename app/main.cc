@@ -759,7 +759,7 @@ int main(int argc, char** argv) {
     const uint64_t lost = s->records_lost();
     if (!s->close()) {
       write_ok = false;
-      std::fprintf(stderr, "argos: writing '%s' failed %llu times, last: %s\n", s->path().c_str(),
+      std::fprintf(stderr, "argos: output '%s': %llu failures, the last: %s\n", s->path().c_str(),
                    static_cast<unsigned long long>(s->write_errors()), s->last_error().c_str());
     }
     if (lost)

@@ -22,6 +22,15 @@ std::string expand_file_pattern(const std::string& pattern, time_t t) {
 
 FileSink::~FileSink() { close(); }
 
+void FileSink::note_error(const std::string& what) {
+  // Said at once (a sensor may run for months), then counted; later writes
+  // and reopens keep trying (a full disk may have room again, a directory
+  // may come back).
+  // (A failure inside open() is the caller's one message instead.)
+  if (errors_++ == 0 && opened_) std::fprintf(stderr, "argos: %s (further failures counted)\n", what.c_str());
+  last_error_ = what;
+}
+
 std::string FileSink::current_name() const {
   const std::string base = expand_file_pattern(path_, period_start_);
   return seq_ ? base + "." + std::to_string(seq_) : base;
@@ -30,8 +39,7 @@ std::string FileSink::current_name() const {
 bool FileSink::open_file(const std::string& name) {
   fd_ = ::open(name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    ++errors_;
-    last_error_ = "cannot open '" + name + "': " + std::strerror(errno);
+    note_error("cannot open '" + name + "': " + std::strerror(errno));
     return false;
   }
   owns_fd_ = true;
@@ -63,6 +71,7 @@ bool FileSink::open(const std::string& path, std::string& err, const FileRotatio
     err = "out of memory for the output buffer of '" + path + "'";
     return false;
   }
+  opened_ = true;
   return true;
 }
 
@@ -71,12 +80,7 @@ bool FileSink::write_all(const uint8_t* data, size_t len) {
     const ssize_t n = ::write(fd_, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      // Said at once (a sensor may run for months), then counted; later
-      // writes keep trying (a disk that was full may have room again).
-      if (errors_++ == 0)
-        std::fprintf(stderr, "argos: writing '%s' failed: %s (further failures counted)\n", file_name_.c_str(),
-                     std::strerror(errno));
-      last_error_ = std::strerror(errno);
+      note_error("writing '" + file_name_ + "' failed: " + std::strerror(errno));
       return false;
     }
     data += n;
@@ -129,8 +133,16 @@ void FileSink::append(const uint8_t* data, size_t len) {
 }
 
 void FileSink::poll(uint64_t now_ns) {
-  if (!rotation_.interval_s || fd_ < 0) return;
   const time_t now = static_cast<time_t>(now_ns / 1'000'000'000ULL);
+  if (fd_ < 0) {
+    // No file since a failed rotation or reopen: try again once a second.
+    if (!path_.empty() && path_ != "-" && now != last_retry_s_) {
+      last_retry_s_ = now;
+      rotate_to(current_name());
+    }
+    return;
+  }
+  if (!rotation_.interval_s) return;
   if (now < period_start_ + static_cast<time_t>(rotation_.interval_s)) return;
   period_start_ = now - now % rotation_.interval_s;
   seq_ = 0;

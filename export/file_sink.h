@@ -8,7 +8,8 @@
 // next one gets the same name plus ".1", ".2", ... Every file starts with
 // the start MAR, and every record goes to exactly one file. reopen()
 // (SIGHUP, after logrotate moved the file away) closes the file and opens
-// its name again, with a start MAR.
+// its name again, with a start MAR. A file that cannot be opened is tried
+// again once a second; records meanwhile are counted as lost.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +60,7 @@ class FileSink final : public RecordSink {
 
  private:
   bool write_all(const uint8_t* data, size_t len);
+  void note_error(const std::string& what);
   void append(const uint8_t* data, size_t len);
   bool open_file(const std::string& name);
   void rotate_to(const std::string& name);
@@ -80,6 +82,8 @@ class FileSink final : public RecordSink {
   uint64_t bytes_ = 0;
   uint64_t errors_ = 0;
   uint64_t records_lost_ = 0;
+  time_t last_retry_s_ = 0;
+  bool opened_ = false;      // open() succeeded: later failures are reported as they happen  // last attempt to open a file after a failure
   std::string last_error_;
 };
 

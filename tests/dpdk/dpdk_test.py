@@ -20,6 +20,7 @@ usage: dpdk_test.py --replay PATH --argos PATH --split PATH --pcaps DIR
 """
 import argparse
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -113,6 +114,12 @@ def main():
                     bad.append(f"{label}: exit {r2.returncode}: {r2.stderr.strip()[-300:]}")
                     continue
                 merged = "queues" in label
+                if merged:
+                    # One summary line per queue; together they are the port's count.
+                    q = {int(m[0]): int(m[1]) for m in re.findall(r"argos: queue (\d+): received=(\d+)", r2.stderr)}
+                    port = re.search(r"port\.received=(\d+)", r2.stderr)
+                    if sorted(q) != [0, 1] or not port or sum(q.values()) != int(port.group(1)):
+                        bad.append(f"{label}: per-queue counters {q} do not add up to {port and port.group(0)}")
                 x = x_merged if merged else x_ra
                 y = racluster(dpdk) if merged else ra(dpdk)
                 if x != y:

@@ -131,7 +131,7 @@ class Argos:
                 if "serving Argus records on" in line:
                     break
 
-    def wait(self, timeout=60):
+    def wait(self, timeout=60, status=0):
         try:
             _, err = self.p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -139,8 +139,8 @@ class Argos:
             _, err = self.p.communicate()
             raise AssertionError("argos did not finish:\n" + self.head + err)
         self.err = err = self.head + err
-        if self.p.returncode != 0:
-            raise AssertionError(f"argos exit {self.p.returncode}:\n{err}")
+        if self.p.returncode != status:
+            raise AssertionError(f"argos exit {self.p.returncode} (want {status}):\n{err}")
         return summary(err)
 
 
@@ -466,13 +466,45 @@ def main():
         assert c["server.accepted"] == 2 and c["server.started"] == 1 and c["server.closed"] == 2, c
         assert "serving Argus records on [::1]:" in x.err, x.err
 
+    def dead_collector(tmp):
+        # UDP push to a port nobody listens on: the run finishes normally,
+        # the file is whole, and the refused datagrams are counted.
+        out = os.path.join(tmp, "o.argus")
+        c = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-w", out,
+                          "-w", f"argus-udp://127.0.0.1:{free_port()}"]).wait()
+        records_in_file = len(list(records(open(out, "rb").read()))) + 1  # and the start MAR
+        assert c["udp.dropped"] > 0 and c["udp.sent"] + c["udp.dropped"] == records_in_file, c
+        assert len(flows(out)) == c["records"], c
+
+    def reopen_fails(tmp):
+        # SIGHUP after the output's directory went away: the new file cannot
+        # be opened; it is tried again each second and opens once the
+        # directory is back. The records in between are counted as lost,
+        # the exit status says so, and both files are whole.
+        pcap = big_capture(tmp)
+        d = os.path.join(tmp, "out")
+        os.mkdir(d)
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "1.25", "-w", os.path.join(d, "a.argus")])
+        time.sleep(1.0)  # of a 4 s paced replay
+        os.rename(d, d + ".moved")
+        x.p.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        os.mkdir(d)  # the next retry, within a second, opens the file
+        x.wait(timeout=120, status=1)
+        assert "records lost while no file could be opened" in x.err, x.err
+        assert "cannot open" in x.err and "further failures counted" in x.err, x.err
+        before = packets_in([os.path.join(d + ".moved", "a.argus")])
+        after = packets_in([os.path.join(d, "a.argus")])
+        assert before > 0 and after > 0 and before + after < 1000000, (before, after)
+
     checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
               ("twelve clients: ten served, two refused", twelve_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
               ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
-              ("IPv6 listener, DONE: ends a session", ipv6_and_done)]
+              ("IPv6 listener, DONE: ends a session", ipv6_and_done),
+              ("dead UDP collector counted", dead_collector), ("failed reopen counted", reopen_fails)]
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
     return run_checks("stream", checks, cleanup=kill_running)
