@@ -484,11 +484,18 @@ def main():
         pcap = big_capture(tmp)
         d = os.path.join(tmp, "out")
         os.mkdir(d)
-        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "1.25", "-w", os.path.join(d, "a.argus")])
-        time.sleep(1.0)  # of a 4 s paced replay
+        # A 5 s paced replay whose 20,000 flows report together once a
+        # second: the first file gets the first burst, the 1.5 s without a
+        # file the next one, the new file the last ones and the flush.
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "1", "-w", os.path.join(d, "a.argus")])
+        for _ in range(100):  # until the first burst is in the file
+            f = os.path.join(d, "a.argus")
+            if os.path.exists(f) and os.path.getsize(f) > 128:
+                break
+            time.sleep(0.05)
         os.rename(d, d + ".moved")
         x.p.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        time.sleep(1.5)
         os.mkdir(d)  # the next retry, within a second, opens the file
         x.wait(timeout=120, status=1)
         assert "records lost while no file could be opened" in x.err, x.err
