@@ -4,11 +4,15 @@
 // counters.
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <unistd.h>
 #include <sstream>
 #include <memory>
 #include <string>
@@ -18,6 +22,10 @@
 #include <vector>
 
 #include "app/core_plan.h"
+#include "app/daemon.h"
+#include "config/argus_conf.h"
+#include "config/cli.h"
+#include "config/loader.h"
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
 #include "dataplane/paced_source.h"
@@ -39,15 +47,34 @@ std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reopen{false};
 
 extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
-extern "C" void on_hangup(int) { g_reopen.store(true, std::memory_order_relaxed); }
+std::atomic<bool> g_log_reopen{false};
+
+extern "C" void on_hangup(int) {
+  g_reopen.store(true, std::memory_order_relaxed);
+  g_log_reopen.store(true, std::memory_order_relaxed);
+}
 
 constexpr const char* kUsage =
     "usage: argos -r FILE [FILE...] -w OUT [options] [filter expression]\n"
     "       argos -i IFACE -w OUT [options] [filter expression]\n"
+    "       argos -F CONFIG.yaml [options]\n"
     "\n"
     "Reads packets from pcap/pcapng files or captures them live on an interface\n"
     "and writes Argus v3 flow records.\n"
     "\n"
+    "  -F FILE          read the configuration from this YAML file; the flags below\n"
+    "                   override it (-w, -r, -i and list flags replace its lists).\n"
+    "                   Without -F, /etc/argos/argos.yaml is read when it exists\n"
+    "  -X               ignore /etc/argos/argos.yaml: start from built-in defaults\n"
+    "  --print-config   print the effective configuration as YAML and exit\n"
+    "  --check-config   validate the configuration on this host and exit\n"
+    "  --check-portable validate without looking at this host (files, CPUs, memory)\n"
+    "  --from-argus-conf FILE  print the YAML equivalent of an argus.conf file\n"
+    "  -d               run as a daemon: detach once inputs and outputs are open\n"
+    "                   (start-up errors still reach the terminal, exit status 2)\n"
+    "  --pid-file FILE  write and lock a pid file\n"
+    "  --log WHERE      messages to stderr, syslog or file (--log-file FILE); the\n"
+    "                   default is stderr, syslog for a daemon\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
     "  -i IFACE         capture live on this interface through libpcap (SIGINT or\n"
     "                   SIGTERM ends the capture; several workers share it by\n"
@@ -87,12 +114,12 @@ constexpr const char* kUsage =
     "                   would grow past BYTES\n"
     "  --rotate-interval SECS  start a new output file at every multiple of SECS of\n"
     "                   wall-clock time; -w names it with strftime fields (local\n"
-    "                   time), e.g. -w argus.%Y%m%d-%H.out --rotate-interval 3600;\n"
+    "                   time; --rotate-utc for UTC), e.g.\n"
+    "                   -w argus.%Y%m%d-%H.out --rotate-interval 3600;\n"
     "                   SIGHUP reopens the output files (for logrotate)\n"
     "  -S SECS          flow status interval (default 5; fractions allowed)\n"
     "  -M SECS          MAR (management record) interval (default 60)\n"
     "  -e ID            source id: integer, IPv4 address or \"abcd\" string\n"
-    "  -X               start from built-in defaults (accepted for argus scripts)\n"
     "  --workers N      worker threads, each with its own flow table (default 1)\n"
     "  --flows N        flow-table capacity per worker (default 1048576)\n"
     "  --full-policy P  when a table is full: evict (report the idlest flow of the\n"
@@ -100,6 +127,8 @@ constexpr const char* kUsage =
     "  -h, --help       this text\n"
     "\n"
     "The trailing words form a tcpdump/BPF filter applied to input packets.\n"
+    "Durations take units (500ms, 60s, 2m, 1h), sizes too (64KiB, 8MiB, 1GiB).\n"
+    "Every setting with its YAML key and default: argos -X --print-config\n"
     "Exit status: 0 success, 1 damaged input (records before the damage are\n"
     "written), 2 usage or configuration error.\n";
 
@@ -112,20 +141,6 @@ void pin_self(uint32_t pu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-bool parse_seconds(const char* s, double& out) {
-  char* end = nullptr;
-  out = std::strtod(s, &end);
-  return end != s && *end == '\0';
-}
-
-bool parse_u32(const char* s, uint32_t& out) {
-  char* end = nullptr;
-  const unsigned long v = std::strtoul(s, &end, 10);
-  if (end == s || *end || s[0] == '-' || v > 0xffffffffUL) return false;
-  out = static_cast<uint32_t>(v);
-  return true;
-}
-
 // "a/b/c": one counter per worker or queue, for the stats line.
 std::string slash_list(const std::vector<uint64_t>& v) {
   std::string out;
@@ -136,292 +151,46 @@ std::string slash_list(const std::vector<uint64_t>& v) {
   return out.empty() ? "0" : out;
 }
 
-bool is_regular_or_fifo(const char* path) {
-  struct stat st;
-  return ::stat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode));
+// A daemon runs in "/": relative paths are resolved against the directory
+// it was started from, before it leaves it.
+void make_paths_absolute(argos::SensorConfig& cfg) {
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf)) return;
+  const std::string cwd = buf;
+  auto fix = [&](std::string& p) {
+    if (!p.empty() && p != "-" && p[0] != '/') p = cwd + "/" + p;
+  };
+  for (auto& f : cfg.read_files) fix(f);
+  for (auto& f : cfg.files) fix(f.path);
+  fix(cfg.pid_file);
+  fix(cfg.log_file);
 }
 
-// Fills cfg from argv. Returns 0 to go on, 1 for -h (exit 0), 2 on error.
-// Live capture options (-i): the interface stands in for the -r files.
-struct LiveOptions {
-  std::string interface;
-  bool promiscuous = true;
-  uint32_t snaplen = 2048;
-  uint32_t buffer_bytes = 0;
-  // DPDK (-i dpdk:PORT): the port, the EAL arguments, receive queues, and
-  // for replay through net_pcap the idle time that ends the input.
-  std::string dpdk_port;
-  std::string eal;
-  uint32_t rx_queues = 1;
-  uint32_t exit_when_idle_ms = 0;
-  uint32_t mbufs = 0;  // DPDK mbuf pool size, 0 = sized from the rings
-  // Threads: explicit cores (PU numbers) or no pinning; the stats line.
-  std::vector<uint32_t> cores;
-  bool pin = true;
-  double stats_interval_s = 0;
-  // Stream server (-P): bind addresses, allow-list, limits; and how many
-  // clients must have started before the input is read (--wait-clients).
-  argos::StreamServerConfig server;
-  bool bind_given = false;
-  uint32_t wait_clients = 0;
-  double pace_factor = 0;  // -T: replay at packet-time pace x factor, 0 = as fast as possible
-  argos::FileRotation rotation;  // --rotate-size, --rotate-interval: every file output
-};
-
-// Splits "a,b,c" into words (empty words dropped).
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream list(s);
-  while (std::getline(list, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-int parse_args(int argc, char** argv, argos::SensorConfig& cfg, LiveOptions& live, std::string& err) {
-  std::vector<std::string> filter_words;
-  // Whole-number options: the flag, its range and where the value goes; one
-  // parse and one range message serve them all.
-  struct IntOption {
-    const char* flag;
-    uint32_t min, max;  // max == UINT32_MAX: no upper bound of our own
-    std::function<void(uint32_t)> set;
-  };
-  const IntOption int_options[] = {
-      {"--workers", 0, UINT32_MAX, [&](uint32_t n) { cfg.workers = n; }},  // judged by validate_config
-      {"--flows", 0, UINT32_MAX, [&](uint32_t n) { cfg.flow_capacity = n; }},
-      {"--rx-queues", 1, 64, [&](uint32_t n) { live.rx_queues = n; }},
-      {"--exit-when-idle", 0, UINT32_MAX, [&](uint32_t n) { live.exit_when_idle_ms = n; }},
-      {"--mbufs", 1024, 1u << 28, [&](uint32_t n) { live.mbufs = n; }},
-      {"-s", 64, 65535, [&](uint32_t n) { live.snaplen = n; }},
-      {"--pcap-buffer", 65536, 1u << 31, [&](uint32_t n) { live.buffer_bytes = n; }},
-      {"-P", 1, 65535, [&](uint32_t n) { cfg.access_port = live.server.port = static_cast<uint16_t>(n); }},
-      {"--max-clients", 1, 1024, [&](uint32_t n) { live.server.max_clients = n; }},
-      {"--client-buffer", 65536, 1u << 30, [&](uint32_t n) { live.server.client_buffer_bytes = n; }},
-      {"--wait-clients", 0, UINT32_MAX, [&](uint32_t n) { live.wait_clients = n; }},
-      {"--rotate-size", 4096, UINT32_MAX, [&](uint32_t n) { live.rotation.max_bytes = n; }},
-      {"--rotate-interval", 1, UINT32_MAX, [&](uint32_t n) { live.rotation.interval_s = n; }},
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto need = [&](const char* what) -> const char* {
-      if (i + 1 >= argc) {
-        err = a + " needs " + what;
-        return nullptr;
-      }
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") return 1;
-    const IntOption* int_opt = nullptr;
-    for (const IntOption& o : int_options)
-      if (a == o.flag) int_opt = &o;
-    if (int_opt) {
-      const char* v = need("a number");
-      if (!v) return 2;
-      uint32_t n;
-      if (!parse_u32(v, n)) {
-        err = a + ": '" + v + "' is not a whole number";
-        return 2;
-      }
-      if (n < int_opt->min || n > int_opt->max) {
-        err = a + ": '" + v + "' is " +
-              (int_opt->max == UINT32_MAX ? "too small: at least " + std::to_string(int_opt->min)
-                                          : "not between " + std::to_string(int_opt->min) + " and " +
-                                                std::to_string(int_opt->max));
-        return 2;
-      }
-      int_opt->set(n);
-      continue;
-    }
-    if (a == "-X") continue;
-    if (a == "-r") {
-      const char* f = need("a file name");
-      if (!f) return 2;
-      cfg.read_files.emplace_back(f);
-      // argus reads "-r a.pcap b.pcap": further words naming files are inputs.
-      while (i + 1 < argc && argv[i + 1][0] != '-' && is_regular_or_fifo(argv[i + 1]))
-        cfg.read_files.emplace_back(argv[++i]);
-      continue;
-    }
-    if (a == "-i") {
-      const char* f = need("an interface name");
-      if (!f) return 2;
-      if (!live.interface.empty() || !live.dpdk_port.empty()) {
-        err = "-i: one interface at a time";
-        return 2;
-      }
-      if (std::strncmp(f, "dpdk:", 5) == 0) {
-        live.dpdk_port = f + 5;
-        if (live.dpdk_port.empty()) {
-          err = "-i dpdk:PORT needs a PCI address or a vdev name";
-          return 2;
-        }
-      } else {
-        live.interface = f;
-      }
-      continue;
-    }
-    if (a == "--cores") {
-      const char* v = need("a comma-separated list of CPU numbers");
-      if (!v) return 2;
-      std::string item;
-      std::istringstream list(v);
-      while (std::getline(list, item, ',')) {
-        uint32_t n;
-        if (!parse_u32(item.c_str(), n)) {
-          err = std::string("--cores: '") + v + "' is not a list of CPU numbers";
-          return 2;
-        }
-        live.cores.push_back(n);
-      }
-      continue;
-    }
-    if (a == "--no-pin") {
-      live.pin = false;
-      continue;
-    }
-    if (a == "--stats-interval") {
-      const char* v = need("seconds");
-      if (!v) return 2;
-      if (!parse_seconds(v, live.stats_interval_s) || live.stats_interval_s < 0 || live.stats_interval_s > 86400) {
-        err = std::string("--stats-interval: '") + v + "' is not a number of seconds (0 = off)";
-        return 2;
-      }
-      continue;
-    }
-    if (a == "--eal") {
-      const char* v = need("EAL arguments (one quoted word)");
-      if (!v) return 2;
-      live.eal = v;
-      continue;
-    }
-    if (a == "-p") {
-      live.promiscuous = false;
-      continue;
-    }
-    if (a == "-T") {
-      const char* v = need("a speed factor");
-      if (!v) return 2;
-      if (!parse_seconds(v, live.pace_factor) || !(live.pace_factor >= 0.001 && live.pace_factor <= 1e6)) {
-        err = std::string("-T: '") + v + "' is not a speed factor between 0.001 and 1000000";
-        return 2;
-      }
-      continue;
-    }
-    if (a == "-B") {
-      const char* v = need("an address");
-      if (!v) return 2;
-      if (!live.bind_given) live.server.bind_addrs.clear();
-      live.bind_given = true;
-      for (const auto& w : split_commas(v)) live.server.bind_addrs.push_back(w);
-      continue;
-    }
-    if (a == "--allow") {
-      const char* v = need("a network (ADDR/BITS)");
-      if (!v) return 2;
-      for (const auto& w : split_commas(v)) {
-        argos::Cidr c;
-        std::string why;
-        if (!argos::parse_cidr(w, c, why)) {
-          err = "--allow: " + why;
-          return 2;
-        }
-        live.server.allow.push_back(c);
-      }
-      continue;
-    }
-    if (a == "-w") {
-      const char* f = need("a file name");
-      if (!f) return 2;
-      cfg.output_files.emplace_back(f);
-      continue;
-    }
-    if (a == "-S" || a == "-M") {
-      const char* v = need("seconds");
-      if (!v) return 2;
-      double s;
-      if (!parse_seconds(v, s)) {
-        err = a + ": '" + v + "' is not a number of seconds";
-        return 2;
-      }
-      (a == "-S" ? cfg.status_interval_s : cfg.mar_interval_s) = s;
-      continue;
-    }
-    if (a == "-e") {
-      const char* v = need("a source id");
-      if (!v) return 2;
-      cfg.monitor_id_text = v;
-      if (!argos::parse_source_id(v, cfg.monitor_id)) {
-        err = std::string("-e: '") + v + "' is not an integer, an IPv4 address or a quoted string";
-        return 2;
-      }
-      continue;
-    }
-    if (a == "--full-policy") {
-      const char* v = need("drop or evict");
-      if (!v) return 2;
-      if (std::strcmp(v, "drop") == 0) {
-        cfg.full_policy = argos::FullPolicy::kDropNew;
-      } else if (std::strcmp(v, "evict") == 0) {
-        cfg.full_policy = argos::FullPolicy::kEvictOldest;
-      } else {
-        err = std::string("--full-policy: '") + v + "' is neither drop nor evict";
-        return 2;
-      }
-      continue;
-    }
-    if (a.size() > 1 && a[0] == '-') {
-      err = "unknown option " + a;
-      return 2;
-    }
-    filter_words.push_back(a);
-  }
-  for (size_t i = 0; i < filter_words.size(); ++i)
-    cfg.bpf_filter += (i ? " " : "") + filter_words[i];
-  if (live.rotation.interval_s)
-    for (const auto& f : cfg.output_files)
-      if (f != "-" && !argos::is_udp_output(f) && f.find('%') == std::string::npos) {
-        err = "--rotate-interval: -w " + f + " needs strftime fields to name each file "
-              "(for example argus.%Y%m%d-%H%M%S.out)";
-        return 2;
-      }
-  if (live.pace_factor > 0 && cfg.read_files.empty()) {
-    err = "-T paces the replay of files: give -r FILE";
+// --from-argus-conf FILE: the YAML equivalent on stdout, what did not carry
+// over on stderr. The YAML is loaded back before it is printed: a
+// conversion this loader would refuse is a bug said as such.
+int convert_argus_conf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "argos: cannot read '%s': %s\n", path.c_str(), std::strerror(errno));
     return 2;
   }
-  if (cfg.access_port == 0 && (live.bind_given || !live.server.allow.empty() || live.wait_clients)) {
-    err = "-B, --allow and --wait-clients configure the stream server: give -P PORT";
+  std::ostringstream text;
+  text << in.rdbuf();
+  argos::ArgusConfResult res;
+  std::string err;
+  if (!argos::argus_conf_to_yaml(text.str(), path, res, err)) {
+    std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
-  if (live.wait_clients > live.server.max_clients) {
-    err = "--wait-clients " + std::to_string(live.wait_clients) + " exceeds --max-clients " +
-          std::to_string(live.server.max_clients);
+  argos::SensorConfig check;
+  argos::ConfigOrigins origins;
+  if (!argos::load_config_text(res.yaml, path + " (converted)", check, origins, err)) {
+    std::fprintf(stderr, "argos: internal error: the converted configuration does not load: %s\n", err.c_str());
     return 2;
   }
-  if (!live.dpdk_port.empty()) {
-    if (!cfg.read_files.empty()) {
-      err = "-i dpdk: and -r exclude each other";
-      return 2;
-    }
-    if (!cfg.bpf_filter.empty()) {
-      err = "a filter expression applies to libpcap inputs (-r, -i IFACE), not to DPDK ports";
-      return 2;
-    }
-    if (live.rx_queues > 1 && live.rx_queues != cfg.workers) {
-      err = "--rx-queues " + std::to_string(live.rx_queues) + " needs --workers " +
-            std::to_string(live.rx_queues) + ": one worker per receive queue (with one queue, "
-            "several workers share it by software dispatch)";
-      return 2;
-    }
-  } else if (!live.interface.empty()) {
-    if (!cfg.read_files.empty()) {
-      err = "-i and -r exclude each other: capture live or read files";
-      return 2;
-    }
-  } else if (cfg.read_files.empty()) {
-    err = "no input: give -r FILE (or -r - for standard input), -i IFACE or -i dpdk:PORT";
-    return 2;
-  }
+  std::fputs(res.yaml.c_str(), stdout);
+  for (const auto& n : res.notes) std::fprintf(stderr, "argos: note: %s\n", n.c_str());
   return 0;
 }
 
@@ -436,32 +205,74 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
   SensorConfig cfg;
-  LiveOptions live_opts;
+  ConfigOrigins origins;
+  CliRequest req;
   std::string err;
-  const int pa = parse_args(argc, argv, cfg, live_opts, err);
-  if (pa == 1) {
+  const int pa = build_config(argc, argv, req, cfg, origins, err);
+  if (pa == 1 && req.help) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const bool live = !live_opts.interface.empty();
-  const bool dpdk = !live_opts.dpdk_port.empty();
-  // validate_config judges the file inputs; a live interface stands in for them.
-  SensorConfig checked = cfg;
-  if (live) checked.read_files = {live_opts.interface};
-  if (dpdk) checked.read_files = {live_opts.dpdk_port};
-  if (pa == 2 || !validate_config(checked, err)) {
-    std::fprintf(stderr, "argos: %s\n(argos -h for usage)\n", err.c_str());
+  if (pa == 1) return convert_argus_conf(req.from_argus_conf);
+  if (pa == 2) {
+    std::fprintf(stderr, "argos: %s\n%s", err.c_str(), req.file_error ? "" : "(argos -h for usage)\n");
     return 2;
   }
+  // --print-config shows what the file and the flags make, checked value by
+  // value but not as a whole (so the defaults alone can be printed).
+  if (req.print_config) {
+    std::fputs(print_config(cfg).c_str(), stdout);
+    return 0;
+  }
+  const ValidateScope scope = req.check_portable ? ValidateScope::kPortable : ValidateScope::kThisHost;
+  if (!validate_config(cfg, origins, scope, err)) {
+    std::fprintf(stderr, "argos: %s\n", err.c_str());
+    return 2;
+  }
+  if (req.check_config || req.check_portable) {
+    std::fprintf(stderr, "argos: configuration OK%s%s\n", req.config_file.empty() ? "" : ": ",
+                 req.config_file.c_str());
+    return 0;
+  }
+  const bool live = !cfg.interface.empty();
+  const bool dpdk = !cfg.dpdk_port.empty();
+  const uint32_t exit_when_idle_ms = static_cast<uint32_t>(std::llround(cfg.exit_when_idle_s * 1000));
+
+  // Daemon: detach before any thread exists (the EAL, the log pump and the
+  // workers all start threads). The original process waits until start-up
+  // succeeds or fails, so the shell still sees a start-up error and exit 2.
+  if (cfg.daemon) {
+    make_paths_absolute(cfg);  // the daemon runs in "/"
+    if (!daemon_detach(err)) {
+      std::fprintf(stderr, "argos: cannot detach: %s\n", err.c_str());
+      return 2;
+    }
+  }
+  // From here a start-up error is said on stderr (the log once the pump
+  // runs) and, for a daemon, handed to the waiting parent.
+  PidFile pid_file;
+  LogPump log_pump;
+  auto startup_error = [&](const std::string& msg) {
+    std::fprintf(stderr, "argos: %s\n", msg.c_str());
+    pid_file.remove();  // nothing runs: no pid to name (gone before the starter exits)
+    daemon_failed(msg);
+    log_pump.stop();
+    return 2;
+  };
+  if (!cfg.pid_file.empty() && !pid_file.create(cfg.pid_file, err)) return startup_error(err);
+  const std::string log_to = cfg.log_to == "auto" ? (cfg.daemon ? "syslog" : "stderr") : cfg.log_to;
+  if (log_to != "stderr" &&
+      !log_pump.start(log_to == "syslog" ? LogPump::Target::kSyslog : LogPump::Target::kFile, cfg.log_file, err))
+    return startup_error("log: " + err);
 
   // Inputs and outputs are checked before any packet is read.
   PcapFileSource source(cfg.read_files, cfg.bpf_filter);
   PcapLiveConfig lcfg;
-  lcfg.interface = live_opts.interface;
+  lcfg.interface = cfg.interface;
   lcfg.bpf_filter = cfg.bpf_filter;
-  lcfg.snaplen = live_opts.snaplen;
-  lcfg.promiscuous = live_opts.promiscuous;
-  lcfg.buffer_bytes = live_opts.buffer_bytes;
+  lcfg.snaplen = cfg.snaplen;
+  lcfg.promiscuous = cfg.promiscuous;
+  lcfg.buffer_bytes = static_cast<uint32_t>(cfg.pcap_buffer_bytes);
   PcapLiveSource live_source(lcfg);
 #if ARGOS_HAVE_DPDK
   // DPDK: the EAL from --eal, then the port with its queues (symmetric RSS
@@ -469,45 +280,34 @@ int main(int argc, char** argv) {
   int dpdk_port = -1;
   if (dpdk) {
     std::vector<std::string> eal_args = {"argos"};
-    std::istringstream words(live_opts.eal);
-    for (std::string w; words >> w;) eal_args.push_back(w);
+    eal_args.insert(eal_args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
     std::string note;
     if (!dpdk_eal_init(eal_args, err) ||
-        (dpdk_port = dpdk_port_open(live_opts.dpdk_port, static_cast<uint16_t>(live_opts.rx_queues),
-                                     live_opts.mbufs, note, err)) < 0) {
-      std::fprintf(stderr, "argos: %s\n", err.c_str());
-      return 2;
-    }
+        (dpdk_port = dpdk_port_open(cfg.dpdk_port, static_cast<uint16_t>(cfg.rx_queues), cfg.mbufs, note, err)) < 0)
+      return startup_error(err);
     if (!note.empty()) std::fprintf(stderr, "argos: note: %s\n", note.c_str());
   }
 #else
   if (dpdk) {
-    std::fprintf(stderr, "argos: -i dpdk:%s: this argos was built without DPDK (meson option dpdk)\n",
-                 live_opts.dpdk_port.c_str());
-    return 2;
+    return startup_error("-i dpdk:" + cfg.dpdk_port + ": this argos was built without DPDK (meson option dpdk)");
   }
 #endif
-  if (!dpdk && (live ? !live_source.open(err) : !source.validate(err))) {
-    std::fprintf(stderr, "argos: %s\n", err.c_str());
-    return 2;
-  }
+  if (!dpdk && (live ? !live_source.open(err) : !source.validate(err))) return startup_error(err);
   // Core plan (hwloc): workers on the NIC's NUMA node first, one per
   // physical core, the export and main threads off the worker cores; an
   // explicit --cores list wins. Computed before anything starts.
   CorePlan plan;
   bool pinned = false;
   Topology topo;  // kept: the flow tables are bound to nodes with it below
-  if (live_opts.pin) {
+  if (cfg.pin_threads) {
     CorePlanRequest req;
     req.workers = cfg.workers;
-    req.core_list = live_opts.cores;
+    req.core_list = cfg.cores;
 #if ARGOS_HAVE_DPDK
     if (dpdk) req.nic_numa_node = dpdk_port_numa_node(static_cast<uint16_t>(dpdk_port));
 #endif
-    if (!load_machine_topology(topo, err) || !plan_cores(topo.get(), req, plan, err)) {
-      std::fprintf(stderr, "argos: core plan: %s\n", err.c_str());
-      return 2;
-    }
+    if (!load_machine_topology(topo, err) || !plan_cores(topo.get(), req, plan, err))
+      return startup_error("core plan: " + err);
     for (const auto& w : plan.warnings) std::fprintf(stderr, "argos: core plan: %s\n", w.c_str());
     pinned = true;
   }
@@ -520,35 +320,41 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<FileSink>> sinks;
   std::vector<std::unique_ptr<UdpSink>> udp_sinks;
   std::vector<RecordSink*> sink_ptrs;
-  for (const auto& path : cfg.output_files) {
-    if (is_udp_output(path)) {
-      auto u = std::make_unique<UdpSink>();
-      if (!u->open(path, err)) {
-        std::fprintf(stderr, "argos: -w %s\n", err.c_str());
-        return 2;
-      }
-      sink_ptrs.push_back(u.get());
-      udp_sinks.push_back(std::move(u));
-      continue;
-    }
+  bool rotating = false;
+  for (const auto& f : cfg.files) {
+    FileRotation rotation;
+    rotation.max_bytes = f.rotate_bytes;
+    rotation.interval_s = static_cast<uint32_t>(f.rotate_interval_s);
+    rotation.utc = f.rotate_utc;
+    rotating |= rotation.max_bytes || rotation.interval_s;
     auto s = std::make_unique<FileSink>();
-    if (!s->open(path, err, live_opts.rotation)) {
-      std::fprintf(stderr, "argos: %s\n", err.c_str());
-      return 2;
-    }
+    if (!s->open(f.path, err, rotation)) return startup_error(err);
     sink_ptrs.push_back(s.get());
     sinks.push_back(std::move(s));
   }
+  for (const auto& host : cfg.udp) {
+    auto u = std::make_unique<UdpSink>();
+    if (!u->open(udp_url(host), err)) return startup_error("-w " + err);
+    sink_ptrs.push_back(u.get());
+    udp_sinks.push_back(std::move(u));
+  }
   std::unique_ptr<StreamServer> server;
-  if (cfg.access_port) {
-    server = std::make_unique<StreamServer>(live_opts.server);
-    if (!server->open(err)) {
-      std::fprintf(stderr, "argos: -P %u: %s\n", cfg.access_port, err.c_str());
-      return 2;
-    }
+  StreamServerConfig server_cfg;
+  server_cfg.port = static_cast<uint16_t>(cfg.server_port);
+  server_cfg.bind_addrs = cfg.server_bind;
+  server_cfg.max_clients = cfg.server_max_clients;
+  server_cfg.client_buffer_bytes = cfg.server_client_buffer_bytes;
+  for (const auto& a : cfg.server_allow) {
+    Cidr net;
+    std::string why;
+    if (parse_cidr(a, net, why)) server_cfg.allow.push_back(net);  // checked by validate_config
+  }
+  if (cfg.server_port) {
+    server = std::make_unique<StreamServer>(server_cfg);
+    if (!server->open(err)) return startup_error("-P " + std::to_string(cfg.server_port) + ": " + err);
     sink_ptrs.push_back(server.get());
     std::string where;
-    for (const auto& b : live_opts.server.bind_addrs)
+    for (const auto& b : server_cfg.bind_addrs)
       where += (where.empty() ? "" : ", ") + (b.find(':') != std::string::npos ? "[" + b + "]" : b) + ":" +
                std::to_string(server->port());
     std::fprintf(stderr, "argos: serving Argus records on %s\n", where.c_str());
@@ -561,16 +367,12 @@ int main(int argc, char** argv) {
   std::vector<BatchChannel*> channel_ptrs;
   for (uint32_t w = 0; w < nw; ++w) {
     tables.push_back(std::make_unique<FlowTable>(flow_table_config(cfg, w)));
-    if (!tables.back()->ok()) {
-      std::fprintf(stderr, "argos: cannot allocate a flow table of %u flows (worker %u)\n",
-                   cfg.flow_capacity, w);
-      return 2;
-    }
+    if (!tables.back()->ok())
+      return startup_error("cannot allocate a flow table of " + std::to_string(cfg.flow_capacity) +
+                           " flows (worker " + std::to_string(w) + ")");
     channels.push_back(std::make_unique<BatchChannel>());
-    if (!channels.back()->ok()) {
-      std::fprintf(stderr, "argos: cannot allocate the record batches of worker %u\n", w);
-      return 2;
-    }
+    if (!channels.back()->ok())
+      return startup_error("cannot allocate the record batches of worker " + std::to_string(w));
     channel_ptrs.push_back(channels.back().get());
     counters.push_back(std::make_unique<WorkerCounters>());
     // The table and the batch pool on the worker's NUMA node, bound before
@@ -641,21 +443,25 @@ int main(int argc, char** argv) {
                        " worker_flows=" + slash_list(wflows) + " worker_batches=" + slash_list(wbatches);
 #if ARGOS_HAVE_DPDK
     DpdkPortStats ps;
-    if (dpdk && dpdk_port_stats(static_cast<uint16_t>(dpdk_port), static_cast<uint16_t>(live_opts.rx_queues), ps))
+    if (dpdk && dpdk_port_stats(static_cast<uint16_t>(dpdk_port), static_cast<uint16_t>(cfg.rx_queues), ps))
       line += " queue_received=" + slash_list(ps.queue_received) + " queue_errors=" + slash_list(ps.queue_errors) +
               " port_missed=" + std::to_string(ps.missed) + " port_no_mbuf=" + std::to_string(ps.no_mbuf);
 #endif
     return line;
   };
+  // Housekeeping off the packet path: the stats line, and the log file
+  // reopened after SIGHUP (logrotate moves it as it moves the outputs).
   std::atomic<bool> finished{false};
   std::thread stats_thread;
-  if (live_opts.stats_interval_s > 0) {
+  const bool log_to_file = log_to == "file";
+  if (cfg.stats_interval_s > 0 || log_to_file) {
     stats_thread = std::thread([&] {
-      const auto period = std::chrono::duration<double>(live_opts.stats_interval_s);
+      const auto period = std::chrono::duration<double>(cfg.stats_interval_s > 0 ? cfg.stats_interval_s : 1.0);
       auto next = std::chrono::steady_clock::now() + period;
       while (!finished.load(std::memory_order_relaxed)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (std::chrono::steady_clock::now() < next) continue;
+        if (log_to_file && g_log_reopen.exchange(false, std::memory_order_relaxed)) log_pump.reopen();
+        if (cfg.stats_interval_s <= 0 || std::chrono::steady_clock::now() < next) continue;
         next += period;
         std::fprintf(stderr, "%s\n", stats_line().c_str());
       }
@@ -671,7 +477,7 @@ int main(int argc, char** argv) {
     // Offline replay waits rather than lose records; live capture never
     // stalls (records that find no free batch are dropped and counted).
     // A DPDK port is live unless it replays a file (--exit-when-idle).
-    const bool live_port = live || (dpdk && live_opts.exit_when_idle_ms == 0);
+    const bool live_port = live || (dpdk && exit_when_idle_ms == 0);
     c.batch_policy = live_port ? BatchPolicy::kDrop : BatchPolicy::kWait;
     c.live_clock = live_port;
     c.stop = &g_stop;
@@ -683,9 +489,11 @@ int main(int argc, char** argv) {
   DpdkPortStats port_stats;
   bool have_port_stats = false;
 #endif
+  // Start-up is over: a daemon's starter may exit 0 now.
+  daemon_ready();
   // --wait-clients N: the input waits until N stream clients have started,
   // so they receive every record of a replay.
-  while (server && server->started_clients() < live_opts.wait_clients && !g_stop.load())
+  while (server && server->started_clients() < cfg.wait_clients && !g_stop.load())
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   // Runs a source with every worker: directly with one worker; with several
@@ -722,11 +530,11 @@ int main(int argc, char** argv) {
 #if ARGOS_HAVE_DPDK
     // One worker per receive queue; a single queue shared by several workers
     // goes through the software dispatcher, as a libpcap source does.
-    const uint16_t nq = static_cast<uint16_t>(live_opts.rx_queues);
+    const uint16_t nq = static_cast<uint16_t>(cfg.rx_queues);
     std::vector<std::unique_ptr<DpdkRxQueue>> queues;
     for (uint16_t q = 0; q < nq; ++q)
       queues.push_back(std::make_unique<DpdkRxQueue>(static_cast<uint16_t>(dpdk_port), q,
-                                                     live_opts.exit_when_idle_ms));
+                                                     exit_when_idle_ms));
     if (nq > 1) {
       std::vector<std::thread> workers;
       for (uint32_t w = 0; w < nw; ++w)
@@ -744,8 +552,8 @@ int main(int argc, char** argv) {
     run_source(live_source);
     // Read once the workers have stopped: reading resets the kernel counters.
     have_capture_stats = live_source.capture_stats(capture);
-  } else if (live_opts.pace_factor > 0) {
-    PacedSource<PcapFileSource> paced(source, live_opts.pace_factor);
+  } else if (cfg.pace_factor > 0) {
+    PacedSource<PcapFileSource> paced(source, cfg.pace_factor);
     run_source(paced);
   } else {
     run_source(source);
@@ -805,7 +613,7 @@ int main(int argc, char** argv) {
             " port.no_mbuf=" + std::to_string(port_stats.no_mbuf) +
             " port.errors=" + std::to_string(port_stats.errors);
 #endif
-  if (live_opts.rotation.max_bytes || live_opts.rotation.interval_s) {
+  if (rotating) {
     size_t files = 0;
     for (const auto& f : sinks) files += f->files().size();
     line += " output.files=" + std::to_string(files);
@@ -859,5 +667,8 @@ int main(int argc, char** argv) {
     dpdk_eal_cleanup();
   }
 #endif
+  // The summary above is in the log; the pid file goes last.
+  log_pump.stop();
+  pid_file.remove();
   return rc;
 }

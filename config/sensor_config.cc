@@ -1,51 +1,284 @@
 #include "config/sensor_config.h"
 
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "config/options.h"
+#include "export/stream_server.h"
 
 namespace argos {
 
 namespace {
-uint64_t seconds_to_ns(double s) { return static_cast<uint64_t>(std::llround(s * 1e9)); }
-}  // namespace
 
-bool validate_config(const SensorConfig& cfg, std::string& err) {
-  if (cfg.read_files.empty()) {
-    err = "no input: give -r FILE (or -r - for standard input)";
+uint64_t seconds_to_ns(double s) { return static_cast<uint64_t>(std::llround(s * 1e9)); }
+
+// Builds the one message of a failed check, led by where `key` was set.
+class Checker {
+ public:
+  Checker(const SensorConfig& cfg, const ConfigOrigins& origins, std::string& err)
+      : cfg_(cfg), origins_(origins), err_(err) {}
+
+  bool fail(const std::string& key, const std::string& why) {
+    err_ = where(key) + why;
     return false;
   }
-  if (cfg.output_files.empty() && cfg.access_port == 0) {
-    err = "no output: give -w FILE (or -w - for standard output), -w argus-udp://HOST[:PORT] or -P PORT";
-    return false;
+  // Set explicitly (in the file or on the command line), not a default.
+  bool given(const std::string& key) const { return origins_.count(key) != 0; }
+  // Set explicitly to something else than the default: a setting that
+  // matters. (A printed configuration spells out every default.)
+  bool set_apart(const char* key) const {
+    const OptionSpec* spec = find_option_by_key(key);
+    return given(key) && spec && option_differs(*spec, cfg_, defaults_);
   }
-  int stdin_count = 0;
-  for (const auto& f : cfg.read_files) stdin_count += f == "-";
-  if (stdin_count > 1) {
-    err = "-r - (standard input) can be given only once";
-    return false;
+  // Of two clashing settings, the one given last (the command line after
+  // the file, a later line after an earlier one): the message points there.
+  std::string later(const std::string& a, const std::string& b) const {
+    if (!given(a)) return b;
+    if (!given(b)) return a;
+    return rank(b) >= rank(a) ? b : a;
   }
-  if (!(cfg.status_interval_s > 0 && cfg.status_interval_s <= 65534)) {
-    err = "-S: status interval must be > 0 and <= 65534 seconds";
-    return false;
+
+ private:
+  long rank(const std::string& key) const {
+    const std::string& o = origins_.at(key);
+    if (o.rfind("cli:", 0) == 0) return 1L << 40;
+    const size_t col = o.rfind(':');
+    const size_t line = col == std::string::npos || col == 0 ? std::string::npos : o.rfind(':', col - 1);
+    return line == std::string::npos ? 0 : std::strtol(o.c_str() + line + 1, nullptr, 10);
   }
-  if (!(cfg.mar_interval_s >= 1 && cfg.mar_interval_s <= 65534)) {
-    err = "-M: MAR interval must be between 1 and 65534 seconds";
-    return false;
+
+ public:
+
+ private:
+  std::string where(const std::string& key) const {
+    const auto it = origins_.find(key);
+    if (it == origins_.end()) return key + ": ";
+    if (it->second.rfind("cli:", 0) == 0) return it->second.substr(4) + " (" + key + "): ";
+    return it->second + ": " + key + ": ";
   }
-  if (cfg.workers < 1 || cfg.workers > 64) {
-    err = "--workers must be between 1 and 64";
-    return false;
-  }
-  if (cfg.flow_capacity < 64 || cfg.flow_capacity > (1u << 28)) {
-    err = "--flows must be between 64 and 268435456";
-    return false;
-  }
-  for (double t : cfg.idle_timeout_s) {
-    if (!(t > 0 && t <= 65534)) {
-      err = "idle timeouts must be > 0 and <= 65534 seconds";
-      return false;
+
+  const SensorConfig& cfg_;
+  const SensorConfig defaults_{};
+  const ConfigOrigins& origins_;
+  std::string& err_;
+};
+
+bool host_port_ok(const std::string& hp) {
+  if (hp.empty()) return false;
+  std::string host = hp, port;
+  if (hp[0] == '[') {  // [v6]:port
+    const size_t close = hp.find(']');
+    if (close == std::string::npos || close == 1) return false;
+    host = hp.substr(1, close - 1);
+    if (close + 1 < hp.size()) {
+      if (hp[close + 1] != ':') return false;
+      port = hp.substr(close + 2);
+      if (port.empty()) return false;
     }
+  } else if (std::count(hp.begin(), hp.end(), ':') == 1) {
+    const size_t colon = hp.find(':');
+    host = hp.substr(0, colon);
+    port = hp.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (host.empty()) return false;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    const long p = std::strtol(port.c_str(), nullptr, 10);
+    if (p < 1 || p > 65535) return false;
   }
   return true;
+}
+
+bool is_address(const std::string& a) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+std::string dir_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+uint32_t usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<uint32_t>(CPU_COUNT(&set));
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<uint32_t>(n) : 1;
+}
+
+std::string gib(double bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  return b;
+}
+
+bool check_portable(SensorConfig& cfg, Checker& c) {
+  // Inputs: exactly one kind.
+  const bool files = !cfg.read_files.empty(), live = !cfg.interface.empty(), dpdk = !cfg.dpdk_port.empty();
+  if (files + live + dpdk > 1) {
+    const char* a = files ? "input.files" : "input.interface";
+    const char* b = dpdk ? "input.dpdk.port" : "input.interface";
+    return c.fail(c.later(a, b), std::string(a) + " and " + b + " exclude each other: read files, capture "
+                  "live or receive from a DPDK port");
+  }
+  if (!files && !live && !dpdk)
+    return c.fail("input", "no input: give -r FILE (or -r - for standard input), -i IFACE or -i dpdk:PORT "
+                  "(input.files, input.interface or input.dpdk.port)");
+  if (cfg.files.empty() && cfg.udp.empty() && cfg.server_port == 0)
+    return c.fail("outputs", "no output: give -w FILE (or -w - for standard output), -w argus-udp://HOST[:PORT] "
+                  "or -P PORT (outputs.files, outputs.udp or outputs.server.port)");
+  int stdin_count = 0;
+  for (size_t i = 0; i < cfg.read_files.size(); ++i)
+    if (cfg.read_files[i] == "-" && ++stdin_count > 1)
+      return c.fail("input.files", "-r - (standard input) can be given only once");
+  // Settings that belong to an input kind that is not in use.
+  static const char* const kLiveOnly[] = {"input.promiscuous", "input.snap_length", "input.buffer_size"};
+  static const char* const kDpdkOnly[] = {"input.dpdk.eal", "input.dpdk.rx_queues", "input.dpdk.mbufs",
+                                          "input.dpdk.exit_when_idle"};
+  if (!live)
+    for (const char* k : kLiveOnly)
+      if (c.set_apart(k)) return c.fail(k, "applies to live capture (-i IFACE, input.interface)");
+  if (!dpdk)
+    for (const char* k : kDpdkOnly)
+      if (c.set_apart(k)) return c.fail(k, "applies to a DPDK port (-i dpdk:PORT, input.dpdk.port)");
+  if (dpdk && !cfg.bpf_filter.empty())
+    return c.fail("input.filter", "a filter expression applies to libpcap inputs (-r, -i IFACE), not to DPDK ports");
+  if (dpdk && cfg.rx_queues > 1 && cfg.rx_queues != cfg.workers)
+    return c.fail(c.later("input.dpdk.rx_queues", "sensor.workers"),
+                  "--rx-queues " + std::to_string(cfg.rx_queues) + " needs --workers " +
+                      std::to_string(cfg.rx_queues) + ": one worker per receive queue (with one queue, several "
+                      "workers share it by software dispatch)");
+  if (cfg.pace_factor > 0 && !files) return c.fail("input.pace", "-T paces the replay of files: give -r FILE");
+  if (cfg.pace_factor > 0 && cfg.pace_factor < 0.001)
+    return c.fail("input.pace", "speed factor must be at least 0.001 (0 = as fast as possible)");
+
+  // Identity.
+  if (!cfg.monitor_id_text.empty() && !parse_source_id(cfg.monitor_id_text.c_str(), cfg.monitor_id))
+    return c.fail("sensor.monitor_id", "'" + cfg.monitor_id_text +
+                                           "' is not an integer, an IPv4 address or a quoted string (\"abcd\")");
+  if (cfg.monitor_id_text.empty()) cfg.monitor_id = SourceId{};
+
+  // Outputs.
+  std::set<std::string> paths;
+  int stdout_count = 0;
+  for (size_t i = 0; i < cfg.files.size(); ++i) {
+    const FileOutputConfig& f = cfg.files[i];
+    const std::string key = "outputs.files[" + std::to_string(i) + "]";
+    if (!paths.insert(f.path).second) return c.fail(key, "'" + f.path + "' is written twice");
+    if (f.path == "-") {
+      ++stdout_count;
+      if (f.rotate_bytes || f.rotate_interval_s)
+        return c.fail(key, "standard output (-w -) cannot be rotated");
+    }
+    if (f.rotate_interval_s > 0 && f.path != "-" && f.path.find('%') == std::string::npos)
+      return c.fail(key, "rotation by interval: '" + f.path + "' needs strftime fields to name each file "
+                    "(for example argus.%Y%m%d-%H%M%S.out)");
+  }
+  for (size_t i = 0; i < cfg.udp.size(); ++i)
+    if (!host_port_ok(cfg.udp[i]))
+      return c.fail("outputs.udp[" + std::to_string(i) + "]",
+                    "'" + cfg.udp[i] + "' is not HOST[:PORT] (argus-udp://HOST[:PORT] on the command line)");
+  // Server settings with no port anywhere are a forgotten port; a port set
+  // to 0 on purpose (-P 0 over a file) turns the configured server off.
+  if (cfg.server_port == 0 && !c.given("outputs.server.port")) {
+    static const char* const kServerOnly[] = {"outputs.server.bind", "outputs.server.allow",
+                                              "outputs.server.max_clients", "outputs.server.client_buffer",
+                                              "outputs.server.wait_clients"};
+    for (const char* k : kServerOnly)
+      if (c.set_apart(k))
+        return c.fail(k, "configures the stream server (-B, --allow, --max-clients, --client-buffer and "
+                      "--wait-clients): give -P PORT (outputs.server.port)");
+  }
+  for (size_t i = 0; i < cfg.server_bind.size(); ++i)
+    if (!is_address(cfg.server_bind[i]))
+      return c.fail("outputs.server.bind[" + std::to_string(i) + "]",
+                    "'" + cfg.server_bind[i] + "' is not an IPv4 or IPv6 address");
+  if (cfg.server_port && cfg.server_bind.empty())
+    return c.fail("outputs.server.bind", "the server needs an address to listen on (0.0.0.0 or :: for all)");
+  for (size_t i = 0; i < cfg.server_allow.size(); ++i) {
+    Cidr net;
+    std::string why;
+    if (!parse_cidr(cfg.server_allow[i], net, why))
+      return c.fail("outputs.server.allow[" + std::to_string(i) + "]", why);
+  }
+  if (cfg.wait_clients > cfg.server_max_clients)
+    return c.fail(c.later("outputs.server.wait_clients", "outputs.server.max_clients"),
+                  "--wait-clients " + std::to_string(cfg.wait_clients) + " exceeds --max-clients " +
+                      std::to_string(cfg.server_max_clients));
+
+  // Metrics this version does not write yet: refused rather than ignored.
+  const SensorConfig defaults;
+  for (const OptionSpec& o : option_table()) {
+    if (o.unavailable && option_differs(o, cfg, defaults)) return c.fail(o.key, "not available in this version of argos (records carry the default set)");
+  }
+
+  // Process.
+  if (cfg.daemon) {
+    if (stdin_count) return c.fail("input.files", "a daemon cannot read standard input (-r -)");
+    if (stdout_count) return c.fail("outputs.files", "a daemon cannot write standard output (-w -)");
+  }
+  if (cfg.log_to == "auto" && !cfg.log_file.empty()) cfg.log_to = "file";
+  if (cfg.log_to == "file" && cfg.log_file.empty())
+    return c.fail("sensor.log.to", "logging to a file needs --log-file PATH (sensor.log.file)");
+  if (cfg.log_to != "file" && !cfg.log_file.empty())
+    return c.fail("sensor.log.file", "is set but messages go to " + cfg.log_to + " (sensor.log.to: file)");
+  return true;
+}
+
+bool check_host(const SensorConfig& cfg, Checker& c) {
+  for (size_t i = 0; i < cfg.read_files.size(); ++i) {
+    const std::string& f = cfg.read_files[i];
+    if (f != "-" && ::access(f.c_str(), R_OK) != 0)
+      return c.fail(c.given("input.files[" + std::to_string(i) + "]") ? "input.files[" + std::to_string(i) + "]"
+                                                                          : std::string("input.files"),
+                    "cannot read pcap file '" + f + "': " + std::strerror(errno));
+  }
+  const uint32_t cpus = usable_cpus();
+  if (!cfg.dpdk_port.empty() && cfg.rx_queues > cpus)
+    return c.fail("input.dpdk.rx_queues", "more receive queues (" + std::to_string(cfg.rx_queues) +
+                                              ") than CPUs this process may use (" + std::to_string(cpus) + ")");
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) {
+    const double mem = static_cast<double>(pages) * static_cast<double>(page);
+    const double tables = static_cast<double>(cfg.workers) * static_cast<double>(FlowTable::table_bytes(cfg.flow_capacity));
+    // The tables are mapped lazily, but a full table is resident: it must
+    // fit beside the rest of the system.
+    if (tables > 0.8 * mem)
+      return c.fail(c.later("flows.capacity", "sensor.workers"),
+                    std::to_string(cfg.workers) + " worker(s) x " + std::to_string(cfg.flow_capacity) +
+                        " flows need " + gib(tables) + " of flow tables: more than 80% of this machine's " +
+                        gib(mem) + " of memory");
+  }
+  if (!cfg.pid_file.empty() && !is_dir(dir_of(cfg.pid_file)))
+    return c.fail("sensor.pid_file", "directory '" + dir_of(cfg.pid_file) + "' does not exist");
+  if (!cfg.log_file.empty() && !is_dir(dir_of(cfg.log_file)))
+    return c.fail("sensor.log.file", "directory '" + dir_of(cfg.log_file) + "' does not exist");
+  return true;
+}
+
+}  // namespace
+
+bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err) {
+  Checker c(cfg, origins, err);
+  if (!check_portable(cfg, c)) return false;
+  return scope == ValidateScope::kPortable || check_host(cfg, c);
 }
 
 FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
@@ -53,11 +286,13 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.capacity = cfg.flow_capacity;
   t.status_interval_ns = seconds_to_ns(cfg.status_interval_s);
   for (size_t i = 0; i < kIdleClassCount; ++i) t.idle_timeout_ns[i] = seconds_to_ns(cfg.idle_timeout_s[i]);
-  t.full_policy = cfg.full_policy;
+  t.full_policy = cfg.full_policy == "drop" ? FullPolicy::kDropNew : FullPolicy::kEvictOldest;
   t.flow_id_base = index + 1;
   t.flow_id_stride = cfg.workers;
   t.hash_seed = 0x5eed5eed12345678ULL ^ (uint64_t{index} * 0x9e3779b97f4a7c15ULL);
   return t;
 }
+
+std::string udp_url(const std::string& host_port) { return "argus-udp://" + host_port; }
 
 }  // namespace argos

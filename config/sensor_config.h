@@ -1,8 +1,11 @@
-// The sensor's configuration: filled from the command line (and, later, a
-// YAML file), validated once, then passed around as a const object.
+// The sensor's configuration: built-in defaults, then a YAML file (-F), then
+// the command line, validated once (validate_config) and from then on passed
+// around as a const object. Every field is named in config/options.cc, where
+// its YAML key, its flag, its type and its range live.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,26 +15,92 @@
 
 namespace argos {
 
-struct SensorConfig {
-  std::vector<std::string> read_files;   // -r, in order; "-" = stdin
-  std::vector<std::string> output_files; // -w, "-" = stdout, argus-udp://HOST[:PORT] = UDP push
-  uint16_t access_port = 0;              // -P: stream server port, 0 = none
-  std::string bpf_filter;                // trailing expression
-  std::string monitor_id_text;           // -e as given
-  SourceId monitor_id;                   // parsed -e
-  double status_interval_s = 5.0;        // -S
-  double mar_interval_s = 60.0;          // -M
-  uint32_t workers = 1;                  // --workers
-  uint32_t flow_capacity = 1u << 20;     // --flows: flow-table capacity per worker
-  FullPolicy full_policy = FullPolicy::kEvictOldest;
-  // Idle timeouts, seconds, per IdleClass (tcp, ip, icmp, igmp, frag, arp, other).
-  double idle_timeout_s[kIdleClassCount] = {60, 30, 5, 30, 5, 5, 30};
+// One file output (outputs.files, -w FILE) with its own rotation.
+struct FileOutputConfig {
+  std::string path;           // "-" = standard output; strftime fields with rotate_interval_s
+  uint64_t rotate_bytes = 0;  // 0: no size rotation
+  double rotate_interval_s = 0;  // whole seconds; 0: no time rotation
+  bool rotate_utc = false;    // strftime fields in UTC instead of local time
+
+  bool operator==(const FileOutputConfig&) const = default;
 };
 
-// Checks ranges and combinations; on error returns false with one message.
-bool validate_config(const SensorConfig& cfg, std::string& err);
+struct SensorConfig {
+  // sensor: identity, threads, process.
+  std::string monitor_id_text;     // -e as given ("" = none)
+  SourceId monitor_id;             // parsed by validate_config
+  double mar_interval_s = 60.0;    // -M
+  uint32_t workers = 1;            // --workers
+  std::vector<uint32_t> cores;     // --cores: PU numbers, empty = planned by hwloc
+  bool pin_threads = true;         // --no-pin
+  double stats_interval_s = 0;     // --stats-interval, 0 = off
+  bool daemon = false;             // -d
+  std::string pid_file;            // --pid-file, "" = none
+  std::string log_to = "auto";     // --log: auto (stderr; syslog when daemon), stderr, syslog, file
+  std::string log_file;            // --log-file (log_to file)
+
+  // input: files, a live interface or a DPDK port (one of them).
+  std::vector<std::string> read_files;  // -r, in order; "-" = stdin
+  double pace_factor = 0;               // -T: packet-time pace x factor, 0 = as fast as possible
+  std::string interface;                // -i IFACE (libpcap)
+  bool promiscuous = true;              // -p
+  uint32_t snaplen = 2048;              // -s
+  uint64_t pcap_buffer_bytes = 0;       // --pcap-buffer, 0 = libpcap's default
+  std::string bpf_filter;               // trailing expression
+  std::string dpdk_port;                // -i dpdk:PORT
+  std::vector<std::string> eal_args;    // --eal, one word each
+  uint32_t rx_queues = 1;               // --rx-queues
+  uint32_t mbufs = 0;                   // --mbufs, 0 = sized from the rings
+  double exit_when_idle_s = 0;          // --exit-when-idle, 0 = never (a live port)
+
+  // flows
+  uint32_t flow_capacity = 1u << 20;    // --flows: per worker
+  std::string full_policy = "evict";    // --full-policy: evict or drop
+  double status_interval_s = 5.0;       // -S
+  // Idle timeouts, seconds, per IdleClass (tcp, ip, icmp, igmp, frag, arp, other).
+  double idle_timeout_s[kIdleClassCount] = {60, 30, 5, 30, 5, 5, 30};
+
+  // metrics: argus's record switches (argus-config.md 2.1).
+  bool tcp_perf = true;
+  bool app_bytes = false;          // -A
+  bool mac = false;                // -m
+  bool jitter = false;             // -J
+  bool packet_size = false;        // -Z
+  bool response_time = false;      // -R
+  bool bidir_timestamps = false;
+  uint32_t user_data_bytes = 0;    // -U
+
+  // outputs
+  std::vector<FileOutputConfig> files;  // -w FILE
+  std::vector<std::string> udp;         // -w argus-udp://HOST[:PORT], kept as HOST[:PORT]
+  uint32_t server_port = 0;             // -P, 0 = no server
+  std::vector<std::string> server_bind = {"127.0.0.1"};  // -B
+  std::vector<std::string> server_allow;                 // --allow, CIDR text
+  uint32_t server_max_clients = 10;                      // --max-clients
+  uint64_t server_client_buffer_bytes = 8u << 20;        // --client-buffer
+  uint32_t wait_clients = 0;                             // --wait-clients
+};
+
+// Where each value came from, for messages: YAML key -> "FILE:LINE:COL" or
+// "the command line (-S)". Keys of list items carry their index
+// ("input.files[2]"). Values left at their default have no entry.
+using ConfigOrigins = std::map<std::string, std::string>;
+
+// How much validate_config checks. kThisHost also judges the configuration
+// against the machine it runs on (pcap files exist, CPUs for the queues,
+// memory for the tables, directories of the pid and log files).
+enum class ValidateScope : uint8_t { kPortable, kThisHost };
+
+// Checks combinations (ranges were checked as values were read) and fills
+// the parsed fields (monitor_id). On error returns false with one message
+// that names where the offending value came from.
+bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope,
+                     std::string& err);
 
 // The flow-table settings of worker `index` out of cfg.workers.
 FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index);
+
+// "argus-udp://HOST[:PORT]" for a udp entry.
+std::string udp_url(const std::string& host_port);
 
 }  // namespace argos

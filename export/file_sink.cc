@@ -11,12 +11,15 @@
 
 namespace argos {
 
-std::string expand_file_pattern(const std::string& pattern, time_t t) {
+std::string expand_file_pattern(const std::string& pattern, time_t t, bool utc) {
   if (pattern.find('%') == std::string::npos) return pattern;
-  tm local{};
-  localtime_r(&t, &local);
+  tm fields{};
+  if (utc)
+    gmtime_r(&t, &fields);
+  else
+    localtime_r(&t, &fields);
   char out[4096];
-  const size_t n = std::strftime(out, sizeof out, pattern.c_str(), &local);
+  const size_t n = std::strftime(out, sizeof out, pattern.c_str(), &fields);
   return n ? std::string(out, n) : pattern;
 }
 
@@ -32,7 +35,7 @@ void FileSink::note_error(const std::string& what) {
 }
 
 std::string FileSink::current_name() const {
-  const std::string base = expand_file_pattern(path_, period_start_);
+  const std::string base = expand_file_pattern(path_, period_start_, rotation_.utc);
   return seq_ ? base + "." + std::to_string(seq_) : base;
 }
 

@@ -25,10 +25,11 @@ namespace argos {
 struct FileRotation {
   uint64_t max_bytes = 0;    // 0: no size limit
   uint32_t interval_s = 0;   // 0: no time rotation
+  bool utc = false;          // strftime fields in UTC rather than local time
 };
 
-// The file name for a pattern at wall-clock time `t` (local time).
-std::string expand_file_pattern(const std::string& pattern, time_t t);
+// The file name for a pattern at wall-clock time `t` (local time or UTC).
+std::string expand_file_pattern(const std::string& pattern, time_t t, bool utc = false);
 
 class FileSink final : public RecordSink {
  public:

@@ -138,6 +138,18 @@ static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
 
+namespace {
+// Two candidate buckets of eight slots per key and one bucket per four
+// flows of capacity: slots stay at most half full, so a new key finds room
+// in one of its two buckets right up to the capacity.
+uint32_t bucket_count(uint32_t capacity) { return round_up_pow2(capacity / 4 < 2 ? 2 : capacity / 4); }
+}  // namespace
+
+size_t FlowTable::table_bytes(uint32_t capacity) {
+  if (capacity < 64) capacity = 64;
+  return sizeof(Bucket) * size_t{bucket_count(capacity)} + sizeof(Entry) * size_t{capacity};
+}
+
 size_t FlowTable::bytes_per_flow() const {
   const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
   return sizeof(Entry) + buckets / capacity_;
@@ -145,10 +157,7 @@ size_t FlowTable::bytes_per_flow() const {
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   capacity_ = cfg.capacity < 64 ? 64 : cfg.capacity;
-  // Two candidate buckets of eight slots per key and one bucket per four
-  // flows of capacity: slots stay at most half full, so a new key finds room
-  // in one of its two buckets right up to the capacity.
-  const uint32_t nb = round_up_pow2(capacity_ / 4 < 2 ? 2 : capacity_ / 4);
+  const uint32_t nb = bucket_count(capacity_);
   bucket_mask_ = nb - 1;
   next_flow_id_ = cfg.flow_id_base;
   // Anonymous mappings are zero and mapped lazily: resident memory grows

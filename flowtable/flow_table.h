@@ -157,6 +157,9 @@ class FlowTable {
   // Bytes of table memory per flow of capacity (entry plus bucket share).
   size_t bytes_per_flow() const;
   static size_t entry_bytes();
+  // Bytes a table of `capacity` flows maps (buckets and entries), for
+  // checking a configuration against the machine's memory.
+  static size_t table_bytes(uint32_t capacity);
 
   struct Bucket;  // defined in flow_table.cc
   struct Entry;

@@ -234,14 +234,14 @@ def main():
         # Each mistake is refused before anything starts (exit 2, a message).
         f = pc("dns-udp.pcap")
         o = os.path.join(tmp, "o.argus")
-        bad = [(["-P", "0"], "between 1 and 65535"), (["-P", "70000"], "between 1 and 65535"),
+        bad = [(["-P", "70000"], "between 0 and 65535"), (["-P", "http"], "not a whole number"),
                (["-B", "127.0.0.1"], "give -P PORT"), (["--allow", "10.0.0.0/8"], "give -P PORT"),
                (["-P", "5000", "--allow", "10.0.0.0/33"], "prefix length"),
                (["-P", "5000", "--allow", "ten/8"], "not an IPv4 or IPv6 network"),
                (["-P", "5000", "-B", "not-an-address"], "not an IPv4 or IPv6 address"),
                (["-P", "5000", "--wait-clients", "11"], "exceeds --max-clients"),
                (["--rotate-interval", "60"], "strftime"), (["--rotate-size", "100"], "at least 4096"),
-               (["-T", "0"], "speed factor"), (["-w", "argus-udp://"], "HOST[:PORT]"),
+               (["-T", "0.0001"], "speed factor"), (["-w", "argus-udp://"], "HOST[:PORT]"),
                (["-w", "argus-udp://no.such.host.invalid:561"], "argus-udp://no.such.host.invalid")]
         for args, msg in bad:
             p = subprocess.run([argos, "-r", f, "-w", o] + args, capture_output=True, text=True, timeout=60)

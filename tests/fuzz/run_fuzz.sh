@@ -7,7 +7,8 @@
 # the targets are built here with ninja. TARGET defaults to every target.
 # For each target:
 #   1. seeds from tests/data/pcaps go to a temporary directory (seeds.py):
-#      whole captures for fuzz_pcap, one file per frame for fuzz_parser;
+#      whole captures for fuzz_pcap, one file per frame for fuzz_parser; the
+#      example configurations (config/examples) for fuzz_config;
 #   2. every file of tests/fuzz/crashers/TARGET/ is run once: inputs that
 #      crashed once must not crash again;
 #   3. the fuzzer runs for SECONDS (-max_total_time) from the seeds and the
@@ -34,7 +35,7 @@ seconds=$2
 [[ "$seconds" =~ ^[0-9]+$ ]] || usage
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_parser fuzz_pcap)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_parser fuzz_pcap fuzz_config)
 
 logdir=${FUZZ_LOG_DIR:-$build/fuzz-logs}
 corpusdir=${FUZZ_CORPUS_DIR:-$build/fuzz-corpus}
@@ -87,7 +88,11 @@ for t in "${targets[@]}"; do
   # 1. Seeds.
   seeds=$tmp/seeds-$t
   kind=${t#fuzz_}
-  if ! python3 "$here/seeds.py" "$kind" "$seeds" "${pcaps[@]}" >"$logdir/$t-seeds.log" 2>&1; then
+  if [ "$kind" = config ]; then
+    # The shipped example configurations: every section, lists, comments.
+    mkdir -p "$seeds" && cp "$root"/config/examples/*.yaml "$seeds"/ 2>"$logdir/$t-seeds.log" ||
+      { echo "FAIL  fuzz $t  (no seeds, see $logdir/$t-seeds.log)"; failed=1; continue; }
+  elif ! python3 "$here/seeds.py" "$kind" "$seeds" "${pcaps[@]}" >"$logdir/$t-seeds.log" 2>&1; then
     echo "FAIL  fuzz $t  (no seeds, see $logdir/$t-seeds.log)"
     failed=1
     continue

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""YAML configuration: broken files refused with file:line and key, the
+effective configuration printed and loaded back, the command line over the
+file, the default file and -X, the examples, --from-argus-conf, and YAML-only
+settings that change the records (idle timeouts, rotation names in UTC)."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import run_checks  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--argos", required=True)
+    ap.add_argument("--pcaps", required=True)
+    ap.add_argument("--examples", required=True)
+    ap.add_argument("--root", required=True)
+    args = ap.parse_args()
+    argos = os.path.abspath(args.argos)
+    pc = lambda n: os.path.join(args.pcaps, n)  # noqa: E731
+    env = dict(os.environ, ARGOS_DEFAULT_CONFIG="/nonexistent/argos.yaml", TZ="UTC")
+
+    def run(argv, cwd=None, extra_env=None, timeout=120):
+        e = dict(env, **(extra_env or {}))
+        return subprocess.run([argos] + argv, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=e)
+
+    def write(tmp, name, text):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def ra_lines(path, fields=("proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts")):
+        # Flow records only: no header line, no management records.
+        p = subprocess.run(["ra", "-n", "-c", ",", "-r", path, "-s"] + list(fields),
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and not p.stderr.strip(), p.stderr
+        lines = [l for l in p.stdout.splitlines()[1:] if l.strip()]
+        return [l for l in lines if l.split(",")[0].strip() != "man"]
+
+    def broken_files(tmp):
+        pcap = pc("dns-udp.pcap")
+        out = os.path.join(tmp, "o.argus")
+        io = f"input:\n  files: [{pcap}]\noutputs:\n  files: [{out}]\n"
+        # (name, text, expected fragment, line of the mistake)
+        cases = [
+            ("misspelt section", "sensr:\n  workers: 2\n", "unknown key (did you mean sensor?)", 1),
+            ("misspelt nested key", "flows:\n  idle_timeout:\n    tcpp: 60s\n",
+             "flows.idle_timeout.tcpp: unknown key (did you mean flows.idle_timeout.tcp?)", 3),
+            ("word for a number", "sensor:\n  workers: two\n", "sensor.workers: 'two' is not a whole number", 2),
+            ("out of range", "sensor:\n  workers: 100\n", "'100' is not between 1 and 64", 2),
+            ("bad duration unit", "flows:\n  status_interval: 5x\n", "'5x' is not a duration", 2),
+            ("timeout beyond argus's 16 bits", "flows:\n  idle_timeout:\n    tcp: 70000s\n",
+             "flows.idle_timeout.tcp: '70000s' is not between", 3),
+            ("not a boolean", "input:\n  promiscuous: maybe\n", "'maybe' is not true or false", 2),
+            ("unknown choice", "flows:\n  full_policy: random\n", "'random' is not one of evict,drop", 2),
+            ("bad size", "outputs:\n  server:\n    client_buffer: 8 potatoes\n", "is not a size in bytes", 3),
+            ("map for a value", "sensor:\n  workers:\n    count: 2\n", "expected a value, found a map", 3),
+            ("list for a section", "flows: [1, 2]\n", "flows: expected a map of settings, found a list", 1),
+            ("duplicate key", "sensor:\n  workers: 2\n  workers: 3\n", "sensor.workers: given twice", 3),
+            ("unclosed bracket", "sensor:\n  cores: [1, 2\nflows:\n  capacity: 64\n", "", 3),
+            ("bad indentation", "sensor:\n  workers: 2\n   pin_threads: false\n", "", 3),
+            ("unknown key in a file entry", "outputs:\n  files:\n    - path: a.out\n      rotate_sise: 1MiB\n",
+             "outputs.files[0].rotate_sise: unknown key", 4),
+            ("file entry without a path", "outputs:\n  files:\n    - rotate_size: 1MiB\n",
+             "outputs.files[0]: a file needs a path", 3),
+            ("rotation too small", "outputs:\n  files:\n    - path: a.out\n      rotate_size: 100\n",
+             "at least 4096 bytes", 4),
+            ("second document", "sensor: {}\n---\nflows: {}\n", "a second YAML document", 2),
+            ("not a map", "hello\n", "the file must be a map", 1),
+            ("interval rotation without strftime",
+             f"input:\n  files: [{pcap}]\noutputs:\n  files:\n    - path: {out}\n      rotate_interval: 1h\n",
+             "needs strftime fields", 5),
+            ("missing pcap file", f"outputs:\n  files: [{out}]\ninput:\n  files:\n    - {pcap}\n    - /nonexistent/x.pcap\n",
+             "input.files[1]: cannot read pcap file '/nonexistent/x.pcap'", 6),
+            ("two kinds of input", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  interface: eth0\n",
+             "input.files and input.interface exclude each other", 5),
+            ("more queues than CPUs",
+             f"outputs:\n  files: [{out}]\nsensor:\n  workers: 64\ninput:\n  dpdk:\n    port: net_null0\n    rx_queues: 64\n",
+             "more receive queues (64) than CPUs", 8),
+            ("tables beyond memory", io + "sensor:\n  workers: 64\nflows:\n  capacity: 268435456\n",
+             "of memory", 8),
+            ("allow-list prefix", io + "  server:\n    port: 5000\n    allow: [10.0.0.0/33]\n", "prefix length", 7),
+            ("server setting without a port", io + "  server:\n    bind: [0.0.0.0]\n", "give -P PORT", 6),
+            ("more waiting clients than allowed", io + "  server:\n    port: 5000\n    max_clients: 2\n    wait_clients: 3\n",
+             "--wait-clients 3 exceeds --max-clients 2", 8),
+            ("bad monitor id", io + "sensor:\n  monitor_id: 1.2.3.4.5\n", "'1.2.3.4.5' is not an integer", 6),
+            ("filter on a DPDK port", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    port: net_null0\n  filter: tcp\n",
+             "applies to libpcap inputs", 6),
+            ("metric not written yet", io + "metrics:\n  jitter: true\n", "metrics.jitter: not available", 6),
+            ("daemon writing stdout", f"input:\n  files: [{pcap}]\noutputs:\n  files: [\"-\"]\nsensor:\n  daemon: true\n",
+             "a daemon cannot write standard output", 4),
+            ("log directory missing", io + "sensor:\n  log:\n    file: /nonexistent/dir/argos.log\n",
+             "directory '/nonexistent/dir' does not exist", 7),
+            ("live setting with files", io + "input:\n  snap_length: 128\n", "", 5),
+            ("udp collector port", io + "  udp: [\"host:99999\"]\n", "is not HOST[:PORT]", 5),
+        ]
+        # A duplicate top-level "input:" is itself a mistake the loader names.
+        cases[-2] = ("live setting with files", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  snap_length: 128\n",
+                     "input.snap_length: applies to live capture", 5)
+        assert len(cases) >= 20
+        bad = []
+        for i, (name, text, frag, line) in enumerate(cases):
+            path = write(tmp, f"bad{i}.yaml", text)
+            p = run(["-F", path, "--check-config"])
+            msg = p.stderr.strip()
+            where = f"{path}:{line}:"
+            ok = p.returncode == 2 and where in msg and frag in msg and len(msg.splitlines()) == 1
+            if not ok:
+                bad.append(f"{name}: want exit 2, '{where}' and '{frag}'; got exit {p.returncode}: {msg}")
+            # Nothing starts: no output file appears.
+            if os.path.exists(out):
+                bad.append(f"{name}: the output file was created")
+                os.unlink(out)
+        assert not bad, "\n".join(bad)
+
+    def round_trip(tmp):
+        # A configuration touching every section prints as YAML that loads
+        # back to the same configuration (printing it again gives the same text).
+        text = (f"sensor:\n  monitor_id: '\"ab c\"'\n  workers: 2\n  cores: [0, 1]\n  stats_interval: 250ms\n"
+                f"  pid_file: {tmp}/a.pid\n  log:\n    file: {tmp}/a.log\n"
+                f"input:\n  files: [{pc('dns-udp.pcap')}, {pc('arp.pcap')}]\n  pace: 2.5\n  filter: 'udp or arp'\n"
+                "flows:\n  capacity: 100000\n  full_policy: drop\n  status_interval: 0.5\n"
+                "  idle_timeout: {tcp: 2m, ip: 1500ms, icmp: 7, igmp: 1h, fragment: 3s, arp: 4s, other: 9s}\n"
+                f"outputs:\n  files:\n    - {tmp}/plain.argus\n    - path: {tmp}/r.%H.argus\n"
+                "      rotate_interval: 1h\n      rotate_size: 64MiB\n      rotate_utc: yes\n"
+                "  udp: [\"127.0.0.1:5999\", \"[::1]:600\"]\n"
+                "  server: {port: 5601, bind: [\"::1\", 127.0.0.1], allow: [10.0.0.0/8], client_buffer: 1048576}\n")
+        src = write(tmp, "rich.yaml", text)
+        p1 = run(["-F", src, "--print-config"])
+        assert p1.returncode == 0, p1.stderr
+        printed = write(tmp, "printed.yaml", p1.stdout)
+        p2 = run(["-F", printed, "--print-config"])
+        assert p2.returncode == 0, p2.stderr
+        assert p1.stdout == p2.stdout, "printed configuration does not load back the same:\n" + p1.stdout + "\n---\n" + p2.stdout
+        for want in ["workers: 2", "stats_interval: 250ms", "status_interval: 500ms", "pace: 2.5", "full_policy: \"drop\"", "tcp: 120s",
+                     "ip: 1.5s", "igmp: 3600s", "rotate_utc: true", "client_buffer: 1MiB", "\"::1\""]:
+            assert want in p1.stdout, f"'{want}' not in the printed configuration:\n{p1.stdout}"
+        p3 = run(["-F", printed, "--check-portable"])
+        assert p3.returncode == 0, p3.stderr
+        # Defaults alone print and load back too.
+        d1 = run(["-X", "--print-config"])
+        assert d1.returncode == 0, d1.stderr
+        d2 = run(["-F", write(tmp, "defaults.yaml", d1.stdout), "--print-config"])
+        assert d1.stdout == d2.stdout
+
+    def overrides(tmp):
+        # Flags win over the file; -w, -r and list flags replace the file's lists.
+        out_file = os.path.join(tmp, "from-file.argus")
+        out_cli = os.path.join(tmp, "from-cli.argus")
+        src = write(tmp, "base.yaml", f"input:\n  files: [{pc('arp.pcap')}]\nflows:\n  status_interval: 5s\n  capacity: 1000\n"
+                    f"outputs:\n  files: [{out_file}]\n  server:\n    port: 5602\n    bind: [127.0.0.1, \"::1\"]\n")
+        p = run(["-F", src, "-S", "2", "-B", "127.0.0.2", "--print-config"])
+        assert p.returncode == 0, p.stderr
+        assert "status_interval: 2s" in p.stdout and "capacity: 1000" in p.stdout, p.stdout
+        assert re.search(r'bind: \["127.0.0.2"\]', p.stdout), p.stdout
+        # -r and -w replace the file's input and outputs: the run reads dns-udp, writes only out_cli.
+        p = run(["-F", src, "-r", pc("dns-udp.pcap"), "-w", out_cli, "-P", "0"])
+        assert p.returncode == 0, p.stderr
+        assert not os.path.exists(out_file), "the file's output was written despite -w"
+        assert len(ra_lines(out_cli)) == 8, ra_lines(out_cli)
+        # The file alone runs as configured (its server off by -P 0 here: no client needed).
+        p = run(["-F", src, "-P", "0"])
+        assert p.returncode == 0, p.stderr
+        assert [l for l in ra_lines(out_file) if l.startswith("arp")], "arp.pcap records expected"
+
+    def default_file(tmp):
+        # Without -F the default file is read when it exists; -X ignores it.
+        out = os.path.join(tmp, "default.argus")
+        d = write(tmp, "default.yaml", f"outputs:\n  files: [{out}]\nflows:\n  capacity: 4242\n")
+        e = {"ARGOS_DEFAULT_CONFIG": d}
+        p = run(["--print-config"], extra_env=e)
+        assert p.returncode == 0 and "capacity: 4242" in p.stdout, p.stdout + p.stderr
+        p = run(["-X", "--print-config"], extra_env=e)
+        assert p.returncode == 0 and "capacity: 1048576" in p.stdout, p.stdout
+        p = run(["-r", pc("dns-udp.pcap")], extra_env=e)
+        assert p.returncode == 0, p.stderr
+        assert len(ra_lines(out)) == 8
+        # A broken default file stops the start as any other file would.
+        write(tmp, "default.yaml", "flows:\n  capacity: lots\n")
+        p = run(["-r", pc("dns-udp.pcap"), "-w", os.path.join(tmp, "x.argus")], extra_env=e)
+        assert p.returncode == 2 and f"{d}:2:" in p.stderr, p.stderr
+
+    def examples(tmp):
+        names = sorted(n for n in os.listdir(args.examples) if n.endswith(".yaml"))
+        assert len(names) >= 3, names
+        for n in names:
+            p = run(["-F", os.path.join(args.examples, n), "--check-portable"], cwd=args.root)
+            assert p.returncode == 0, f"{n}: {p.stderr}"
+            assert "configuration OK" in p.stderr
+        # The replay example runs here, as is, from the repository's top.
+        os.makedirs(os.path.join(tmp, "out"), exist_ok=True)
+        ex = os.path.join(args.examples, "pcap-replay.yaml")
+        with open(ex) as f:
+            text = f.read().replace("tests/data/pcaps/", os.path.abspath(args.pcaps) + "/")
+        cfg = write(tmp, "replay.yaml", text)
+        p = run(["-F", cfg, "--check-config"], cwd=tmp)
+        assert p.returncode == 0, p.stderr
+        p = run(["-F", cfg], cwd=tmp)
+        assert p.returncode == 0, p.stderr
+        lines = ra_lines(os.path.join(tmp, "out", "replay.argus"))
+        assert len(lines) > 10, lines
+        # The 100G host's file describes another machine: on this one its
+        # queues do not fit, said with the line of rx_queues.
+        big = os.path.join(args.examples, "100g-multi-queue.yaml")
+        p = run(["-F", big, "--check-config"])
+        if (os.cpu_count() or 1) < 12:
+            assert p.returncode == 2 and "rx_queues" in p.stderr and "more receive queues" in p.stderr, p.stderr
+
+    def from_argus_conf(tmp):
+        conf = write(tmp, "argus.conf",
+                     "# Debian's file\nARGUS_FLOW_TYPE=\"Bidirectional\"\nARGUS_FLOW_KEY=\"CLASSIC_5_TUPLE\"\n"
+                     f"ARGUS_OUTPUT_FILE={tmp}/from-conf.argus\nARGUS_FLOW_STATUS_INTERVAL=3\n"
+                     "ARGUS_MAR_STATUS_INTERVAL=60\nARGUS_TCP_TIMEOUT=120\nARGUS_MONITOR_ID=7\n"
+                     "ARGUS_SETUSER_ID=argus\n")
+        p = run(["--from-argus-conf", conf])
+        assert p.returncode == 0, p.stderr
+        assert "ARGUS_SETUSER_ID" in p.stderr, "an option without equivalent must be noted"
+        y = write(tmp, "converted.yaml", p.stdout)
+        p2 = run(["-F", y, "-r", pc("dns-udp.pcap"), "--print-config"])
+        assert p2.returncode == 0, p2.stderr
+        for want in ["status_interval: 3s", "tcp: 120s", "monitor_id: \"7\"", "from-conf.argus"]:
+            assert want in p2.stdout, f"{want} not in\n{p2.stdout}"
+        p3 = run(["-F", y, "-r", pc("dns-udp.pcap")])
+        assert p3.returncode == 0, p3.stderr
+        assert len(ra_lines(os.path.join(tmp, "from-conf.argus"))) == 8
+        bad = write(tmp, "bad.conf", "ARGUS_TCP_TIMEOUT=abc\n")
+        p4 = run(["--from-argus-conf", bad])
+        assert p4.returncode == 2 and f"{bad}:1" in p4.stderr, p4.stderr
+
+    def idle_timeouts(tmp):
+        # Each flows.idle_timeout key (YAML only, as in argus.conf) splits
+        # the flows of its own protocols, and only those, when made tiny:
+        # more flow ids (ra's seq) for them, the same for the others. Timers
+        # run at status-interval ticks, hence the 1 s interval in both runs.
+        classes = {"tcp": {"tcp"}, "ip": {"udp"}, "icmp": {"icmp", "ipv6-icmp"}, "arp": {"arp"}}
+        pcaps = ["large-home-lan-mixed.pcap", "mixed-dhcp-arp-icmp-icmpv6.pcap", "icmp-echo.pcap", "arp.pcap"]
+
+        def counts(pcap, yaml_extra):
+            out = os.path.join(tmp, "t.argus")
+            if os.path.exists(out):
+                os.unlink(out)
+            cfg = write(tmp, "t.yaml", f"input:\n  files: [{pc(pcap)}]\noutputs:\n  files: [{out}]\n"
+                        "flows:\n  status_interval: 1s\n" + yaml_extra)
+            p = run(["-F", cfg])
+            assert p.returncode == 0, p.stderr
+            c = {}
+            for l in set(ra_lines(out, ("proto", "seq"))):
+                proto = l.split(",")[0].strip()
+                c[proto] = c.get(proto, 0) + 1
+            return c
+
+        for cls, protos in classes.items():
+            changed = False
+            for pcap in pcaps:
+                base = counts(pcap, "")
+                tiny = counts(pcap, f"  idle_timeout:\n    {cls}: 1ms\n")
+                for proto in set(base) | set(tiny):
+                    if proto in protos:
+                        assert tiny.get(proto, 0) >= base.get(proto, 0), (cls, pcap, proto, base, tiny)
+                        changed |= tiny.get(proto, 0) > base.get(proto, 0)
+                    else:
+                        assert tiny.get(proto, 0) == base.get(proto, 0), \
+                            f"idle_timeout.{cls} changed {proto} records in {pcap}: {base} -> {tiny}"
+                if changed:
+                    break
+            assert changed, f"flows.idle_timeout.{cls}: 1ms made no difference on {pcaps}"
+
+    def rotate_utc(tmp):
+        # rotate_utc names files in UTC whatever TZ says; without it, local time.
+        pcap = pc("dns-udp.pcap")
+        for utc in (True, False):
+            d = os.path.join(tmp, f"utc-{utc}")
+            os.makedirs(d)
+            cfg = write(tmp, "rot.yaml", f"input:\n  files: [{pcap}]\noutputs:\n  files:\n"
+                        f"    - path: {d}/a.%H%z.argus\n      rotate_interval: 1h\n      rotate_utc: {str(utc).lower()}\n")
+            p = run(["-F", cfg], extra_env={"TZ": "Asia/Kolkata"})  # +0530: never the same hour as UTC
+            assert p.returncode == 0, p.stderr
+            names = os.listdir(d)
+            assert len(names) == 1, names
+            assert names[0].endswith("+0000.argus" if utc else "+0530.argus"), (utc, names)
+
+    def option_coverage(tmp):
+        # Every option of --print-config is named below with the test that
+        # shows it changes the behaviour or the output; a new option without
+        # one fails here.
+        covered = {
+            "sensor.monitor_id": "parity (srcid)", "sensor.mar_interval": "parity-corpus (-M in MARs)",
+            "sensor.workers": "cli per_worker_counters", "sensor.cores": "cli core_plan",
+            "sensor.pin_threads": "cli core_plan (--no-pin)", "sensor.stats_interval": "cli stats_line",
+            "sensor.daemon": "daemon", "sensor.pid_file": "daemon", "sensor.log.to": "daemon",
+            "sensor.log.file": "daemon", "input.files": "config overrides", "input.pace": "stream (-T)",
+            "input.interface": "live-capture", "input.promiscuous": "live-capture (-p)",
+            "input.snap_length": "live-capture (-s)", "input.buffer_size": "live-capture (--pcap-buffer)",
+            "input.filter": "cli filter", "input.dpdk.port": "dpdk", "input.dpdk.eal": "dpdk",
+            "input.dpdk.rx_queues": "dpdk (2 queues)", "input.dpdk.mbufs": "dpdk", "input.dpdk.exit_when_idle": "dpdk",
+            "flows.capacity": "cli full_policy", "flows.full_policy": "cli full_policy",
+            "flows.status_interval": "parity (-S)", "flows.idle_timeout.tcp": "config idle_timeouts",
+            "flows.idle_timeout.ip": "config idle_timeouts", "flows.idle_timeout.icmp": "config idle_timeouts",
+            "flows.idle_timeout.igmp": "unit flow_table idle classes", "flows.idle_timeout.fragment": "unit flow_table fragments",
+            "flows.idle_timeout.arp": "config idle_timeouts", "flows.idle_timeout.other": "unit flow_table idle classes",
+            "metrics.tcp_perf": "config broken_files (refused)", "metrics.app_bytes": "config broken_files (refused)",
+            "metrics.mac": "config broken_files (refused)", "metrics.jitter": "config broken_files",
+            "metrics.packet_size": "config broken_files (refused)", "metrics.response_time": "config broken_files (refused)",
+            "metrics.bidirectional_timestamps": "config broken_files (refused)", "metrics.user_data": "config broken_files (refused)",
+            "outputs.files": "stream rotation, config rotate_utc", "outputs.udp": "stream udp_push",
+            "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
+            "outputs.server.max_clients": "stream twelve_clients", "outputs.server.client_buffer": "stream slow_client",
+            "outputs.server.wait_clients": "stream",
+        }
+        p = run(["-X", "--print-config"])
+        keys, stack = [], []
+        for line in p.stdout.splitlines():
+            m = re.match(r"^( *)([a-z_]+):", line)
+            if not m:
+                continue
+            depth = len(m.group(1)) // 2
+            stack = stack[:depth] + [m.group(2)]
+            rest = line[m.end():].split("#")[0].strip()
+            if rest:
+                keys.append(".".join(stack))
+        missing = [k for k in keys if k not in covered]
+        assert not missing, f"options without a behaviour test: {missing}"
+        # The metric switches this version does not write are refused, each one.
+        for k in [k for k in keys if k.startswith("metrics.")]:
+            leaf = k.split(".")[1]
+            val = "false" if leaf == "tcp_perf" else ("32" if leaf == "user_data" else "true")
+            cfg = write(tmp, "m.yaml", f"input:\n  files: [{pc('arp.pcap')}]\noutputs:\n  files: [{tmp}/m.argus]\n"
+                        f"metrics:\n  {leaf}: {val}\n")
+            r = run(["-F", cfg, "--check-config"])
+            assert r.returncode == 2 and "not available" in r.stderr, (k, r.stderr)
+
+    def cli_errors(tmp):
+        # Misspelt flags get a suggestion; values go through the same table as YAML.
+        p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "--worker", "2"])
+        assert p.returncode == 2 and "unknown option --worker (did you mean --workers?)" in p.stderr, p.stderr
+        p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "-S", "5x"])
+        assert p.returncode == 2 and "-S: '5x' is not a duration" in p.stderr, p.stderr
+        p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "--client-buffer", "1GiB", "-P", "5603"])
+        assert p.returncode == 0, p.stderr
+        p = run(["-F", "/nonexistent/argos.yaml"])
+        assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
+
+    checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
+              idle_timeouts, rotate_utc, option_coverage, cli_errors]
+    sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
+
+
+if __name__ == "__main__":
+    main()

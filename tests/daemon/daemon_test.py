@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Daemon operation: -d detaches once inputs and outputs are open (the shell
+gets exit 0), writes and locks the pid file, logs to a file with timestamps,
+reopens the log on SIGHUP, and on SIGTERM flushes every flow (cause
+SHUTDOWN), leaves an output that ra reads whole with the packets the summary
+counts, and removes the pid file. A start-up failure still reaches the
+terminal with exit 2; a second sensor on the same pid file is refused."""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "live"))
+from checks import run_checks  # noqa: E402
+from argus_records import records  # noqa: E402
+
+CAUSE_SHUTDOWN = 0x60
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--argos", required=True)
+    ap.add_argument("--pcap", required=True)
+    args = ap.parse_args()
+    argos = os.path.abspath(args.argos)
+    args.pcap = os.path.abspath(args.pcap)
+    env = dict(os.environ, ARGOS_DEFAULT_CONFIG="/nonexistent/argos.yaml")
+
+    def write(path, text):
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(") ")[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    def wait_gone(pid, timeout_s):
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if not alive(pid):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def daemon_config(tmp, pace=0.5):
+        # A replay paced to about 13 s: long enough to be stopped part-way.
+        return write(os.path.join(tmp, "d.yaml"),
+                     f"sensor:\n  daemon: true\n  pid_file: {tmp}/argos.pid\n  log:\n    file: {tmp}/argos.log\n"
+                     f"input:\n  files: [{args.pcap}]\n  pace: {pace}\n"
+                     f"outputs:\n  files: [{tmp}/out.argus]\n")
+
+    def start(tmp, extra=()):
+        t0 = time.monotonic()
+        p = subprocess.run([argos, "-F", daemon_config(tmp)] + list(extra), capture_output=True, text=True,
+                           timeout=60, env=env, cwd=tmp)
+        return p, time.monotonic() - t0
+
+    def read_pid(tmp):
+        with open(os.path.join(tmp, "argos.pid")) as f:
+            return int(f.read().strip())
+
+    def detach_and_sigterm(tmp):
+        p, took = start(tmp)
+        assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
+        assert took < 10, f"the starting shell waited {took:.1f} s"
+        pid = read_pid(tmp)
+        try:
+            assert alive(pid), "no process with the pid file's pid"
+            # Detached: its own session, not a session leader, running in "/".
+            assert os.getsid(pid) != os.getsid(0), "still in the shell's session"
+            assert os.getsid(pid) != pid, "a session leader could acquire a terminal"
+            assert os.readlink(f"/proc/{pid}/cwd") == "/", os.readlink(f"/proc/{pid}/cwd")
+            time.sleep(2.5)
+            assert alive(pid), "the daemon ended before the replay did"
+            # logrotate: move the log away, SIGHUP, later lines go to a new file.
+            os.rename(os.path.join(tmp, "argos.log"), os.path.join(tmp, "argos.log.1"))
+            os.kill(pid, signal.SIGHUP)
+            time.sleep(0.5)
+            os.kill(pid, signal.SIGTERM)
+            assert wait_gone(pid, 60), "the daemon did not stop on SIGTERM"
+        finally:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        assert not os.path.exists(os.path.join(tmp, "argos.pid")), "pid file left behind"
+        with open(os.path.join(tmp, "argos.log")) as f:
+            log = f.read()
+        summary = [l for l in log.splitlines() if "packets=" in l and "bytes_per_flow=" in l]
+        assert len(summary) == 1, "no summary line in the reopened log:\n" + log
+        # "2026-11-22T13:45:01.123Z argos[PID]: packets=..."
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z argos\[%d\]: " % pid, summary[0]), summary[0]
+        assert "stopped_by_signal=1" in summary[0], summary[0]
+        packets = int(re.search(r" packets=(\d+)", summary[0]).group(1))
+        assert 0 < packets < 82582, f"stopped part-way expected, {packets} packets"
+        # The output: ra reads it whole, the flushed flows say SHUTDOWN, the
+        # records hold every packet counted.
+        out = os.path.join(tmp, "out.argus")
+        with open(out, "rb") as f:
+            recs = list(records(f.read()))  # raises on a cut record or trailing bytes
+        assert recs and recs[-1][:2] == (0x83, 0x30), "the last record is not the closing MAR"
+        fars = [c for t, c, _ in recs if t == 0x13]
+        assert any(c & 0xf0 == CAUSE_SHUTDOWN for c in fars), "no record carries cause SHUTDOWN"
+        ra = subprocess.run(["ra", "-r", out, "-n", "-c", ",", "-s", "spkts", "dpkts", "-", "not", "man"],
+                            capture_output=True, text=True, timeout=60)
+        assert ra.returncode == 0 and not ra.stderr.strip(), ra.stderr
+        rows = [l.split(",") for l in ra.stdout.splitlines()[1:] if l.strip()]
+        assert len(rows) == len(fars), (len(rows), len(fars))
+        total = sum(int(a) + int(b) for a, b in rows)
+        assert total == packets, f"records hold {total} packets, the summary says {packets}"
+
+    def startup_failure(tmp):
+        # An output that cannot be opened: the daemon reports it to the
+        # waiting starter, which says it and exits 2; no pid file stays.
+        p, _ = start(tmp, ["-w", "/nonexistent/dir/out.argus"])
+        assert p.returncode == 2, f"exit {p.returncode}: {p.stderr}"
+        assert "/nonexistent/dir/out.argus" in p.stderr, p.stderr
+        assert not os.path.exists(os.path.join(tmp, "argos.pid")), "pid file left by a failed start"
+
+    def second_instance(tmp):
+        p, _ = start(tmp)
+        assert p.returncode == 0, p.stderr
+        pid = read_pid(tmp)
+        try:
+            other = os.path.join(tmp, "second")
+            os.mkdir(other)
+            q = subprocess.run([argos, "-F", daemon_config(tmp), "-w", f"{other}/out.argus"],
+                               capture_output=True, text=True, timeout=60, env=env)
+            assert q.returncode == 2 and f"another argos is running (pid {pid})" in q.stderr, q.stderr
+            assert read_pid(tmp) == pid, "the pid file was overwritten"
+            assert not os.path.exists(f"{other}/out.argus"), "the refused sensor opened its output"
+        finally:
+            os.kill(pid, signal.SIGTERM)
+            assert wait_gone(pid, 60)
+
+    def foreground_pid_file(tmp):
+        # Without -d (systemd runs it so) the pid file is still written and removed.
+        cfg = write(os.path.join(tmp, "f.yaml"), f"sensor:\n  pid_file: {tmp}/fg.pid\n"
+                    f"input:\n  files: [{args.pcap}]\n  pace: 1\noutputs:\n  files: [{tmp}/fg.argus]\n")
+        proc = subprocess.Popen([argos, "-F", cfg], stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(f"{tmp}/fg.pid") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(f"{tmp}/fg.pid") as f:
+                assert int(f.read()) == proc.pid
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            assert "stopped_by_signal=1" in err, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert not os.path.exists(f"{tmp}/fg.pid")
+
+    sys.exit(run_checks("daemon", [("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
+                                   ("start-up failure reaches the terminal", startup_failure),
+                                   ("second sensor on the same pid file", second_instance),
+                                   ("pid file in the foreground", foreground_pid_file)]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+// The option table's value parsers, the YAML loader's messages (file,
+// line:column, key) and the printed configuration loading back.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/loader.h"
+#include "config/options.h"
+
+namespace argos {
+namespace {
+
+bool load(const std::string& text, SensorConfig& cfg, std::string& err) {
+  ConfigOrigins origins;
+  return load_config_text(text, "t.yaml", cfg, origins, err);
+}
+
+// Durations take units; a bare number is in the option's own unit.
+TEST(ConfigValues, Durations) {
+  double s = 0;
+  EXPECT_TRUE(parse_seconds_text("60s", "s", s));
+  EXPECT_DOUBLE_EQ(s, 60);
+  EXPECT_TRUE(parse_seconds_text("500ms", "s", s));
+  EXPECT_DOUBLE_EQ(s, 0.5);
+  EXPECT_TRUE(parse_seconds_text("2m", "s", s));
+  EXPECT_DOUBLE_EQ(s, 120);
+  EXPECT_TRUE(parse_seconds_text("1h", "s", s));
+  EXPECT_DOUBLE_EQ(s, 3600);
+  EXPECT_TRUE(parse_seconds_text("250", "ms", s));  // --exit-when-idle counts milliseconds
+  EXPECT_DOUBLE_EQ(s, 0.25);
+  EXPECT_TRUE(parse_seconds_text("0.5", "s", s));
+  EXPECT_DOUBLE_EQ(s, 0.5);
+  for (const char* bad : {"", "s", "5x", "-1s", "inf", "nan", "0x10", "1e400"})
+    EXPECT_FALSE(parse_seconds_text(bad, "s", s)) << bad;
+}
+
+// Sizes: binary units (KiB, MiB, GiB) and argus's decimal K, M, G.
+TEST(ConfigValues, Sizes) {
+  uint64_t b = 0;
+  EXPECT_TRUE(parse_bytes_text("8MiB", b));
+  EXPECT_EQ(b, 8u << 20);
+  EXPECT_TRUE(parse_bytes_text("64KiB", b));
+  EXPECT_EQ(b, 65536u);
+  EXPECT_TRUE(parse_bytes_text("4M", b));
+  EXPECT_EQ(b, 4000000u);
+  EXPECT_TRUE(parse_bytes_text("1.5KiB", b));
+  EXPECT_EQ(b, 1536u);
+  for (const char* bad : {"", "MiB", "1.5", "8 potatoes", "-1"}) EXPECT_FALSE(parse_bytes_text(bad, b)) << bad;
+  EXPECT_EQ(format_bytes(8u << 20), "8MiB");
+  EXPECT_EQ(format_bytes(1000), "1000");
+}
+
+// Every duration prints as text that parses back to the same value.
+TEST(ConfigValues, SecondsRoundTrip) {
+  for (double v : {0.0, 0.001, 0.25, 0.5, 1.0, 5.0, 60.0, 0.123456789, 65534.0, 1.5}) {
+    double back = -1;
+    ASSERT_TRUE(parse_seconds_text(format_seconds(v), "s", back)) << format_seconds(v);
+    EXPECT_DOUBLE_EQ(back, v) << format_seconds(v);
+  }
+}
+
+// A YAML file sets the fields its keys name, lists replace lists.
+TEST(ConfigLoader, SetsFields) {
+  SensorConfig cfg;
+  std::string err;
+  ASSERT_TRUE(load("sensor:\n  workers: 4\n  cores: [1, 2, 3, 4]\nflows:\n  idle_timeout:\n    udp_is_ip: 1\n",
+                   cfg, err) == false);
+  EXPECT_NE(err.find("t.yaml:6:5: flows.idle_timeout.udp_is_ip: unknown key"), std::string::npos) << err;
+  cfg = SensorConfig{};
+  ASSERT_TRUE(load("sensor:\n  workers: 4\n  cores: [1, 2, 3, 4]\nflows:\n  idle_timeout:\n    ip: 1500ms\n"
+                   "outputs:\n  server:\n    bind: 0.0.0.0\n",
+                   cfg, err))
+      << err;
+  EXPECT_EQ(cfg.workers, 4u);
+  EXPECT_EQ(cfg.cores.size(), 4u);
+  EXPECT_DOUBLE_EQ(cfg.idle_timeout_s[1], 1.5);
+  ASSERT_EQ(cfg.server_bind.size(), 1u);  // one item without brackets replaces the default list
+  EXPECT_EQ(cfg.server_bind[0], "0.0.0.0");
+}
+
+// Syntax errors come from yaml-cpp as exceptions and leave as messages with
+// the position; nothing throws out of the loader.
+TEST(ConfigLoader, SyntaxErrorsAreMessages) {
+  SensorConfig cfg;
+  std::string err;
+  for (const char* text : {"sensor: [1, 2\n", "a: b: c\n", "sensor:\n\t- x\n", "\"unterminated\n", "[[[[[\n",
+                           "key: &a [*a]\n", "? complex\n: key\n"}) {
+    err.clear();
+    EXPECT_FALSE(load(text, cfg, err)) << text;
+    EXPECT_EQ(err.rfind("t.yaml", 0), 0u) << err;
+  }
+}
+
+// Deep nesting is refused before the parser recurses into it.
+TEST(ConfigLoader, DeepNestingRefused) {
+  SensorConfig cfg;
+  std::string err;
+  EXPECT_FALSE(load(std::string(100000, '['), cfg, err));
+  EXPECT_NE(err.find("nested more than"), std::string::npos) << err;
+}
+
+// The printed configuration loads back to the same configuration.
+TEST(ConfigLoader, PrintLoadsBack) {
+  SensorConfig cfg;
+  cfg.workers = 3;
+  cfg.monitor_id_text = "\"en0\"";
+  cfg.status_interval_s = 0.25;
+  cfg.files.push_back({"a b.argus", 1u << 20, 3600, true});
+  cfg.udp = {"[::1]:561"};
+  cfg.server_allow = {"10.0.0.0/8"};
+  cfg.bpf_filter = "tcp and port 80: # not a comment";
+  const std::string text = print_config(cfg);
+  SensorConfig back;
+  std::string err;
+  ASSERT_TRUE(load(text, back, err)) << err << "\n" << text;
+  EXPECT_EQ(print_config(back), text);
+  EXPECT_EQ(back.files, cfg.files);
+  EXPECT_EQ(back.bpf_filter, cfg.bpf_filter);
+  EXPECT_EQ(back.monitor_id_text, cfg.monitor_id_text);
+}
+
+// Validation names the place a clashing value came from.
+TEST(ConfigValidate, NamesTheOrigin) {
+  SensorConfig cfg;
+  ConfigOrigins origins;
+  std::string err;
+  ASSERT_TRUE(load_config_text("input:\n  files: [a.pcap]\n  interface: eth0\noutputs:\n  files: [o]\n", "c.yaml",
+                               cfg, origins, err));
+  EXPECT_FALSE(validate_config(cfg, origins, ValidateScope::kPortable, err));
+  EXPECT_EQ(err.rfind("c.yaml:3:14: input.interface:", 0), 0u) << err;
+}
+
+}  // namespace
+}  // namespace argos
