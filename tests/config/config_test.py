@@ -13,6 +13,52 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import run_checks  # noqa: E402
 
 
+def quiet_flows_pcap(path, reports=4, gap_s=2):
+    """A capture of IGMPv2 membership reports from one host and LLDP frames
+    from one switch, gap_s apart, with a UDP datagram between them: timers
+    run on packet time, so a quiet flow only times out when other traffic
+    moves the clock on."""
+    import struct
+
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        s = (s >> 16) + (s & 0xffff)
+        s += s >> 16
+        return ~s & 0xffff
+
+    def ipv4(proto, src, dst, payload, ident=1, frag=0):
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, frag, 1, proto, 0,
+                                   bytes(src), bytes(dst)))
+        ip[10:12] = struct.pack("!H", csum(bytes(ip)))
+        return bytes(ip) + payload
+
+    igmp = bytearray(struct.pack("!BBH4s", 0x16, 0, 0, bytes([239, 1, 2, 3])))
+    igmp[2:4] = struct.pack("!H", csum(bytes(igmp)))
+    report = bytes.fromhex("01005e010203" "020000000001" "0800") + ipv4(2, [10, 0, 0, 1], [239, 1, 2, 3], bytes(igmp))
+    udp = bytes.fromhex("020000000010" "020000000009" "0800") + \
+        ipv4(17, [10, 0, 0, 9], [10, 0, 0, 10], struct.pack("!HHHH", 4000, 9, 12, 0) + b"ping")
+    # A UDP datagram in two fragments half a second apart.
+    def fragments(ident):
+        eth = bytes.fromhex("020000000021" "020000000020" "0800")
+        data = struct.pack("!HHHH", 5000, 7, 8 + 40, 0) + bytes(40)
+        a, b = data[:24], data[24:]
+        return (eth + ipv4(17, [10, 0, 0, 20], [10, 0, 0, 21], a, ident, 0x2000),
+                eth + ipv4(17, [10, 0, 0, 20], [10, 0, 0, 21], b, ident, 24 // 8))
+
+    # LLDP: chassis id, port id, TTL, end.
+    lldp = bytes.fromhex("0180c200000e" "020000000020" "88cc" "0207" "04020000000020" "0403" "0531" "0602" "0078" "0000")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(reports):
+            first, rest = fragments(100 + i)
+            for t, frame in ((i * gap_s, report), (i * gap_s + 0.25, lldp), (i * gap_s + 0.5, first),
+                             (i * gap_s + gap_s / 2, udp), (i * gap_s + 1.5, rest)):
+                f.write(struct.pack("<IIII", 1700000000 + int(t), int(t % 1 * 1e6), len(frame), len(frame)) + frame)
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--argos", required=True)
@@ -237,14 +283,17 @@ def main():
         # the flows of its own protocols, and only those, when made tiny:
         # more flow ids (ra's seq) for them, the same for the others. Timers
         # run at status-interval ticks, hence the 1 s interval in both runs.
-        classes = {"tcp": {"tcp"}, "ip": {"udp"}, "icmp": {"icmp", "ipv6-icmp"}, "arp": {"arp"}}
-        pcaps = ["large-home-lan-mixed.pcap", "mixed-dhcp-arp-icmp-icmpv6.pcap", "icmp-echo.pcap", "arp.pcap"]
+        quiet = quiet_flows_pcap(os.path.join(tmp, "quiet.pcap"))
+        classes = {"tcp": {"tcp"}, "ip": {"udp"}, "icmp": {"icmp", "ipv6-icmp"}, "arp": {"arp"},
+                   "igmp": {"igmp"}, "other": {"llc", "lldp"}}
+        pcaps = [pc("large-home-lan-mixed.pcap"), pc("mixed-dhcp-arp-icmp-icmpv6.pcap"), pc("icmp-echo.pcap"),
+                 pc("arp.pcap"), quiet]
 
         def counts(pcap, yaml_extra):
             out = os.path.join(tmp, "t.argus")
             if os.path.exists(out):
                 os.unlink(out)
-            cfg = write(tmp, "t.yaml", f"input:\n  files: [{pc(pcap)}]\noutputs:\n  files: [{out}]\n"
+            cfg = write(tmp, "t.yaml", f"input:\n  files: [{pcap}]\noutputs:\n  files: [{out}]\n"
                         "flows:\n  status_interval: 1s\n" + yaml_extra)
             p = run(["-F", cfg])
             assert p.returncode == 0, p.stderr
@@ -270,6 +319,18 @@ def main():
                     break
             assert changed, f"flows.idle_timeout.{cls}: 1ms made no difference on {pcaps}"
 
+        # The fragment timeout is how long a first fragment waits for the
+        # rest: made tiny, the later fragments find no flow (counted).
+        def orphans(extra):
+            cfg = write(tmp, "f.yaml", f"input:\n  files: [{quiet}]\n"
+                        f"outputs:\n  files: [{tmp}/f.argus]\nflows:\n  status_interval: 1s\n" + extra)
+            p = run(["-F", cfg])
+            assert p.returncode == 0, p.stderr
+            m = re.search(r"table.frag_orphans=(\d+)", p.stderr)
+            return int(m.group(1)) if m else 0
+        base, tiny = orphans(""), orphans("  idle_timeout:\n    fragment: 1ms\n")
+        assert base == 0 and tiny > 0, f"flows.idle_timeout.fragment: orphans {base} -> {tiny}"
+
     def rotate_utc(tmp):
         # rotate_utc names files in UTC whatever TZ says; without it, local time.
         pcap = pc("dns-udp.pcap")
@@ -294,22 +355,22 @@ def main():
             "sensor.pin_threads": "cli core_plan (--no-pin)", "sensor.stats_interval": "cli stats_line",
             "sensor.daemon": "daemon", "sensor.pid_file": "daemon", "sensor.log.to": "daemon",
             "sensor.log.file": "daemon", "input.files": "config overrides", "input.pace": "stream (-T)",
-            "input.interface": "live-capture", "input.promiscuous": "live-capture (-p)",
-            "input.snap_length": "live-capture (-s)", "input.buffer_size": "live-capture (--pcap-buffer)",
-            "input.filter": "cli filter", "input.dpdk.port": "dpdk", "input.dpdk.eal": "dpdk",
-            "input.dpdk.rx_queues": "dpdk (2 queues)", "input.dpdk.mbufs": "dpdk", "input.dpdk.exit_when_idle": "dpdk",
+            "input.interface": "live-capture", "input.promiscuous": "live-capture capture options (-p)",
+            "input.snap_length": "live-capture capture options (-s)", "input.buffer_size": "live-capture capture options (--pcap-buffer)",
+            "input.filter": "cli filter", "input.dpdk.port": "dpdk-replay check_yaml", "input.dpdk.eal": "dpdk-replay check_yaml",
+            "input.dpdk.rx_queues": "dpdk (2 queues)", "input.dpdk.mbufs": "dpdk-replay check_mbufs", "input.dpdk.exit_when_idle": "dpdk",
             "flows.capacity": "cli full_policy", "flows.full_policy": "cli full_policy",
             "flows.status_interval": "parity (-S)", "flows.idle_timeout.tcp": "config idle_timeouts",
             "flows.idle_timeout.ip": "config idle_timeouts", "flows.idle_timeout.icmp": "config idle_timeouts",
-            "flows.idle_timeout.igmp": "unit flow_table idle classes", "flows.idle_timeout.fragment": "unit flow_table fragments",
-            "flows.idle_timeout.arp": "config idle_timeouts", "flows.idle_timeout.other": "unit flow_table idle classes",
+            "flows.idle_timeout.igmp": "config idle_timeouts", "flows.idle_timeout.fragment": "config idle_timeouts",
+            "flows.idle_timeout.arp": "config idle_timeouts", "flows.idle_timeout.other": "config idle_timeouts",
             "metrics.tcp_perf": "config broken_files (refused)", "metrics.app_bytes": "config broken_files (refused)",
             "metrics.mac": "config broken_files (refused)", "metrics.jitter": "config broken_files",
             "metrics.packet_size": "config broken_files (refused)", "metrics.response_time": "config broken_files (refused)",
             "metrics.bidirectional_timestamps": "config broken_files (refused)", "metrics.user_data": "config broken_files (refused)",
             "outputs.files": "stream rotation, config rotate_utc", "outputs.udp": "stream udp_push",
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
-            "outputs.server.max_clients": "stream twelve_clients", "outputs.server.client_buffer": "stream slow_client",
+            "outputs.server.max_clients": "stream max_clients", "outputs.server.client_buffer": "stream slow_client",
             "outputs.server.wait_clients": "stream",
         }
         p = run(["-X", "--print-config"])

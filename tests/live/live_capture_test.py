@@ -154,9 +154,68 @@ def main():
                 continue
             with tempfile.TemporaryDirectory() as tmp:
                 check_live(ns, argos, os.path.join(tmp, "live.argus"), workers)
+        with tempfile.TemporaryDirectory() as tmp:
+            check_capture_options(ns, argos, tmp)
         return 0
     finally:
         ns.__exit__(None, None, None)
+
+
+def check_capture_options(ns, argos, tmp):
+    """-p, -s and --pcap-buffer reach the kernel: the interface's
+    promiscuity count, the capture ring's size in the process's memory map,
+    and packets cut at the snap length (their transport headers counted as
+    truncated)."""
+    def capture(extra):
+        out = os.path.join(tmp, "opt.argus")
+        if os.path.exists(out):
+            os.unlink(out)
+        proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, *extra, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        if proc.poll() is not None:
+            fail("argos %s exited early: %s" % (" ".join(extra), proc.stderr.read()))
+        link = run("ip", "-n", ns.cap, "-d", "link", "show", ns.cap_if).stdout
+        promisc = int(re.search(r"promiscuity (\d+)", link).group(1))
+        with open("/proc/%d/maps" % proc.pid) as f:
+            maps = f.read()
+        # The TPACKET ring is mapped from the packet socket.
+        ring = 0
+        for l in maps.splitlines():
+            if "socket:" in l or "packet" in l:
+                lo, hi = (int(x, 16) for x in l.split()[0].split("-"))
+                ring += hi - lo
+        # A SYN to a closed port (74 bytes with its options) and the RST back.
+        syn = "import socket, sys\ntry:\n    socket.create_connection((sys.argv[1], 9), timeout=2)\nexcept OSError:\n    pass\n"
+        ns.exec(ns.snd, sys.executable, "-c", syn, CAP_ADDR).wait(timeout=30)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        if proc.returncode != 0:
+            fail("argos %s: exit %d: %s" % (" ".join(extra), proc.returncode, err))
+        summary = [l for l in err.splitlines() if l.startswith("argos: packets=")][0]
+        return promisc, ring, dict(re.findall(r"(\S+)=(\d+)", summary))
+
+    promisc, ring, kv = capture([])
+    if promisc != 1:
+        fail("default capture: promiscuity %d, want 1" % promisc)
+    if int(kv["parse_rejects"]) != 0:
+        fail("default snap length: %s packets rejected" % kv["parse_rejects"])
+    promisc, _, _ = capture(["-p"])
+    if promisc != 0:
+        fail("-p: promiscuity %d, want 0" % promisc)
+    _, ring8, _ = capture(["--pcap-buffer", "8MiB"])
+    _, ring32, _ = capture(["--pcap-buffer", "32MiB"])
+    # libpcap sizes its TPACKET_V3 ring from the buffer (here about twice
+    # it, in whole blocks): at least the buffer, and four times the ring
+    # for four times the buffer.
+    if ring8 < 8 << 20 or not 3.6 * ring8 <= ring32 <= 4.4 * ring8:
+        fail("--pcap-buffer: capture rings of %d and %d bytes for 8 and 32 MiB" % (ring8, ring32))
+    # 64 bytes hold Ethernet and IPv4 but not a SYN's TCP header with its options.
+    _, _, kv = capture(["-s", "64"])
+    if int(kv["parse_rejects"]) == 0:
+        fail("-s 64: no packet was cut short: %r" % kv)
+    print("PASS: capture options: promiscuous by default, -p off, --pcap-buffer rings %d/%d bytes, -s 64 cut %s packets"
+          % (ring8, ring32, kv["parse_rejects"]))
 
 
 def check_live(ns, argos, out, workers):

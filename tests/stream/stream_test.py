@@ -223,12 +223,14 @@ def main():
         want, have = flows(out), flows(got)
         assert want and have == want, f"radium: {first_diff(want, have)}"
 
-    def twelve_clients(tmp):
+    def over_limit(tmp, clients, limit):
+        # limit=None: the default, argus's ten.
         port = free_port()
         out = os.path.join(tmp, "file.argus")
-        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", "10",
-                          "-w", out])
-        socks = [connect(port) for _ in range(12)]
+        n = limit or 10
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", str(n), "-w", out] +
+                  (["--max-clients", str(limit)] if limit else []))
+        socks = [connect(port) for _ in range(clients)]
         served, refused = [], []
         for s in socks:
             head = read_n(s, 4)
@@ -238,7 +240,7 @@ def main():
             else:
                 assert head[:2] == b"\x83\x10", f"neither a start MAR nor the error MAR: {head.hex()}"
                 served.append((s, head + read_n(s, 124)))
-        assert len(served) == 10 and len(refused) == 2, (len(served), len(refused))
+        assert len(served) == n and len(refused) == clients - n, (len(served), len(refused))
         for s, _ in served:
             s.sendall(b"START: ")
         # Every record went to every started client: each one's bytes are
@@ -246,13 +248,19 @@ def main():
         streams = [mar + read_all(s) for s, mar in served]
         c = x.wait()
         body = open(out, "rb").read()
-        # The closing MAR counts its readers: the file and ten clients.
+        # The closing MAR counts its readers: the file and the clients.
         closing = [r[2] for r in records(body)][-1]
-        assert int.from_bytes(closing[92:96], "big") == 11, closing[92:96].hex()
+        assert int.from_bytes(closing[92:96], "big") == n + 1, closing[92:96].hex()
         assert all(st == body for st in streams), \
             f"a client's stream differs from the file ({[len(st) for st in streams]} vs {len(body)} bytes)"
-        assert c["server.refused_full"] == 2 and c["server.started"] == 10, c
-        assert x.err.count("already 10 clients") == 2, x.err
+        assert c["server.refused_full"] == clients - n and c["server.started"] == n, c
+        assert x.err.count(f"already {n} clients") == clients - n, x.err
+
+    def twelve_clients(tmp):
+        over_limit(tmp, 12, None)
+
+    def max_clients(tmp):
+        over_limit(tmp, 5, 3)
 
     def denied(tmp):
         port = free_port()
@@ -506,6 +514,7 @@ def main():
 
     checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
               ("twelve clients: ten served, two refused", twelve_clients),
+              ("--max-clients 3: three served, two refused", max_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
               ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
