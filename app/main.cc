@@ -72,6 +72,7 @@ constexpr const char* kUsage =
     "  --from-argus-conf FILE  print the YAML equivalent of an argus.conf file\n"
     "  -d               run as a daemon: detach once inputs and outputs are open\n"
     "                   (start-up errors still reach the terminal, exit status 2)\n"
+    "  --foreground     do not detach, whatever the file says (for systemd)\n"
     "  --pid-file FILE  write and lock a pid file\n"
     "  --log WHERE      messages to stderr, syslog or file (--log-file FILE); the\n"
     "                   default is stderr, syslog for a daemon\n"

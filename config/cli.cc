@@ -43,6 +43,7 @@ constexpr SpecialFlag kSpecial[] = {
     {"-F", true},           {"-X", false},           {"-h", false},         {"--help", false},
     {"--print-config", false}, {"--check-config", false}, {"--check-portable", false},
     {"--from-argus-conf", true}, {"--rotate-size", true}, {"--rotate-interval", true}, {"--rotate-utc", false},
+    {"--foreground", false},
 };
 
 const SpecialFlag* special(const std::string& a) {
@@ -145,6 +146,11 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
           err = a + ": '" + v + "' is not a whole number of seconds, at least 1 (e.g. 3600, 60m)";
           return 2;
         }
+        continue;
+      }
+      if (a == "--foreground") {  // -d's opposite, for service managers
+        cfg.daemon = false;
+        origin("sensor.daemon", a);
         continue;
       }
       if (a == "--rotate-utc") {

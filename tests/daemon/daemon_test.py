@@ -8,6 +8,7 @@ terminal with exit 2; a second sensor on the same pid file is refused."""
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--argos", required=True)
     ap.add_argument("--pcap", required=True)
+    ap.add_argument("--unit", required=True)
     args = ap.parse_args()
     argos = os.path.abspath(args.argos)
     args.pcap = os.path.abspath(args.pcap)
@@ -160,7 +162,42 @@ def main():
                 proc.kill()
         assert not os.path.exists(f"{tmp}/fg.pid")
 
-    sys.exit(run_checks("daemon", [("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
+    def systemd_unit(tmp):
+        # The unit's own lines, run as systemd would: ExecStart stays in the
+        # foreground even with daemon: true in the file, ExecReload's SIGHUP
+        # keeps it running, KillSignal stops it cleanly within TimeoutStopSec.
+        unit = {}
+        with open(args.unit) as f:
+            for line in f:
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k, v = line.strip().split("=", 1)
+                    unit[k] = v
+        start = unit["ExecStart"].split()
+        assert start[0] == "/usr/local/bin/argos" and start[1:3] == ["-F", "/etc/argos/argos.yaml"], start
+        cfg = daemon_config(tmp, pace=1)
+        proc = subprocess.Popen([argos, "-F", cfg] + start[3:], stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            time.sleep(1.5)
+            assert proc.poll() is None, "ExecStart detached or ended: " + proc.stderr.read()
+            assert read_pid(tmp) == proc.pid, "the pid file should name the foreground process"
+            assert unit["ExecReload"] == "/bin/kill -HUP $MAINPID", unit["ExecReload"]
+            os.kill(proc.pid, signal.SIGHUP)
+            time.sleep(0.3)
+            assert proc.poll() is None, "SIGHUP (reload) stopped the sensor"
+            assert unit["KillSignal"] == "SIGTERM"
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=int(unit["TimeoutStopSec"]))
+            assert proc.returncode == 0, proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert unit.get("RestartPreventExitStatus") == "2", "a configuration error must not be restarted"
+        if shutil.which("systemd-analyze"):
+            r = subprocess.run(["systemd-analyze", "verify", args.unit], capture_output=True, text=True, timeout=60)
+            msgs = [l for l in r.stderr.splitlines() if l.strip() and "/usr/local/bin/argos" not in l]
+            assert not msgs, r.stderr
+
+    sys.exit(run_checks("daemon", [("systemd unit: foreground, reload, stop", systemd_unit),("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
                                    ("start-up failure reaches the terminal", startup_failure),
                                    ("second sensor on the same pid file", second_instance),
                                    ("pid file in the foreground", foreground_pid_file)]))
