@@ -33,11 +33,14 @@ class Checker {
   }
   // Set explicitly (in the file or on the command line), not a default.
   bool given(const std::string& key) const { return origins_.count(key) != 0; }
-  // Set explicitly to something else than the default: a setting that
-  // matters. (A printed configuration spells out every default.)
+  // Set on purpose: on the command line, or in a file to something else
+  // than the default (a printed configuration spells out every default).
   bool set_apart(const char* key) const {
+    const auto it = origins_.find(key);
+    if (it == origins_.end()) return false;
+    if (it->second.rfind("cli:", 0) == 0) return true;
     const OptionSpec* spec = find_option_by_key(key);
-    return given(key) && spec && option_differs(*spec, cfg_, defaults_);
+    return spec && option_differs(*spec, cfg_, defaults_);
   }
   // Of two clashing settings, the one given last (the command line after
   // the file, a later line after an earlier one): the message points there.
