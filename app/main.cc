@@ -81,7 +81,8 @@ constexpr const char* kUsage =
     "                   SIGTERM ends the capture; several workers share it by\n"
     "                   software dispatch)\n"
     "  -p               do not put the interface into promiscuous mode\n"
-    "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name) set up\n"
+    "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name; repeat\n"
+    "                   for several ports, --workers = their queues in all) set up\n"
     "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
     "                   RSS, one worker each (default 1 queue; more workers then\n"
     "                   share it by software dispatch); --exit-when-idle MS ends\n"
@@ -236,7 +237,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool live = !cfg.interface.empty();
-  const bool dpdk = !cfg.dpdk_port.empty();
+  const bool dpdk = !cfg.dpdk_ports.empty();
   const uint32_t exit_when_idle_ms = static_cast<uint32_t>(std::llround(cfg.exit_when_idle_s * 1000));
 
   // Daemon: detach before any thread exists (the EAL, the log pump and the
@@ -276,21 +277,47 @@ int main(int argc, char** argv) {
   lcfg.buffer_bytes = static_cast<uint32_t>(cfg.pcap_buffer_bytes);
   PcapLiveSource live_source(lcfg);
 #if ARGOS_HAVE_DPDK
-  // DPDK: the EAL from --eal, then the port with its queues (symmetric RSS
-  // when there are several), all before any output is opened.
-  int dpdk_port = -1;
+  // DPDK: the EAL from --eal, then each port with its queues (symmetric RSS
+  // when it has several), all before any output is opened.
+  std::vector<uint16_t> dpdk_ports;  // port ids, in configuration order
   if (dpdk) {
     std::vector<std::string> eal_args = {"argos"};
     eal_args.insert(eal_args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
-    std::string note;
-    if (!dpdk_eal_init(eal_args, err) ||
-        (dpdk_port = dpdk_port_open(cfg.dpdk_port, static_cast<uint16_t>(cfg.rx_queues), cfg.mbufs, note, err)) < 0)
-      return startup_error(err);
-    if (!note.empty()) std::fprintf(stderr, "argos: note: %s\n", note.c_str());
+    if (!dpdk_eal_init(eal_args, err)) return startup_error(err);
+    for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i) {
+      std::string note;
+      const int id = dpdk_port_open(cfg.dpdk_ports[i].name, static_cast<uint16_t>(port_queues(cfg, i)), cfg.mbufs,
+                                    note, err);
+      if (id < 0) {
+        for (uint16_t open_id : dpdk_ports) dpdk_port_close(open_id);
+        return startup_error(err);
+      }
+      dpdk_ports.push_back(static_cast<uint16_t>(id));
+      if (!note.empty()) std::fprintf(stderr, "argos: note: %s\n", note.c_str());
+    }
   }
+  // The ports' counters, summed; per queue in port order, with each queue's
+  // "PORT/QUEUE" name in `names`.
+  auto ports_stats = [&](DpdkPortStats& sum, std::vector<std::string>* names = nullptr) {
+    sum = DpdkPortStats{};
+    if (names) names->clear();
+    for (size_t i = 0; i < dpdk_ports.size(); ++i) {
+      DpdkPortStats ps;
+      if (!dpdk_port_stats(dpdk_ports[i], static_cast<uint16_t>(port_queues(cfg, i)), ps)) return false;
+      sum.received += ps.received;
+      sum.missed += ps.missed;
+      sum.no_mbuf += ps.no_mbuf;
+      sum.errors += ps.errors;
+      sum.queue_received.insert(sum.queue_received.end(), ps.queue_received.begin(), ps.queue_received.end());
+      sum.queue_errors.insert(sum.queue_errors.end(), ps.queue_errors.begin(), ps.queue_errors.end());
+      for (size_t q = 0; names && q < ps.queue_received.size(); ++q)
+        names->push_back(cfg.dpdk_ports[i].name + "/" + std::to_string(q));
+    }
+    return !dpdk_ports.empty();
+  };
 #else
   if (dpdk) {
-    return startup_error("-i dpdk:" + cfg.dpdk_port + ": this argos was built without DPDK (meson option dpdk)");
+    return startup_error("-i dpdk:" + cfg.dpdk_ports[0].name + ": this argos was built without DPDK (meson option dpdk)");
   }
 #endif
   if (!dpdk && (live ? !live_source.open(err) : !source.validate(err))) return startup_error(err);
@@ -305,7 +332,8 @@ int main(int argc, char** argv) {
     req.workers = cfg.workers;
     req.core_list = cfg.cores;
 #if ARGOS_HAVE_DPDK
-    if (dpdk) req.nic_numa_node = dpdk_port_numa_node(static_cast<uint16_t>(dpdk_port));
+    // The first port's node: several ports of one sensor are normally on one NIC.
+    if (dpdk) req.nic_numa_node = dpdk_port_numa_node(dpdk_ports[0]);
 #endif
     if (!load_machine_topology(topo, err) || !plan_cores(topo.get(), req, plan, err))
       return startup_error("core plan: " + err);
@@ -444,7 +472,7 @@ int main(int argc, char** argv) {
                        " worker_flows=" + slash_list(wflows) + " worker_batches=" + slash_list(wbatches);
 #if ARGOS_HAVE_DPDK
     DpdkPortStats ps;
-    if (dpdk && dpdk_port_stats(static_cast<uint16_t>(dpdk_port), static_cast<uint16_t>(cfg.rx_queues), ps))
+    if (dpdk && ports_stats(ps))
       line += " queue_received=" + slash_list(ps.queue_received) + " queue_errors=" + slash_list(ps.queue_errors) +
               " port_missed=" + std::to_string(ps.missed) + " port_no_mbuf=" + std::to_string(ps.no_mbuf);
 #endif
@@ -488,6 +516,7 @@ int main(int argc, char** argv) {
   bool have_capture_stats = false;
 #if ARGOS_HAVE_DPDK
   DpdkPortStats port_stats;
+  std::vector<std::string> queue_names;
   bool have_port_stats = false;
 #endif
   // Start-up is over: a daemon's starter may exit 0 now.
@@ -529,14 +558,14 @@ int main(int argc, char** argv) {
 
   if (dpdk) {
 #if ARGOS_HAVE_DPDK
-    // One worker per receive queue; a single queue shared by several workers
-    // goes through the software dispatcher, as a libpcap source does.
-    const uint16_t nq = static_cast<uint16_t>(cfg.rx_queues);
+    // One worker per receive queue, the ports' queues in order; a single
+    // queue shared by several workers goes through the software dispatcher,
+    // as a libpcap source does.
     std::vector<std::unique_ptr<DpdkRxQueue>> queues;
-    for (uint16_t q = 0; q < nq; ++q)
-      queues.push_back(std::make_unique<DpdkRxQueue>(static_cast<uint16_t>(dpdk_port), q,
-                                                     exit_when_idle_ms));
-    if (nq > 1) {
+    for (size_t i = 0; i < dpdk_ports.size(); ++i)
+      for (uint16_t q = 0; q < port_queues(cfg, i); ++q)
+        queues.push_back(std::make_unique<DpdkRxQueue>(dpdk_ports[i], q, exit_when_idle_ms));
+    if (queues.size() > 1) {
       std::vector<std::thread> workers;
       for (uint32_t w = 0; w < nw; ++w)
         workers.emplace_back([&, w] {
@@ -547,7 +576,7 @@ int main(int argc, char** argv) {
     } else {
       run_source(*queues[0]);
     }
-    have_port_stats = dpdk_port_stats(static_cast<uint16_t>(dpdk_port), nq, port_stats);
+    have_port_stats = ports_stats(port_stats, &queue_names);
 #endif
   } else if (live) {
     run_source(live_source);
@@ -651,9 +680,9 @@ int main(int argc, char** argv) {
   }
 #if ARGOS_HAVE_DPDK
   for (size_t q = 0; have_port_stats && port_stats.queue_received.size() > 1 && q < port_stats.queue_received.size(); ++q)
-    std::fprintf(stderr, "argos: queue %zu: received=%llu errors=%llu\n", q,
+    std::fprintf(stderr, "argos: queue %zu: received=%llu errors=%llu port=%s\n", q,
                  static_cast<unsigned long long>(port_stats.queue_received[q]),
-                 static_cast<unsigned long long>(port_stats.queue_errors[q]));
+                 static_cast<unsigned long long>(port_stats.queue_errors[q]), queue_names[q].c_str());
 #endif
 
   int rc = 0;
@@ -664,7 +693,7 @@ int main(int argc, char** argv) {
   if (!write_ok) rc = 1;
 #if ARGOS_HAVE_DPDK
   if (dpdk) {
-    dpdk_port_close(static_cast<uint16_t>(dpdk_port));
+    for (uint16_t id : dpdk_ports) dpdk_port_close(id);
     dpdk_eal_cleanup();
   }
 #endif

@@ -112,9 +112,10 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
     cli_input = true;
     cfg.read_files.clear();
     cfg.interface.clear();
-    cfg.dpdk_port.clear();
+    cfg.dpdk_ports.clear();
     for (auto it = origins.begin(); it != origins.end();)
-      it = it->first.rfind("input.files", 0) == 0 || it->first == "input.interface" || it->first == "input.dpdk.port"
+      it = it->first.rfind("input.files", 0) == 0 || it->first == "input.interface" ||
+                   it->first.rfind("input.dpdk.ports", 0) == 0
                ? origins.erase(it)
                : std::next(it);
   };
@@ -173,18 +174,21 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
     if (a == "-i") {
       const char* f = value("an interface name");
       if (!f) return 2;
-      if (cli_input && (!cfg.interface.empty() || !cfg.dpdk_port.empty())) {
-        err = "-i: one interface at a time";
+      const bool dpdk_port = std::strncmp(f, "dpdk:", 5) == 0;
+      // Several DPDK ports, each with its workers; one libpcap interface.
+      if (cli_input && (!cfg.interface.empty() || (!dpdk_port && !cfg.dpdk_ports.empty()))) {
+        err = "-i: one libpcap interface at a time (several -i dpdk:PORT are fine)";
         return 2;
       }
       take_input();
-      if (std::strncmp(f, "dpdk:", 5) == 0) {
-        cfg.dpdk_port = f + 5;
-        if (cfg.dpdk_port.empty()) {
+      if (dpdk_port) {
+        if (!f[5]) {
           err = "-i dpdk:PORT needs a PCI address or a vdev name";
           return 2;
         }
-        origin("input.dpdk.port", "-i");
+        cfg.dpdk_ports.push_back({f + 5, 0});
+        origin("input.dpdk.ports[" + std::to_string(cfg.dpdk_ports.size() - 1) + "]", "-i");
+        origin("input.dpdk.ports", "-i");
       } else {
         cfg.interface = f;
         origin("input.interface", "-i");

@@ -174,6 +174,8 @@ class Loader {
       }
       case OptionKind::kFiles:
         return files(v, path);
+      case OptionKind::kPorts:
+        return ports(v, path);
       case OptionKind::kText:
         if (v.IsNull()) {
           spec.as_text(cfg_).clear();
@@ -234,6 +236,56 @@ class Loader {
       if (f.path.empty()) return fail(item.Mark(), ipath, "an empty path");
       cfg_.files.push_back(f);
     }
+    return true;
+  }
+
+  // input.dpdk.ports: a list of names or of {name, rx_queues}; one name alone
+  // stands for a list of one.
+  bool ports(const YAML::Node& v, const std::string& path) {
+    cfg_.dpdk_ports.clear();
+    if (v.IsNull()) return true;
+    if (v.IsScalar()) return port(v, path + "[0]");
+    if (!v.IsSequence()) return fail(v.Mark(), path, std::string("expected a list of ports, found ") + type_name(v));
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!port(v[i], path + "[" + std::to_string(i) + "]")) return false;
+    return true;
+  }
+
+  bool port(const YAML::Node& item, const std::string& ipath) {
+    origins_[ipath] = mark_text(file_, item.Mark());
+    DpdkPortConfig p;
+    if (item.IsScalar()) {
+      p.name = item.Scalar();
+    } else if (item.IsMap()) {
+      std::set<std::string> seen;
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        const YAML::Node k = it->first;
+        const YAML::Node val = it->second;
+        if (!k.IsScalar()) return fail(k.Mark(), ipath, "a key must be a plain word");
+        const std::string name = k.Scalar();
+        const std::string kpath = ipath + "." + name;
+        if (!seen.insert(name).second) return fail(k.Mark(), kpath, "given twice in the same map");
+        if (name != "name" && name != "rx_queues")
+          return fail(k.Mark(), kpath, "unknown key (a port has name and rx_queues)");
+        if (!val.IsScalar()) return fail(val.IsNull() ? k.Mark() : val.Mark(), kpath, "expected a value");
+        origins_[kpath] = mark_text(file_, val.Mark());
+        if (name == "name") {
+          p.name = val.Scalar();
+          continue;
+        }
+        // The same range as input.dpdk.rx_queues, through its parser.
+        SensorConfig scratch;
+        std::string why;
+        if (!parse_option_value(*find_option_by_key("input.dpdk.rx_queues"), val.Scalar(), scratch, why))
+          return fail(val.Mark(), kpath, why);
+        p.rx_queues = scratch.rx_queues;
+      }
+      if (!seen.count("name")) return fail(item.Mark(), ipath, "a port needs a name");
+    } else {
+      return fail(item.Mark(), ipath, std::string("expected a port name or a map, found ") + type_name(item));
+    }
+    if (p.name.empty()) return fail(item.Mark(), ipath, "an empty port name");
+    cfg_.dpdk_ports.push_back(p);
     return true;
   }
 
@@ -364,6 +416,13 @@ std::string print_config(const SensorConfig& given) {
       case OptionKind::kCountList:
         out << YAML::Flow << YAML::BeginSeq;
         for (uint32_t v : o.as_count_list(cfg)) out << v;
+        out << YAML::EndSeq;
+        break;
+      case OptionKind::kPorts:
+        out << YAML::Flow << YAML::BeginSeq;
+        for (const auto& p : cfg.dpdk_ports)
+          out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.name
+              << YAML::Key << "rx_queues" << YAML::Value << p.rx_queues << YAML::EndMap;
         out << YAML::EndSeq;
         break;
       case OptionKind::kFiles:

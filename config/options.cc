@@ -76,14 +76,15 @@ const OptionSpec kOptions[] = {
     {.key = "input.filter", .flag = nullptr, .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
      .bare_unit = nullptr, .help = "tcpdump/BPF filter for libpcap inputs (trailing words on the command line)",
      .as_text = ARGOS_FIELD(std::string, bpf_filter)},
-    {.key = "input.dpdk.port", .flag = nullptr, .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
-     .bare_unit = nullptr, .help = "DPDK port: PCI address or vdev name (-i dpdk:PORT)",
-     .as_text = ARGOS_FIELD(std::string, dpdk_port)},
+    {.key = "input.dpdk.ports", .flag = nullptr, .kind = OptionKind::kPorts, .min = 0, .max = 0,
+     .choices = nullptr, .bare_unit = nullptr,
+     .help = "DPDK ports: PCI address or vdev name, or {name, rx_queues} (-i dpdk:PORT)"},
     {.key = "input.dpdk.eal", .flag = "--eal", .kind = OptionKind::kTextList, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "DPDK EAL arguments, one word per item",
      .as_text_list = ARGOS_FIELD(std::vector<std::string>, eal_args)},
     {.key = "input.dpdk.rx_queues", .flag = "--rx-queues", .kind = OptionKind::kCount, .min = 1, .max = 64,
-     .choices = nullptr, .bare_unit = nullptr, .help = "receive queues with symmetric RSS, one worker each",
+     .choices = nullptr, .bare_unit = nullptr,
+     .help = "receive queues per port (symmetric RSS), one worker each when several in all",
      .as_count = ARGOS_FIELD(uint32_t, rx_queues)},
     {.key = "input.dpdk.mbufs", .flag = "--mbufs", .kind = OptionKind::kCount, .min = 0, .max = 268435456,
      .choices = nullptr, .bare_unit = nullptr, .help = "mbuf pool size; 0 = sized from the rings",
@@ -280,6 +281,7 @@ bool option_differs(const OptionSpec& spec, const SensorConfig& a_in, const Sens
     case OptionKind::kTextList: return spec.as_text_list(a) != spec.as_text_list(b);
     case OptionKind::kCountList: return spec.as_count_list(a) != spec.as_count_list(b);
     case OptionKind::kFiles: return a.files != b.files;
+    case OptionKind::kPorts: return a.dpdk_ports != b.dpdk_ports;
   }
   return false;
 }
@@ -459,6 +461,7 @@ bool parse_option_value(const OptionSpec& spec, const std::string& text, SensorC
       spec.as_text_list(cfg).push_back(trim(text));
       return true;
     case OptionKind::kFiles:
+    case OptionKind::kPorts:
       break;
   }
   why = "internal: no scalar parser for this option";

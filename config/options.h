@@ -24,6 +24,7 @@ enum class OptionKind : uint8_t {
   kTextList,   // list of strings (YAML sequence; comma-separated on the command line)
   kCountList,  // list of whole numbers
   kFiles,      // outputs.files: list of {path, rotate_size, rotate_interval, rotate_utc}
+  kPorts,      // input.dpdk.ports: list of {name, rx_queues}
 };
 
 struct OptionSpec {

@@ -134,16 +134,16 @@ std::string gib(double bytes) {
 
 bool check_portable(SensorConfig& cfg, Checker& c) {
   // Inputs: exactly one kind.
-  const bool files = !cfg.read_files.empty(), live = !cfg.interface.empty(), dpdk = !cfg.dpdk_port.empty();
+  const bool files = !cfg.read_files.empty(), live = !cfg.interface.empty(), dpdk = !cfg.dpdk_ports.empty();
   if (files + live + dpdk > 1) {
     const char* a = files ? "input.files" : "input.interface";
-    const char* b = dpdk ? "input.dpdk.port" : "input.interface";
+    const char* b = dpdk ? "input.dpdk.ports" : "input.interface";
     return c.fail(c.later(a, b), std::string(a) + " and " + b + " exclude each other: read files, capture "
                   "live or receive from a DPDK port");
   }
   if (!files && !live && !dpdk)
     return c.fail("input", "no input: give -r FILE (or -r - for standard input), -i IFACE or -i dpdk:PORT "
-                  "(input.files, input.interface or input.dpdk.port)");
+                  "(input.files, input.interface or input.dpdk.ports)");
   if (cfg.files.empty() && cfg.udp.empty() && cfg.server_port == 0)
     return c.fail("outputs", "no output: give -w FILE (or -w - for standard output), -w argus-udp://HOST[:PORT] "
                   "or -P PORT (outputs.files, outputs.udp or outputs.server.port)");
@@ -160,14 +160,28 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
       if (c.set_apart(k)) return c.fail(k, "applies to live capture (-i IFACE, input.interface)");
   if (!dpdk)
     for (const char* k : kDpdkOnly)
-      if (c.set_apart(k)) return c.fail(k, "applies to a DPDK port (-i dpdk:PORT, input.dpdk.port)");
+      if (c.set_apart(k)) return c.fail(k, "applies to DPDK ports (-i dpdk:PORT, input.dpdk.ports)");
   if (dpdk && !cfg.bpf_filter.empty())
     return c.fail("input.filter", "a filter expression applies to libpcap inputs (-r, -i IFACE), not to DPDK ports");
-  if (dpdk && cfg.rx_queues > 1 && cfg.rx_queues != cfg.workers)
-    return c.fail(c.later("input.dpdk.rx_queues", "sensor.workers"),
-                  "--rx-queues " + std::to_string(cfg.rx_queues) + " needs --workers " +
-                      std::to_string(cfg.rx_queues) + ": one worker per receive queue (with one queue, several "
-                      "workers share it by software dispatch)");
+  // One worker per receive queue, unless a single queue is shared by
+  // software dispatch.
+  const uint32_t queues = dpdk ? total_queues(cfg) : 0;
+  if (queues > 64)
+    return c.fail("input.dpdk.ports", std::to_string(queues) + " receive queues in all: at most 64 (one worker each)");
+  if (queues > 1 && queues != cfg.workers) {
+    const std::string why =
+        cfg.dpdk_ports.size() == 1
+            ? "--rx-queues " + std::to_string(queues) + " needs --workers " + std::to_string(queues) +
+                  ": one worker per receive queue (with one queue, several workers share it by software dispatch)"
+            : std::to_string(cfg.dpdk_ports.size()) + " ports with " + std::to_string(queues) +
+                  " receive queues in all need --workers " + std::to_string(queues) + ": one worker per queue";
+    return c.fail(c.later(cfg.dpdk_ports.size() == 1 ? "input.dpdk.rx_queues" : "input.dpdk.ports", "sensor.workers"),
+                  why);
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i)
+    if (!names.insert(cfg.dpdk_ports[i].name).second)
+      return c.fail("input.dpdk.ports[" + std::to_string(i) + "]", "port '" + cfg.dpdk_ports[i].name + "' is given twice");
   if (cfg.pace_factor > 0 && !files) return c.fail("input.pace", "-T paces the replay of files: give -r FILE");
   if (cfg.pace_factor > 0 && cfg.pace_factor < 0.001)
     return c.fail("input.pace", "speed factor must be at least 0.001 (0 = as fast as possible)");
@@ -254,9 +268,13 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
                     "cannot read pcap file '" + f + "': " + std::strerror(errno));
   }
   const uint32_t cpus = usable_cpus();
-  if (!cfg.dpdk_port.empty() && cfg.rx_queues > cpus)
-    return c.fail("input.dpdk.rx_queues", "more receive queues (" + std::to_string(cfg.rx_queues) +
-                                              ") than CPUs this process may use (" + std::to_string(cpus) + ")");
+  const uint32_t queues = cfg.dpdk_ports.empty() ? 0 : total_queues(cfg);
+  if (queues > cpus)
+    return c.fail(cfg.dpdk_ports.size() > 1                        ? "input.dpdk.ports"
+                  : c.given("input.dpdk.ports[0].rx_queues") ? "input.dpdk.ports[0].rx_queues"
+                                                               : "input.dpdk.rx_queues",
+                  "more receive queues (" + std::to_string(queues) + ") than CPUs this process may use (" +
+                      std::to_string(cpus) + ")");
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page > 0) {
     const double mem = static_cast<double>(pages) * static_cast<double>(page);
@@ -294,6 +312,16 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.flow_id_stride = cfg.workers;
   t.hash_seed = 0x5eed5eed12345678ULL ^ (uint64_t{index} * 0x9e3779b97f4a7c15ULL);
   return t;
+}
+
+uint32_t port_queues(const SensorConfig& cfg, size_t i) {
+  return cfg.dpdk_ports[i].rx_queues ? cfg.dpdk_ports[i].rx_queues : cfg.rx_queues;
+}
+
+uint32_t total_queues(const SensorConfig& cfg) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i) n += port_queues(cfg, i);
+  return n;
 }
 
 std::string udp_url(const std::string& host_port) { return "argus-udp://" + host_port; }

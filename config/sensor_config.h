@@ -25,6 +25,14 @@ struct FileOutputConfig {
   bool operator==(const FileOutputConfig&) const = default;
 };
 
+// One DPDK port (input.dpdk.ports, -i dpdk:NAME) and its receive queues.
+struct DpdkPortConfig {
+  std::string name;        // PCI address or vdev name
+  uint32_t rx_queues = 0;  // 0: input.dpdk.rx_queues
+
+  bool operator==(const DpdkPortConfig&) const = default;
+};
+
 struct SensorConfig {
   // sensor: identity, threads, process.
   std::string monitor_id_text;     // -e as given ("" = none)
@@ -47,9 +55,9 @@ struct SensorConfig {
   uint32_t snaplen = 2048;              // -s
   uint64_t pcap_buffer_bytes = 0;       // --pcap-buffer, 0 = libpcap's default
   std::string bpf_filter;               // trailing expression
-  std::string dpdk_port;                // -i dpdk:PORT
+  std::vector<DpdkPortConfig> dpdk_ports;  // -i dpdk:PORT, repeatable
   std::vector<std::string> eal_args;    // --eal, one word each
-  uint32_t rx_queues = 1;               // --rx-queues
+  uint32_t rx_queues = 1;               // --rx-queues: per port, unless the port says
   uint32_t mbufs = 0;                   // --mbufs, 0 = sized from the rings
   double exit_when_idle_s = 0;          // --exit-when-idle, 0 = never (a live port)
 
@@ -99,6 +107,11 @@ bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateSc
 
 // The flow-table settings of worker `index` out of cfg.workers.
 FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index);
+
+// Receive queues of port i, and of all ports: one worker each when there
+// is more than one in all.
+uint32_t port_queues(const SensorConfig& cfg, size_t i);
+uint32_t total_queues(const SensorConfig& cfg);
 
 // "argus-udp://HOST[:PORT]" for a udp entry.
 std::string udp_url(const std::string& host_port);

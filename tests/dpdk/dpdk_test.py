@@ -140,7 +140,8 @@ def main():
     print(f"dpdk: {len(names) - failures} of {len(names)} captures give the same records")
     extra_failures = 0
     for label, check in (("--mbufs sizes the pool net_pcap's infinite_rx needs", check_mbufs),
-                         ("a YAML configuration drives the DPDK port", check_yaml)):
+                         ("a YAML configuration drives the DPDK port", check_yaml),
+                         ("two ports, a worker each", check_two_ports)):
         try:
             check(a)
             print(f"ok    {label}")
@@ -179,13 +180,42 @@ def check_yaml(a):
         subprocess.run([a.argos, "-r", f, "-w", ours], check=True, capture_output=True, timeout=60)
         cfg = os.path.join(tmp, "dpdk.yaml")
         with open(cfg, "w") as c:
-            c.write("input:\n  dpdk:\n    port: net_pcap0\n    rx_queues: 1\n    exit_when_idle: 300ms\n"
+            c.write("input:\n  dpdk:\n    ports: [net_pcap0]\n    rx_queues: 1\n    exit_when_idle: 300ms\n"
                     "    eal: [--no-huge, --no-pci, --no-shconf, -m, '256', -l, '0', --log-level, 'lib.*:error',\n"
                     f"          --vdev, 'net_pcap0,rx_pcap={f}']\n"
                     f"outputs:\n  files: [{dpdk}]\n")
         r = subprocess.run([a.argos, "-F", cfg], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr[-400:]
         assert ra(ours) == ra(dpdk), "YAML-configured DPDK replay differs from -r"
+
+
+
+def check_two_ports(a):
+    # Two ports (two net_pcap vdevs, each replaying its own capture), one
+    # worker each: the records are those of `-r` on each capture alone, and
+    # the summary has a line per queue naming its port.
+    with tempfile.TemporaryDirectory() as tmp:
+        f0 = os.path.join(a.pcaps, "large-home-lan-mixed.pcap")
+        f1 = os.path.join(a.pcaps, "mixed-dhcp-arp-icmp-icmpv6.pcap")
+        want = []
+        for i, f in enumerate((f0, f1)):
+            out = os.path.join(tmp, f"r{i}.argus")
+            subprocess.run([a.argos, "-r", f, "-w", out], check=True, capture_output=True, timeout=60)
+            want += ra(out)
+        both = os.path.join(tmp, "both.argus")
+        eal = (f"--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error "
+               f"--vdev net_pcap0,rx_pcap={f0} --vdev net_pcap1,rx_pcap={f1}")
+        r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1", "--workers", "2",
+                            "--exit-when-idle", "300", "-w", both], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-400:]
+        have = ra(both)
+        assert sorted(have) == sorted(want), f"two ports give {len(have)} records, -r on each {len(want)}"
+        ports = re.findall(r"argos: queue \d+: received=\d+ errors=\d+ port=(\S+)", r.stderr)
+        assert sorted(ports) == ["net_pcap0/0", "net_pcap1/0"], r.stderr[-600:]
+        # One port and two workers would share its queue; two ports need one worker per queue.
+        r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1",
+                            "--exit-when-idle", "300", "-w", both], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and "need --workers 2" in r.stderr, r.stderr[-400:]
 
 
 if __name__ == "__main__":
