@@ -420,9 +420,14 @@ std::string print_config(const SensorConfig& given) {
         break;
       case OptionKind::kPorts:
         out << YAML::Flow << YAML::BeginSeq;
-        for (const auto& p : cfg.dpdk_ports)
+        for (const auto& p : cfg.dpdk_ports) {
+          if (!p.rx_queues) {  // input.dpdk.rx_queues applies: the name alone says so
+            out << YAML::DoubleQuoted << p.name;
+            continue;
+          }
           out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.name
               << YAML::Key << "rx_queues" << YAML::Value << p.rx_queues << YAML::EndMap;
+        }
         out << YAML::EndSeq;
         break;
       case OptionKind::kFiles:

@@ -109,12 +109,14 @@ TEST(ConfigLoader, PrintLoadsBack) {
   cfg.udp = {"[::1]:561"};
   cfg.server_allow = {"10.0.0.0/8"};
   cfg.bpf_filter = "tcp and port 80: # not a comment";
+  cfg.dpdk_ports = {{"0000:03:00.0", 0}, {"net_pcap1", 4}};  // 0: input.dpdk.rx_queues applies
   const std::string text = print_config(cfg);
   SensorConfig back;
   std::string err;
   ASSERT_TRUE(load(text, back, err)) << err << "\n" << text;
   EXPECT_EQ(print_config(back), text);
   EXPECT_EQ(back.files, cfg.files);
+  EXPECT_EQ(back.dpdk_ports, cfg.dpdk_ports);
   EXPECT_EQ(back.bpf_filter, cfg.bpf_filter);
   EXPECT_EQ(back.monitor_id_text, cfg.monitor_id_text);
 }
