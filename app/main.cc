@@ -206,11 +206,11 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
-  SensorConfig cfg;
+  SensorConfig built;
   ConfigOrigins origins;
   CliRequest req;
   std::string err;
-  const int pa = build_config(argc, argv, req, cfg, origins, err);
+  const int pa = build_config(argc, argv, req, built, origins, err);
   if (pa == 1 && req.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -223,11 +223,11 @@ int main(int argc, char** argv) {
   // --print-config shows what the file and the flags make, checked value by
   // value but not as a whole (so the defaults alone can be printed).
   if (req.print_config) {
-    std::fputs(print_config(cfg).c_str(), stdout);
+    std::fputs(print_config(built).c_str(), stdout);
     return 0;
   }
   const ValidateScope scope = req.check_portable ? ValidateScope::kPortable : ValidateScope::kThisHost;
-  if (!validate_config(cfg, origins, scope, err)) {
+  if (!validate_config(built, origins, scope, err)) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
@@ -236,6 +236,10 @@ int main(int argc, char** argv) {
                  req.config_file.c_str());
     return 0;
   }
+  // The daemon runs in "/": relative paths are resolved before it leaves.
+  if (built.daemon) make_paths_absolute(built);
+  // From here on the configuration is frozen.
+  const SensorConfig cfg = std::move(built);
   const bool live = !cfg.interface.empty();
   const bool dpdk = !cfg.dpdk_ports.empty();
   const uint32_t exit_when_idle_ms = static_cast<uint32_t>(std::llround(cfg.exit_when_idle_s * 1000));
@@ -244,7 +248,6 @@ int main(int argc, char** argv) {
   // workers all start threads). The original process waits until start-up
   // succeeds or fails, so the shell still sees a start-up error and exit 2.
   if (cfg.daemon) {
-    make_paths_absolute(cfg);  // the daemon runs in "/"
     if (!daemon_detach(err)) {
       std::fprintf(stderr, "argos: cannot detach: %s\n", err.c_str());
       return 2;
