@@ -11,12 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <unistd.h>
 #include <sstream>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
 #include <pthread.h>
 #include <thread>
 #include <vector>
