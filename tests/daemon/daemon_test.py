@@ -143,7 +143,8 @@ def main():
             assert wait_gone(pid, 60)
 
     def foreground_pid_file(tmp):
-        # Without -d (systemd runs it so) the pid file is still written and removed.
+        # Without -d (systemd runs it so) the pid file is still written and
+        # removed; SIGINT flushes as SIGTERM does.
         cfg = write(os.path.join(tmp, "f.yaml"), f"sensor:\n  pid_file: {tmp}/fg.pid\n"
                     f"input:\n  files: [{args.pcap}]\n  pace: 1\noutputs:\n  files: [{tmp}/fg.argus]\n")
         proc = subprocess.Popen([argos, "-F", cfg], stderr=subprocess.PIPE, text=True, env=env)
@@ -153,10 +154,20 @@ def main():
                 time.sleep(0.05)
             with open(f"{tmp}/fg.pid") as f:
                 assert int(f.read()) == proc.pid
-            proc.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            # SIGINT (Ctrl-C) stops it as SIGTERM does: every flow flushed.
+            proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=60)
             assert proc.returncode == 0, err
             assert "stopped_by_signal=1" in err, err
+            packets = int(re.search(r"argos: packets=(\d+)", err).group(1))
+            with open(f"{tmp}/fg.argus", "rb") as f:
+                recs = list(records(f.read()))
+            assert recs[-1][:2] == (0x83, 0x30), "the last record is not the closing MAR"
+            assert any(t == 0x13 and c & 0xf0 == CAUSE_SHUTDOWN for t, c, _ in recs), "no SHUTDOWN record"
+            ra = subprocess.run(["ra", "-r", f"{tmp}/fg.argus", "-n", "-c", ",", "-s", "pkts", "-", "not", "man"],
+                                capture_output=True, text=True, timeout=60)
+            assert sum(int(l) for l in ra.stdout.splitlines()[1:] if l.strip()) == packets, "records lose packets"
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -200,7 +211,7 @@ def main():
     sys.exit(run_checks("daemon", [("systemd unit: foreground, reload, stop", systemd_unit),("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
                                    ("start-up failure reaches the terminal", startup_failure),
                                    ("second sensor on the same pid file", second_instance),
-                                   ("pid file in the foreground", foreground_pid_file)]))
+                                   ("pid file in the foreground, SIGINT", foreground_pid_file)]))
 
 
 if __name__ == "__main__":
