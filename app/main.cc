@@ -412,9 +412,10 @@ int main(int argc, char** argv) {
     if (node >= 0) {
       std::string why;
       const FlowTable::MemoryRegion regions[] = {
-          tables[w]->bucket_memory(), tables[w]->entry_memory(),
+          tables[w]->bucket_memory(), tables[w]->entry_memory(), tables[w]->extra_memory(),
           {channels[w]->region(), channels[w]->region_bytes()}};
       for (const auto& r : regions) {
+        if (!r.addr) continue;  // no extras without -Z or -m
         if (!bind_memory_to_node(topo.get(), r.addr, r.bytes, node, why)) {
           if (w == 0) std::fprintf(stderr, "argos: note: flow tables not bound to NUMA nodes: %s\n", why.c_str());
           break;
@@ -426,6 +427,9 @@ int main(int argc, char** argv) {
 
   ExportConfig ecfg;
   ecfg.encode.srcid = cfg.monitor_id;
+  ecfg.encode.app_bytes = cfg.app_bytes;
+  ecfg.encode.packet_size = cfg.packet_size;
+  ecfg.encode.mac = cfg.mac;
   ecfg.report_interval_s = static_cast<uint16_t>(cfg.status_interval_s + 0.5);
   ecfg.mar_interval_s = static_cast<uint16_t>(cfg.mar_interval_s + 0.5);
   ecfg.mar_interval_ns = static_cast<uint64_t>(cfg.mar_interval_s * 1e9);

@@ -333,7 +333,7 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       if (c.left() < 4) return ParseResult::kTruncatedL4;
       k.sport = rd16(c.p);
       k.dport = rd16(c.p + 2);
-      out.payload_bytes = l4_len >= 12 ? l4_len - 12 : 0;
+      out.payload_bytes = l4_len;  // argus counts SCTP's common header as application bytes
       return ParseResult::kOk;
     }
     case kProtoEsp: {
@@ -380,6 +380,10 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
           }
         }
         const unsigned qihl = (q[0] & 0x0f) * 4u;
+        // argus counts an error's application bytes as the quoted
+        // datagram's payload per its own IP header, quoted whole or not.
+        const unsigned qtotal = rd16(q + 2);
+        out.payload_bytes = qtotal > qihl ? qtotal - qihl : 0;
         if (type == 3) k.tp_p = q[9];
         if (type == 3 && (code == 2 || code == 3)) {
           if (qihl >= 20 && c.left() >= 8 + qihl + 4) k.dport = rd16(q + qihl + 2);
@@ -631,10 +635,11 @@ ParseResult parse_packet_general(const uint8_t* data, uint32_t caplen, uint16_t 
       const uint8_t alen = linktype == kLinkSll ? c.p[5] : c.p[11];
       std::memset(out.mac_dst, 0, 6);
       std::memset(out.mac_src, 0, 6);
-      if (alen == 6) {
-        std::memcpy(out.mac_src, addr, 6);
-        out.has_macs = true;
-      }
+      // A cooked header has MACs as far as argus is concerned: the sender's
+      // when it is an Ethernet address, zeros otherwise (its MAC DSR then
+      // holds zeros; raw IP has none).
+      if (alen == 6) std::memcpy(out.mac_src, addr, 6);
+      out.has_macs = true;
       out.encaps |= kEncSll | kEncEther;
       // argus counts cooked-capture frames from the network header on.
       out.wire_trim = static_cast<uint8_t>(hlen);

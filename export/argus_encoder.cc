@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 
@@ -190,6 +191,80 @@ void put_time_dsr(Writer& w, const FlowRecord& r) {
 }
 
 // Counter width as argus chooses it: the smallest form that holds the bytes.
+// With -A (subtype 4) every direction carries packets, bytes and
+// application bytes at one width, chosen by argus's rule on the byte counts
+// (the other counters never exceed them); the tail pads to a word.
+void put_metric_app(Writer& w, const FlowRecord& r) {
+  const DirMetrics& s = r.dir[0];
+  const DirMetrics& d = r.dir[1];
+  const bool both = s.pkts && d.pkts;
+  // Packets can outnumber bytes (zero-length frames): both are measured.
+  const uint64_t big = both ? std::max({s.bytes, d.bytes, uint64_t{s.pkts}, uint64_t{d.pkts}})
+                            : (s.pkts ? std::max(s.bytes, uint64_t{s.pkts}) : std::max(d.bytes, uint64_t{d.pkts}));
+  // Widths: 1, 2, 4 or 8 bytes; qualifiers per direction set.
+  const unsigned width = big <= 0xff ? 1 : big <= 0xffff ? 2 : big <= 0xffffffffULL ? 4 : 8;
+  const unsigned step = width == 1 ? 0 : width == 2 ? 1 : width == 4 ? 2 : 3;
+  const uint8_t qual = both ? static_cast<uint8_t>(0x01 + step) : static_cast<uint8_t>((s.pkts ? 0x05 : 0x09) + step);
+  const unsigned dirs = both ? 2 : 1;
+  const size_t payload = dirs * 3 * width;
+  w.dsr(0x10, 0x04, qual, static_cast<uint8_t>(1 + (payload + 3) / 4));
+  auto put = [&](uint64_t v) {
+    switch (width) {
+      case 1: w.u8(static_cast<uint8_t>(v)); break;
+      case 2: w.u16(static_cast<uint16_t>(v)); break;
+      case 4: w.u32(static_cast<uint32_t>(v)); break;
+      default: w.u64(v); break;
+    }
+  };
+  for (const DirMetrics* m : {&s, &d}) {
+    if (!m->pkts && !both) continue;
+    put(m->pkts);
+    put(m->bytes);
+    put(m->app_bytes);
+  }
+  w.zeros((4 - payload % 4) % 4);
+}
+
+// -Z: smallest and largest frame per direction that sent packets.
+void put_packet_size(Writer& w, const FlowRecord& r) {
+  const DirMetrics& s = r.dir[0];
+  const DirMetrics& d = r.dir[1];
+  if (s.pkts && d.pkts) {
+    w.dsr(0x12, 0x00, 0x02, 3);
+    w.u16(s.min_size);
+    w.u16(s.max_size);
+    w.u16(d.min_size);
+    w.u16(d.max_size);
+    return;
+  }
+  const DirMetrics& m = s.pkts ? s : d;
+  w.dsr(0x12, 0x00, s.pkts ? 0x06 : 0x0A, 2);
+  w.u16(m.min_size);
+  w.u16(m.max_size);
+}
+
+// -m: the addresses in the layout of the Ethernet flow key (destination
+// first); argus writes the EtherType little-endian, which clients ignore.
+// Raw IP frames have none: no MAC DSR, as from argus.
+void put_mac(Writer& w, const FlowRecord& r) {
+  if (!(r.flags & kRecHasMacs)) return;
+  uint16_t ether_type = 0;
+  switch (r.key.kind) {
+    case KeyKind::kIPv4:
+    case KeyKind::kIPv4Frag: ether_type = 0x0800; break;
+    case KeyKind::kIPv6:
+    case KeyKind::kIPv6Frag: ether_type = 0x86dd; break;
+    case KeyKind::kArp: ether_type = 0x0806; break;
+    case KeyKind::kRarp: ether_type = 0x8035; break;
+    default: ether_type = static_cast<uint16_t>(r.key.aux >> 16); break;
+  }
+  w.dsr(0x42, 0x00, 0x00, 5);
+  w.bytes(r.mac_dst, 6);
+  w.bytes(r.mac_src, 6);
+  w.u16le(ether_type);
+  w.u16(0);  // DSAP, SSAP
+}
+
 void put_metric(Writer& w, const FlowRecord& r) {
   const DirMetrics& s = r.dir[0];
   const DirMetrics& d = r.dir[1];
@@ -417,16 +492,21 @@ bool parse_source_id(const char* text, SourceId& out) {
 size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   Writer w{out + 4, out};
   // DSRs in argus's index order: transport, flow, time, metric, network,
-  // VLAN, MPLS, IP attributes, encapsulation.
+  // VLAN, MPLS, IP attributes, packet size, MAC, ICMP-mapped, encapsulation.
   w.dsr(0x01, 0x03, transport_qual(opt.srcid.type), 3);
   w.u32(opt.srcid.value);
   w.u32(r.seq);
   put_flow(w, r);
   put_time_dsr(w, r);
-  put_metric(w, r);
+  if (opt.app_bytes)
+    put_metric_app(w, r);
+  else
+    put_metric(w, r);
   put_network(w, r);
   put_vlan_mpls(w, r);
   put_ipattr(w, r);
+  if (opt.packet_size) put_packet_size(w, r);
+  if (opt.mac) put_mac(w, r);
   if (r.flags & kRecIcmpMapped) {
     w.dsr(0x34, 0x00, 0x01, 8);
     w.u8(r.icmp.type);

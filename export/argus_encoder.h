@@ -29,6 +29,11 @@ bool parse_source_id(const char* text, SourceId& out);
 
 struct EncodeOptions {
   SourceId srcid;
+  // argus's record switches: -A application bytes in the metric DSR, -Z the
+  // packet-size DSR, -m the MAC DSR (argus-format.md 6.4, 6.10, 6.8).
+  bool app_bytes = false;
+  bool packet_size = false;
+  bool mac = false;
 };
 
 // Writes one FAR into `out` (at least kMaxFarBytes). Returns its length.

@@ -43,6 +43,7 @@ inline constexpr uint8_t kRecTcp = 0x08;        // TCP network DSR applies
 inline constexpr uint8_t kRecFragments = 0x10;  // the flow carried IP fragments
 inline constexpr uint8_t kRecArpReply = 0x20;   // arp_responder_mac is valid
 inline constexpr uint8_t kRecIcmpMapped = 0x40; // an ICMP error referred to this flow
+inline constexpr uint8_t kRecHasMacs = 0x80;    // mac_src and mac_dst are valid (-m)
 
 // An ICMP error attached to the flow it refers to (ICMP-mapped DSR).
 struct IcmpMapped {
@@ -73,6 +74,8 @@ struct DirMetrics {
   uint8_t fragments;  // IP fragments were seen in this direction
   uint8_t ip_opts;    // kIpOpt* bits seen
   uint8_t pad[2];
+  uint16_t min_size;  // smallest and largest frame (wire length), with -Z
+  uint16_t max_size;
 };
 
 // TCP per-direction figures of a report (TCP_PERF direction block).
@@ -109,6 +112,8 @@ struct FlowRecord {
   uint8_t flags;      // kRec*
   uint8_t arp_responder_mac[6];
   IcmpMapped icmp;    // valid with kRecIcmpMapped
+  uint8_t mac_src[6]; // with kRecHasMacs: the initiator's and the responder's
+  uint8_t mac_dst[6]; // addresses, from the report's first packet
 };
 
 }  // namespace argos

@@ -134,6 +134,19 @@ struct FlowTable::Entry {
   ProtoState proto;
 };
 static_assert(sizeof(FlowTable::Entry) <= 256, "a flow entry fits four cache lines");
+
+// Per-report extras of entry i at extras_[i] (-Z, -m), set by the report's
+// first packet and widened by the others.
+struct FlowTable::Extra {
+  uint16_t min_size[2];  // per direction, 0 = initiator
+  uint16_t max_size[2];
+  uint8_t mac_a[6];      // the first packet's source and destination MACs
+  uint8_t mac_b[6];
+  uint8_t first_dir;     // direction of that packet
+  uint8_t has_macs;
+  uint8_t pad[2];
+};
+static_assert(sizeof(FlowTable::Extra) == 24);
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
@@ -152,7 +165,7 @@ size_t FlowTable::table_bytes(uint32_t capacity) {
 
 size_t FlowTable::bytes_per_flow() const {
   const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
-  return sizeof(Entry) + buckets / capacity_;
+  return sizeof(Entry) + buckets / capacity_ + (extras_ ? sizeof(Extra) : 0);
 }
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
@@ -167,11 +180,18 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   entry_bytes_ = sizeof(Entry) * size_t{capacity_};
   void* b = ::mmap(nullptr, bucket_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   void* e = ::mmap(nullptr, entry_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (b == MAP_FAILED || e == MAP_FAILED) {
+  void* x = nullptr;
+  if (cfg.extra_metrics) {
+    extra_bytes_ = sizeof(Extra) * size_t{capacity_};
+    x = ::mmap(nullptr, extra_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
+  if (b == MAP_FAILED || e == MAP_FAILED || x == MAP_FAILED) {
     if (b != MAP_FAILED) ::munmap(b, bucket_bytes_);
     if (e != MAP_FAILED) ::munmap(e, entry_bytes_);
+    if (x && x != MAP_FAILED) ::munmap(x, extra_bytes_);
     return;
   }
+  extras_ = static_cast<Extra*>(x);
   // Random access over tens of megabytes: ask for transparent huge pages so
   // lookups do not also pay a page walk each (a hint; ignored where THP is off).
   ::madvise(b, bucket_bytes_, MADV_HUGEPAGE);
@@ -183,6 +203,7 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
 FlowTable::~FlowTable() {
   if (buckets_) ::munmap(buckets_, bucket_bytes_);
   if (entries_) ::munmap(entries_, entry_bytes_);
+  if (extras_) ::munmap(extras_, extra_bytes_);
 }
 
 [[gnu::always_inline]] inline uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
@@ -332,6 +353,18 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.cause = cause ? cause : (e.reported ? kCauseStatus : kCauseStart);
   r.seq = e.seq;
   r.flags = e.rec_flags;
+  std::memset(r.mac_src, 0, sizeof r.mac_src);
+  std::memset(r.mac_dst, 0, sizeof r.mac_dst);
+  if (extras_) {
+    const Extra& x = extras_[&e - entries_];
+    if (x.has_macs) {
+      // Turned like the key: src is the initiator's address.
+      const bool from_initiator = x.first_dir == 0;
+      std::memcpy(r.mac_src, from_initiator ? x.mac_a : x.mac_b, 6);
+      std::memcpy(r.mac_dst, from_initiator ? x.mac_b : x.mac_a, 6);
+      r.flags |= kRecHasMacs;
+    }
+  }
   const uint64_t base_us = e.report_start_ns / 1000;
   uint64_t last_us = 0;
   for (unsigned d = 0; d < 2; ++d) {
@@ -351,6 +384,13 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     m.fragments = (s.bits & kDirFrags) ? 1 : 0;
     m.ip_opts = s.ip_opts;
     m.pad[0] = m.pad[1] = 0;
+    m.min_size = m.max_size = 0;
+    if (extras_ && s.pkts) {
+      const Extra& x = extras_[&e - entries_];
+      // Only later fragments in this direction: no size seen.
+      m.min_size = x.max_size[d] ? x.min_size[d] : 0;
+      m.max_size = x.max_size[d];
+    }
     m.last_ns = 0;
     if (s.pkts) {
       m.last_ns = (base_us + s.last_us) * 1000;
@@ -480,9 +520,43 @@ bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitt
   }
 }
 
+// Sizes are wire lengths like the byte counts, per report; MACs those of the
+// flow's first packet, in every report of the flow (as argus 3.0.8.2 does: a
+// host that sends and receives through different MACs shows the first
+// packet's pair throughout).
+void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
+                              const ParsedPacket& p, unsigned d) {
+  const uint16_t size = p.wire_len > 0xffff ? 0xffff : static_cast<uint16_t>(p.wire_len);
+  if (first_of_report) {
+    x.min_size[0] = x.min_size[1] = 0xffff;
+    x.max_size[0] = x.max_size[1] = 0;
+  }
+  if (first_of_flow) {
+    x.first_dir = static_cast<uint8_t>(d);
+    x.has_macs = p.has_macs;
+    if (p.has_macs) {
+      std::memcpy(x.mac_a, p.mac_src, 6);
+      std::memcpy(x.mac_b, p.mac_dst, 6);
+    }
+  }
+  if (!sized) return;
+  if (size < x.min_size[d]) x.min_size[d] = size;
+  if (size > x.max_size[d]) x.max_size[d] = size;
+}
+
 [[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
   DirState& m = e.dir[d];
   const uint64_t ts = p.ts_ns;
+  // A later fragment attached to its datagram's flow adds packets and
+  // bytes only: argus sizes and counts application bytes by the first
+  // fragment. (A flow of fragments without their first is sized by them.)
+  const bool attached_fragment = p.frag == FragKind::kLater && e.key.kind != KeyKind::kIPv4Frag &&
+                                 e.key.kind != KeyKind::kIPv6Frag;
+  if (extras_) {
+    const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
+    account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.reported, !attached_fragment, p,
+                  d);
+  }
   if (e.dir[0].pkts + e.dir[1].pkts == 0) {
     e.report_start_ns = ts;
     e.start_delta_us = opens_start ? 0 : kStartPending;
@@ -508,7 +582,17 @@ bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitt
   m.ip_opts |= p.ip_opts;
   m.pkts += 1;
   m.bytes += p.wire_len;
-  m.app_bytes += p.payload_bytes;
+  // Application bytes as argus counts them (-A): the transport payload for
+  // IP; for ARP the frame less 28 bytes, for other non-IP the whole frame
+  // (argus 3.0.8.2, observed).
+  if (attached_fragment)
+    ;
+  else if (e.key.kind == KeyKind::kEther)
+    m.app_bytes += p.wire_len;
+  else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
+    m.app_bytes += p.wire_len > 28 ? p.wire_len - 28 : 0;
+  else
+    m.app_bytes += p.payload_bytes;
   m.encaps |= p.encaps;
   if (p.has_vlan) {
     m.vlan_tci = p.vlan_tci;
@@ -674,6 +758,7 @@ void FlowTable::prefetch_entries(const StagedBurst& sb) const {
       __builtin_prefetch(e + 64);
       __builtin_prefetch(e + 128);
       __builtin_prefetch(e + 192);
+      if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);
     }
   }
 }

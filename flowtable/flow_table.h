@@ -76,6 +76,9 @@ struct FlowTableConfig {
   uint64_t hash_seed = 0x5eed5eed12345678ULL;
   uint32_t flow_id_base = 1;    // first flow id of this worker
   uint32_t flow_id_stride = 1;  // ids step by the worker count: unique sensor-wide
+  // Frame sizes (-Z) and MAC addresses (-m) per report: kept in a side
+  // array, so the default record set reads and writes no more per packet.
+  bool extra_metrics = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \
@@ -118,6 +121,7 @@ class FlowTable {
   };
   MemoryRegion bucket_memory() const { return {buckets_, bucket_bytes_}; }
   MemoryRegion entry_memory() const { return {entries_, entry_bytes_}; }
+  MemoryRegion extra_memory() const { return {extras_, extra_bytes_}; }
 
   // Accounts a burst of parsed packets (n <= kMaxBurst), in time order.
   // Reports closed by a packet (status interval, idle timeout) go to `out`.
@@ -163,6 +167,7 @@ class FlowTable {
 
   struct Bucket;  // defined in flow_table.cc
   struct Entry;
+  struct Extra;
 
  private:
   // The stages of process_burst: keys and hashes with their buckets
@@ -193,6 +198,8 @@ class FlowTable {
   void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
   void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
+  static void account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
+                            const ParsedPacket& p, unsigned dir);
   void build_record(const Entry& e, uint8_t cause, FlowRecord& r) const;
   bool run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out);
   uint64_t idle_timeout(const Entry& e) const;
@@ -209,6 +216,8 @@ class FlowTable {
   size_t bucket_bytes_ = 0;
   size_t entry_bytes_ = 0;
   Entry* entries_ = nullptr;
+  Extra* extras_ = nullptr;  // one per entry with extra_metrics, else none
+  size_t extra_bytes_ = 0;
   uint32_t free_head_ = UINT32_MAX;  // free entries, linked through Entry::seq
   uint32_t high_water_ = 0;          // entries [0, high_water_) have been used
   uint32_t active_ = 0;
