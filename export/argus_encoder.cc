@@ -258,7 +258,7 @@ void put_mac(Writer& w, const FlowRecord& r) {
     case KeyKind::kRarp: ether_type = 0x8035; break;
     default: ether_type = static_cast<uint16_t>(r.key.aux >> 16); break;
   }
-  w.dsr(0x42, 0x00, 0x00, 5);
+  w.dsr(0x42, 0x00, r.mac_multipath ? 0x02 : 0x00, 5);
   w.bytes(r.mac_dst, 6);
   w.bytes(r.mac_src, 6);
   w.u16le(ether_type);

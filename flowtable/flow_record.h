@@ -113,7 +113,8 @@ struct FlowRecord {
   uint8_t arp_responder_mac[6];
   IcmpMapped icmp;    // valid with kRecIcmpMapped
   uint8_t mac_src[6]; // with kRecHasMacs: the initiator's and the responder's
-  uint8_t mac_dst[6]; // addresses, from the report's first packet
+  uint8_t mac_dst[6]; // addresses, from the flow's first packet
+  uint8_t mac_multipath;  // later packets used other addresses
 };
 
 }  // namespace argos

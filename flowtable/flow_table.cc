@@ -144,9 +144,12 @@ struct FlowTable::Extra {
   uint8_t mac_b[6];
   uint8_t first_dir;     // direction of that packet
   uint8_t has_macs;
-  uint8_t pad[2];
+  uint8_t multipath;     // a later packet's link header did not match the first's
+  uint8_t pad;
+  uint32_t first_encaps; // the first packet's kEnc* layers (tags, labels)
+  uint32_t pad2;
 };
-static_assert(sizeof(FlowTable::Extra) == 24);
+static_assert(sizeof(FlowTable::Extra) == 32);
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
@@ -355,6 +358,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.flags = e.rec_flags;
   std::memset(r.mac_src, 0, sizeof r.mac_src);
   std::memset(r.mac_dst, 0, sizeof r.mac_dst);
+  r.mac_multipath = 0;
   if (extras_) {
     const Extra& x = extras_[&e - entries_];
     if (x.has_macs) {
@@ -363,6 +367,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       std::memcpy(r.mac_src, from_initiator ? x.mac_a : x.mac_b, 6);
       std::memcpy(r.mac_dst, from_initiator ? x.mac_b : x.mac_a, 6);
       r.flags |= kRecHasMacs;
+      r.mac_multipath = x.multipath;
     }
   }
   const uint64_t base_us = e.report_start_ns / 1000;
@@ -532,12 +537,24 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
     x.max_size[0] = x.max_size[1] = 0;
   }
   if (first_of_flow) {
+    x.multipath = 0;
+    x.first_encaps = p.encaps;
     x.first_dir = static_cast<uint8_t>(d);
     x.has_macs = p.has_macs;
     if (p.has_macs) {
       std::memcpy(x.mac_a, p.mac_src, 6);
       std::memcpy(x.mac_b, p.mac_dst, 6);
     }
+  }
+  else if (x.has_macs && p.has_macs) {
+    // The same link header as the first packet (its MAC pair, turned for
+    // the other direction, and its tags and labels), or the flow takes
+    // several paths: argus's MAC DSR qualifier 0x02, ra's 'M' flag.
+    const bool same_dir = d == x.first_dir;
+    const uint8_t* want_src = same_dir ? x.mac_a : x.mac_b;
+    const uint8_t* want_dst = same_dir ? x.mac_b : x.mac_a;
+    if (std::memcmp(p.mac_src, want_src, 6) || std::memcmp(p.mac_dst, want_dst, 6) || p.encaps != x.first_encaps)
+      x.multipath = 1;
   }
   if (!sized) return;
   if (size < x.min_size[d]) x.min_size[d] = size;

@@ -17,6 +17,10 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                Files argus rejects (it exits 0 but writes no flow record and
                complains on stderr: link types 228 and 276, an invalid pcap
                version) are reported but not compared.
+    switches   As corpus, with argus's record switches -A -Z -m given to both
+               sensors and their columns (sappbytes dappbytes sminsz smaxsz
+               dminsz dmaxsz smac dmac) compared as well; deviations.txt plus
+               deviations-switches.txt say what may differ.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -88,6 +92,12 @@ COLUMNS = ["stime", "ltime", "flgs", "proto", "saddr", "sport", "dir",
 FLGS = COLUMNS.index("flgs")
 PROTO = COLUMNS.index("proto")
 STIME = COLUMNS.index("stime")
+
+# The switches mode runs both sensors with these argus flags and compares
+# these columns too (application bytes, frame sizes, MAC addresses).
+SWITCHES = ["-A", "-Z", "-m"]
+SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
+                            "smac", "dmac"]
 
 MIN_MATCHED_PERCENT = 99.0
 TIMEOUT = 300            # seconds for one argus/argos/ra run
@@ -176,7 +186,7 @@ def argos_exit_ok(rc: int, pcap_name: str) -> bool:
 # the stable comparison form
 
 
-def normalize(stdout: bytes) -> tuple[list[str], list[str]]:
+def normalize(stdout: bytes, ncols: int = len(COLUMNS)) -> tuple[list[str], list[str]]:
     """ra -c , output -> (flow record lines, MAR lines), each in stable form."""
     records, mars = [], []
     for raw in stdout.decode("utf-8", "replace").splitlines():
@@ -185,7 +195,7 @@ def normalize(stdout: bytes) -> tuple[list[str], list[str]]:
         fields = raw.split(",")
         if fields[0].strip() == "StartTime":
             continue                      # header
-        if len(fields) != len(COLUMNS):   # should not happen; keep it visible
+        if len(fields) != ncols:          # should not happen; keep it visible
             records.append("?" + raw.strip())
             continue
         out = []
@@ -204,14 +214,14 @@ class View:
     err: str
 
 
-def read_records(tools: Tools, path: Path, cluster: bool = False) -> View:
+def read_records(tools: Tools, path: Path, cluster: bool = False, columns: list[str] = COLUMNS) -> View:
     prog = [tools.racluster, "-M", "norep"] if cluster else [tools.ra]
     # No "- not man" filter: ra exits 1 when a filter matches nothing, which
     # would look like an error for a file without flow records. MARs are
     # dropped by normalize() instead (racluster drops them itself).
-    cmd = prog + ["-n", "-u", "-c", ",", "-s", *COLUMNS, "-r", str(path)]
+    cmd = prog + ["-n", "-u", "-c", ",", "-s", *columns, "-r", str(path)]
     r = run(cmd, env=tools.env)
-    lines, _ = normalize(r.out)
+    lines, _ = normalize(r.out, len(columns))
     return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())
 
 
@@ -287,22 +297,23 @@ class FileResult:
         return bool(self.problems)
 
 
-def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int) -> FileResult:
+def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
+               switches: list[str] = [], columns: list[str] = COLUMNS) -> FileResult:
     res = FileResult(pcap.name, allowed=allowed)
     work.mkdir(parents=True, exist_ok=True)
     ref, ours = work / "ref.argus", work / "ours.argus"
     for f in (ref, ours):           # argus appends to an existing file
         f.unlink(missing_ok=True)
 
-    a = run([tools.argus, "-X", "-r", str(pcap), "-w", str(ref)], cwd=str(work))
+    a = run([tools.argus, "-X", *switches, "-r", str(pcap), "-w", str(ref)], cwd=str(work))
     res.argus_rc, res.argus_err = a.rc, a.err.strip()
     if a.rc == -1000 or a.rc < 0:
         res.problems.append(f"reference argus {a.describe()}")
-    ref_ra = read_records(tools, ref) if ref.exists() else View(False, [], 0, "")
-    ref_cl = read_records(tools, ref, cluster=True) if ref.exists() else View(False, [], 0, "")
+    ref_ra = read_records(tools, ref, columns=columns) if ref.exists() else View(False, [], 0, "")
+    ref_cl = read_records(tools, ref, True, columns) if ref.exists() else View(False, [], 0, "")
     res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
 
-    o = run([tools.argos, "-r", str(pcap), "-w", str(ours)], cwd=str(work))
+    o = run([tools.argos, *switches, "-r", str(pcap), "-w", str(ours)], cwd=str(work))
     res.argos = o
     if o.rc == -1000:
         res.problems.append(f"argos {o.describe()}")
@@ -314,8 +325,8 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int) -> FileResult
         res.problems.append("argos wrote no output file")
         return res
 
-    ours_ra = read_records(tools, ours)
-    ours_cl = read_records(tools, ours, cluster=True)
+    ours_ra = read_records(tools, ours, columns=columns)
+    ours_cl = read_records(tools, ours, True, columns)
     for label, v in (("ra", ours_ra), ("racluster", ours_cl)):
         if not v.ok:
             res.problems.append(f"{label} cannot read our file cleanly "
@@ -336,9 +347,24 @@ def run_parallel(func, items, jobs: int):
         return list(ex.map(func, items))
 
 
-def mode_corpus(args, tools: Tools, work: Path) -> bool:
+def mode_switches(args, tools: Tools, work: Path) -> bool:
+    """The corpus with argus's -A -Z -m on both sides and their columns
+    compared. A capture may differ as far as deviations.txt allows plus what
+    deviations-switches.txt adds for the extra columns."""
+    return mode_corpus(args, tools, work, SWITCHES, SWITCH_COLUMNS,
+                       args.deviations.with_name("deviations-switches.txt"))
+
+
+def mode_corpus(args, tools: Tools, work: Path, switches: list[str] = [],
+                columns: list[str] = COLUMNS, extra_deviations: Path | None = None) -> bool:
     files = corpus_files(args.pcaps, args.only)
     deviations, dev_errors = load_deviations(args.deviations)
+    if extra_deviations:
+        extra, extra_errors = load_deviations(extra_deviations)
+        dev_errors += extra_errors
+        for name, (n, reason) in extra.items():
+            base = deviations.get(name, (0, ""))
+            deviations[name] = (base[0] + n, (base[1] + "; " if base[1] else "") + reason)
     ok = True
     for e in dev_errors:
         print(f"deviations: {e}")
@@ -351,8 +377,8 @@ def mode_corpus(args, tools: Tools, work: Path) -> bool:
 
     print(f"corpus: {len(files)} captures, argus = {tools.argus}, argos = {tools.argos}")
     results = run_parallel(
-        lambda p: corpus_one(tools, p, work / "corpus" / p.name,
-                             deviations.get(p.name, (0, ""))[0]),
+        lambda p: corpus_one(tools, p, work / ("switches" if switches else "corpus") / p.name,
+                             deviations.get(p.name, (0, ""))[0], switches, columns),
         files, args.jobs)
 
     # details of every file that differs
@@ -816,6 +842,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
 
 MODES = {
     "corpus": mode_corpus,
+    "switches": mode_switches,
     "ra-reads": mode_ra_reads,
     "workers": mode_workers,
     "bad-input": mode_bad_input,
@@ -845,7 +872,7 @@ def main() -> int:
 
     tools = Tools(args.argos)
     modes = list(MODES) if args.mode == "all" else [args.mode]
-    problems = tools.check(need_argus="corpus" in modes)
+    problems = tools.check(need_argus="corpus" in modes or "switches" in modes)
     if not args.pcaps.is_dir():
         problems.append(f"capture directory not found: {args.pcaps}")
     if problems:

@@ -234,8 +234,9 @@ std::vector<ParserCase> well_formed_cases() {
                {.kind = KeyKind::kIPv4, .aux = 0}});
   v.push_back({"SCTP", kLinkEthernet,
                eth_ipv4({.proto = kIpSctp}, sctp(5000, 38412, payload(20))), ParseResult::kOk,
+               // argus counts the 12-byte common header as application bytes.
                {.kind = KeyKind::kIPv4, .proto = kIpSctp, .sport = 5000, .dport = 38412,
-                .payload_bytes = 20}});
+                .payload_bytes = 12 + 20}});
   v.push_back({"ESP: SPI in key.aux", kLinkEthernet,
                eth_ipv4({.proto = kIpEsp}, esp(0x1000abcd, 1)), ParseResult::kOk,
                {.kind = KeyKind::kIPv4, .proto = kIpEsp, .sport = 0, .dport = 0,
@@ -261,7 +262,8 @@ std::vector<ParserCase> well_formed_cases() {
                ParseResult::kOk,
                {.kind = KeyKind::kIPv4, .src = bytes_of(kIpB), .dst = bytes_of(kIpA),
                 .proto = kIpIcmp, .sport = 0x0303, .dport = 6000, .tp_p = kIpUdp,
-                .key_flags = kKeyNoCanon, .payload_bytes = 36,
+                // As argus: the quoted datagram's payload per its own IP header.
+                .key_flags = kKeyNoCanon, .payload_bytes = 40,
                 .extra = [](const ParsedPacket& p) {
                   ASSERT_TRUE(p.has_inner);
                   const FlowKey& in = p.inner_key;
