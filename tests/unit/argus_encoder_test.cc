@@ -472,6 +472,74 @@ TEST(EncoderFar, MetricDsrWidths) {
   }
 }
 
+// -A: the metric DSR's app form (subtype 4), one width for all three
+// counters of a direction, the tail padded to a word; the bytes argus wrote
+// for tcp-http-ipv4-single-flow.pcap are the first case.
+TEST(EncoderFar, MetricDsrWithAppBytes) {
+  struct Case {
+    const char* desc;
+    uint64_t spkts, sbytes, sapp, dpkts, dbytes, dapp;
+    const char* want;
+  } cases[] = {
+      {"SHORT, as argus wrote it", 7, 610, 136, 7, 5477, 5007, "10040204 00070262 00880007 1565138f"},
+      {"BYTE, padded", 1, 60, 18, 1, 60, 18, "10040103 013c1201 3c120000"},
+      {"INT", 50, 70000, 69000, 1, 60, 0, "10040307 00000032 00011170 00010d88 00000001 0000003c 00000000"},
+      {"SRC_BYTE: one direction has a BYTE form with app bytes", 1, 60, 18, 0, 0, 0, "10040502 013c1200"},
+      {"DST_SHORT", 0, 0, 0, 2, 300, 244, "10040a03 0002012c 00f40000"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.desc);
+    FlowRecord r = both_ways(udp_record());
+    r.dir[0].pkts = static_cast<uint32_t>(c.spkts);
+    r.dir[0].bytes = c.sbytes;
+    r.dir[0].app_bytes = c.sapp;
+    r.dir[1].pkts = static_cast<uint32_t>(c.dpkts);
+    r.dir[1].bytes = c.dbytes;
+    r.dir[1].app_bytes = c.dapp;
+    Bytes out(kMaxFarBytes, 0xee);
+    EncodeOptions opt;
+    opt.app_bytes = true;
+    out.resize(encode_far(r, opt, out.data()));
+    EXPECT_BYTES(dsr(out, 0x10), hex(c.want));
+  }
+}
+
+// -Z and -m: the packet-size DSR (both directions or one) and the MAC DSR
+// (destination first, EtherType little-endian, qualifier 0x02 for a flow
+// seen on several paths), in argus's order before the encapsulation DSR.
+TEST(EncoderFar, PacketSizeAndMacDsrs) {
+  FlowRecord r = both_ways(udp_record());
+  r.dir[0].min_size = 66;
+  r.dir[0].max_size = 202;
+  r.dir[1].min_size = 66;
+  r.dir[1].max_size = 1514;
+  const uint8_t a[6] = {0xc8, 0xbc, 0xc8, 0x96, 0xd2, 0xa0}, b[6] = {0x00, 0x10, 0xdb, 0x88, 0xd2, 0xef};
+  std::memcpy(r.mac_src, a, 6);
+  std::memcpy(r.mac_dst, b, 6);
+  r.flags |= kRecHasMacs;
+  EncodeOptions opt;
+  opt.packet_size = opt.mac = true;
+  Bytes out(kMaxFarBytes, 0xee);
+  out.resize(encode_far(r, opt, out.data()));
+  EXPECT_BYTES(dsr(out, 0x12), hex("12000203 004200ca 004205ea"));
+  EXPECT_BYTES(dsr(out, 0x42), hex("42000005 0010db88 d2efc8bc c896d2a0 00080000"));
+  std::vector<uint8_t> order;
+  for (const Dsr& d : walk(out)) order.push_back(d.type);
+  EXPECT_EQ(order, (std::vector<uint8_t>{0x01, 0x02, 0x03, 0x10, 0x30, 0x48, 0x12, 0x42, 0x20}));
+  r.mac_multipath = 1;
+  r.dir[1].pkts = 0;  // one direction: the SRC form
+  out.assign(kMaxFarBytes, 0xee);
+  out.resize(encode_far(r, opt, out.data()));
+  EXPECT_BYTES(dsr(out, 0x12), hex("12000602 004200ca"));
+  EXPECT_EQ(dsr(out, 0x42)[2], 0x02);
+  // Without MACs (raw IP) there is no MAC DSR; without the options, neither DSR.
+  r.flags &= static_cast<uint8_t>(~kRecHasMacs);
+  out.assign(kMaxFarBytes, 0xee);
+  out.resize(encode_far(r, opt, out.data()));
+  EXPECT_FALSE(has_dsr(out, 0x42));
+  EXPECT_FALSE(has_dsr(encode(r), 0x12));
+}
+
 // ---- network DSR ----------------------------------------------------------
 
 FlowRecord tcp_record() {
