@@ -128,7 +128,7 @@ const OptionSpec kOptions[] = {
     // metrics (argus-config.md 2.1); the unavailable ones are refused until written.
     {.key = "metrics.tcp_perf", .flag = nullptr, .kind = OptionKind::kBool, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "TCP records carry the TCP_PERF DSR",
-     .as_bool = ARGOS_FIELD(bool, tcp_perf), .unavailable = true},
+     .as_bool = ARGOS_FIELD(bool, tcp_perf), .unavailable = false},
     {.key = "metrics.app_bytes", .flag = "-A", .kind = OptionKind::kBool, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "application byte counts",
      .as_bool = ARGOS_FIELD(bool, app_bytes), .unavailable = false},
@@ -144,7 +144,7 @@ const OptionSpec kOptions[] = {
      .as_bool = ARGOS_FIELD(bool, response_time), .unavailable = true},
     {.key = "metrics.bidirectional_timestamps", .flag = nullptr, .kind = OptionKind::kBool, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "start and end times per direction",
-     .as_bool = ARGOS_FIELD(bool, bidir_timestamps), .unavailable = true},
+     .as_bool = ARGOS_FIELD(bool, bidir_timestamps), .unavailable = false},
     {.key = "metrics.user_data", .flag = "-U", .kind = OptionKind::kCount, .min = 0, .max = 65535,
      .choices = nullptr, .bare_unit = nullptr, .help = "payload bytes captured per direction",
      .as_count = ARGOS_FIELD(uint32_t, user_data_bytes), .unavailable = true},

@@ -311,7 +311,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.flow_id_base = index + 1;
   t.flow_id_stride = cfg.workers;
   t.hash_seed = 0x5eed5eed12345678ULL ^ (uint64_t{index} * 0x9e3779b97f4a7c15ULL);
-  t.extra_metrics = cfg.packet_size || cfg.mac;
+  t.extra_metrics = cfg.packet_size || cfg.mac || cfg.bidir_timestamps;
   return t;
 }
 

@@ -177,6 +177,26 @@ void put_flow(Writer& w, const FlowRecord& r) {
   }
 }
 
+// Bidirectional form: the compact form's subtype with a flag per pair that
+// follows: each direction's start, and its end when it differs.
+void put_time_bidir(Writer& w, const FlowRecord& r) {
+  uint8_t sub = r.start_ns / 1000 == r.last_ns / 1000 ? 0x01 : 0x02;
+  uint64_t pairs[4];
+  unsigned n = 0;
+  for (unsigned d = 0; d < 2; ++d) {
+    const DirMetrics& m = r.dir[d];
+    if (!m.pkts) continue;
+    sub = static_cast<uint8_t>(sub | (d ? 0x20 : 0x08));
+    pairs[n++] = m.first_ns;
+    if (m.last_ns / 1000 != m.first_ns / 1000) {
+      sub = static_cast<uint8_t>(sub | (d ? 0x40 : 0x10));
+      pairs[n++] = m.last_ns;
+    }
+  }
+  w.dsr(0x03, sub, 0x18, static_cast<uint8_t>(1 + 2 * n));
+  for (unsigned i = 0; i < n; ++i) put_time(w, pairs[i]);
+}
+
 void put_time_dsr(Writer& w, const FlowRecord& r) {
   const uint64_t s_us = r.start_ns / 1000;
   const uint64_t l_us = r.last_ns / 1000;
@@ -332,7 +352,7 @@ void put_tcp_dir(Writer& w, const TcpDir& t, const DirMetrics& m) {
   w.u8(t.wscale);
 }
 
-void put_network(Writer& w, const FlowRecord& r) {
+void put_network(Writer& w, const FlowRecord& r, bool tcp_perf) {
   const FlowKey& k = r.key;
   const bool ip_key = k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6;
   if (r.flags & kRecTcp) {
@@ -347,6 +367,14 @@ void put_network(Writer& w, const FlowRecord& r) {
       w.u16(t.dir[d].win);
       w.u8(t.dir[d].flags);
       w.u8(t.dir[d].wscale);
+      return;
+    }
+    if (!tcp_perf) {  // TCP_STATUS: the state bits and each side's flags
+      w.dsr(0x30, 0x04, 0x00, 3);
+      w.u32(t.status);
+      w.u8(t.dir[0].flags);
+      w.u8(t.dir[1].flags);
+      w.u16(0);
       return;
     }
     w.dsr(0x30, 0x05, 0x00, 30);
@@ -497,12 +525,15 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   w.u32(opt.srcid.value);
   w.u32(r.seq);
   put_flow(w, r);
-  put_time_dsr(w, r);
+  if (opt.bidir_timestamps)
+    put_time_bidir(w, r);
+  else
+    put_time_dsr(w, r);
   if (opt.app_bytes)
     put_metric_app(w, r);
   else
     put_metric(w, r);
-  put_network(w, r);
+  put_network(w, r, opt.tcp_perf);
   put_vlan_mpls(w, r);
   put_ipattr(w, r);
   if (opt.packet_size) put_packet_size(w, r);

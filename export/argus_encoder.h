@@ -34,6 +34,12 @@ struct EncodeOptions {
   bool app_bytes = false;
   bool packet_size = false;
   bool mac = false;
+  // Start and end per direction in the time DSR (argus.conf's
+  // ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS, argus-format.md 6.3).
+  bool bidir_timestamps = false;
+  // false: TCP_STATUS (3 words) instead of TCP_PERF (30) for TCP flows
+  // (ARGUS_GENERATE_TCP_PERF_METRIC=no).
+  bool tcp_perf = true;
 };
 
 // Writes one FAR into `out` (at least kMaxFarBytes). Returns its length.

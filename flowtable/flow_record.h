@@ -62,6 +62,7 @@ struct DirMetrics {
   uint64_t bytes;      // wire bytes, link header included
   uint64_t app_bytes;  // transport payload bytes
   uint64_t last_ns;    // last packet time in this direction
+  uint64_t first_ns;   // first packet time in this direction (bidirectional timestamps)
   uint32_t pkts;       // a report spans one status interval: 32 bits suffice
   uint32_t encaps;     // union of kEnc* bits seen
   uint32_t mpls_lse;   // first label stack entry seen

@@ -147,9 +147,10 @@ struct FlowTable::Extra {
   uint8_t multipath;     // a later packet's link header did not match the first's
   uint8_t pad;
   uint32_t first_encaps; // the first packet's kEnc* layers (tags, labels)
+  uint32_t first_us[2];  // per direction, the report's first packet (µs after its start)
   uint32_t pad2;
 };
-static_assert(sizeof(FlowTable::Extra) == 32);
+static_assert(sizeof(FlowTable::Extra) == 40);
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
@@ -397,8 +398,10 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       m.max_size = x.max_size[d];
     }
     m.last_ns = 0;
+    m.first_ns = 0;
     if (s.pkts) {
       m.last_ns = (base_us + s.last_us) * 1000;
+      if (extras_) m.first_ns = (base_us + extras_[&e - entries_].first_us[d]) * 1000;
       if (base_us + s.last_us > last_us) last_us = base_us + s.last_us;
     }
   }
@@ -592,6 +595,7 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   const uint64_t rel = ts_us > base_us ? ts_us - base_us : 0;
   const uint32_t rel32 = rel > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(rel);
   if (m.pkts == 0 || rel32 > m.last_us) m.last_us = rel32;
+  if (extras_ && m.pkts == 0) extras_[&e - entries_].first_us[d] = rel32;  // bidirectional timestamps
   // IP attributes of the latest packet, as argus reports them.
   m.ttl = p.ttl;
   m.tos = p.tos;

@@ -76,8 +76,9 @@ struct FlowTableConfig {
   uint64_t hash_seed = 0x5eed5eed12345678ULL;
   uint32_t flow_id_base = 1;    // first flow id of this worker
   uint32_t flow_id_stride = 1;  // ids step by the worker count: unique sensor-wide
-  // Frame sizes (-Z) and MAC addresses (-m) per report: kept in a side
-  // array, so the default record set reads and writes no more per packet.
+  // Frame sizes (-Z), MAC addresses (-m) and each direction's first packet
+  // time (bidirectional timestamps): kept in a side array, so the default
+  // record set reads and writes no more per packet.
   bool extra_metrics = false;
 };
 

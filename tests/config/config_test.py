@@ -370,10 +370,11 @@ def main():
             "flows.idle_timeout.ip": "config idle_timeouts", "flows.idle_timeout.icmp": "config idle_timeouts",
             "flows.idle_timeout.igmp": "config idle_timeouts", "flows.idle_timeout.fragment": "config idle_timeouts",
             "flows.idle_timeout.arp": "config idle_timeouts", "flows.idle_timeout.other": "config idle_timeouts",
-            "metrics.tcp_perf": "config option_coverage (refused)", "metrics.app_bytes": "parity-switches (-A)",
+            "metrics.tcp_perf": "config tcp_perf_off", "metrics.app_bytes": "parity-switches (-A)",
             "metrics.mac": "parity-switches (-m)", "metrics.jitter": "config broken_files (refused)",
-            "metrics.packet_size": "parity-switches (-Z)", "metrics.response_time": "config broken_files (refused)",
-            "metrics.bidirectional_timestamps": "config broken_files (refused)", "metrics.user_data": "config broken_files (refused)",
+            "metrics.packet_size": "parity-switches (-Z)", "metrics.response_time": "config option_coverage (refused)",
+            "metrics.bidirectional_timestamps": "parity-switches (sstime sltime dstime dltime)",
+            "metrics.user_data": "config option_coverage (refused)",
             "outputs.files": "stream rotation, config rotate_utc", "outputs.udp": "stream udp_push",
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
             "outputs.server.max_clients": "stream max_clients", "outputs.server.client_buffer": "stream slow_client",
@@ -394,7 +395,8 @@ def main():
         assert not missing, f"options without a behaviour test: {missing}"
         # The metric switches this version does not write are refused, each
         # one; those it writes are accepted.
-        written = {"metrics.app_bytes", "metrics.mac", "metrics.packet_size"}
+        written = {"metrics.app_bytes", "metrics.mac", "metrics.packet_size", "metrics.tcp_perf",
+                   "metrics.bidirectional_timestamps"}
         for k in [k for k in keys if k.startswith("metrics.")]:
             leaf = k.split(".")[1]
             val = "false" if leaf == "tcp_perf" else ("32" if leaf == "user_data" else "true")
@@ -405,6 +407,37 @@ def main():
                 assert r.returncode == 0, (k, r.stderr)
             else:
                 assert r.returncode == 2 and "not available" in r.stderr, (k, r.stderr)
+
+    def tcp_perf_off(tmp):
+        # metrics.tcp_perf: false writes TCP_STATUS (network DSR subtype 4, 3
+        # words) instead of TCP_PERF (30 words): ra shows the same states and
+        # flags, and no window or sequence base any more.
+        pcap = pc("tcp-http-ipv4-single-flow.pcap")
+        outs = {}
+        for perf in ("true", "false"):
+            out = os.path.join(tmp, f"perf-{perf}.argus")
+            cfg = write(tmp, "p.yaml", f"input:\n  files: [{pcap}]\noutputs:\n  files: [{out}]\n"
+                        f"metrics:\n  tcp_perf: {perf}\n")
+            p = run(["-F", cfg])
+            assert p.returncode == 0, p.stderr
+            outs[perf] = out
+        base = ("proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts", "state")
+        assert ra_lines(outs["true"], base) == ra_lines(outs["false"], base)
+        with_perf = [f.strip() for f in ra_lines(outs["true"], ("proto", "swin", "stcpb"))[0].split(",")]
+        without = [f.strip() for f in ra_lines(outs["false"], ("proto", "swin", "stcpb"))[0].split(",")]
+        assert with_perf[2] not in ("", "0") and without[2] in ("", "0"), (with_perf, without)
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+        from argus_records import records
+        with open(outs["false"], "rb") as f:
+            fars = [r for t, _, r in records(f.read()) if t == 0x13]
+        subtypes = set()
+        for far in fars:
+            off = 4
+            while off + 4 <= len(far):
+                if far[off] == 0x30:
+                    subtypes.add((far[off + 1], far[off + 3]))
+                off += far[off + 3] * 4
+        assert subtypes == {(0x04, 3)}, subtypes
 
     def cli_errors(tmp):
         # Misspelt flags get a suggestion; values go through the same table as YAML.
@@ -418,7 +451,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 

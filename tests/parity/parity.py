@@ -17,10 +17,12 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                Files argus rejects (it exits 0 but writes no flow record and
                complains on stderr: link types 228 and 276, an invalid pcap
                version) are reported but not compared.
-    switches   As corpus, with argus's record switches -A -Z -m given to both
-               sensors and their columns (sappbytes dappbytes sminsz smaxsz
-               dminsz dmaxsz smac dmac) compared as well; deviations.txt plus
-               deviations-switches.txt say what may differ.
+    switches   As corpus, with argus's record switches -A -Z -m and
+               bidirectional timestamps given to both sensors (the latter
+               through each one's configuration file) and their columns
+               (sappbytes dappbytes sminsz smaxsz dminsz dmaxsz smac dmac
+               sstime sltime dstime dltime) compared as well; deviations.txt
+               plus deviations-switches.txt say what may differ.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -93,11 +95,15 @@ FLGS = COLUMNS.index("flgs")
 PROTO = COLUMNS.index("proto")
 STIME = COLUMNS.index("stime")
 
-# The switches mode runs both sensors with these argus flags and compares
-# these columns too (application bytes, frame sizes, MAC addresses).
+# The switches mode runs both sensors with these argus flags, and with
+# bidirectional timestamps (a configuration-file setting on both sides),
+# and compares these columns too (application bytes, frame sizes, MAC
+# addresses, start and end per direction).
 SWITCHES = ["-A", "-Z", "-m"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
-                            "smac", "dmac"]
+                            "smac", "dmac", "sstime", "sltime", "dstime", "dltime"]
+ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
+ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
 MIN_MATCHED_PERCENT = 99.0
 TIMEOUT = 300            # seconds for one argus/argos/ra run
@@ -298,14 +304,14 @@ class FileResult:
 
 
 def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
-               switches: list[str] = [], columns: list[str] = COLUMNS) -> FileResult:
+               switches: tuple[list[str], list[str]] = ([], []), columns: list[str] = COLUMNS) -> FileResult:
     res = FileResult(pcap.name, allowed=allowed)
     work.mkdir(parents=True, exist_ok=True)
     ref, ours = work / "ref.argus", work / "ours.argus"
     for f in (ref, ours):           # argus appends to an existing file
         f.unlink(missing_ok=True)
 
-    a = run([tools.argus, "-X", *switches, "-r", str(pcap), "-w", str(ref)], cwd=str(work))
+    a = run([tools.argus, "-X", *switches[0], "-r", str(pcap), "-w", str(ref)], cwd=str(work))
     res.argus_rc, res.argus_err = a.rc, a.err.strip()
     if a.rc == -1000 or a.rc < 0:
         res.problems.append(f"reference argus {a.describe()}")
@@ -313,7 +319,7 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
     ref_cl = read_records(tools, ref, True, columns) if ref.exists() else View(False, [], 0, "")
     res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
 
-    o = run([tools.argos, *switches, "-r", str(pcap), "-w", str(ours)], cwd=str(work))
+    o = run([tools.argos, *switches[1], "-r", str(pcap), "-w", str(ours)], cwd=str(work))
     res.argos = o
     if o.rc == -1000:
         res.problems.append(f"argos {o.describe()}")
@@ -351,11 +357,15 @@ def mode_switches(args, tools: Tools, work: Path) -> bool:
     """The corpus with argus's -A -Z -m on both sides and their columns
     compared. A capture may differ as far as deviations.txt allows plus what
     deviations-switches.txt adds for the extra columns."""
-    return mode_corpus(args, tools, work, SWITCHES, SWITCH_COLUMNS,
-                       args.deviations.with_name("deviations-switches.txt"))
+    work.mkdir(parents=True, exist_ok=True)
+    conf, yaml = work / "switches.conf", work / "switches.yaml"
+    conf.write_text(ARGUS_SWITCH_CONF)
+    yaml.write_text(ARGOS_SWITCH_YAML)
+    return mode_corpus(args, tools, work, (SWITCHES + ["-F", str(conf)], SWITCHES + ["-F", str(yaml)]),
+                       SWITCH_COLUMNS, args.deviations.with_name("deviations-switches.txt"))
 
 
-def mode_corpus(args, tools: Tools, work: Path, switches: list[str] = [],
+def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[str]] = ([], []),
                 columns: list[str] = COLUMNS, extra_deviations: Path | None = None) -> bool:
     files = corpus_files(args.pcaps, args.only)
     deviations, dev_errors = load_deviations(args.deviations)
@@ -377,7 +387,7 @@ def mode_corpus(args, tools: Tools, work: Path, switches: list[str] = [],
 
     print(f"corpus: {len(files)} captures, argus = {tools.argus}, argos = {tools.argos}")
     results = run_parallel(
-        lambda p: corpus_one(tools, p, work / ("switches" if switches else "corpus") / p.name,
+        lambda p: corpus_one(tools, p, work / ("switches" if switches[0] else "corpus") / p.name,
                              deviations.get(p.name, (0, ""))[0], switches, columns),
         files, args.jobs)
 

@@ -540,6 +540,46 @@ TEST(EncoderFar, PacketSizeAndMacDsrs) {
   EXPECT_FALSE(has_dsr(encode(r), 0x12));
 }
 
+// Bidirectional timestamps: each direction's start, and its end when it
+// differs, flagged in the subtype (argus-format.md 6.3: 0x2a for a one-
+// packet-each-way flow, 0x7a with four pairs, 0x09 for a single packet).
+TEST(EncoderFar, BidirectionalTimeDsr) {
+  EncodeOptions opt;
+  opt.bidir_timestamps = true;
+  auto time_dsr = [&](const FlowRecord& r) {
+    Bytes out(kMaxFarBytes, 0xee);
+    out.resize(encode_far(r, opt, out.data()));
+    return dsr(out, 0x03);
+  };
+  FlowRecord one = udp_record();
+  one.dir[0].first_ns = kT;
+  EXPECT_BYTES(time_dsr(one), hex("03091803 6553f100 000186a0"));
+  FlowRecord each = both_ways(one);
+  each.dir[1].first_ns = each.dir[1].last_ns;
+  EXPECT_BYTES(time_dsr(each), hex("032a1805 6553f100 000186a0 6553f100 0001adb0"));
+  FlowRecord four = each;
+  four.dir[0].last_ns = kT + 5 * kMs;
+  four.dir[1].first_ns = kT + 2 * kMs;
+  EXPECT_BYTES(time_dsr(four),
+               hex("037a1809 6553f100 000186a0 6553f100 00019a28 6553f100 00018e70 6553f100 0001adb0"));
+}
+
+// metrics.tcp_perf: false: TCP_STATUS, the status word and each side's flags.
+TEST(EncoderFar, NetworkDsrTcpStatusWithoutPerf) {
+  FlowRecord r = both_ways(udp_record());
+  set_ip4(r.key, kIpTcp, 5000, 80);
+  r.flags |= kRecTcp;
+  r.cause = kCauseStatus;
+  r.tcp.status = 0x0000002c;
+  r.tcp.dir[0].flags = 0x1b;
+  r.tcp.dir[1].flags = 0x12;
+  EncodeOptions opt;
+  opt.tcp_perf = false;
+  Bytes out(kMaxFarBytes, 0xee);
+  out.resize(encode_far(r, opt, out.data()));
+  EXPECT_BYTES(dsr(out, 0x30), hex("30040003 0000002c 1b120000"));
+}
+
 // ---- network DSR ----------------------------------------------------------
 
 FlowRecord tcp_record() {
