@@ -6,7 +6,10 @@
 #   perf/bench_dpdk.sh [--flows 1000000] [--packets 1000000] [--seconds 10]
 #                      [--runs 3] [--size 64] [--seed 1] [--mem 4096] [--warmup 12]
 #                      [--build DIR] [--target 15] [--setups "1 2 2q"]
+#                      [--argos-args "-A -Z -m"]
 #
+# --argos-args adds options to every argos run, e.g. the record switches, to
+# measure the rate with richer records.
 # 1. Builds DIR (default build/) with ninja, configuring it first if needed.
 # 2. Writes perf/out/synth-<packets>p-<flows>f-<size>b-s<seed>.pcap with
 #    perf/gen_pcap. Every flow needs at least one packet in the file, so
@@ -70,6 +73,7 @@ mem=4096
 target=15
 warmup=12
 setups="1 2 2q"
+extra_args=""
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=$root/build
 
@@ -88,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --target) target=$2; shift 2 ;;
     --build) build_dir=$(realpath -m "$2"); shift 2 ;;
     --setups) setups=$2; shift 2 ;;
+    --argos-args) extra_args=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench_dpdk: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -156,7 +161,10 @@ run_one() {
   local -a qargs=() eal=$eal1
   if [[ $setup == 2q ]]; then qargs=(--rx-queues 2); eal=$eal2; fi
   # infinite_rx holds the whole file in mbufs: one per packet, plus the rings.
-  "$argos" -i dpdk:net_pcap0 --workers "$w" "${qargs[@]}" -w "$out" --eal "$eal" \
+  # --argos-args: further options (record switches such as -A -Z -m), one word each.
+  local -a xargs_=()
+  read -r -a xargs_ <<<"$extra_args"
+  "$argos" -i dpdk:net_pcap0 --workers "$w" "${qargs[@]}" "${xargs_[@]}" -w "$out" --eal "$eal" \
     --mbufs $((packets + 16384)) --stats-interval 1 >/dev/null 2>"$err" &
   local pid=$!
   local t
