@@ -2,10 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 
@@ -189,6 +191,38 @@ class Loader {
     }
   }
 
+  // One item of a list setting: a scalar (its main field alone) or a map of
+  // scalar fields out of `keys`, the first being the main field, required.
+  // `set(field, value, path)` stores one field; false once it has failed.
+  template <typename Set>
+  bool entry(const YAML::Node& item, const std::string& ipath, const char* what, const char* main_noun,
+             std::initializer_list<const char*> keys, Set set) {
+    origins_[ipath] = mark_text(file_, item.Mark());
+    const std::string main = *keys.begin();
+    if (item.IsScalar()) return set(main, item, ipath);
+    if (!item.IsMap())
+      return fail(item.Mark(), ipath, std::string("expected a ") + main_noun + " or a map, found " + type_name(item));
+    std::string known;
+    for (const char* k : keys) known += std::string(known.empty() ? "" : ", ") + k;
+    std::set<std::string> seen;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      // Copies: the iterator hands out a temporary pair.
+      const YAML::Node k = it->first;
+      const YAML::Node val = it->second;
+      if (!k.IsScalar()) return fail(k.Mark(), ipath, "a key must be a plain word");
+      const std::string name = k.Scalar();
+      const std::string kpath = ipath + "." + name;
+      if (!seen.insert(name).second) return fail(k.Mark(), kpath, "given twice in the same map");
+      if (std::find_if(keys.begin(), keys.end(), [&](const char* x) { return name == x; }) == keys.end())
+        return fail(k.Mark(), kpath, std::string("unknown key (a ") + what + " has " + known + ")");
+      if (!val.IsScalar()) return fail(val.IsNull() ? k.Mark() : val.Mark(), kpath, "expected a value");
+      origins_[kpath] = mark_text(file_, val.Mark());
+      if (!set(name, val, kpath)) return false;
+    }
+    if (!seen.count(main)) return fail(item.Mark(), ipath, std::string("a ") + what + " needs a " + main);
+    return true;
+  }
+
   // outputs.files: a list of paths or of {path, rotate_size, rotate_interval, rotate_utc}.
   bool files(const YAML::Node& v, const std::string& path) {
     cfg_.files.clear();
@@ -198,41 +232,26 @@ class Loader {
       const YAML::Node item = v[i];
       const std::string ipath = path + "[" + std::to_string(i) + "]";
       FileOutputConfig f;
-      origins_[ipath] = mark_text(file_, item.Mark());
-      if (item.IsScalar()) {
-        f.path = item.Scalar();
-      } else if (item.IsMap()) {
-        std::set<std::string> seen;
-        for (auto it = item.begin(); it != item.end(); ++it) {
-          const YAML::Node k = it->first;
-          const YAML::Node val = it->second;
-          if (!k.IsScalar()) return fail(k.Mark(), ipath, "a key must be a plain word");
-          const std::string name = k.Scalar();
-          const std::string kpath = ipath + "." + name;
-          if (!seen.insert(name).second) return fail(k.Mark(), kpath, "given twice in the same map");
-          if (name != "path" && name != "rotate_size" && name != "rotate_interval" && name != "rotate_utc")
-            return fail(k.Mark(), kpath, "unknown key (a file has path, rotate_size, rotate_interval, rotate_utc)");
-          if (!val.IsScalar()) return fail(val.IsNull() ? k.Mark() : val.Mark(), kpath, "expected a value");
-          origins_[kpath] = mark_text(file_, val.Mark());
-          const std::string text = val.Scalar();
-          if (name == "path") {
-            f.path = text;
-          } else if (name == "rotate_size") {
-            if (!parse_bytes_text(text, f.rotate_bytes))
-              return fail(val.Mark(), kpath, "'" + text + "' is not a size in bytes (e.g. 100MiB, 1GiB)");
-            if (f.rotate_bytes && f.rotate_bytes < 4096)
-              return fail(val.Mark(), kpath, "'" + text + "' is too small: at least 4096 bytes (0 = off)");
-          } else if (name == "rotate_interval") {
-            if (!parse_seconds_text(text, "s", f.rotate_interval_s) || f.rotate_interval_s != static_cast<uint32_t>(f.rotate_interval_s))
-              return fail(val.Mark(), kpath, "'" + text + "' is not a whole number of seconds (e.g. 3600s, 60m, 1h)");
-          } else if (!parse_bool_text(text, f.rotate_utc)) {
-            return fail(val.Mark(), kpath, "'" + text + "' is not true or false");
-          }
+      const bool ok = entry(item, ipath, "file", "path", {"path", "rotate_size", "rotate_interval", "rotate_utc"},
+                            [&](const std::string& name, const YAML::Node& val, const std::string& kpath) {
+        const std::string text = val.Scalar();
+        if (name == "path") {
+          f.path = text;
+        } else if (name == "rotate_size") {
+          if (!parse_bytes_text(text, f.rotate_bytes))
+            return fail(val.Mark(), kpath, "'" + text + "' is not a size in bytes (e.g. 100MiB, 1GiB)");
+          if (f.rotate_bytes && f.rotate_bytes < 4096)
+            return fail(val.Mark(), kpath, "'" + text + "' is too small: at least 4096 bytes (0 = off)");
+        } else if (name == "rotate_interval") {
+          if (!parse_seconds_text(text, "s", f.rotate_interval_s) ||
+              f.rotate_interval_s != static_cast<uint32_t>(f.rotate_interval_s))
+            return fail(val.Mark(), kpath, "'" + text + "' is not a whole number of seconds (e.g. 3600s, 60m, 1h)");
+        } else if (!parse_bool_text(text, f.rotate_utc)) {
+          return fail(val.Mark(), kpath, "'" + text + "' is not true or false");
         }
-        if (!seen.count("path")) return fail(item.Mark(), ipath, "a file needs a path");
-      } else {
-        return fail(item.Mark(), ipath, std::string("expected a path or a map, found ") + type_name(item));
-      }
+        return true;
+      });
+      if (!ok) return false;
       if (f.path.empty()) return fail(item.Mark(), ipath, "an empty path");
       cfg_.files.push_back(f);
     }
@@ -252,38 +271,22 @@ class Loader {
   }
 
   bool port(const YAML::Node& item, const std::string& ipath) {
-    origins_[ipath] = mark_text(file_, item.Mark());
     DpdkPortConfig p;
-    if (item.IsScalar()) {
-      p.name = item.Scalar();
-    } else if (item.IsMap()) {
-      std::set<std::string> seen;
-      for (auto it = item.begin(); it != item.end(); ++it) {
-        const YAML::Node k = it->first;
-        const YAML::Node val = it->second;
-        if (!k.IsScalar()) return fail(k.Mark(), ipath, "a key must be a plain word");
-        const std::string name = k.Scalar();
-        const std::string kpath = ipath + "." + name;
-        if (!seen.insert(name).second) return fail(k.Mark(), kpath, "given twice in the same map");
-        if (name != "name" && name != "rx_queues")
-          return fail(k.Mark(), kpath, "unknown key (a port has name and rx_queues)");
-        if (!val.IsScalar()) return fail(val.IsNull() ? k.Mark() : val.Mark(), kpath, "expected a value");
-        origins_[kpath] = mark_text(file_, val.Mark());
-        if (name == "name") {
-          p.name = val.Scalar();
-          continue;
-        }
-        // The same range as input.dpdk.rx_queues, through its parser.
-        SensorConfig scratch;
-        std::string why;
-        if (!parse_option_value(*find_option_by_key("input.dpdk.rx_queues"), val.Scalar(), scratch, why))
-          return fail(val.Mark(), kpath, why);
-        p.rx_queues = scratch.rx_queues;
+    const bool ok = entry(item, ipath, "port", "port name", {"name", "rx_queues"},
+                          [&](const std::string& name, const YAML::Node& val, const std::string& kpath) {
+      if (name == "name") {
+        p.name = val.Scalar();
+        return true;
       }
-      if (!seen.count("name")) return fail(item.Mark(), ipath, "a port needs a name");
-    } else {
-      return fail(item.Mark(), ipath, std::string("expected a port name or a map, found ") + type_name(item));
-    }
+      // The same range as input.dpdk.rx_queues, through its parser.
+      SensorConfig scratch;
+      std::string why;
+      if (!parse_option_value(*find_option_by_key("input.dpdk.rx_queues"), val.Scalar(), scratch, why))
+        return fail(val.Mark(), kpath, why);
+      p.rx_queues = scratch.rx_queues;
+      return true;
+    });
+    if (!ok) return false;
     if (p.name.empty()) return fail(item.Mark(), ipath, "an empty port name");
     cfg_.dpdk_ports.push_back(p);
     return true;
