@@ -8,7 +8,9 @@
 #   a. meson test -C build: unit tests and the parity tests against the real
 #      argus (tests/parity/); one test per registered meson test
 #   b. sanitizer build (build-asan, ASan+UBSan): its argos replays every file
-#      of tests/data/pcaps, with 1 and with 2 workers; must exit 0 or 1 with no
+#      of tests/data/pcaps, with 1 and with 2 workers, and with 1 worker and
+#      every record switch written (-A -Z -m, bidirectional timestamps,
+#      TCP_STATUS); must exit 0 or 1 with no
 #      sanitizer report; one test per capture file
 #   b2. valgrind memcheck: the release argos replays the captures (but the
 #      large ones); no uninitialised byte may be used or written
@@ -162,15 +164,19 @@ else
   step "sanitizer replays of ${#pcaps[@]} captures (logs: $LOGDIR/asan-*.log)"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
+  printf 'metrics:\n  bidirectional_timestamps: true\n  tcp_perf: false\n' >"$tmp/switches.yaml"
   for f in "${pcaps[@]}"; do
     name=$(basename "$f")
     log="$LOGDIR/asan-$name.log"
     why=""
     : >"$log"
-    for workers in 1 2; do
+    for run in 1 2 switches; do
+      workers=${run/switches/1}
+      extra=()
+      [ "$run" = switches ] && extra=(-A -Z -m -F "$tmp/switches.yaml")
       rm -f "$tmp/out.argus"
-      echo "\$ build-asan/app/argos --workers $workers -r $f -w out.argus" >>"$log"
-      timeout "$REPLAY_TIMEOUT" build-asan/app/argos --workers "$workers" \
+      echo "\$ build-asan/app/argos --workers $workers ${extra[*]} -r $f -w out.argus" >>"$log"
+      timeout "$REPLAY_TIMEOUT" build-asan/app/argos --workers "$workers" "${extra[@]}" \
         -r "$f" -w "$tmp/out.argus" >>"$log" 2>&1
       rc=$?
       echo "exit $rc" >>"$log"
@@ -191,7 +197,8 @@ fi
 # ---------------------------------------------------------------- b2. memcheck
 # AddressSanitizer does not see uninitialised bytes; valgrind's memcheck does,
 # including any that would reach an output file. The release binary replays
-# every capture but the three large ones (too slow under valgrind).
+# every capture but the three large ones (too slow under valgrind), with the
+# default records and with every record switch.
 if [ -x build/app/argos ] && command -v valgrind >/dev/null; then
   step "memcheck replays (logs: $LOGDIR/memcheck-*.log)"
   mtmp=$(mktemp -d)
@@ -199,10 +206,16 @@ if [ -x build/app/argos ] && command -v valgrind >/dev/null; then
     name=$(basename "$f")
     case "$name" in large-*) continue ;; esac
     log="$LOGDIR/memcheck-$name.log"
-    rm -f "$mtmp/out.argus"
+    rm -f "$mtmp/out.argus" "$mtmp/switches.argus"
+    printf 'metrics:\n  bidirectional_timestamps: true\n  tcp_perf: false\n' >"$mtmp/switches.yaml"
     timeout "$REPLAY_TIMEOUT" valgrind --error-exitcode=99 --quiet \
       build/app/argos --flows 65536 -r "$f" -w "$mtmp/out.argus" >"$log" 2>&1
     rc=$?
+    if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
+      timeout "$REPLAY_TIMEOUT" valgrind --error-exitcode=99 --quiet \
+        build/app/argos --flows 65536 -A -Z -m -F "$mtmp/switches.yaml" -r "$f" -w "$mtmp/switches.argus" >>"$log" 2>&1
+      rc=$?
+    fi
     if [ $rc -eq 99 ] || grep -qE 'uninitialised|Invalid (read|write)' "$log"; then
       fail "memcheck $name" "see $log"
     elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then

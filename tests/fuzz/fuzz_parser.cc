@@ -3,7 +3,9 @@
 //
 // Input layout:
 //   byte 0       selector: low nibble picks the link type (kLinkTypes[n % 10]),
-//                bits 4-6 are the kFlag* options below, bit 7 is ignored
+//                bits 4-6 are the kFlag* options below, bit 7 turns every
+//                record switch on (-A -Z -m, bidirectional timestamps,
+//                TCP_STATUS instead of TCP_PERF)
 //   [12 bytes]   only with kFlagMeta: packet time in ns (8 bytes) and the
 //                frame's wire length (4 bytes), both big-endian
 //   rest         the frame, from its link-layer header on
@@ -94,13 +96,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.wire_len = wire_len > p.wire_trim ? static_cast<uint32_t>(wire_len - p.wire_trim) : 0;
   p.ts_ns = ts_ns;
 
+  const bool switches = sel & 0x80;
   FlowTableConfig cfg;
   cfg.capacity = kTableFlows;
+  cfg.extra_metrics = switches;
   FlowTable table(cfg);
   if (!table.ok()) fuzz::fail("flow table allocation");
   EncodeOptions opt;
   opt.srcid.type = SrcIdType::kIPv4;
   opt.srcid.value = 0x0a000001;
+  opt.app_bytes = opt.packet_size = opt.mac = opt.bidir_timestamps = switches;
+  opt.tcp_perf = !switches;
   fuzz::CheckingEmitter out(opt);
 
   table.process_burst(&p, 1, out);
