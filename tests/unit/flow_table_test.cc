@@ -544,3 +544,71 @@ TEST(FlowTable, PacketsWithoutAKeyAreIgnored) {
 
 }  // namespace
 }  // namespace argos::test
+
+namespace argos::test {
+namespace {
+
+// The record switches' state (FlowTableConfig::extra_metrics, -Z -m and
+// bidirectional timestamps), as argus 3.0.8.2 keeps it.
+TEST(FlowTable, ExtraMetricsPerReportAndPerFlow) {
+  FlowTableConfig cfg = table_config();
+  cfg.extra_metrics = true;
+  FlowTable t(cfg);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 40);
+  const Mac kMacC{0x02, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
+  auto frame = [](const Mac& dst, const Mac& src, const Ip4& from, const Ip4& to, uint16_t sport, uint16_t dport,
+                  size_t len) {
+    return eth(kEthIPv4, dst, src) + ipv4({.src = from, .dst = to, .proto = kIpUdp}, udp(sport, dport, payload(len)));
+  };
+  Collector out;
+  // First report: two packets from the initiator (74 and 52 bytes on the
+  // wire) and one answer (142), with mirrored MAC pairs.
+  const ParsedPacket first[] = {
+      parsed(frame(kMacB, kMacA, host(1), host(2), 5000, 53, 32), kT0),
+      parsed(frame(kMacA, kMacB, host(2), host(1), 53, 5000, 100), kT0 + 2 * kMs),
+      parsed(frame(kMacB, kMacA, host(1), host(2), 5000, 53, 10), kT0 + 3 * kMs)};
+  t.process_burst(first, 3, out);
+  // Second report (after the status interval): the initiator again, now
+  // through another router MAC: one path no more.
+  const ParsedPacket second = parsed(frame(kMacC, kMacA, host(1), host(2), 5000, 53, 20), kT0 + 6 * kSec);
+  t.process_burst(&second, 1, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord& a = out.recs[0];
+  SCOPED_TRACE("first report");
+  EXPECT_EQ(a.dir[0].min_size, 52u);
+  EXPECT_EQ(a.dir[0].max_size, 74u);
+  EXPECT_EQ(a.dir[1].min_size, 142u);
+  EXPECT_EQ(a.dir[1].max_size, 142u);
+  EXPECT_TRUE(a.flags & kRecHasMacs);
+  EXPECT_EQ(Bytes(a.mac_src, a.mac_src + 6), Bytes(kMacA.begin(), kMacA.end()));
+  EXPECT_EQ(Bytes(a.mac_dst, a.mac_dst + 6), Bytes(kMacB.begin(), kMacB.end()));
+  EXPECT_EQ(a.mac_multipath, 0);
+  EXPECT_EQ(a.dir[0].first_ns, kT0);
+  EXPECT_EQ(a.dir[0].last_ns, kT0 + 3 * kMs);
+  EXPECT_EQ(a.dir[1].first_ns, kT0 + 2 * kMs);
+  const FlowRecord& b = out.recs[1];
+  SCOPED_TRACE("second report: sizes start again, the MACs stay the flow's first, multipath");
+  EXPECT_EQ(b.dir[0].min_size, 62u);
+  EXPECT_EQ(b.dir[0].max_size, 62u);
+  EXPECT_EQ(b.dir[1].pkts, 0u);
+  EXPECT_EQ(Bytes(b.mac_dst, b.mac_dst + 6), Bytes(kMacB.begin(), kMacB.end()));
+  EXPECT_EQ(b.mac_multipath, 1);
+}
+
+// Without the switches there is no side array and no MAC flag.
+TEST(FlowTable, NoExtraMetricsByDefault) {
+  FlowTable t(table_config());
+  EXPECT_EQ(t.extra_memory().addr, nullptr);
+  Collector out;
+  const ParsedPacket p = udp_pkt(host(1), 5000, host(2), 53, kT0);
+  t.process_burst(&p, 1, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_FALSE(out.recs[0].flags & kRecHasMacs);
+  EXPECT_EQ(out.recs[0].dir[0].min_size, 0u);
+}
+
+}  // namespace
+}  // namespace argos::test
