@@ -286,10 +286,6 @@ bool option_differs(const OptionSpec& spec, const SensorConfig& a_in, const Sens
   return false;
 }
 
-std::string option_label(const OptionSpec& spec) {
-  return spec.flag ? std::string(spec.key) + " (" + spec.flag + ")" : std::string(spec.key);
-}
-
 bool parse_bool_text(const std::string& text, bool& out) {
   const std::string t = lower(trim(text));
   if (t == "true" || t == "yes" || t == "on") {

@@ -74,7 +74,5 @@ std::string closest_flag(const std::string& flag);
 // Whether `spec` holds different values in a and b.
 bool option_differs(const OptionSpec& spec, const SensorConfig& a, const SensorConfig& b);
 
-// "KEY (FLAG)" or "KEY", for messages.
-std::string option_label(const OptionSpec& spec);
 
 }  // namespace argos

@@ -572,12 +572,11 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   // fragment. (A flow of fragments without their first is sized by them.)
   const bool attached_fragment = p.frag == FragKind::kLater && e.key.kind != KeyKind::kIPv4Frag &&
                                  e.key.kind != KeyKind::kIPv6Frag;
-  if (extras_) {
-    const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
+  const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
+  if (extras_)
     account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.reported, !attached_fragment, p,
                   d);
-  }
-  if (e.dir[0].pkts + e.dir[1].pkts == 0) {
+  if (first_of_report) {
     e.report_start_ns = ts;
     e.start_delta_us = opens_start ? 0 : kStartPending;
   } else if (e.start_delta_us == kStartPending && opens_start) {
@@ -606,14 +605,14 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   // Application bytes as argus counts them (-A): the transport payload for
   // IP; for ARP the frame less 28 bytes, for other non-IP the whole frame
   // (argus 3.0.8.2, observed).
-  if (attached_fragment)
-    ;
-  else if (e.key.kind == KeyKind::kEther)
-    m.app_bytes += p.wire_len;
-  else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
-    m.app_bytes += p.wire_len > 28 ? p.wire_len - 28 : 0;
-  else
-    m.app_bytes += p.payload_bytes;
+  if (!attached_fragment) {
+    if (e.key.kind == KeyKind::kEther)
+      m.app_bytes += p.wire_len;
+    else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
+      m.app_bytes += p.wire_len > 28 ? p.wire_len - 28 : 0;
+    else
+      m.app_bytes += p.payload_bytes;
+  }
   m.encaps |= p.encaps;
   if (p.has_vlan) {
     m.vlan_tci = p.vlan_tci;
