@@ -74,27 +74,51 @@ inline uint32_t sig_matches(const FlowTable::Bucket& b, uint32_t sig) {
 
 namespace {
 
-// Per-direction counters of the open report (40 bytes).
+// Per-direction counters of the open report (28 bytes). Byte counts are 48
+// bits (a report is sent early before one could pass 2^47: see
+// kCountGuard); the rest is what argus reports of the latest packet.
 struct DirState {
-  uint64_t bytes;
-  uint64_t app_bytes;
   uint32_t pkts;
-  uint32_t last_us;  // last packet, microseconds after the report's first (µs-truncated) time
-  uint32_t encaps;
-  uint32_t mpls_lse;
-  uint16_t vlan_tci;
-  uint16_t ip_id;  // of the latest packet
+  uint32_t last_us;   // last packet, microseconds after the report's first (µs-truncated) time
+  uint32_t bytes_lo;  // wire bytes, low 32 bits
+  uint32_t app_lo;    // application bytes, low 32 bits
+  uint16_t bytes_hi;  // bits 32-47
+  uint16_t app_hi;
+  uint16_t ip_id;     // of the latest packet
+  uint16_t vlan_tci;  // of the latest tagged packet
   uint8_t ttl;
   uint8_t tos;
-  uint8_t bits;  // kDir*
-  uint8_t ip_opts;
+  uint8_t enc;        // kEnc* bits seen, packed by pack_encaps()
+  uint8_t bits;       // kDir*
 };
-static_assert(sizeof(DirState) == 40);
+static_assert(sizeof(DirState) == 28);
 constexpr uint8_t kDirVlan = 0x01;
-constexpr uint8_t kDirMpls = 0x02;
+constexpr uint8_t kDirMpls = 0x02;   // Cold::mpls_lse[dir] holds the first label
 constexpr uint8_t kDirFrags = 0x04;
+constexpr uint8_t kDirIpOpts = 0x08; // Cold::ip_opts[dir] holds the options seen
 
-// State that only some kinds of flow need shares one slot.
+// A report goes out early once a byte count reaches 2^47: no packet adds more
+// than 2^32 - 1, so the 48-bit counts never wrap.
+constexpr uint16_t kCountGuard = 0x8000;
+
+inline uint64_t get48(uint32_t lo, uint16_t hi) { return uint64_t{hi} << 32 | lo; }
+inline void add48(uint32_t& lo, uint16_t& hi, uint64_t n) {
+  const uint64_t v = get48(lo, hi) + n;
+  lo = static_cast<uint32_t>(v);
+  hi = static_cast<uint16_t>(v >> 32);
+}
+
+// The encapsulation layers the parser reports fit a byte: the low seven
+// kEnc* bits as they are, Linux cooked capture (0x2000) on the eighth (0x80,
+// argus's AH bit, which the parser never sets).
+constexpr uint32_t kEncPackedLow = kEncMpls | kEncEther | kEncVlan | kEncLlc | kEncPppoe | kEncGre;
+static_assert((kEncPackedLow & ~0x7fu) == 0 && (kEncSll & 0x7f) == 0);
+inline uint8_t pack_encaps(uint32_t e) {
+  return static_cast<uint8_t>((e & 0x7f) | ((e & kEncSll) ? 0x80 : 0));
+}
+inline uint32_t unpack_encaps(uint8_t b) { return (b & 0x7fu) | ((b & 0x80) ? kEncSll : 0); }
+
+// State that only some kinds of flow need shares the entry's third line.
 struct AliasState {  // fragment alias entries: where later fragments belong
   uint32_t parent;
   uint32_t parent_id;
@@ -105,38 +129,88 @@ union ProtoState {
   uint8_t arp_responder_mac[6];
   AliasState alias;
 };
-static_assert(sizeof(ProtoState) == 88);
+static_assert(sizeof(ProtoState) == 64);
+
+// Per-flow bits. They occupy the four bytes of FlowKey::pad in the entry's
+// copy of the key, which lookups neither compare nor hash (same_key below).
+struct EntryBits {
+  uint8_t in_use : 1;
+  uint8_t alias : 1;                 // fragment bookkeeping, never reported
+  uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
+  uint8_t reported : 1;              // a report of this flow went out already
+  uint8_t start_pending : 1;         // no packet of the open report has opened it yet
+  uint8_t idle_class : 3;
+  uint8_t rec_flags;                 // kRec* bits of the open report
+  uint8_t counted : 1;               // the flow has its id (its first packet was accounted)
+  uint8_t start_late : 1;            // the report opened after its first packet: Cold::start_delta_us
+  uint8_t icmp_inner_from_dst : 1;   // the quoted packet was sent by the responder
+  uint8_t spare : 5;
+  uint8_t spare2;
+};
+static_assert(sizeof(EntryBits) == 4);
+
+// What the per-packet path touches only rarely: at a flow's start and its
+// handshake, on ICMP errors, MPLS labels and IP options, and in reports.
+struct Cold {
+  uint32_t seq;             // flow id; free entries: next free index
+  uint32_t start_delta_us;  // with start_late: report start - report_start_ns
+  TcpHandshake hs;
+  uint32_t mpls_lse[2];     // first label stack entry per direction
+  uint8_t ip_opts[2];       // kIpOpt* bits per direction
+  uint8_t icmp_type;        // ICMP error attached to the flow
+  uint8_t icmp_code;
+  uint8_t icmp_src[4];      // its sender (its receiver is the quoted packet's sender)
+};
 
 constexpr uint32_t kStartPending = UINT32_MAX;
 
 }  // namespace
 
-// One flow: at most 256 bytes, four cache lines, no pointers. The key and
-// what a sweep reads share the first two cache lines.
-struct FlowTable::Entry {
-  FlowKey key;               // canonical order
-  uint64_t next_check_ns;    // next timer check: flow start + k * status interval
+// One flow: four cache lines, no pointers. Every packet reads and writes the
+// first two (key, timers, counters); TCP segments also the third; the fourth
+// is touched at a flow's start, in its reports and on rare events. Lookups
+// prefetch only the lines the packet will use.
+struct alignas(64) FlowTable::Entry {
+  union {
+    FlowKey key;  // canonical order; its pad bytes hold `b`
+    struct {
+      uint8_t key_bytes[offsetof(FlowKey, pad)];
+      EntryBits b;
+    };
+  };
   uint64_t last_ns;          // last packet of the flow (idle timeout)
+  uint64_t next_check_ns;    // next timer check: flow start + k * status interval
   uint64_t report_start_ns;  // first packet of the open report (status interval reference)
-  uint32_t seq;              // flow id; free entries: next free index
-  uint32_t start_delta_us;   // report start - report_start_ns, or kStartPending
-  uint8_t in_use : 1;
-  uint8_t alias : 1;                 // fragment bookkeeping, never reported
-  uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
-  uint8_t reported : 1;              // a report of this flow went out already
-  uint8_t icmp_inner_from_dst : 1;   // the quoted packet was sent by the responder
-  uint8_t idle_class : 3;
-  uint8_t rec_flags;                 // kRec* bits of the open report
-  uint8_t icmp_type;                 // ICMP error attached to the flow
-  uint8_t icmp_code;
-  uint8_t icmp_src[4];               // its sender (its receiver is the quoted packet's sender)
-  DirState dir[2];                   // 0 = initiator
-  ProtoState proto;
+  DirState dir[2];           // 0 = initiator
+  ProtoState proto;          // line 3
+  Cold cold;                 // line 4
 };
-static_assert(sizeof(FlowTable::Entry) <= 256, "a flow entry fits four cache lines");
+static_assert(offsetof(FlowTable::Entry, proto) == 128, "the first two lines hold what every packet uses");
+static_assert(offsetof(FlowTable::Entry, cold) == 192);
+static_assert(sizeof(FlowTable::Entry) == 256, "a flow entry is four cache lines");
+static_assert(offsetof(FlowKey, pad) == 44 && sizeof(FlowKey) == 48);
 
-// Per-report extras of entry i at extras_[i] (-Z, -m), set by the report's
-// first packet and widened by the others.
+namespace {
+// FlowKey::operator== with the entry's bits (the key's pad) left out.
+inline bool same_key(const FlowKey& stored, const FlowKey& k) {
+  const auto* a = reinterpret_cast<const __m128i*>(&stored);
+  const auto* b = reinterpret_cast<const __m128i*>(&k);
+  const __m128i d = _mm_or_si128(
+      _mm_or_si128(_mm_xor_si128(_mm_loadu_si128(a), _mm_loadu_si128(b)),
+                   _mm_xor_si128(_mm_loadu_si128(a + 1), _mm_loadu_si128(b + 1))),
+      _mm_xor_si128(_mm_loadu_si128(a + 2), _mm_loadu_si128(b + 2)));
+  return (_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) & 0x0fff) == 0x0fff;
+}
+// The entry's key as a key: pad zero.
+inline FlowKey plain_key(const FlowKey& stored) {
+  FlowKey k = stored;
+  k.pad = 0;
+  return k;
+}
+}  // namespace
+
+// Per-report extras of entry i at extras_[i] (-Z, -m, bidirectional
+// timestamps), set by the report's first packet and widened by the others.
 struct FlowTable::Extra {
   uint16_t min_size[2];  // per direction, 0 = initiator
   uint16_t max_size[2];
@@ -218,7 +292,7 @@ FlowTable::~FlowTable() {
     const Bucket& bk = buckets_[bi];
     for (uint32_t m = sig_matches(bk, sig); m; m &= m - 1) {
       const uint32_t s = static_cast<uint32_t>(__builtin_ctz(m));
-      if (entries_[bk.idx[s]].key == k) return bk.idx[s];  // full compare: sigs collide
+      if (same_key(entries_[bk.idx[s]].key, k)) return bk.idx[s];  // full compare: sigs collide
     }
   }
   return UINT32_MAX;
@@ -227,7 +301,7 @@ FlowTable::~FlowTable() {
 uint32_t FlowTable::alloc_index() {
   if (free_head_ != UINT32_MAX) {
     const uint32_t idx = free_head_;
-    free_head_ = entries_[idx].seq;
+    free_head_ = entries_[idx].cold.seq;
     return idx;
   }
   if (high_water_ < capacity_) return high_water_++;
@@ -283,7 +357,7 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
     }
     const uint32_t vi = from->idx[victim_slot];
     Entry& victim = entries_[vi];
-    if (!(victim.key.flags & kKeyAlias) && victim.dir[0].pkts + victim.dir[1].pkts)
+    if (!victim.b.alias && victim.dir[0].pkts + victim.dir[1].pkts)
       emit_report(victim, 0, out);
     remove(vi);
     bump(TableCounter::kEvictions);
@@ -292,8 +366,8 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
   Entry& e = entries_[idx];
   std::memset(&e, 0, sizeof e);
   e.key = k;
-  e.in_use = 1;
-  e.alias = (k.flags & kKeyAlias) ? 1 : 0;
+  e.b.in_use = 1;
+  e.b.alias = (k.flags & kKeyAlias) ? 1 : 0;
   e.last_ns = now_ns;
   slot_bucket->sig[slot] = sig;
   slot_bucket->idx[slot] = idx;
@@ -303,7 +377,7 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
 
 void FlowTable::remove(uint32_t idx) {
   Entry& e = entries_[idx];
-  const uint64_t h = flow_key_hash(e.key, cfg_.hash_seed);
+  const uint64_t h = flow_key_hash(plain_key(e.key), cfg_.hash_seed);
   const uint32_t sig = static_cast<uint32_t>(h >> 32) | 1u;
   uint32_t b[2];
   bucket_pair(h, b);
@@ -312,8 +386,8 @@ void FlowTable::remove(uint32_t idx) {
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
       if (bk.sig[s] == sig && bk.idx[s] == idx) {
         bk.sig[s] = 0;
-        e.in_use = 0;
-        e.seq = free_head_;
+        e.b.in_use = 0;
+        e.cold.seq = free_head_;
         free_head_ = idx;
         --active_;
         return;
@@ -323,7 +397,7 @@ void FlowTable::remove(uint32_t idx) {
 }
 
 uint64_t FlowTable::idle_timeout(const Entry& e) const {
-  return cfg_.idle_timeout_ns[e.idle_class];
+  return cfg_.idle_timeout_ns[e.b.idle_class];
 }
 
 static IdleClass classify(const FlowKey& k) {
@@ -350,13 +424,13 @@ static IdleClass classify(const FlowKey& k) {
 // (TCP, ARP, ICMP-mapped) are written when their flag is set, and only then
 // read, so the record is not cleared first.
 void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const {
-  r.key = e.key;
+  r.key = plain_key(e.key);
   // ARP keys name the requester whatever the direction; all others are
   // turned so that src is the initiator.
-  if (e.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
-  r.cause = cause ? cause : (e.reported ? kCauseStatus : kCauseStart);
-  r.seq = e.seq;
-  r.flags = e.rec_flags;
+  if (e.b.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
+  r.cause = cause ? cause : (e.b.reported ? kCauseStatus : kCauseStart);
+  r.seq = e.cold.seq;
+  r.flags = e.b.rec_flags;
   std::memset(r.mac_src, 0, sizeof r.mac_src);
   std::memset(r.mac_dst, 0, sizeof r.mac_dst);
   r.mac_multipath = 0;
@@ -376,11 +450,11 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   for (unsigned d = 0; d < 2; ++d) {
     const DirState& s = e.dir[d];
     DirMetrics& m = r.dir[d];
-    m.bytes = s.bytes;
-    m.app_bytes = s.app_bytes;
+    m.bytes = get48(s.bytes_lo, s.bytes_hi);
+    m.app_bytes = get48(s.app_lo, s.app_hi);
     m.pkts = s.pkts;
-    m.encaps = s.encaps;
-    m.mpls_lse = s.mpls_lse;
+    m.encaps = unpack_encaps(s.enc);
+    m.mpls_lse = (s.bits & kDirMpls) ? e.cold.mpls_lse[d] : 0;
     m.vlan_tci = s.vlan_tci;
     m.ip_id = s.ip_id;
     m.ttl = s.ttl;
@@ -388,7 +462,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     m.has_vlan = (s.bits & kDirVlan) ? 1 : 0;
     m.has_mpls = (s.bits & kDirMpls) ? 1 : 0;
     m.fragments = (s.bits & kDirFrags) ? 1 : 0;
-    m.ip_opts = s.ip_opts;
+    m.ip_opts = (s.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0;
     m.pad[0] = m.pad[1] = 0;
     m.min_size = m.max_size = 0;
     if (extras_ && s.pkts) {
@@ -407,13 +481,15 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   }
   r.last_ns = last_us * 1000;
   // A report whose first packet did not open it starts with the next one.
-  r.start_ns = e.start_delta_us == kStartPending ? r.last_ns : (base_us + e.start_delta_us) * 1000;
+  r.start_ns = e.b.start_pending ? r.last_ns
+               : e.b.start_late   ? (base_us + e.cold.start_delta_us) * 1000
+                                  : base_us * 1000;
   if (r.flags & kRecTcp) {
     const TcpState& t = e.proto.tcp;
-    r.tcp.status = t.status;
-    r.tcp.options = t.options;
-    r.tcp.synack_us = t.synack_us;
-    r.tcp.ackdat_us = t.ackdat_us;
+    r.tcp.status = t.status & ~kTcpOptMask;
+    r.tcp.options = t.options();
+    r.tcp.synack_us = e.cold.hs.synack_us;
+    r.tcp.ackdat_us = e.cold.hs.ackdat_us;
     // BSD FSM state as argus reports it, from the connection status.
     r.tcp.fsm_state = (t.status & kTcpFinSeen) ? 9 : (t.status & kTcpEstablished) ? 4
                       : (t.status & kTcpSawSynSent) ? 3 : 2;
@@ -423,9 +499,9 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       o.seqbase = s.seqbase;
       o.seq_high = s.seq_high;
       o.ack = s.ack;
-      o.payload_bytes = static_cast<uint32_t>(e.dir[d].app_bytes);
+      o.payload_bytes = e.dir[d].app_lo;  // the record's field is 32 bits
       o.retrans = s.retrans;
-      o.status = s.status;
+      o.status = tcp_dir_status(t, d);
       o.win = s.win;
       o.flags = s.flags;
       o.wscale = s.bits & kTcpDirWscaleMask;
@@ -437,14 +513,14 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     std::memset(r.arp_responder_mac, 0, 6);  // written for every ARP flow
   }
   if (r.flags & kRecIcmpMapped) {
-    r.icmp.type = e.icmp_type;
-    r.icmp.code = e.icmp_code;
+    r.icmp.type = e.cold.icmp_type;
+    r.icmp.code = e.cold.icmp_code;
     r.icmp.pad[0] = r.icmp.pad[1] = 0;
     r.icmp.gateway = 0;  // redirect gateways are not kept per flow
-    std::memcpy(r.icmp.icmp_src, e.icmp_src, 4);
+    std::memcpy(r.icmp.icmp_src, e.cold.icmp_src, 4);
     // The quoted packet's addresses, from the flow's own key; the error went
     // to the quoted packet's sender.
-    const bool from_key_dst = e.icmp_inner_from_dst;
+    const bool from_key_dst = e.b.icmp_inner_from_dst;
     std::memcpy(r.icmp.inner_src, from_key_dst ? e.key.dst : e.key.src, 4);
     std::memcpy(r.icmp.inner_dst, from_key_dst ? e.key.src : e.key.dst, 4);
     std::memcpy(r.icmp.icmp_dst, r.icmp.inner_src, 4);
@@ -464,10 +540,11 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
     out.emit(r);
   }
   bump(TableCounter::kReports);
-  e.reported = 1;
+  e.b.reported = 1;
+  e.b.start_late = 0;
   std::memset(e.dir, 0, sizeof e.dir);
-  e.rec_flags &= kRecTcp;
-  if (e.rec_flags & kRecTcp) {
+  e.b.rec_flags &= kRecTcp;
+  if (e.b.rec_flags & kRecTcp) {
     TcpState& t = e.proto.tcp;
     constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
                                     kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
@@ -478,7 +555,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
       // range and the byte count of a report agree (ra infers loss otherwise).
       d.seqbase = d.seq_high;
       d.bits &= static_cast<uint8_t>(~kTcpDirSeqValid);
-      d.status &= ~kPerReport;
+      d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
       d.retrans = 0;
       d.flags = 0;
     }
@@ -574,18 +651,22 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
                                  e.key.kind != KeyKind::kIPv6Frag;
   const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
   if (extras_)
-    account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.reported, !attached_fragment, p,
+    account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
                   d);
   if (first_of_report) {
     e.report_start_ns = ts;
-    e.start_delta_us = opens_start ? 0 : kStartPending;
-  } else if (e.start_delta_us == kStartPending && opens_start) {
+    e.b.start_pending = opens_start ? 0 : 1;
+  } else if (e.b.start_pending && opens_start) {
     // A capture slightly out of time order may put this packet before the
     // one that opened the report: the report then starts at that one.
     const uint64_t ts_us = ts / 1000;
     const uint64_t base_us = e.report_start_ns / 1000;
     const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
-    e.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+    e.b.start_pending = 0;
+    if (delta) {
+      e.b.start_late = 1;
+      e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+    }
   }
   // Microseconds after the report's first packet; a capture out of time
   // order clamps to that first packet.
@@ -599,49 +680,63 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   m.ttl = p.ttl;
   m.tos = p.tos;
   m.ip_id = p.ip_id;
-  m.ip_opts |= p.ip_opts;
+  if (p.ip_opts) {  // rare: kept with the entry's cold fields
+    e.cold.ip_opts[d] = static_cast<uint8_t>(((m.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0) | p.ip_opts);
+    m.bits |= kDirIpOpts;
+  }
   m.pkts += 1;
-  m.bytes += p.wire_len;
+  add48(m.bytes_lo, m.bytes_hi, p.wire_len);
   // Application bytes as argus counts them (-A): the transport payload for
   // IP; for ARP the frame less 28 bytes, for other non-IP the whole frame
   // (argus 3.0.8.2, observed).
   if (!attached_fragment) {
+    uint32_t app;
     if (e.key.kind == KeyKind::kEther)
-      m.app_bytes += p.wire_len;
+      app = p.wire_len;
     else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
-      m.app_bytes += p.wire_len > 28 ? p.wire_len - 28 : 0;
+      app = p.wire_len > 28 ? p.wire_len - 28 : 0;
     else
-      m.app_bytes += p.payload_bytes;
+      app = p.payload_bytes;
+    add48(m.app_lo, m.app_hi, app);
   }
-  m.encaps |= p.encaps;
+  m.enc |= pack_encaps(p.encaps);
   if (p.has_vlan) {
     m.vlan_tci = p.vlan_tci;
     m.bits |= kDirVlan;
-    e.rec_flags |= kRecHasVlan;
+    e.b.rec_flags |= kRecHasVlan;
   }
   if (p.has_mpls && !(m.bits & kDirMpls)) {
-    m.mpls_lse = p.mpls_lse;
+    e.cold.mpls_lse[d] = p.mpls_lse;
     m.bits |= kDirMpls;
-    e.rec_flags |= kRecHasMpls;
+    e.b.rec_flags |= kRecHasMpls;
   }
-  if (p.is_ip) e.rec_flags |= kRecIsIp;
+  if (p.is_ip) e.b.rec_flags |= kRecIsIp;
   if (p.frag != FragKind::kNone && e.key.kind != KeyKind::kIPv4Frag &&
       e.key.kind != KeyKind::kIPv6Frag) {
-    e.rec_flags |= kRecFragments;
+    e.b.rec_flags |= kRecFragments;
     m.bits |= kDirFrags;
   }
   if (ts > e.last_ns) e.last_ns = ts;
 }
 
+namespace {
+// True once a byte count of the open report has reached 2^47: the report
+// goes out before the packet is added (see kCountGuard).
+inline bool counts_near_full(const DirState* dir) {
+  return ((dir[0].bytes_hi | dir[0].app_hi | dir[1].bytes_hi | dir[1].app_hi) & kCountGuard) != 0;
+}
+}  // namespace
+
 void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_key_dst,
                        RecordEmitter& out) {
   (void)idx;
-  const bool first = e.seq == 0;
+  const bool first = !e.b.counted;
   bool opens_start = true;
   if (first) {
-    e.initiator_is_key_dst = from_key_dst ? 1 : 0;
-    e.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
-    e.seq = next_flow_id_;
+    e.b.counted = 1;
+    e.b.initiator_is_key_dst = from_key_dst ? 1 : 0;
+    e.b.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
+    e.cold.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;
     e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
     bump(TableCounter::kFlowsCreated);
@@ -651,21 +746,23 @@ void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_
     // the next report. argus does not take the time of an ordinary TCP
     // segment (a SYN, FIN or RST does count) or an ICMP message from the
     // responder as the new report's start; the next packet's time is.
-    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
+    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
     const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
     if (dir == 1 && (icmp || (p.has_tcp && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))))
       opens_start = false;
     emit_report(e, 0, out);
+  } else if (__builtin_expect(counts_near_full(e.dir), 0)) {
+    emit_report(e, 0, out);
   }
-  const unsigned d = (from_key_dst ? 1u : 0u) ^ e.initiator_is_key_dst;
+  const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
-    e.rec_flags |= kRecTcp;
-    tcp_track(e.proto.tcp, p, d, p.ts_ns, first);
+    e.b.rec_flags |= kRecTcp;
+    tcp_track(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
   }
   account(e, p, d, opens_start);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
     std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
-    e.rec_flags |= kRecArpReply;
+    e.b.rec_flags |= kRecArpReply;
   }
 }
 
@@ -678,11 +775,12 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
     Entry& alias = entries_[ai];
     const AliasState link = alias.proto.alias;
     Entry& parent = entries_[link.parent];
-    if (!run_checks(alias, ai, p.ts_ns, out) && parent.in_use && parent.seq == link.parent_id) {
+    if (!run_checks(alias, ai, p.ts_ns, out) && parent.b.in_use && parent.cold.seq == link.parent_id) {
       // Same time rules as any packet of the parent flow.
       if (!run_checks(parent, link.parent, scan_ns_, out)) {
-        if (parent.dir[0].pkts + parent.dir[1].pkts &&
-            p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns))
+        if ((parent.dir[0].pkts + parent.dir[1].pkts &&
+             p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
+            counts_near_full(parent.dir))
           emit_report(parent, 0, out);
         account(parent, p, link.dir, true);
         alias.last_ns = p.ts_ns;
@@ -691,7 +789,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
         return;
       }
     }
-    if (entries_[ai].in_use && (entries_[ai].key.flags & kKeyAlias)) remove(ai);
+    if (entries_[ai].b.in_use && entries_[ai].b.alias) remove(ai);
   }
   // No first fragment known: the fragment is a flow of its own.
   bump(TableCounter::kFragOrphans);
@@ -730,15 +828,14 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
     const uint64_t ah = flow_key_hash(ak, cfg_.hash_seed);
     uint32_t ai = find(ak, ah);
     if (ai == UINT32_MAX) ai = insert(ak, ah, p.ts_ns, out);
-    if (ai == UINT32_MAX || !entries_[idx].in_use) return;
+    if (ai == UINT32_MAX || !entries_[idx].b.in_use) return;
     Entry& a = entries_[ai];
     a.proto.alias.parent = idx;
-    a.proto.alias.parent_id = entries_[idx].seq;
+    a.proto.alias.parent_id = entries_[idx].cold.seq;
     a.proto.alias.dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
-                                             entries_[idx].initiator_is_key_dst);
-    a.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
+                                             entries_[idx].b.initiator_is_key_dst);
+    a.b.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
     a.last_ns = p.ts_ns;
-    a.seq = 0;
   }
 }
 
@@ -772,12 +869,14 @@ void FlowTable::prefetch_entries(const StagedBurst& sb) const {
     const uint32_t m = sig_matches(bk, sig);
     if (m) {
       const uint32_t hit = static_cast<uint32_t>(__builtin_ctz(m));
-      // The whole entry: the lookup reads the key, the update all four lines.
+      // The lines the update will use: key, timers and counters; the TCP
+      // state for a TCP segment. The fourth line is rarely wanted.
       const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
       __builtin_prefetch(e);
       __builtin_prefetch(e + 64);
-      __builtin_prefetch(e + 128);
-      __builtin_prefetch(e + 192);
+      const FlowKey& k = sb.keys[i];
+      if (k.proto == kProtoTcp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6))
+        __builtin_prefetch(e + 128);
       if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);
     }
   }
@@ -834,12 +933,12 @@ void FlowTable::attach_icmp_error(const ParsedPacket& p) {
   if (idx == UINT32_MAX) return;
   Entry& e = entries_[idx];
   if (e.dir[0].pkts + e.dir[1].pkts == 0) return;  // its report went out already
-  e.rec_flags |= kRecIcmpMapped;
-  e.icmp_type = p.icmp_type;
-  e.icmp_code = p.icmp_code;
-  e.icmp_inner_from_dst = swapped ? 1 : 0;
+  e.b.rec_flags |= kRecIcmpMapped;
+  e.cold.icmp_type = p.icmp_type;
+  e.cold.icmp_code = p.icmp_code;
+  e.b.icmp_inner_from_dst = swapped ? 1 : 0;
   const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
-  std::memcpy(e.icmp_src, rev ? p.key.dst : p.key.src, 4);
+  std::memcpy(e.cold.icmp_src, rev ? p.key.dst : p.key.src, 4);
   // The error extends the report to its own time.
   const uint64_t base_us = e.report_start_ns / 1000;
   const uint64_t ts_us = p.ts_ns / 1000;
@@ -858,8 +957,8 @@ uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) 
     const uint32_t i = sweep_cursor_;
     sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
     Entry& e = entries_[i];
-    if (!e.in_use) continue;
-    if (e.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
+    if (!e.b.in_use) continue;
+    if (e.b.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
   }
   return budget;
 }
@@ -868,9 +967,9 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
   drain(out);
   for (uint32_t i = 0; i < high_water_; ++i) {
     Entry& e = entries_[i];
-    if (!e.in_use) continue;
-    if (!(e.key.flags & kKeyAlias) && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
-    e.in_use = 0;
+    if (!e.b.in_use) continue;
+    if (!e.b.alias && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
+    e.b.in_use = 0;
   }
   // Every flow goes: clearing the index at once is cheaper than unlinking
   // each flow from its bucket.
@@ -883,7 +982,23 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
 
 // TCP tracking after argus's model: connection-wide bits persist across
 // reports, retransmission and window bits are per report.
-bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first) {
+uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
+  const uint8_t s = t.dir[dir].status;
+  const bool src = dir == 0;
+  uint32_t w = 0;
+  if (s & kTcpDirSynAck) w |= kTcpSawSynSent;
+  if (s & kTcpDirEstablished) w |= kTcpEstablished;
+  if (s & kTcpDirFin) w |= kTcpFinSeen;
+  if (s & kTcpDirFinAcked) w |= kTcpFinAcked;
+  if (s & kTcpDirRetrans) w |= src ? kTcpSrcRetrans : kTcpDstRetrans;
+  if (s & kTcpDirWinShut) w |= src ? kTcpSrcWindowShut : kTcpDstWindowShut;
+  if (s & kTcpDirReset) w |= src ? kTcpSrcReset : kTcpDstReset;
+  if (s & kTcpDirOutOfOrder) w |= src ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+  return w;
+}
+
+bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
+               bool first) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
@@ -895,7 +1010,7 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
   const uint32_t reset_bit = dir == 0 ? kTcpSrcReset : kTcpDstReset;
   const uint32_t winshut_bit = dir == 0 ? kTcpSrcWindowShut : kTcpDstWindowShut;
   bool resent = false;
-  t.options |= p.tcp_options;
+  t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
   me.win = p.tcp_win;
   if (syn && (p.tcp_options & kTcpOptWscale))
@@ -904,10 +1019,10 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
   if (first) {
     if (syn && !ack) {
       t.status |= kTcpSawSyn;
-      t.hs_ns = ts_ns;
+      hs.hs_ns = ts_ns;
     } else if (syn && ack) {
       t.status |= kTcpSawSynSent;
-      t.hs_ns = ts_ns;
+      hs.hs_ns = ts_ns;
     } else {
       t.status |= kTcpEstablished;
     }
@@ -928,9 +1043,9 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
-      me.status |= kTcpSawSynSent;
-      if (t.hs_ns && ts_ns >= t.hs_ns) t.synack_us = static_cast<uint32_t>((ts_ns - t.hs_ns) / 1000);
-      t.hs_ns = ts_ns;
+      me.status |= kTcpDirSynAck;
+      if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+      hs.hs_ns = ts_ns;
     }
   } else {
     if (me.seq_high == 0 && me.seqbase == 0) {
@@ -946,7 +1061,7 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
       const uint32_t hole_end = me.hole_lo + me.hole_len;
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
         // Fills the gap a jump forward left: it came out of order.
-        me.status |= ooo_bit;
+        me.status |= kTcpDirOutOfOrder;
         t.status |= ooo_bit;
         if (!seq_lt(end, hole_end)) {
           me.hole_len = 0;
@@ -969,18 +1084,18 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
     me.bits |= kTcpDirSeqValid;
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;
-      me.status |= kTcpEstablished;
-      if (t.hs_ns && ts_ns >= t.hs_ns) t.ackdat_us = static_cast<uint32_t>((ts_ns - t.hs_ns) / 1000);
+      me.status |= kTcpDirEstablished;
+      if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
     } else if (ack && dir == 0 && !(t.status & kTcpEstablished)) {
       // The initiator acknowledges something without a handshake on record
       // (one-sided capture): argus counts the connection as established.
       t.status |= kTcpEstablished;
-      me.status |= kTcpEstablished;
+      me.status |= kTcpDirEstablished;
     }
   }
   if (resent) {
     if (me.retrans != UINT16_MAX) me.retrans++;
-    me.status |= retrans_bit;
+    me.status |= kTcpDirRetrans;
     t.status |= retrans_bit;
   }
   if (ack) {
@@ -989,18 +1104,18 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
     // the sequence space itself.
     me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
     // A FIN from the peer is acknowledged once our ack passes its end.
-    if ((peer.status & kTcpFinSeen) && seq_gt(p.tcp_ack, peer.seq_high)) {
+    if ((peer.status & kTcpDirFin) && seq_gt(p.tcp_ack, peer.seq_high)) {
       t.status |= kTcpFinAcked;
-      peer.status |= kTcpFinAcked;
+      peer.status |= kTcpDirFinAcked;
     }
   }
   if (fl & kTcpFin) {
     t.status |= kTcpFinSeen;
-    me.status |= kTcpFinSeen;
+    me.status |= kTcpDirFin;
   }
   if (fl & kTcpRst) {
     t.status |= reset_bit;
-    me.status |= reset_bit;
+    me.status |= kTcpDirReset;
   }
   if ((fl & kTcpEce) && !(syn && ack)) {
     // ECN-echo from one side reports congestion on the path towards it
@@ -1010,7 +1125,7 @@ bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
   }
   if (p.tcp_win == 0 && !(fl & (kTcpRst | kTcpSyn | kTcpFin))) {
     t.status |= winshut_bit;
-    me.status |= winshut_bit;
+    me.status |= kTcpDirWinShut;
   }
   return resent;
 }

@@ -27,34 +27,62 @@ class RecordEmitter {
   ~RecordEmitter() = default;
 };
 
-// TCP state kept per flow, compact (part of the 256-byte table entry).
-struct TcpDirState {
+// TCP state read and written by every segment: the third cache line of a
+// flow entry, 64 bytes. Packed: two 30-byte directions after the 4-byte
+// connection word, each a plain (unaligned on x86, free) load or store.
+struct [[gnu::packed]] TcpDirState {
   uint32_t seqbase;   // start of this report's sequence range
   uint32_t seq_high;  // highest seq + len reported
   uint32_t rep_high;  // highest seq + len within this report (resend detection)
   uint32_t ack;       // last ack sent (a FIN's sequence number left out)
-  uint32_t status;    // kTcp* bits from this side
   uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_lo + hole_len) left by a
   uint16_t hole_len;  // jump forward: segments filling it came out of order
   uint16_t retrans;   // resent segments in this report (saturating)
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of the TCP flag bytes of this report
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked
+  uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
+  uint8_t pad;
 };
-static_assert(sizeof(TcpDirState) == 32);
+static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
 inline constexpr uint8_t kTcpDirAcked = 0x20;     // this side has sent an ack
 inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
 
-struct TcpState {
-  uint32_t status;      // connection status bits
-  uint32_t options;     // kTcpOpt* bits
-  uint32_t synack_us;   // SYN to SYN-ACK
-  uint32_t ackdat_us;   // SYN-ACK to the handshake ACK
-  uint64_t hs_ns;       // time of the last handshake step (SYN, then SYN-ACK)
+// TcpDirState::status: what one side did, one byte. The record's per-side
+// status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);
+// which one follows from the direction.
+inline constexpr uint8_t kTcpDirSynAck = 0x01;     // kTcpSawSynSent
+inline constexpr uint8_t kTcpDirEstablished = 0x02;
+inline constexpr uint8_t kTcpDirFin = 0x04;        // kTcpFinSeen
+inline constexpr uint8_t kTcpDirFinAcked = 0x08;
+inline constexpr uint8_t kTcpDirRetrans = 0x10;
+inline constexpr uint8_t kTcpDirWinShut = 0x20;
+inline constexpr uint8_t kTcpDirReset = 0x40;
+inline constexpr uint8_t kTcpDirOutOfOrder = 0x80;
+inline constexpr uint8_t kTcpDirPerReport = kTcpDirRetrans | kTcpDirWinShut | kTcpDirOutOfOrder;
+
+// kTcpOpt* bits live in the connection word beside the kTcp* status bits.
+inline constexpr uint32_t kTcpOptMask = kTcpOptMss | kTcpOptWscale | kTcpOptSackOk | kTcpOptSack | kTcpOptTimestamp;
+static_assert((kTcpOptMask & 0x000fffffu) == 0, "options and status bits are disjoint");
+
+struct [[gnu::packed]] TcpState {
+  uint32_t status;  // connection status bits (kTcp*) | options seen (kTcpOpt*)
   TcpDirState dir[2];
+  uint32_t options() const { return status & kTcpOptMask; }
 };
-static_assert(sizeof(TcpState) == 88);
+static_assert(sizeof(TcpState) == 64);
+
+// Handshake timing: written by the first segments of a connection only, so
+// it lives with the entry's rarely used fields.
+struct TcpHandshake {
+  uint64_t hs_ns;      // time of the last handshake step (SYN, then SYN-ACK)
+  uint32_t synack_us;  // SYN to SYN-ACK
+  uint32_t ackdat_us;  // SYN-ACK to the handshake ACK
+};
+
+// The record's status word for side `dir` (0 = initiator): kTcp* bits.
+uint32_t tcp_dir_status(const TcpState& t, unsigned dir);
 
 // Idle-timeout classes (argus-format.md section 9 defaults).
 enum class IdleClass : uint8_t { kTcp, kIp, kIcmp, kIgmp, kFrag, kArp, kOther, kCount };
@@ -235,6 +263,7 @@ class FlowTable {
 // Argus TCP state machine step for one segment (exposed for unit tests).
 // `dir` 0 = from the initiator. `first` = the flow's first packet.
 // Returns true when the segment was a retransmission.
-bool tcp_track(TcpState& t, const ParsedPacket& p, unsigned dir, uint64_t ts_ns, bool first);
+bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
+               bool first);
 
 }  // namespace argos

@@ -531,6 +531,79 @@ TEST(FlowTable, VlanAndMplsAttributesReachTheRecord) {
   EXPECT_FALSE(r.dir[1].has_vlan);
 }
 
+TEST(FlowTable, ByteCountsPast2To47GoOutInAnEarlyReportWithNothingLost) {
+  // Per-report byte counts are 48 bits wide in the table; a report is sent
+  // before either count could wrap. Frames claiming 4 GiB each reach 2^47
+  // bytes after 32769 packets, well inside one status interval.
+  FlowTable t(table_config());
+  Collector out;
+  ParsedPacket p = udp_pkt(host(1), 1000, host(2), 2000, kT0);
+  p.wire_len = UINT32_MAX;
+  p.payload_bytes = UINT32_MAX - 100;
+  const uint64_t n = 40000;
+  for (uint64_t i = 0; i < n; ++i) {
+    p.ts_ns = kT0 + i * 1000;
+    feed(t, p, out);
+  }
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u) << "one early report, then the flush";
+  uint64_t bytes = 0, app = 0, pkts = 0;
+  for (const FlowRecord& r : out.recs) {
+    EXPECT_EQ(r.seq, out.recs[0].seq);
+    EXPECT_LE(r.dir[0].bytes, uint64_t{1} << 48);
+    bytes += r.dir[0].bytes;
+    app += r.dir[0].app_bytes;
+    pkts += r.dir[0].pkts;
+  }
+  EXPECT_EQ(pkts, n);
+  EXPECT_EQ(bytes, n * UINT32_MAX);
+  EXPECT_EQ(app, n * (UINT32_MAX - 100));
+  EXPECT_GE(out.recs[0].dir[0].bytes, uint64_t{1} << 47);
+}
+
+TEST(FlowTable, PerFlowBitsBesideTheKeyNeverChangeWhichFlowAPacketFinds) {
+  // The entry keeps its own bits in the key's padding: lookups, removals
+  // and the reported key must all ignore them.
+  FlowTable t(table_config(64));
+  Collector out;
+  std::vector<ParsedPacket> pkts = distinct_flows(40, kT0, kMs);
+  for (ParsedPacket& p : distinct_flows(40, kT0 + kSec, kMs)) pkts.push_back(p);
+  feed(t, pkts, out);
+  EXPECT_EQ(t.active_flows(), 40u);
+  EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 40u);
+  // Idle expiry removes every entry through its bucket; the table is then
+  // empty and takes 40 new flows again.
+  t.sweep(kT0 + 100 * kSec, t.capacity(), out);
+  EXPECT_EQ(t.active_flows(), 0u);
+  feed(t, distinct_flows(40, kT0 + 200 * kSec, kMs), out);
+  EXPECT_EQ(t.active_flows(), 40u);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 80u);
+  for (const FlowRecord& r : out.recs) {
+    EXPECT_EQ(r.key.pad, 0u);
+    EXPECT_EQ(r.dir[0].pkts, r.start_ns < kT0 + 100 * kSec ? 2u : 1u);
+  }
+}
+
+TEST(FlowTable, IpOptionsAndCookedEncapsulationReachTheRecord) {
+  FlowTable t(table_config());
+  Collector out;
+  ParsedPacket a = udp_pkt(host(1), 1000, host(2), 2000, kT0);
+  a.ip_opts = kIpOptRecordRoute;
+  a.encaps = kEncSll | kEncEther;
+  ParsedPacket b = udp_pkt(host(1), 1000, host(2), 2000, kT0 + kMs);
+  b.ip_opts = kIpOptTimestamp;
+  ParsedPacket c = udp_pkt(host(2), 2000, host(1), 1000, kT0 + 2 * kMs);
+  feed(t, {a, b, c}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_EQ(r.dir[0].ip_opts, kIpOptRecordRoute | kIpOptTimestamp) << "options seen are ORed";
+  EXPECT_EQ(r.dir[1].ip_opts, 0) << "none from the responder";
+  EXPECT_EQ(r.dir[0].encaps, kEncSll | kEncEther);
+  EXPECT_EQ(r.dir[1].encaps, kEncEther);
+}
+
 TEST(FlowTable, PacketsWithoutAKeyAreIgnored) {
   FlowTable t(table_config());
   Collector out;

@@ -67,11 +67,14 @@ ParsedPacket segment(const Seg& s) {
 }
 
 // Runs the segments 10 ms apart through tcp_track(), as the table does.
-TcpState track(const std::vector<Seg>& segs) {
+// The handshake times go to *hs_out when given.
+TcpState track(const std::vector<Seg>& segs, TcpHandshake* hs_out = nullptr) {
   TcpState t;
+  TcpHandshake hs{};
   std::memset(&t, 0, sizeof t);
   for (size_t i = 0; i < segs.size(); ++i)
-    tcp_track(t, segment(segs[i]), segs[i].dir, kT0 + i * 10 * kMs, i == 0);
+    tcp_track(t, hs, segment(segs[i]), segs[i].dir, kT0 + i * 10 * kMs, i == 0);
+  if (hs_out) *hs_out = hs;
   return t;
 }
 
@@ -180,18 +183,20 @@ std::string tcp_case_name(const ::testing::TestParamInfo<TcpCase>& info) {
 INSTANTIATE_TEST_SUITE_P(Segments, TcpTrack, ::testing::ValuesIn(cases()), tcp_case_name);
 
 TEST(TcpTrackDetail, HandshakeTimesAndSequenceRanges) {
+  TcpHandshake hs;
   const TcpState t = track(handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 18},
-                                                            {kResp, P | A, 5001, 1019, 30}});
-  EXPECT_EQ(t.synack_us, 10000u);
-  EXPECT_EQ(t.ackdat_us, 10000u);
+                                                            {kResp, P | A, 5001, 1019, 30}},
+                           &hs);
+  EXPECT_EQ(hs.synack_us, 10000u);
+  EXPECT_EQ(hs.ackdat_us, 10000u);
   EXPECT_EQ(t.dir[0].seqbase, 1000u);
   EXPECT_EQ(t.dir[0].seq_high, 1019u);
   EXPECT_EQ(t.dir[1].seqbase, 5000u);
   EXPECT_EQ(t.dir[1].seq_high, 5031u);
   EXPECT_EQ(t.dir[1].ack, 1019u);
   EXPECT_EQ(t.dir[0].flags, S | A | P);
-  EXPECT_EQ(t.dir[0].status & kTcpEstablished, kTcpEstablished);
-  EXPECT_EQ(t.dir[1].status & kTcpSawSynSent, kTcpSawSynSent);
+  EXPECT_EQ(tcp_dir_status(t, 0), kTcpEstablished) << "the initiator's ACK completed the handshake";
+  EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent) << "the responder sent the SYN-ACK";
 }
 
 TEST(TcpTrackDetail, OptionsAndWindowScaleComeFromTheSyn) {
@@ -199,7 +204,8 @@ TEST(TcpTrackDetail, OptionsAndWindowScaleComeFromTheSyn) {
   const TcpState t = track({{kInit, S, 1000, 0, 0, 64240, opts, 7},
                               {kResp, S | A, 5000, 1001, 0, 65160, opts, 9},
                               {kInit, A, 1001, 5001, 0, 502, kTcpOptTimestamp, 0}});
-  EXPECT_EQ(t.options, opts);
+  EXPECT_EQ(t.options(), opts);
+  EXPECT_EQ(t.status & kTcpOptMask, opts) << "options share the connection word";
   EXPECT_EQ(t.dir[0].bits & kTcpDirWscaleMask, 7);
   EXPECT_EQ(t.dir[1].bits & kTcpDirWscaleMask, 9);
   EXPECT_EQ(t.dir[0].win, 502) << "last advertised window, unscaled";
@@ -207,13 +213,16 @@ TEST(TcpTrackDetail, OptionsAndWindowScaleComeFromTheSyn) {
 
 TEST(TcpTrackDetail, ReturnsTrueForARetransmission) {
   TcpState t;
+  TcpHandshake hs{};
   std::memset(&t, 0, sizeof t);
   const std::vector<Seg> segs = handshake();
   for (size_t i = 0; i < segs.size(); ++i)
-    EXPECT_FALSE(tcp_track(t, segment(segs[i]), segs[i].dir, kT0 + i * kMs, i == 0));
+    EXPECT_FALSE(tcp_track(t, hs, segment(segs[i]), segs[i].dir, kT0 + i * kMs, i == 0));
   const Seg data{kInit, P | A, 1001, 5001, 100};
-  EXPECT_FALSE(tcp_track(t, segment(data), kInit, kT0 + 10 * kMs, false));
-  EXPECT_TRUE(tcp_track(t, segment(data), kInit, kT0 + 20 * kMs, false));
+  EXPECT_FALSE(tcp_track(t, hs, segment(data), kInit, kT0 + 10 * kMs, false));
+  EXPECT_TRUE(tcp_track(t, hs, segment(data), kInit, kT0 + 20 * kMs, false));
+  EXPECT_EQ(tcp_dir_status(t, 0) & kTcpSrcRetrans, kTcpSrcRetrans);
+  EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent) << "the other side resent nothing";
 }
 
 // ---- through the flow table, from real frames -----------------------------
