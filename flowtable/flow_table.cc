@@ -641,364 +641,13 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   if (size > x.max_size[d]) x.max_size[d] = size;
 }
 
-[[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
-  DirState& m = e.dir[d];
-  const uint64_t ts = p.ts_ns;
-  // A later fragment attached to its datagram's flow adds packets and
-  // bytes only: argus sizes and counts application bytes by the first
-  // fragment. (A flow of fragments without their first is sized by them.)
-  const bool attached_fragment = p.frag == FragKind::kLater && e.key.kind != KeyKind::kIPv4Frag &&
-                                 e.key.kind != KeyKind::kIPv6Frag;
-  const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
-  if (extras_)
-    account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
-                  d);
-  if (first_of_report) {
-    e.report_start_ns = ts;
-    e.b.start_pending = opens_start ? 0 : 1;
-  } else if (e.b.start_pending && opens_start) {
-    // A capture slightly out of time order may put this packet before the
-    // one that opened the report: the report then starts at that one.
-    const uint64_t ts_us = ts / 1000;
-    const uint64_t base_us = e.report_start_ns / 1000;
-    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
-    e.b.start_pending = 0;
-    if (delta) {
-      e.b.start_late = 1;
-      e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
-    }
-  }
-  // Microseconds after the report's first packet; a capture out of time
-  // order clamps to that first packet.
-  const uint64_t base_us = e.report_start_ns / 1000;
-  const uint64_t ts_us = ts / 1000;
-  const uint64_t rel = ts_us > base_us ? ts_us - base_us : 0;
-  const uint32_t rel32 = rel > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(rel);
-  if (m.pkts == 0 || rel32 > m.last_us) m.last_us = rel32;
-  if (extras_ && m.pkts == 0) extras_[&e - entries_].first_us[d] = rel32;  // bidirectional timestamps
-  // IP attributes of the latest packet, as argus reports them.
-  m.ttl = p.ttl;
-  m.tos = p.tos;
-  m.ip_id = p.ip_id;
-  if (p.ip_opts) {  // rare: kept with the entry's cold fields
-    e.cold.ip_opts[d] = static_cast<uint8_t>(((m.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0) | p.ip_opts);
-    m.bits |= kDirIpOpts;
-  }
-  m.pkts += 1;
-  add48(m.bytes_lo, m.bytes_hi, p.wire_len);
-  // Application bytes as argus counts them (-A): the transport payload for
-  // IP; for ARP the frame less 28 bytes, for other non-IP the whole frame
-  // (argus 3.0.8.2, observed).
-  if (!attached_fragment) {
-    uint32_t app;
-    if (e.key.kind == KeyKind::kEther)
-      app = p.wire_len;
-    else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
-      app = p.wire_len > 28 ? p.wire_len - 28 : 0;
-    else
-      app = p.payload_bytes;
-    add48(m.app_lo, m.app_hi, app);
-  }
-  m.enc |= pack_encaps(p.encaps);
-  if (p.has_vlan) {
-    m.vlan_tci = p.vlan_tci;
-    m.bits |= kDirVlan;
-    e.b.rec_flags |= kRecHasVlan;
-  }
-  if (p.has_mpls && !(m.bits & kDirMpls)) {
-    e.cold.mpls_lse[d] = p.mpls_lse;
-    m.bits |= kDirMpls;
-    e.b.rec_flags |= kRecHasMpls;
-  }
-  if (p.is_ip) e.b.rec_flags |= kRecIsIp;
-  if (p.frag != FragKind::kNone && e.key.kind != KeyKind::kIPv4Frag &&
-      e.key.kind != KeyKind::kIPv6Frag) {
-    e.b.rec_flags |= kRecFragments;
-    m.bits |= kDirFrags;
-  }
-  if (ts > e.last_ns) e.last_ns = ts;
-}
-
-namespace {
-// True once a byte count of the open report has reached 2^47: the report
-// goes out before the packet is added (see kCountGuard).
-inline bool counts_near_full(const DirState* dir) {
-  return ((dir[0].bytes_hi | dir[0].app_hi | dir[1].bytes_hi | dir[1].app_hi) & kCountGuard) != 0;
-}
-}  // namespace
-
-void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_key_dst,
-                       RecordEmitter& out) {
-  (void)idx;
-  const bool first = !e.b.counted;
-  bool opens_start = true;
-  if (first) {
-    e.b.counted = 1;
-    e.b.initiator_is_key_dst = from_key_dst ? 1 : 0;
-    e.b.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
-    e.cold.seq = next_flow_id_;
-    next_flow_id_ += cfg_.flow_id_stride;
-    e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
-    bump(TableCounter::kFlowsCreated);
-  } else if (e.dir[0].pkts + e.dir[1].pkts &&
-             p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
-    // The open report's status interval is over: send it; this packet opens
-    // the next report. argus does not take the time of an ordinary TCP
-    // segment (a SYN, FIN or RST does count) or an ICMP message from the
-    // responder as the new report's start; the next packet's time is.
-    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
-    const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
-    if (dir == 1 && (icmp || (p.has_tcp && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))))
-      opens_start = false;
-    emit_report(e, 0, out);
-  } else if (__builtin_expect(counts_near_full(e.dir), 0)) {
-    emit_report(e, 0, out);
-  }
-  const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
-  if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
-    e.b.rec_flags |= kRecTcp;
-    tcp_track(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
-  }
-  account(e, p, d, opens_start);
-  if (p.key.kind == KeyKind::kArp && from_key_dst) {
-    std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
-    e.b.rec_flags |= kRecArpReply;
-  }
-}
-
-void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out) {
-  FlowKey ak = p.key;
-  ak.flags |= kKeyAlias;
-  const uint64_t h = flow_key_hash(ak, cfg_.hash_seed);
-  const uint32_t ai = find(ak, h);
-  if (ai != UINT32_MAX) {
-    Entry& alias = entries_[ai];
-    const AliasState link = alias.proto.alias;
-    Entry& parent = entries_[link.parent];
-    if (!run_checks(alias, ai, p.ts_ns, out) && parent.b.in_use && parent.cold.seq == link.parent_id) {
-      // Same time rules as any packet of the parent flow.
-      if (!run_checks(parent, link.parent, scan_ns_, out)) {
-        if ((parent.dir[0].pkts + parent.dir[1].pkts &&
-             p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
-            counts_near_full(parent.dir))
-          emit_report(parent, 0, out);
-        account(parent, p, link.dir, true);
-        alias.last_ns = p.ts_ns;
-        bump(TableCounter::kFragAttached);
-        if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
-        return;
-      }
-    }
-    if (entries_[ai].b.in_use && entries_[ai].b.alias) remove(ai);
-  }
-  // No first fragment known: the fragment is a flow of its own.
-  bump(TableCounter::kFragOrphans);
-  const uint64_t hk = flow_key_hash(p.key, cfg_.hash_seed);
-  process_one(p, p.key, false, hk, out);
-}
-
-// find, account and process_one, the per-packet steps, are forced inline
-// into their few callers: each call cost about ten instructions a packet in
-// moves and spills (callgrind), a tenth of the whole lookup-and-update.
-[[gnu::always_inline]] inline void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key,
-                                                          bool swapped, uint64_t h, RecordEmitter& out) {
-  uint32_t idx = find(key, h);
-  // Timers that fell due before this packet run first: the report or the
-  // flow may end there. The first packet after a quiet spell with no other
-  // traffic still continues its flow, as with argus.
-  if (idx != UINT32_MAX && entries_[idx].next_check_ns <= scan_ns_ &&
-      run_checks(entries_[idx], idx, scan_ns_, out))
-    idx = UINT32_MAX;
-  if (idx == UINT32_MAX) {
-    idx = insert(key, h, p.ts_ns, out);
-    if (idx == UINT32_MAX) return;
-  }
-  Entry& e = entries_[idx];
-  update(e, idx, p, p.from_key_dst != swapped, out);
-
-  if (p.frag == FragKind::kFirst) {
-    // Remember where the later fragments of this datagram belong.
-    FlowKey ak{};
-    ak.kind = key.kind == KeyKind::kIPv6 ? KeyKind::kIPv6Frag : KeyKind::kIPv4Frag;
-    std::memcpy(ak.src, p.from_key_dst ? p.key.dst : p.key.src, 16);
-    std::memcpy(ak.dst, p.from_key_dst ? p.key.src : p.key.dst, 16);
-    ak.proto = p.key.proto;
-    ak.aux = p.frag_id;
-    ak.flags = kKeyNoCanon | kKeyAlias;
-    const uint64_t ah = flow_key_hash(ak, cfg_.hash_seed);
-    uint32_t ai = find(ak, ah);
-    if (ai == UINT32_MAX) ai = insert(ak, ah, p.ts_ns, out);
-    if (ai == UINT32_MAX || !entries_[idx].b.in_use) return;
-    Entry& a = entries_[ai];
-    a.proto.alias.parent = idx;
-    a.proto.alias.parent_id = entries_[idx].cold.seq;
-    a.proto.alias.dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
-                                             entries_[idx].b.initiator_is_key_dst);
-    a.b.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
-    a.last_ns = p.ts_ns;
-  }
-}
-
-void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const {
-  // Canonical keys and hashes for the whole burst; both candidate buckets of
-  // each are prefetched, to be read when the burst is processed.
-  if (n > kMaxBurst) n = kMaxBurst;
-  sb.n = n;
-  for (uint32_t i = 0; i < n; ++i) {
-    sb.keys[i] = pkts[i].key;
-    sb.swapped[i] = flow_key_canonicalize(sb.keys[i]);
-    sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
-    // The primary bucket only: flows go there while it has room, so the
-    // secondary one is read for new flows and crowded buckets alone, and a
-    // prefetch that is rarely used would only take a miss slot.
-    uint32_t b[2];
-    bucket_pair(sb.hashes[i], b);
-    __builtin_prefetch(&buckets_[b[0]]);
-  }
-}
-
-void FlowTable::prefetch_entries(const StagedBurst& sb) const {
-  // The buckets were prefetched when the burst was staged: prefetch the
-  // entries their signature hits point at.
-  const uint32_t n = sb.n;
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t sig = static_cast<uint32_t>(sb.hashes[i] >> 32) | 1u;
-    uint32_t b[2];
-    bucket_pair(sb.hashes[i], b);
-    const Bucket& bk = buckets_[b[0]];
-    const uint32_t m = sig_matches(bk, sig);
-    if (m) {
-      const uint32_t hit = static_cast<uint32_t>(__builtin_ctz(m));
-      // The lines the update will use: key, timers and counters; the TCP
-      // state for a TCP segment. The fourth line is rarely wanted.
-      const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
-      __builtin_prefetch(e);
-      __builtin_prefetch(e + 64);
-      const FlowKey& k = sb.keys[i];
-      if (k.proto == kProtoTcp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6))
-        __builtin_prefetch(e + 128);
-      if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);
-    }
-  }
-}
-
-void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out) {
-  const uint32_t n = sb.n;
-  for (uint32_t i = 0; i < n; ++i) {
-    const ParsedPacket& p = pkts[i];
-    // The input's clock: with several workers a packet carries the time of
-    // the packet before it in the whole input, so every worker runs its
-    // timers exactly when one worker would.
-    if (p.clock_ns > scan_ns_) scan_ns_ = p.clock_ns;
-    if (p.key.kind == KeyKind::kNone) continue;
-    if (p.frag == FragKind::kLater) {
-      process_later_fragment(p, out);
-    } else {
-      process_one(p, sb.keys[i], sb.swapped[i], sb.hashes[i], out);
-    }
-    if (p.has_inner) attach_icmp_error(p);
-    if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
-  }
-}
-
-void FlowTable::submit_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
-  const unsigned slot = pending_slot_ ^ 1;
-  stage_burst(pkts, n, staged_[slot]);
-  drain(out);
-  prefetch_entries(staged_[slot]);
-  pending_pkts_ = pkts;
-  pending_slot_ = slot;
-}
-
-void FlowTable::drain(RecordEmitter& out) {
-  if (!pending_pkts_) return;
-  process_staged(pending_pkts_, staged_[pending_slot_], out);
-  pending_pkts_ = nullptr;
-}
-
-void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
-  drain(out);
-  StagedBurst sb;
-  stage_burst(pkts, n, sb);
-  prefetch_entries(sb);
-  process_staged(pkts, sb, out);
-}
-
-// An ICMP error quoting a packet of a known flow is recorded on that flow
-// too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
-void FlowTable::attach_icmp_error(const ParsedPacket& p) {
-  FlowKey k = p.inner_key;
-  const bool swapped = flow_key_canonicalize(k);
-  const uint32_t idx = find(k, flow_key_hash(k, cfg_.hash_seed));
-  if (idx == UINT32_MAX) return;
-  Entry& e = entries_[idx];
-  if (e.dir[0].pkts + e.dir[1].pkts == 0) return;  // its report went out already
-  e.b.rec_flags |= kRecIcmpMapped;
-  e.cold.icmp_type = p.icmp_type;
-  e.cold.icmp_code = p.icmp_code;
-  e.b.icmp_inner_from_dst = swapped ? 1 : 0;
-  const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
-  std::memcpy(e.cold.icmp_src, rev ? p.key.dst : p.key.src, 4);
-  // The error extends the report to its own time.
-  const uint64_t base_us = e.report_start_ns / 1000;
-  const uint64_t ts_us = p.ts_ns / 1000;
-  const unsigned d = e.dir[0].pkts ? 0 : 1;
-  if (ts_us > base_us && ts_us - base_us > e.dir[d].last_us)
-    e.dir[d].last_us = static_cast<uint32_t>(ts_us - base_us);
-  bump(TableCounter::kIcmpMapped);
-}
-
-uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) {
-  // Only entries that were ever used are visited; untouched memory stays
-  // unmapped.
-  if (high_water_ == 0) return 0;
-  if (budget > high_water_) budget = high_water_;
-  for (uint32_t n = 0; n < budget; ++n) {
-    const uint32_t i = sweep_cursor_;
-    sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
-    Entry& e = entries_[i];
-    if (!e.b.in_use) continue;
-    if (e.b.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
-  }
-  return budget;
-}
-
-void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
-  drain(out);
-  for (uint32_t i = 0; i < high_water_; ++i) {
-    Entry& e = entries_[i];
-    if (!e.b.in_use) continue;
-    if (!e.b.alias && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
-    e.b.in_use = 0;
-  }
-  // Every flow goes: clearing the index at once is cheaper than unlinking
-  // each flow from its bucket.
-  std::memset(buckets_, 0, bucket_bytes_);
-  high_water_ = 0;
-  free_head_ = UINT32_MAX;
-  active_ = 0;
-  sweep_cursor_ = 0;
-}
-
 // TCP tracking after argus's model: connection-wide bits persist across
 // reports, retransmission and window bits are per report.
-uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
-  const uint8_t s = t.dir[dir].status;
-  const bool src = dir == 0;
-  uint32_t w = 0;
-  if (s & kTcpDirSynAck) w |= kTcpSawSynSent;
-  if (s & kTcpDirEstablished) w |= kTcpEstablished;
-  if (s & kTcpDirFin) w |= kTcpFinSeen;
-  if (s & kTcpDirFinAcked) w |= kTcpFinAcked;
-  if (s & kTcpDirRetrans) w |= src ? kTcpSrcRetrans : kTcpDstRetrans;
-  if (s & kTcpDirWinShut) w |= src ? kTcpSrcWindowShut : kTcpDstWindowShut;
-  if (s & kTcpDirReset) w |= src ? kTcpSrcReset : kTcpDstReset;
-  if (s & kTcpDirOutOfOrder) w |= src ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
-  return w;
-}
-
-bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
-               bool first) {
+namespace {
+// The per-segment step, inlined into the table's update (a call costs
+// about twenty instructions a segment in saves and restores).
+[[gnu::always_inline]] inline bool track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
+                                                 unsigned dir, uint64_t ts_ns, bool first) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
@@ -1128,6 +777,374 @@ bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned di
     me.status |= kTcpDirWinShut;
   }
   return resent;
+}
+}  // namespace
+
+[[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
+  DirState& m = e.dir[d];
+  const uint64_t ts = p.ts_ns;
+  // A later fragment attached to its datagram's flow adds packets and
+  // bytes only: argus sizes and counts application bytes by the first
+  // fragment. (A flow of fragments without their first is sized by them.)
+  const bool attached_fragment = p.frag == FragKind::kLater && e.key.kind != KeyKind::kIPv4Frag &&
+                                 e.key.kind != KeyKind::kIPv6Frag;
+  const bool first_of_report = e.dir[0].pkts + e.dir[1].pkts == 0;
+  if (extras_)
+    account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
+                  d);
+  if (first_of_report) {
+    e.report_start_ns = ts;
+    e.b.start_pending = opens_start ? 0 : 1;
+  } else if (e.b.start_pending && opens_start) {
+    // A capture slightly out of time order may put this packet before the
+    // one that opened the report: the report then starts at that one.
+    const uint64_t ts_us = ts / 1000;
+    const uint64_t base_us = e.report_start_ns / 1000;
+    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
+    e.b.start_pending = 0;
+    if (delta) {
+      e.b.start_late = 1;
+      e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+    }
+  }
+  // Microseconds after the report's first packet; a capture out of time
+  // order clamps to that first packet.
+  const uint64_t base_us = e.report_start_ns / 1000;
+  const uint64_t ts_us = ts / 1000;
+  const uint64_t rel = ts_us > base_us ? ts_us - base_us : 0;
+  const uint32_t rel32 = rel > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(rel);
+  if (m.pkts == 0 || rel32 > m.last_us) m.last_us = rel32;
+  if (extras_ && m.pkts == 0) extras_[&e - entries_].first_us[d] = rel32;  // bidirectional timestamps
+  // IP attributes of the latest packet, as argus reports them.
+  m.ttl = p.ttl;
+  m.tos = p.tos;
+  m.ip_id = p.ip_id;
+  if (p.ip_opts) {  // rare: kept with the entry's cold fields
+    e.cold.ip_opts[d] = static_cast<uint8_t>(((m.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0) | p.ip_opts);
+    m.bits |= kDirIpOpts;
+  }
+  m.pkts += 1;
+  add48(m.bytes_lo, m.bytes_hi, p.wire_len);
+  // Application bytes as argus counts them (-A): the transport payload for
+  // IP; for ARP the frame less 28 bytes, for other non-IP the whole frame
+  // (argus 3.0.8.2, observed).
+  if (!attached_fragment) {
+    uint32_t app;
+    if (e.key.kind == KeyKind::kEther)
+      app = p.wire_len;
+    else if (e.key.kind == KeyKind::kArp || e.key.kind == KeyKind::kRarp)
+      app = p.wire_len > 28 ? p.wire_len - 28 : 0;
+    else
+      app = p.payload_bytes;
+    add48(m.app_lo, m.app_hi, app);
+  }
+  m.enc |= pack_encaps(p.encaps);
+  if (p.has_vlan) {
+    m.vlan_tci = p.vlan_tci;
+    m.bits |= kDirVlan;
+    e.b.rec_flags |= kRecHasVlan;
+  }
+  if (p.has_mpls && !(m.bits & kDirMpls)) {
+    e.cold.mpls_lse[d] = p.mpls_lse;
+    m.bits |= kDirMpls;
+    e.b.rec_flags |= kRecHasMpls;
+  }
+  if (p.is_ip) e.b.rec_flags |= kRecIsIp;
+  if (p.frag != FragKind::kNone && e.key.kind != KeyKind::kIPv4Frag &&
+      e.key.kind != KeyKind::kIPv6Frag) {
+    e.b.rec_flags |= kRecFragments;
+    m.bits |= kDirFrags;
+  }
+  if (ts > e.last_ns) e.last_ns = ts;
+}
+
+namespace {
+// True once a byte count of the open report has reached 2^47: the report
+// goes out before the packet is added (see kCountGuard).
+inline bool counts_near_full(const DirState* dir) {
+  return ((dir[0].bytes_hi | dir[0].app_hi | dir[1].bytes_hi | dir[1].app_hi) & kCountGuard) != 0;
+}
+}  // namespace
+
+[[gnu::always_inline]] inline void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p,
+                                                     bool from_key_dst, RecordEmitter& out) {
+  (void)idx;
+  const bool first = !e.b.counted;
+  bool opens_start = true;
+  if (first) {
+    e.b.counted = 1;
+    e.b.initiator_is_key_dst = from_key_dst ? 1 : 0;
+    e.b.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
+    e.cold.seq = next_flow_id_;
+    next_flow_id_ += cfg_.flow_id_stride;
+    e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
+    bump(TableCounter::kFlowsCreated);
+  } else if (e.dir[0].pkts + e.dir[1].pkts &&
+             p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
+    // The open report's status interval is over: send it; this packet opens
+    // the next report. argus does not take the time of an ordinary TCP
+    // segment (a SYN, FIN or RST does count) or an ICMP message from the
+    // responder as the new report's start; the next packet's time is.
+    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
+    const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
+    if (dir == 1 && (icmp || (p.has_tcp && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))))
+      opens_start = false;
+    emit_report(e, 0, out);
+  } else if (__builtin_expect(counts_near_full(e.dir), 0)) {
+    emit_report(e, 0, out);
+  }
+  const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
+  if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
+    e.b.rec_flags |= kRecTcp;
+    track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
+  }
+  account(e, p, d, opens_start);
+  if (p.key.kind == KeyKind::kArp && from_key_dst) {
+    std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
+    e.b.rec_flags |= kRecArpReply;
+  }
+}
+
+void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out) {
+  FlowKey ak = p.key;
+  ak.flags |= kKeyAlias;
+  const uint64_t h = flow_key_hash(ak, cfg_.hash_seed);
+  const uint32_t ai = find(ak, h);
+  if (ai != UINT32_MAX) {
+    Entry& alias = entries_[ai];
+    const AliasState link = alias.proto.alias;
+    Entry& parent = entries_[link.parent];
+    if (!run_checks(alias, ai, p.ts_ns, out) && parent.b.in_use && parent.cold.seq == link.parent_id) {
+      // Same time rules as any packet of the parent flow.
+      if (!run_checks(parent, link.parent, scan_ns_, out)) {
+        if ((parent.dir[0].pkts + parent.dir[1].pkts &&
+             p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
+            counts_near_full(parent.dir))
+          emit_report(parent, 0, out);
+        account(parent, p, link.dir, true);
+        alias.last_ns = p.ts_ns;
+        bump(TableCounter::kFragAttached);
+        if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
+        return;
+      }
+    }
+    if (entries_[ai].b.in_use && entries_[ai].b.alias) remove(ai);
+  }
+  // No first fragment known: the fragment is a flow of its own.
+  bump(TableCounter::kFragOrphans);
+  const uint64_t hk = flow_key_hash(p.key, cfg_.hash_seed);
+  process_one(p, p.key, false, hk, UINT32_MAX, out);
+}
+
+// find, account and process_one, the per-packet steps, are forced inline
+// into their few callers: each call cost about ten instructions a packet in
+// moves and spills (callgrind), a tenth of the whole lookup-and-update.
+[[gnu::always_inline]] inline void FlowTable::process_one(const ParsedPacket& p, const FlowKey& key,
+                                                          bool swapped, uint64_t h, uint32_t hint,
+                                                          RecordEmitter& out) {
+  // The hinted entry is right when it is in use and holds this key (a key
+  // has at most one entry); the burst's earlier packets may have freed or
+  // reused it since, hence the check.
+  uint32_t idx = hint != UINT32_MAX && entries_[hint].b.in_use && same_key(entries_[hint].key, key)
+                     ? hint
+                     : find(key, h);
+  // Timers that fell due before this packet run first: the report or the
+  // flow may end there. The first packet after a quiet spell with no other
+  // traffic still continues its flow, as with argus.
+  if (idx != UINT32_MAX && entries_[idx].next_check_ns <= scan_ns_ &&
+      run_checks(entries_[idx], idx, scan_ns_, out))
+    idx = UINT32_MAX;
+  if (idx == UINT32_MAX) {
+    idx = insert(key, h, p.ts_ns, out);
+    if (idx == UINT32_MAX) return;
+  }
+  Entry& e = entries_[idx];
+  update(e, idx, p, p.from_key_dst != swapped, out);
+
+  if (p.frag == FragKind::kFirst) {
+    // Remember where the later fragments of this datagram belong.
+    FlowKey ak{};
+    ak.kind = key.kind == KeyKind::kIPv6 ? KeyKind::kIPv6Frag : KeyKind::kIPv4Frag;
+    std::memcpy(ak.src, p.from_key_dst ? p.key.dst : p.key.src, 16);
+    std::memcpy(ak.dst, p.from_key_dst ? p.key.src : p.key.dst, 16);
+    ak.proto = p.key.proto;
+    ak.aux = p.frag_id;
+    ak.flags = kKeyNoCanon | kKeyAlias;
+    const uint64_t ah = flow_key_hash(ak, cfg_.hash_seed);
+    uint32_t ai = find(ak, ah);
+    if (ai == UINT32_MAX) ai = insert(ak, ah, p.ts_ns, out);
+    if (ai == UINT32_MAX || !entries_[idx].b.in_use) return;
+    Entry& a = entries_[ai];
+    a.proto.alias.parent = idx;
+    a.proto.alias.parent_id = entries_[idx].cold.seq;
+    a.proto.alias.dir = static_cast<uint8_t>((p.from_key_dst != swapped ? 1u : 0u) ^
+                                             entries_[idx].b.initiator_is_key_dst);
+    a.b.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
+    a.last_ns = p.ts_ns;
+  }
+}
+
+void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const {
+  // Canonical keys and hashes for the whole burst; both candidate buckets of
+  // each are prefetched, to be read when the burst is processed.
+  if (n > kMaxBurst) n = kMaxBurst;
+  sb.n = n;
+  for (uint32_t i = 0; i < n; ++i) {
+    sb.keys[i] = pkts[i].key;
+    sb.swapped[i] = flow_key_canonicalize(sb.keys[i]);
+    sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
+    // The primary bucket only: flows go there while it has room, so the
+    // secondary one is read for new flows and crowded buckets alone, and a
+    // prefetch that is rarely used would only take a miss slot.
+    uint32_t b[2];
+    bucket_pair(sb.hashes[i], b);
+    __builtin_prefetch(&buckets_[b[0]]);
+  }
+}
+
+void FlowTable::prefetch_entries(StagedBurst& sb) const {
+  // The buckets were prefetched when the burst was staged: prefetch the
+  // entries their signature hits point at.
+  const uint32_t n = sb.n;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t sig = static_cast<uint32_t>(sb.hashes[i] >> 32) | 1u;
+    uint32_t b[2];
+    bucket_pair(sb.hashes[i], b);
+    const Bucket& bk = buckets_[b[0]];
+    const uint32_t m = sig_matches(bk, sig);
+    sb.hint[i] = UINT32_MAX;
+    if (m) {
+      const uint32_t hit = static_cast<uint32_t>(__builtin_ctz(m));
+      sb.hint[i] = bk.idx[hit];
+      // The lines the update will use: key, timers and counters; the TCP
+      // state for a TCP segment. The fourth line is rarely wanted.
+      const char* e = reinterpret_cast<const char*>(&entries_[bk.idx[hit]]);
+      __builtin_prefetch(e);
+      __builtin_prefetch(e + 64);
+      const FlowKey& k = sb.keys[i];
+      if (k.proto == kProtoTcp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6))
+        __builtin_prefetch(e + 128);
+      if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);
+    }
+  }
+}
+
+void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out) {
+  const uint32_t n = sb.n;
+  for (uint32_t i = 0; i < n; ++i) {
+    const ParsedPacket& p = pkts[i];
+    // The input's clock: with several workers a packet carries the time of
+    // the packet before it in the whole input, so every worker runs its
+    // timers exactly when one worker would.
+    if (p.clock_ns > scan_ns_) scan_ns_ = p.clock_ns;
+    if (p.key.kind == KeyKind::kNone) continue;
+    if (p.frag == FragKind::kLater) {
+      process_later_fragment(p, out);
+    } else {
+      process_one(p, sb.keys[i], sb.swapped[i], sb.hashes[i], sb.hint[i], out);
+    }
+    if (p.has_inner) attach_icmp_error(p);
+    if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
+  }
+}
+
+void FlowTable::submit_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  const unsigned slot = pending_slot_ ^ 1;
+  stage_burst(pkts, n, staged_[slot]);
+  drain(out);
+  prefetch_entries(staged_[slot]);
+  pending_pkts_ = pkts;
+  pending_slot_ = slot;
+}
+
+void FlowTable::drain(RecordEmitter& out) {
+  if (!pending_pkts_) return;
+  process_staged(pending_pkts_, staged_[pending_slot_], out);
+  pending_pkts_ = nullptr;
+}
+
+void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter& out) {
+  drain(out);
+  StagedBurst sb;
+  stage_burst(pkts, n, sb);
+  prefetch_entries(sb);
+  process_staged(pkts, sb, out);
+}
+
+// An ICMP error quoting a packet of a known flow is recorded on that flow
+// too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
+void FlowTable::attach_icmp_error(const ParsedPacket& p) {
+  FlowKey k = p.inner_key;
+  const bool swapped = flow_key_canonicalize(k);
+  const uint32_t idx = find(k, flow_key_hash(k, cfg_.hash_seed));
+  if (idx == UINT32_MAX) return;
+  Entry& e = entries_[idx];
+  if (e.dir[0].pkts + e.dir[1].pkts == 0) return;  // its report went out already
+  e.b.rec_flags |= kRecIcmpMapped;
+  e.cold.icmp_type = p.icmp_type;
+  e.cold.icmp_code = p.icmp_code;
+  e.b.icmp_inner_from_dst = swapped ? 1 : 0;
+  const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
+  std::memcpy(e.cold.icmp_src, rev ? p.key.dst : p.key.src, 4);
+  // The error extends the report to its own time.
+  const uint64_t base_us = e.report_start_ns / 1000;
+  const uint64_t ts_us = p.ts_ns / 1000;
+  const unsigned d = e.dir[0].pkts ? 0 : 1;
+  if (ts_us > base_us && ts_us - base_us > e.dir[d].last_us)
+    e.dir[d].last_us = static_cast<uint32_t>(ts_us - base_us);
+  bump(TableCounter::kIcmpMapped);
+}
+
+uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) {
+  // Only entries that were ever used are visited; untouched memory stays
+  // unmapped.
+  if (high_water_ == 0) return 0;
+  if (budget > high_water_) budget = high_water_;
+  for (uint32_t n = 0; n < budget; ++n) {
+    const uint32_t i = sweep_cursor_;
+    sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
+    Entry& e = entries_[i];
+    if (!e.b.in_use) continue;
+    if (e.b.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
+  }
+  return budget;
+}
+
+void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
+  drain(out);
+  for (uint32_t i = 0; i < high_water_; ++i) {
+    Entry& e = entries_[i];
+    if (!e.b.in_use) continue;
+    if (!e.b.alias && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
+    e.b.in_use = 0;
+  }
+  // Every flow goes: clearing the index at once is cheaper than unlinking
+  // each flow from its bucket.
+  std::memset(buckets_, 0, bucket_bytes_);
+  high_water_ = 0;
+  free_head_ = UINT32_MAX;
+  active_ = 0;
+  sweep_cursor_ = 0;
+}
+
+uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
+  const uint8_t s = t.dir[dir].status;
+  const bool src = dir == 0;
+  uint32_t w = 0;
+  if (s & kTcpDirSynAck) w |= kTcpSawSynSent;
+  if (s & kTcpDirEstablished) w |= kTcpEstablished;
+  if (s & kTcpDirFin) w |= kTcpFinSeen;
+  if (s & kTcpDirFinAcked) w |= kTcpFinAcked;
+  if (s & kTcpDirRetrans) w |= src ? kTcpSrcRetrans : kTcpDstRetrans;
+  if (s & kTcpDirWinShut) w |= src ? kTcpSrcWindowShut : kTcpDstWindowShut;
+  if (s & kTcpDirReset) w |= src ? kTcpSrcReset : kTcpDstReset;
+  if (s & kTcpDirOutOfOrder) w |= src ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+  return w;
+}
+
+bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
+               bool first) {
+  return track_segment(t, hs, p, dir, ts_ns, first);
 }
 
 }  // namespace argos

@@ -204,6 +204,9 @@ class FlowTable {
   struct StagedBurst {
     FlowKey keys[kMaxBurst];
     uint64_t hashes[kMaxBurst];
+    // The entry the primary bucket's first signature hit names (prefetched),
+    // or UINT32_MAX: checked first, so a hit needs no second bucket search.
+    uint32_t hint[kMaxBurst];
     bool swapped[kMaxBurst];
     uint32_t n = 0;
   };
@@ -212,7 +215,7 @@ class FlowTable {
   const ParsedPacket* pending_pkts_ = nullptr;  // burst in staged_[pending_slot_], not processed yet
   unsigned pending_slot_ = 0;
   void stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const;
-  void prefetch_entries(const StagedBurst& sb) const;
+  void prefetch_entries(StagedBurst& sb) const;
   void process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out);
 
   uint32_t find(const FlowKey& k, uint64_t h) const;
@@ -234,7 +237,7 @@ class FlowTable {
   uint64_t idle_timeout(const Entry& e) const;
   void bump(TableCounter c, uint64_t n = 1) { counters_[static_cast<size_t>(c)] += n; }
   void process_one(const ParsedPacket& p, const FlowKey& key, bool swapped,
-                   uint64_t h, RecordEmitter& out);
+                   uint64_t h, uint32_t hint, RecordEmitter& out);
   void process_later_fragment(const ParsedPacket& p, RecordEmitter& out);
   void attach_icmp_error(const ParsedPacket& p);
 
