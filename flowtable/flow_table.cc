@@ -655,9 +655,9 @@ namespace {
   const uint32_t len = p.payload_bytes;
   const bool syn = fl & kTcpSyn;
   const bool ack = fl & kTcpAck;
-  const uint32_t retrans_bit = dir == 0 ? kTcpSrcRetrans : kTcpDstRetrans;
-  const uint32_t reset_bit = dir == 0 ? kTcpSrcReset : kTcpDstReset;
-  const uint32_t winshut_bit = dir == 0 ? kTcpSrcWindowShut : kTcpDstWindowShut;
+  // Each side's bit of a pair is the source's shifted by the direction.
+  static_assert(kTcpDstRetrans == kTcpSrcRetrans << 1 && kTcpDstReset == kTcpSrcReset << 1 &&
+                kTcpDstWindowShut == kTcpSrcWindowShut << 1 && kTcpDstOutOfOrder == kTcpSrcOutOfOrder << 1);
   bool resent = false;
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
@@ -703,7 +703,6 @@ namespace {
     }
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
-    const uint32_t ooo_bit = dir == 0 ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
     if (len > 0 && (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack)) {
       resent = true;  // data the peer has acknowledged already
     } else if (len > 0 && valid && seq_lt(seq, me.rep_high)) {
@@ -711,7 +710,7 @@ namespace {
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
         // Fills the gap a jump forward left: it came out of order.
         me.status |= kTcpDirOutOfOrder;
-        t.status |= ooo_bit;
+        t.status |= kTcpSrcOutOfOrder << dir;
         if (!seq_lt(end, hole_end)) {
           me.hole_len = 0;
         } else {
@@ -745,7 +744,7 @@ namespace {
   if (resent) {
     if (me.retrans != UINT16_MAX) me.retrans++;
     me.status |= kTcpDirRetrans;
-    t.status |= retrans_bit;
+    t.status |= kTcpSrcRetrans << dir;
   }
   if (ack) {
     me.bits |= kTcpDirAcked;
@@ -763,7 +762,7 @@ namespace {
     me.status |= kTcpDirFin;
   }
   if (fl & kTcpRst) {
-    t.status |= reset_bit;
+    t.status |= kTcpSrcReset << dir;
     me.status |= kTcpDirReset;
   }
   if ((fl & kTcpEce) && !(syn && ack)) {
@@ -773,7 +772,7 @@ namespace {
     t.status |= congested;
   }
   if (p.tcp_win == 0 && !(fl & (kTcpRst | kTcpSyn | kTcpFin))) {
-    t.status |= winshut_bit;
+    t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
   return resent;
