@@ -519,6 +519,7 @@ int main(int argc, char** argv) {
     const bool live_port = live || (dpdk && exit_when_idle_ms == 0);
     c.batch_policy = live_port ? BatchPolicy::kDrop : BatchPolicy::kWait;
     c.live_clock = live_port;
+    c.user_bytes = cfg.user_data_bytes;
     c.stop = &g_stop;
   }
 

@@ -143,7 +143,7 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
             return 2;
           }
         } else if (!parse_seconds_text(v, "s", rotate_interval_s) || rotate_interval_s < 1 ||
-                   rotate_interval_s != static_cast<double>(static_cast<uint32_t>(rotate_interval_s))) {
+                   !whole_seconds_u32(rotate_interval_s)) {
           err = a + ": '" + v + "' is not a whole number of seconds, at least 1 (e.g. 3600, 60m)";
           return 2;
         }

@@ -243,8 +243,7 @@ class Loader {
           if (f.rotate_bytes && f.rotate_bytes < 4096)
             return fail(val.Mark(), kpath, "'" + text + "' is too small: at least 4096 bytes (0 = off)");
         } else if (name == "rotate_interval") {
-          if (!parse_seconds_text(text, "s", f.rotate_interval_s) ||
-              f.rotate_interval_s != static_cast<uint32_t>(f.rotate_interval_s))
+          if (!parse_seconds_text(text, "s", f.rotate_interval_s) || !whole_seconds_u32(f.rotate_interval_s))
             return fail(val.Mark(), kpath, "'" + text + "' is not a whole number of seconds (e.g. 3600s, 60m, 1h)");
         } else if (!parse_bool_text(text, f.rotate_utc)) {
           return fail(val.Mark(), kpath, "'" + text + "' is not true or false");

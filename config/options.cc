@@ -145,9 +145,10 @@ const OptionSpec kOptions[] = {
     {.key = "metrics.bidirectional_timestamps", .flag = nullptr, .kind = OptionKind::kBool, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "start and end times per direction",
      .as_bool = ARGOS_FIELD(bool, bidir_timestamps), .unavailable = false},
-    {.key = "metrics.user_data", .flag = "-U", .kind = OptionKind::kCount, .min = 0, .max = 65535,
-     .choices = nullptr, .bare_unit = nullptr, .help = "payload bytes captured per direction",
-     .as_count = ARGOS_FIELD(uint32_t, user_data_bytes), .unavailable = true},
+    {.key = "metrics.user_data", .flag = "-U", .kind = OptionKind::kCount, .min = 0, .max = kMaxUserBytes,
+     .choices = nullptr, .bare_unit = nullptr,
+     .help = "first payload bytes kept per direction and report (user-data DSRs)",
+     .as_count = ARGOS_FIELD(uint32_t, user_data_bytes), .unavailable = false},
     // outputs
     {.key = "outputs.files", .flag = "-w", .kind = OptionKind::kFiles, .min = 0, .max = 0, .choices = nullptr,
      .bare_unit = nullptr, .help = "record files: path, rotate_size, rotate_interval, rotate_utc"},

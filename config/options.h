@@ -62,6 +62,10 @@ bool parse_option_value(const OptionSpec& spec, const std::string& text, SensorC
 bool parse_bool_text(const std::string& text, bool& out);
 bool parse_bytes_text(const std::string& text, uint64_t& out);
 bool parse_seconds_text(const std::string& text, const char* bare_unit, double& out);
+// True when `s` is a whole number of seconds that fits 32 bits (rotation
+// intervals). Checked before any conversion: a cast of an out-of-range
+// double is undefined.
+inline bool whole_seconds_u32(double s) { return s >= 0 && s <= 4294967295.0 && s == static_cast<double>(static_cast<uint32_t>(s)); }
 
 // The value of `spec` in cfg as YAML scalar text ("60s", "8MiB", "true").
 std::string format_seconds(double s);

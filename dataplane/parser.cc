@@ -36,6 +36,19 @@ constexpr uint8_t kProtoIcmp6 = 58;
 constexpr uint8_t kProtoSctp = 132;
 
 inline uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// Where user data (-U) starts: `skip` bytes into the part of the datagram at
+// `p` that holds `span` bytes (the capture may hold fewer; the worker checks).
+inline void set_user(ParsedPacket& out, const uint8_t* p, uint32_t skip, uint32_t span) {
+  if (span <= skip) {
+    out.user_start = nullptr;
+    out.user_span = 0;
+    return;
+  }
+  out.user_start = p + skip;
+  const uint32_t n = span - skip;
+  out.user_span = static_cast<uint16_t>(n > 0xffff ? 0xffff : n);
+}
 inline uint32_t rd32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
          static_cast<uint32_t>(p[2]) << 8 | p[3];
@@ -184,7 +197,9 @@ ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned
   Cursor l4{ip + ihl, c.end};
   if (out.frag == FragKind::kLater) {
     out.payload_bytes = l4_len;
-    return parse_l4(l4, k.proto, l4_len, true, out, quote_depth);
+    const ParseResult r = parse_l4(l4, k.proto, l4_len, true, out, quote_depth);
+    set_user(out, ip, 0, total);  // argus captures a later fragment from its IP header
+    return r;
   }
   if (k.proto == kProtoGre) {
     bool decap = false;
@@ -268,6 +283,9 @@ ParseResult parse_ipv6(Cursor c, ParsedPacket& out, unsigned gre_depth) {
 ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragment,
                      ParsedPacket& out, unsigned quote_depth) {
   FlowKey& k = out.key;
+  // User data (-U) as argus captures it: from the transport header on,
+  // moved past it below for TCP and UDP.
+  set_user(out, c.p, 0, l4_len);
   if (later_fragment) {
     // Non-first fragment: no transport header. The flow table attaches it to
     // the flow of its first fragment, or keys it on the fragment id.
@@ -290,6 +308,7 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       out.tcp_flags = c.p[13];
       out.tcp_win = rd16(c.p + 14);
       out.payload_bytes = l4_len > doff ? l4_len - doff : 0;
+      set_user(out, c.p, doff, l4_len);
       // Options: bounded by both the data offset and the captured bytes.
       const size_t opt_end = doff < c.left() ? doff : c.left();
       size_t i = 20;
@@ -325,6 +344,7 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       k.sport = rd16(c.p);
       k.dport = rd16(c.p + 2);
       out.payload_bytes = l4_len >= 8 ? l4_len - 8 : 0;
+      set_user(out, c.p, 8, l4_len);
       // DNS: argus keys each transaction id as its own flow.
       if ((k.sport == 53 || k.dport == 53) && c.left() >= 10) k.aux = rd16(c.p + 8);
       return c.left() < 8 ? ParseResult::kTruncatedL4 : ParseResult::kOk;
@@ -384,6 +404,8 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
         // datagram's payload per its own IP header, quoted whole or not.
         const unsigned qtotal = rd16(q + 2);
         out.payload_bytes = qtotal > qihl ? qtotal - qihl : 0;
+        // User data likewise: the quoted datagram after its IP header.
+        set_user(out, q, qihl, l4_len > 8 ? l4_len - 8 : 0);
         if (type == 3) k.tp_p = q[9];
         if (type == 3 && (code == 2 || code == 3)) {
           if (qihl >= 20 && c.left() >= 8 + qihl + 4) k.dport = rd16(q + qihl + 2);
@@ -456,6 +478,10 @@ ParseResult parse_arp(Cursor c, ParsedPacket& out) {
     std::memcpy(k.dst, tpa, 4);
   }
   if (op != 1 && op != 2) k.aux = op;  // RARP and others stay apart
+  // argus's user data for ARP is what follows the message: the frame's
+  // trailer, if it has one.
+  const uint32_t msg = 8u + 2u * (hln + pln);
+  set_user(out, c.p, msg, static_cast<uint32_t>(c.left()));
   return ParseResult::kOk;
 }
 
@@ -505,6 +531,7 @@ ParseResult parse_ethertype(Cursor c, uint16_t type, ParsedPacket& out) {
       return r;
     default:
       make_ether_key(out, type, 0, 0);
+      set_user(out, c.p, 0, static_cast<uint32_t>(c.left()));  // argus: what follows the link header
       return ParseResult::kOk;
   }
   if (!out.is_ip || r == ParseResult::kBadIPv4 || r == ParseResult::kTruncatedIPv4 ||
@@ -513,6 +540,7 @@ ParseResult parse_ethertype(Cursor c, uint16_t type, ParsedPacket& out) {
     out.is_ip = false;
     out.frag = FragKind::kNone;
     make_ether_key(out, type, 0, 0);
+    set_user(out, c.p, 0, static_cast<uint32_t>(c.left()));  // the whole datagram, as argus keeps it
   }
   return r;
 }
@@ -575,6 +603,11 @@ ParseResult parse_ethernet(Cursor c, ParsedPacket& out) {
       }
     }
     make_ether_key(out, 0, dsap, ssap);
+    // User data (-U) follows the LLC header (and a SNAP header), within the
+    // 802.3 length.
+    const uint32_t llc_len = type < c.left() ? type : static_cast<uint32_t>(c.left());
+    const uint32_t hdr = (dsap == 0xaa && ssap == 0xaa) ? 8 : (c.left() >= 3 && (c.p[2] & 0x03) != 0x03) ? 4 : 3;
+    set_user(out, c.p, hdr, llc_len);
     return ParseResult::kOk;
   }
   return parse_ethertype(c, type, out);
@@ -730,8 +763,10 @@ inline bool parse_fast_ipv4(const uint8_t* d, uint32_t caplen, ParsedPacket& out
     out.tcp_flags = l4[13];
     out.tcp_win = rd16(l4 + 14);
     out.payload_bytes = l4_len > 20 ? l4_len - 20 : 0;
+    set_user(out, l4, 20, l4_len);
   } else {
     out.payload_bytes = l4_len >= 8 ? l4_len - 8 : 0;
+    set_user(out, l4, 8, l4_len);
   }
   return true;
 }

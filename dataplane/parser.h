@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "flowtable/counter_table.h"
 
@@ -58,5 +59,20 @@ ParseResult parse_packet_general(const uint8_t* data, uint32_t caplen, uint16_t 
 
 // Clears the part of `out` the parser always writes (see kParsedHeadBytes).
 void clear_head(ParsedPacket& out);
+
+// Copies up to `max` user bytes of a parsed frame to `dst` (bounded by the
+// datagram and by what was captured) and points the packet at them.
+inline void copy_user_bytes(const PacketView& v, uint32_t max, uint8_t* dst, ParsedPacket& p) {
+  uint32_t n = 0;
+  const uint8_t* s = p.user_start;
+  if (s && s >= v.data && s < v.data + v.caplen) {
+    const uint32_t captured = static_cast<uint32_t>(v.data + v.caplen - s);
+    n = p.user_span < captured ? p.user_span : captured;
+    if (n > max) n = max;
+    std::memcpy(dst, s, n);
+  }
+  p.user = dst;
+  p.user_len = static_cast<uint16_t>(n);
+}
 
 }  // namespace argos

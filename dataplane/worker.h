@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 #include "dataplane/packet.h"
 #include "dataplane/parser.h"
@@ -24,7 +26,12 @@ class BatchEmitter final : public RecordEmitter {
 
   void emit(const FlowRecord& rec) override {
     if (FlowRecord* slot = reserve()) {
+      uint8_t* buf = slot->user_buf;
       *slot = rec;
+      slot->user_buf = buf;
+      for (unsigned d = 0; d < 2; ++d)
+        if (rec.user_len[d])
+          std::memcpy(buf + d * size_t{kMaxUserBytes}, rec.user_buf + d * size_t{kMaxUserBytes}, rec.user_len[d]);
       commit();
     }
   }
@@ -34,9 +41,12 @@ class BatchEmitter final : public RecordEmitter {
   FlowRecord* reserve() override {
     if (!cur_ && !acquire()) {
       counters_.add(WorkerCounter::kRecordsDropped);
+      scratch_.user_buf = scratch_user_;
       return &scratch_;  // built and discarded: the caller need not care
     }
-    return &cur_->records[cur_->count];
+    FlowRecord* slot = &cur_->records[cur_->count];
+    slot->user_buf = cur_->user[cur_->count];
+    return slot;
   }
 
   void commit() override {
@@ -83,6 +93,7 @@ class BatchEmitter final : public RecordEmitter {
   BatchPolicy policy_;
   RecordBatch* cur_ = nullptr;
   FlowRecord scratch_;  // where a record no batch could take is built (drop policy)
+  uint8_t scratch_user_[2 * kMaxUserBytes];
 };
 
 struct WorkerContext {
@@ -97,6 +108,8 @@ struct WorkerContext {
   // Live capture: timestamps are wall-clock time, so while no packet arrives
   // the timers follow the wall clock (idle flows still time out and leave).
   bool live_clock = false;
+  // -U: bytes of user data kept per direction and report (0 = none).
+  uint32_t user_bytes = 0;
 };
 
 inline constexpr uint32_t kBurstSize = 32;
@@ -120,6 +133,11 @@ void run_worker(Source& src, WorkerContext& ctx) {
   // next one's memory is being fetched (FlowTable::submit_burst).
   ParsedPacket parsed_bufs[2][kBurstSize];
   unsigned buf = 0;
+  // -U: the user bytes of the two bursts in flight, copied out of their
+  // frames at parse time (a source may reuse a frame's memory before the
+  // table has read it).
+  const uint32_t user_bytes = ctx.user_bytes;
+  std::vector<uint8_t> user_bufs(size_t{2} * kBurstSize * user_bytes);
   uint64_t now_ns = 0;
   uint64_t next_sweep_ns = 0;
   bool stopped = false;
@@ -157,6 +175,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
       continue;
     }
     ParsedPacket* parsed = parsed_bufs[buf];
+    uint8_t* user_copy = user_bufs.empty() ? nullptr : user_bufs.data() + size_t{buf} * kBurstSize * user_bytes;
     buf ^= 1;
     uint64_t bytes = 0;
     uint32_t not_ok = 0;
@@ -170,6 +189,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
       parsed[i].wire_len = v.wirelen > parsed[i].wire_trim ? v.wirelen - parsed[i].wire_trim : 0;
       parsed[i].ts_ns = v.ts_ns;
       parsed[i].clock_ns = v.clock_ns;
+      if (user_copy) copy_user_bytes(v, user_bytes, user_copy + size_t{i} * user_bytes, parsed[i]);
       bytes += v.wirelen;
       if (v.ts_ns > now_ns) now_ns = v.ts_ns;
     }

@@ -263,6 +263,24 @@ void put_packet_size(Writer& w, const FlowRecord& r) {
   w.u16(m.max_size);
 }
 
+// -U: each direction's first user bytes, in the DSR's 16-bit length form
+// (argus-format.md 6.12): size (the -U value), count, the bytes padded to a
+// word. A direction without bytes has none.
+void put_user(Writer& w, const FlowRecord& r) {
+  for (unsigned d = 0; d < 2; ++d) {
+    const uint16_t n = r.user_len[d];
+    if (!n || !r.user_buf) continue;
+    const uint16_t words = static_cast<uint16_t>(2 + (n + 3) / 4);
+    w.u8(0x50);
+    w.u8(d == 0 ? 0x90 : 0xa0);
+    w.u16(words);
+    w.u16(r.user_capacity);
+    w.u16(n);
+    w.bytes(r.user_buf + d * size_t{kMaxUserBytes}, n);
+    w.zeros((4 - n % 4) % 4);
+  }
+}
+
 // -m: the addresses in the layout of the Ethernet flow key (destination
 // first); argus writes the EtherType little-endian, which clients ignore.
 // Raw IP frames have none: no MAC DSR, as from argus.
@@ -537,6 +555,7 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   put_vlan_mpls(w, r);
   put_ipattr(w, r);
   if (opt.packet_size) put_packet_size(w, r);
+  put_user(w, r);
   if (opt.mac) put_mac(w, r);
   if (r.flags & kRecIcmpMapped) {
     w.dsr(0x34, 0x00, 0x01, 8);

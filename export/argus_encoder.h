@@ -11,7 +11,7 @@
 namespace argos {
 
 // Largest FAR this encoder writes (all optional DSRs present).
-inline constexpr size_t kMaxFarBytes = 1024;
+inline constexpr size_t kMaxFarBytes = 1536;
 inline constexpr size_t kMarBytes = 128;
 inline constexpr uint32_t kArgusCookie = 0xE5712DCB;
 

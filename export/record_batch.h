@@ -18,6 +18,9 @@ struct RecordBatch {
   uint32_t count = 0;
   bool end_of_stream = false;  // last batch of its worker
   FlowRecord records[kCapacity];
+  // Each record's -U bytes (FlowRecord::user_buf points here). Last, so the
+  // pages stay untouched, and unmapped, unless user data is kept.
+  uint8_t user[kCapacity][2 * kMaxUserBytes];
 };
 
 // What a worker does when no empty batch is available.

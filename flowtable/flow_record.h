@@ -116,6 +116,16 @@ struct FlowRecord {
   uint8_t mac_src[6]; // with kRecHasMacs: the initiator's and the responder's
   uint8_t mac_dst[6]; // addresses, from the flow's first packet
   uint8_t mac_multipath;  // later packets used other addresses
+  // -U: the first user bytes of each direction in this report, at
+  // user_buf[0 ..) and user_buf[kMaxUserBytes ..). The buffer belongs to
+  // whoever holds the record (a batch slot, the table's scratch); the table
+  // writes into it when it is set and leaves user_len zero otherwise.
+  uint16_t user_len[2];
+  uint16_t user_capacity;  // the -U value: the DSR's size field
+  uint8_t* user_buf;
 };
+
+// Largest -U value: user bytes kept per direction and report.
+inline constexpr uint32_t kMaxUserBytes = 256;
 
 }  // namespace argos

@@ -236,11 +236,19 @@ namespace {
 uint32_t bucket_count(uint32_t capacity) { return round_up_pow2(capacity / 4 < 2 ? 2 : capacity / 4); }
 }  // namespace
 
-size_t FlowTable::table_bytes(uint32_t capacity) {
+namespace {
+// Bytes of a -U slot: two 16-bit lengths, then both directions' bytes,
+// rounded to 8.
+size_t user_stride(uint32_t user_bytes) { return user_bytes ? (4 + 2 * size_t{user_bytes} + 7) & ~size_t{7} : 0; }
+}  // namespace
+
+size_t FlowTable::table_bytes(uint32_t capacity, bool extra_metrics, uint32_t user_bytes) {
   if (capacity < 64) capacity = 64;
-  return sizeof(Bucket) * size_t{bucket_count(capacity)} + sizeof(Entry) * size_t{capacity};
+  return sizeof(Bucket) * size_t{bucket_count(capacity)} +
+         (sizeof(Entry) + (extra_metrics ? sizeof(Extra) : 0) + user_stride(user_bytes)) * size_t{capacity};
 }
 
+// User-data buffers (-U) are left out: they are the user's choice of size.
 size_t FlowTable::bytes_per_flow() const {
   const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
   return sizeof(Entry) + buckets / capacity_ + (extras_ ? sizeof(Extra) : 0);
@@ -263,13 +271,22 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     extra_bytes_ = sizeof(Extra) * size_t{capacity_};
     x = ::mmap(nullptr, extra_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   }
-  if (b == MAP_FAILED || e == MAP_FAILED || x == MAP_FAILED) {
+  void* u = nullptr;
+  if (cfg.user_bytes) {
+    if (cfg_.user_bytes > kMaxUserBytes) cfg_.user_bytes = kMaxUserBytes;
+    user_stride_ = user_stride(cfg_.user_bytes);
+    user_bytes_ = user_stride_ * size_t{capacity_};
+    u = ::mmap(nullptr, user_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
+  if (b == MAP_FAILED || e == MAP_FAILED || x == MAP_FAILED || u == MAP_FAILED) {
     if (b != MAP_FAILED) ::munmap(b, bucket_bytes_);
     if (e != MAP_FAILED) ::munmap(e, entry_bytes_);
     if (x && x != MAP_FAILED) ::munmap(x, extra_bytes_);
+    if (u && u != MAP_FAILED) ::munmap(u, user_bytes_);
     return;
   }
   extras_ = static_cast<Extra*>(x);
+  users_ = static_cast<uint8_t*>(u);
   // Random access over tens of megabytes: ask for transparent huge pages so
   // lookups do not also pay a page walk each (a hint; ignored where THP is off).
   ::madvise(b, bucket_bytes_, MADV_HUGEPAGE);
@@ -282,6 +299,7 @@ FlowTable::~FlowTable() {
   if (buckets_) ::munmap(buckets_, bucket_bytes_);
   if (entries_) ::munmap(entries_, entry_bytes_);
   if (extras_) ::munmap(extras_, extra_bytes_);
+  if (users_) ::munmap(users_, user_bytes_);
 }
 
 [[gnu::always_inline]] inline uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
@@ -365,6 +383,7 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
   }
   Entry& e = entries_[idx];
   std::memset(&e, 0, sizeof e);
+  if (users_) std::memset(user_slot(idx), 0, 4);
   e.key = k;
   e.b.in_use = 1;
   e.b.alias = (k.flags & kKeyAlias) ? 1 : 0;
@@ -431,6 +450,15 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.cause = cause ? cause : (e.b.reported ? kCauseStatus : kCauseStart);
   r.seq = e.cold.seq;
   r.flags = e.b.rec_flags;
+  r.user_len[0] = r.user_len[1] = 0;
+  r.user_capacity = static_cast<uint16_t>(cfg_.user_bytes);
+  if (users_ && r.user_buf) {
+    const uint8_t* slot = user_slot(static_cast<uint32_t>(&e - entries_));
+    for (unsigned d = 0; d < 2; ++d) {
+      std::memcpy(&r.user_len[d], slot + 2 * d, 2);
+      std::memcpy(r.user_buf + d * size_t{kMaxUserBytes}, slot + 4 + d * size_t{cfg_.user_bytes}, r.user_len[d]);
+    }
+  }
   std::memset(r.mac_src, 0, sizeof r.mac_src);
   std::memset(r.mac_dst, 0, sizeof r.mac_dst);
   r.mac_multipath = 0;
@@ -536,12 +564,14 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
     out.commit();
   } else {
     FlowRecord r;
+    r.user_buf = user_scratch_;
     build_record(e, cause, r);
     out.emit(r);
   }
   bump(TableCounter::kReports);
   e.b.reported = 1;
   e.b.start_late = 0;
+  if (users_) std::memset(user_slot(static_cast<uint32_t>(&e - entries_)), 0, 4);
   std::memset(e.dir, 0, sizeof e.dir);
   e.b.rec_flags &= kRecTcp;
   if (e.b.rec_flags & kRecTcp) {
@@ -779,6 +809,20 @@ namespace {
 }
 }  // namespace
 
+// User data (-U): each direction's first bytes of the report, in packet
+// order, as argus keeps them.
+void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
+  uint8_t* slot = user_slot(idx);
+  uint16_t len;
+  std::memcpy(&len, slot + 2 * d, 2);
+  const uint32_t cap = cfg_.user_bytes;
+  if (len >= cap) return;
+  const uint32_t n = p.user_len < cap - len ? p.user_len : cap - len;
+  std::memcpy(slot + 4 + d * size_t{cap} + len, p.user, n);
+  len = static_cast<uint16_t>(len + n);
+  std::memcpy(slot + 2 * d, &len, 2);
+}
+
 [[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
   DirState& m = e.dir[d];
   const uint64_t ts = p.ts_ns;
@@ -791,6 +835,7 @@ namespace {
   if (extras_)
     account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
                   d);
+  if (users_ && p.user_len) account_user(static_cast<uint32_t>(&e - entries_), p, d);
   if (first_of_report) {
     e.report_start_ns = ts;
     e.b.start_pending = opens_start ? 0 : 1;

@@ -108,6 +108,9 @@ struct FlowTableConfig {
   // time (bidirectional timestamps): kept in a side array, so the default
   // record set reads and writes no more per packet.
   bool extra_metrics = false;
+  // -U: user bytes kept per direction and report (0 = none, at most
+  // kMaxUserBytes), in a side array of their own.
+  uint32_t user_bytes = 0;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \
@@ -151,6 +154,7 @@ class FlowTable {
   MemoryRegion bucket_memory() const { return {buckets_, bucket_bytes_}; }
   MemoryRegion entry_memory() const { return {entries_, entry_bytes_}; }
   MemoryRegion extra_memory() const { return {extras_, extra_bytes_}; }
+  MemoryRegion user_memory() const { return {users_, user_bytes_}; }
 
   // Accounts a burst of parsed packets (n <= kMaxBurst), in time order.
   // Reports closed by a packet (status interval, idle timeout) go to `out`.
@@ -192,7 +196,7 @@ class FlowTable {
   static size_t entry_bytes();
   // Bytes a table of `capacity` flows maps (buckets and entries), for
   // checking a configuration against the machine's memory.
-  static size_t table_bytes(uint32_t capacity);
+  static size_t table_bytes(uint32_t capacity, bool extra_metrics = false, uint32_t user_bytes = 0);
 
   struct Bucket;  // defined in flow_table.cc
   struct Entry;
@@ -249,6 +253,13 @@ class FlowTable {
   size_t entry_bytes_ = 0;
   Entry* entries_ = nullptr;
   Extra* extras_ = nullptr;  // one per entry with extra_metrics, else none
+  // -U: per entry, two 16-bit lengths and then each direction's bytes.
+  uint8_t* users_ = nullptr;
+  size_t user_stride_ = 0;
+  size_t user_bytes_ = 0;
+  uint8_t user_scratch_[2 * kMaxUserBytes];  // for records built outside a batch
+  uint8_t* user_slot(uint32_t idx) const { return users_ + size_t{idx} * user_stride_; }
+  void account_user(uint32_t idx, const ParsedPacket& p, unsigned dir);
   size_t extra_bytes_ = 0;
   uint32_t free_head_ = UINT32_MAX;  // free entries, linked through Entry::seq
   uint32_t high_water_ = 0;          // entries [0, high_water_) have been used

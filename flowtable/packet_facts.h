@@ -78,6 +78,12 @@ struct ParsedPacket {
   bool has_tcp;       // a full 20-byte TCP header was present
   bool more_frags;
   FragKind frag;
+  // Where the bytes argus captures as user data (-U) start in the frame
+  // (for TCP and UDP the transport payload; for other IP protocols their
+  // header on; for a later fragment its IP header on), and how many the
+  // datagram holds from there. Valid only while the frame is.
+  uint16_t user_span;
+  const uint8_t* user_start;
   // --- Tail: valid only as the head's flags say; not cleared per packet. ---
   uint8_t mac_src[6];
   uint8_t mac_dst[6];
@@ -90,6 +96,10 @@ struct ParsedPacket {
   uint32_t wire_len;  // original frame length (Argus byte counts)
   uint64_t ts_ns;     // packet time
   uint64_t clock_ns;  // input time before this packet (timers due up to it have run); 0 = unknown
+  // With -U: this packet's user bytes, copied out of the frame by the
+  // worker (the frame may be gone when the table reads them).
+  const uint8_t* user;
+  uint16_t user_len;
 };
 
 // Bytes of ParsedPacket the parser clears before it fills a packet in.

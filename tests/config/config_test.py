@@ -116,6 +116,8 @@ def main():
              "outputs.files[0]: a file needs a path", 3),
             ("rotation too small", "outputs:\n  files:\n    - path: a.out\n      rotate_size: 100\n",
              "at least 4096 bytes", 4),
+            ("rotation interval beyond 32 bits", "outputs:\n  files:\n    - path: a.out\n      rotate_interval: 1e30s\n",
+             "outputs.files[0].rotate_interval: '1e30s' is not a whole number of seconds", 4),
             ("second document", "sensor: {}\n---\nflows: {}\n", "a second YAML document", 2),
             ("not a map", "hello\n", "the file must be a map", 1),
             ("interval rotation without strftime",
@@ -374,7 +376,7 @@ def main():
             "metrics.mac": "parity-switches (-m)", "metrics.jitter": "config broken_files (refused)",
             "metrics.packet_size": "parity-switches (-Z)", "metrics.response_time": "config option_coverage (refused)",
             "metrics.bidirectional_timestamps": "parity-switches (sstime sltime dstime dltime)",
-            "metrics.user_data": "config option_coverage (refused)",
+            "metrics.user_data": "parity-switches (-U 32: suser duser); config user_data_limit",
             "outputs.files": "stream rotation, config rotate_utc", "outputs.udp": "stream udp_push",
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
             "outputs.server.max_clients": "stream max_clients", "outputs.server.client_buffer": "stream slow_client",
@@ -396,7 +398,7 @@ def main():
         # The metric switches this version does not write are refused, each
         # one; those it writes are accepted.
         written = {"metrics.app_bytes", "metrics.mac", "metrics.packet_size", "metrics.tcp_perf",
-                   "metrics.bidirectional_timestamps"}
+                   "metrics.bidirectional_timestamps", "metrics.user_data"}
         for k in [k for k in keys if k.startswith("metrics.")]:
             leaf = k.split(".")[1]
             val = "false" if leaf == "tcp_perf" else ("32" if leaf == "user_data" else "true")
@@ -439,6 +441,22 @@ def main():
                 off += far[off + 3] * 4
         assert subtypes == {(0x04, 3)}, subtypes
 
+    def user_data_limit(tmp):
+        # -U is bounded (256 bytes per direction), and its buffers count in
+        # the memory check: a table that fits without them is refused with
+        # them.
+        base = ["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "u.argus")]
+        p = run(base + ["-U", "257"])
+        assert p.returncode == 2 and "-U" in p.stderr and "256" in p.stderr, p.stderr
+        assert run(base + ["-U", "256", "--check-config"]).returncode == 0
+        with open("/proc/meminfo") as f:
+            mem = int(next(l for l in f if l.startswith("MemTotal:")).split()[1]) * 1024
+        flows = min(int(0.8 * mem / 500), 268435456)  # ~272 bytes a flow without -U, ~790 with -U 256
+        p = run(base + ["--flows", str(flows), "--check-config"])
+        assert p.returncode == 0, p.stderr
+        p = run(base + ["--flows", str(flows), "-U", "256", "--check-config"])
+        assert p.returncode == 2 and "of flow tables" in p.stderr, p.stderr
+
     def cli_errors(tmp):
         # Misspelt flags get a suggestion; values go through the same table as YAML.
         p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "--worker", "2"])
@@ -451,7 +469,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 

@@ -51,7 +51,9 @@ inline void encode_and_check(const FlowRecord& r, const EncodeOptions& opt) {
   unsigned dsrs = 0;
   while (off < len) {
     if (len - off < 4) fail("DSR header cut short", off, len);
-    const size_t words = buf[off + 3];
+    // User data (0x50) alone uses the 16-bit length form (subtype bit 0x80).
+    const size_t words = (buf[off + 1] & 0x80) ? (size_t{buf[off + 2]} << 8 | buf[off + 3]) : buf[off + 3];
+    if ((buf[off + 1] & 0x80) && buf[off] != 0x50) fail("16-bit length form outside user data", off, buf[off]);
     if (words == 0) fail("DSR of zero length", off, buf[off]);
     if (words * 4 > len - off) fail("DSR runs past the record end", off, words);
     off += words * 4;

@@ -4,7 +4,7 @@
 // Input layout:
 //   byte 0       selector: low nibble picks the link type (kLinkTypes[n % 10]),
 //                bits 4-6 are the kFlag* options below, bit 7 turns every
-//                record switch on (-A -Z -m, bidirectional timestamps,
+//                record switch on (-A -Z -m -U 64, bidirectional timestamps,
 //                TCP_STATUS instead of TCP_PERF)
 //   [12 bytes]   only with kFlagMeta: packet time in ns (8 bytes) and the
 //                frame's wire length (4 bytes), both big-endian
@@ -97,9 +97,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   p.ts_ns = ts_ns;
 
   const bool switches = sel & 0x80;
+  uint8_t user[64];
+  if (switches) {
+    // -U 64, as run_worker copies the bytes out of the frame.
+    PacketView v{};
+    v.data = frame.get();
+    v.caplen = static_cast<uint32_t>(size);
+    copy_user_bytes(v, sizeof user, user, p);
+  }
   FlowTableConfig cfg;
   cfg.capacity = kTableFlows;
   cfg.extra_metrics = switches;
+  cfg.user_bytes = switches ? sizeof user : 0;
   FlowTable table(cfg);
   if (!table.ok()) fuzz::fail("flow table allocation");
   EncodeOptions opt;

@@ -98,10 +98,11 @@ STIME = COLUMNS.index("stime")
 # The switches mode runs both sensors with these argus flags, and with
 # bidirectional timestamps (a configuration-file setting on both sides),
 # and compares these columns too (application bytes, frame sizes, MAC
-# addresses, start and end per direction).
-SWITCHES = ["-A", "-Z", "-m"]
+# addresses, start and end per direction, the first 32 user bytes per
+# direction, printed in base64 so that every byte counts).
+SWITCHES = ["-A", "-Z", "-m", "-U", "32"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
-                            "smac", "dmac", "sstime", "sltime", "dstime", "dltime"]
+                            "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64"]
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
@@ -225,7 +226,9 @@ def read_records(tools: Tools, path: Path, cluster: bool = False, columns: list[
     # No "- not man" filter: ra exits 1 when a filter matches nothing, which
     # would look like an error for a file without flow records. MARs are
     # dropped by normalize() instead (racluster drops them itself).
-    cmd = prog + ["-n", "-u", "-c", ",", "-s", *columns, "-r", str(path)]
+    # User data in base64 (ra's text printer shows any unprintable byte as '.').
+    printer = ["-M", "printer=encode64"] if any(c.startswith(("suser", "duser")) for c in columns) else []
+    cmd = prog + printer + ["-n", "-u", "-c", ",", "-s", *columns, "-r", str(path)]
     r = run(cmd, env=tools.env)
     lines, _ = normalize(r.out, len(columns))
     return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())

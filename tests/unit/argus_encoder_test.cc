@@ -83,7 +83,9 @@ std::vector<Dsr> walk(const Bytes& far) {
   while (off + 4 <= far.size()) {
     const uint8_t type = far[off];
     const uint8_t sub = far[off + 1];
-    EXPECT_EQ(sub & 0x80, 0) << "16-bit length form on DSR type " << int(type);
+    if (type != 0x50) {  // user data alone uses the 16-bit length form
+      EXPECT_EQ(sub & 0x80, 0) << "16-bit length form on DSR type " << int(type);
+    }
     size_t len = (type & 0x80) ? 4 : (sub & 0x80) ? rd16(&far[off + 2]) * 4u : far[off + 3] * 4u;
     EXPECT_NE(len, 0u) << "zero-length DSR at offset " << off;
     if (len == 0 || off + len > far.size()) break;
@@ -733,6 +735,31 @@ TEST(EncoderFar, IpAttributeDsr) {
       << "src options word after the src word";
 }
 
+TEST(EncoderFar, UserDataDsrs) {
+  // argus-format.md 6.12: 16-bit length form, size (the -U value), count,
+  // the bytes padded to a word; src (0x90) before dst (0xa0).
+  FlowRecord r = both_ways(udp_record());
+  uint8_t buf[2 * kMaxUserBytes] = {};
+  r.user_buf = buf;
+  r.user_capacity = 32;
+  EXPECT_FALSE(has_dsr(encode(r), 0x50)) << "no bytes, no DSR";
+  std::memcpy(buf, "hello", 5);
+  r.user_len[0] = 5;
+  EXPECT_BYTES(dsr(encode(r), 0x50), hex("50900004 00200005 68656c6c 6f000000"));
+  for (unsigned i = 0; i < 32; ++i) buf[kMaxUserBytes + i] = static_cast<uint8_t>(i);
+  r.user_len[1] = 32;
+  const Bytes far = encode(r);
+  std::vector<Bytes> user;
+  for (const Dsr& d : walk(far))
+    if (d.type == 0x50) user.push_back(d.bytes);
+  ASSERT_EQ(user.size(), 2u);
+  EXPECT_BYTES(user[1], hex("50a0000a 00200020 00010203 04050607 08090a0b 0c0d0e0f "
+                            "10111213 14151617 18191a1b 1c1d1e1f"))
+      << "argus's own form for -U 32 (50a0000a 00200020)";
+  r.user_len[0] = 0;
+  EXPECT_BYTES(dsr(encode(r), 0x50), user[1]) << "dst alone";
+}
+
 TEST(EncoderFar, IcmpMappedDsr) {
   FlowRecord r = udp_record();
   r.flags |= kRecIcmpMapped;
@@ -819,6 +846,35 @@ TEST(EncoderFar, DsrLengthsAddUpAndFollowArgusOrder) {
     EXPECT_EQ(dsrs.front().type, 0x01);
     EXPECT_EQ(dsrs.back().type, 0x20);
   }
+}
+
+TEST(EncoderFar, EverySwitchAndFullUserDataFitTheBufferInArgusOrder) {
+  FlowRecord r = everything_record();
+  r.flags |= kRecHasMacs;
+  static uint8_t buf[2 * kMaxUserBytes];
+  r.user_buf = buf;
+  r.user_capacity = kMaxUserBytes;
+  r.user_len[0] = r.user_len[1] = kMaxUserBytes;
+  EncodeOptions all;
+  all.app_bytes = all.packet_size = all.mac = all.bidir_timestamps = true;
+  Bytes out(kMaxFarBytes, 0xee);
+  const size_t n = encode_far(r, all, out.data());
+  ASSERT_LE(n, kMaxFarBytes);
+  out.resize(n);
+  std::vector<std::pair<uint8_t, uint8_t>> order;
+  for (const Dsr& d : walk(out)) order.emplace_back(d.type, d.subtype);
+  // argus's order: ... 0x48 attributes, 0x12 sizes, 0x50 src, 0x50 dst, 0x42 MACs, 0x34, 0x20.
+  const auto at = [&](uint8_t type, uint8_t sub) {
+    for (size_t i = 0; i < order.size(); ++i)
+      if (order[i].first == type && (sub == 0xff || order[i].second == sub)) return static_cast<int>(i);
+    return -1;
+  };
+  EXPECT_LT(at(0x48, 0xff), at(0x12, 0xff));
+  EXPECT_LT(at(0x12, 0xff), at(0x50, 0x90));
+  EXPECT_LT(at(0x50, 0x90), at(0x50, 0xa0));
+  EXPECT_LT(at(0x50, 0xa0), at(0x42, 0xff));
+  EXPECT_LT(at(0x42, 0xff), at(0x34, 0xff));
+  EXPECT_EQ(order.back().first, 0x20);
 }
 
 TEST(EncoderFar, LargestRecordFitsTheBuffer) {

@@ -604,6 +604,59 @@ TEST(FlowTable, IpOptionsAndCookedEncapsulationReachTheRecord) {
   EXPECT_EQ(r.dir[1].encaps, kEncEther);
 }
 
+// Records whose user bytes are copied at emit time (the table's scratch
+// buffer is reused for the next record).
+class UserCollector final : public RecordEmitter {
+ public:
+  void emit(const FlowRecord& rec) override {
+    recs.push_back(rec);
+    for (unsigned d = 0; d < 2; ++d)
+      user[d].push_back(std::string(reinterpret_cast<const char*>(rec.user_buf) + d * kMaxUserBytes,
+                                    rec.user_len[d]));
+  }
+  std::vector<FlowRecord> recs;
+  std::vector<std::string> user[2];
+};
+
+TEST(FlowTable, UserBytesAreEachDirectionsFirstBytesOfTheReport) {
+  FlowTableConfig c = table_config();
+  c.user_bytes = 8;
+  FlowTable t(c);
+  UserCollector out;
+  auto pkt = [](bool from_client, uint64_t ts, const char* data) {
+    ParsedPacket p = from_client ? udp_pkt(host(1), 1000, host(2), 2000, ts) : udp_pkt(host(2), 2000, host(1), 1000, ts);
+    p.user = reinterpret_cast<const uint8_t*>(data);
+    p.user_len = static_cast<uint16_t>(std::strlen(data));
+    return p;
+  };
+  // Report 1: the client's bytes run across packets and stop at 8; the
+  // server's single packet is shorter than 8.
+  feed(t, {pkt(true, kT0, "abc"), pkt(false, kT0 + kMs, "XY"), pkt(true, kT0 + 2 * kMs, "defghij"),
+           pkt(true, kT0 + 3 * kMs, "zzz"), pkt(false, kT0 + 4 * kMs, "")},
+       out);
+  // Report 2 (after the 5 s status interval) starts afresh; the server sends nothing.
+  feed(t, {pkt(true, kT0 + 6 * kSec, "next")}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.user[0][0], "abcdefgh");
+  EXPECT_EQ(out.user[1][0], "XY");
+  EXPECT_EQ(out.user[0][1], "next");
+  EXPECT_EQ(out.user[1][1], "");
+  EXPECT_EQ(out.recs[0].user_capacity, 8);
+}
+
+TEST(FlowTable, NoUserBytesWithoutTheSwitch) {
+  FlowTable t(table_config());
+  UserCollector out;
+  ParsedPacket p = udp_pkt(host(1), 1000, host(2), 2000, kT0);
+  p.user = reinterpret_cast<const uint8_t*>("data");
+  p.user_len = 4;
+  feed(t, {p}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].user_len[0] + out.recs[0].user_len[1], 0);
+}
+
 TEST(FlowTable, PacketsWithoutAKeyAreIgnored) {
   FlowTable t(table_config());
   Collector out;
