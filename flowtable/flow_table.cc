@@ -135,7 +135,7 @@ static_assert(sizeof(ProtoState) == 64);
 // copy of the key, which lookups neither compare nor hash (same_key below).
 struct EntryBits {
   uint8_t in_use : 1;
-  uint8_t alias : 1;                 // fragment bookkeeping, never reported
+  uint8_t spare0 : 1;
   uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
   uint8_t reported : 1;              // a report of this flow went out already
   uint8_t start_pending : 1;         // no packet of the open report has opened it yet
@@ -201,6 +201,8 @@ inline bool same_key(const FlowKey& stored, const FlowKey& k) {
       _mm_xor_si128(_mm_loadu_si128(a + 2), _mm_loadu_si128(b + 2)));
   return (_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) & 0x0fff) == 0x0fff;
 }
+// Fragment bookkeeping entries (never reported) carry kKeyAlias in their key.
+inline bool is_alias(const FlowTable::Entry& e) { return (e.key.flags & kKeyAlias) != 0; }
 // The entry's key as a key: pad zero.
 inline FlowKey plain_key(const FlowKey& stored) {
   FlowKey k = stored;
@@ -375,7 +377,7 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
     }
     const uint32_t vi = from->idx[victim_slot];
     Entry& victim = entries_[vi];
-    if (!victim.b.alias && victim.dir[0].pkts + victim.dir[1].pkts)
+    if (!is_alias(victim) && victim.dir[0].pkts + victim.dir[1].pkts)
       emit_report(victim, 0, out);
     remove(vi);
     bump(TableCounter::kEvictions);
@@ -386,7 +388,6 @@ uint32_t FlowTable::insert(const FlowKey& k, uint64_t h, uint64_t now_ns, Record
   if (users_) std::memset(user_slot(idx), 0, 4);
   e.key = k;
   e.b.in_use = 1;
-  e.b.alias = (k.flags & kKeyAlias) ? 1 : 0;
   e.last_ns = now_ns;
   slot_bucket->sig[slot] = sig;
   slot_bucket->idx[slot] = idx;
@@ -597,7 +598,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
 // flow ends if it has been idle longer than its timeout *at that check
 // time*. Checks are made by sweeps and before a packet updates its flow.
 bool FlowTable::run_checks(Entry& e, uint32_t idx, uint64_t upto_ns, RecordEmitter& out) {
-  if (e.key.flags & kKeyAlias) {
+  if (is_alias(e)) {
     // Fragment bookkeeping simply lapses after the fragment timeout.
     if (upto_ns > e.last_ns && upto_ns - e.last_ns > idle_timeout(e)) {
       remove(idx);
@@ -910,9 +911,8 @@ inline bool counts_near_full(const DirState* dir) {
 }
 }  // namespace
 
-[[gnu::always_inline]] inline void FlowTable::update(Entry& e, uint32_t idx, const ParsedPacket& p,
-                                                     bool from_key_dst, RecordEmitter& out) {
-  (void)idx;
+[[gnu::always_inline]] inline void FlowTable::update(Entry& e, const ParsedPacket& p, bool from_key_dst,
+                                                     RecordEmitter& out) {
   const bool first = !e.b.counted;
   bool opens_start = true;
   if (first) {
@@ -972,7 +972,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
         return;
       }
     }
-    if (entries_[ai].b.in_use && entries_[ai].b.alias) remove(ai);
+    if (entries_[ai].b.in_use && is_alias(entries_[ai])) remove(ai);
   }
   // No first fragment known: the fragment is a flow of its own.
   bump(TableCounter::kFragOrphans);
@@ -1003,7 +1003,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
     if (idx == UINT32_MAX) return;
   }
   Entry& e = entries_[idx];
-  update(e, idx, p, p.from_key_dst != swapped, out);
+  update(e, p, p.from_key_dst != swapped, out);
 
   if (p.frag == FragKind::kFirst) {
     // Remember where the later fragments of this datagram belong.
@@ -1149,7 +1149,7 @@ uint32_t FlowTable::sweep(uint64_t now_ns, uint32_t budget, RecordEmitter& out) 
     sweep_cursor_ = sweep_cursor_ + 1 >= high_water_ ? 0 : sweep_cursor_ + 1;
     Entry& e = entries_[i];
     if (!e.b.in_use) continue;
-    if (e.b.alias || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
+    if (is_alias(e) || e.next_check_ns <= now_ns) run_checks(e, i, now_ns, out);
   }
   return budget;
 }
@@ -1159,7 +1159,7 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
   for (uint32_t i = 0; i < high_water_; ++i) {
     Entry& e = entries_[i];
     if (!e.b.in_use) continue;
-    if (!e.b.alias && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
+    if (!is_alias(e) && e.dir[0].pkts + e.dir[1].pkts) emit_report(e, cause, out);
     e.b.in_use = 0;
   }
   // Every flow goes: clearing the index at once is cheaper than unlinking

@@ -231,7 +231,7 @@ class FlowTable {
   uint32_t insert(const FlowKey& k, uint64_t h, uint64_t now_ns, RecordEmitter& out);
   void remove(uint32_t idx);
   void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
-  void update(Entry& e, uint32_t idx, const ParsedPacket& p, bool from_dst,
+  void update(Entry& e, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
   void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
   static void account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
