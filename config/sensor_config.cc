@@ -279,7 +279,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
   if (pages > 0 && page > 0) {
     const double mem = static_cast<double>(pages) * static_cast<double>(page);
     const double tables = static_cast<double>(cfg.workers) * static_cast<double>(FlowTable::table_bytes(
-        cfg.flow_capacity, cfg.packet_size || cfg.mac || cfg.bidir_timestamps, cfg.user_data_bytes));
+        cfg.flow_capacity, cfg.packet_size || cfg.mac || cfg.bidir_timestamps, cfg.user_data_bytes, cfg.jitter));
     // The tables are mapped lazily, but a full table is resident: it must
     // fit beside the rest of the system.
     if (tables > 0.8 * mem)
@@ -314,6 +314,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.hash_seed = 0x5eed5eed12345678ULL ^ (uint64_t{index} * 0x9e3779b97f4a7c15ULL);
   t.extra_metrics = cfg.packet_size || cfg.mac || cfg.bidir_timestamps;
   t.user_bytes = cfg.user_data_bytes;
+  t.jitter = cfg.jitter;
   return t;
 }
 

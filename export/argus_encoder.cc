@@ -263,6 +263,37 @@ void put_packet_size(Writer& w, const FlowRecord& r) {
   w.u16(m.max_size);
 }
 
+// -J: one 5-word block (n, then min, mean, stddev, max as XDR floats, in
+// microseconds) per direction and kind that has intervals; qualifier bits
+// 0x01 src active, 0x02 src idle, 0x04 dst active, 0x08 dst idle.
+void put_jitter(Writer& w, const FlowRecord& r) {
+  uint8_t qual = 0;
+  uint8_t blocks = 0;
+  for (unsigned d = 0; d < 2; ++d)
+    for (unsigned k = 0; k < 2; ++k)
+      if (r.jitter[d][k].n) {
+        qual = static_cast<uint8_t>(qual | 1u << (2 * d + k));
+        ++blocks;
+      }
+  if (!blocks) return;
+  w.dsr(0x46, 0x00, qual, static_cast<uint8_t>(1 + 5 * blocks));
+  const auto f32 = [&](float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    w.u32(bits);
+  };
+  for (unsigned d = 0; d < 2; ++d)
+    for (unsigned k = 0; k < 2; ++k) {
+      const JitterStats& j = r.jitter[d][k];
+      if (!j.n) continue;
+      w.u32(j.n);
+      f32(static_cast<float>(j.min_us));
+      f32(j.mean_us);
+      f32(j.stddev_us);
+      f32(static_cast<float>(j.max_us));
+    }
+}
+
 // -U: each direction's first user bytes, in the DSR's 16-bit length form
 // (argus-format.md 6.12): size (the -U value), count, the bytes padded to a
 // word. A direction without bytes has none.
@@ -553,6 +584,7 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
     put_metric(w, r);
   put_network(w, r, opt.tcp_perf);
   put_vlan_mpls(w, r);
+  if (opt.jitter) put_jitter(w, r);
   put_ipattr(w, r);
   if (opt.packet_size) put_packet_size(w, r);
   put_user(w, r);

@@ -40,6 +40,8 @@ struct EncodeOptions {
   // false: TCP_STATUS (3 words) instead of TCP_PERF (30) for TCP flows
   // (ARGUS_GENERATE_TCP_PERF_METRIC=no).
   bool tcp_perf = true;
+  // -J: the jitter DSR (argus-format.md 6.11).
+  bool jitter = false;
 };
 
 // Writes one FAR into `out` (at least kMaxFarBytes). Returns its length.

@@ -102,6 +102,17 @@ struct TcpMetrics {
   uint8_t pad[7];
 };
 
+// -J: inter-packet interval statistics of one direction and kind (active:
+// within a burst of data; idle: after a pause or the other side's turn), in
+// microseconds. n == 0: no such interval.
+struct JitterStats {
+  uint32_t n;
+  uint32_t min_us;
+  uint32_t max_us;
+  float mean_us;
+  float stddev_us;  // population standard deviation
+};
+
 struct FlowRecord {
   FlowKey key;        // logical orientation: src = initiator
   uint64_t start_ns;  // report start: src's first packet, or dst's if src sent none
@@ -123,6 +134,7 @@ struct FlowRecord {
   uint16_t user_len[2];
   uint16_t user_capacity;  // the -U value: the DSR's size field
   uint8_t* user_buf;
+  JitterStats jitter[2][2];  // [direction][0 = active, 1 = idle]; all zero without -J
 };
 
 // Largest -U value: user bytes kept per direction and report.

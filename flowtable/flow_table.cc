@@ -3,6 +3,7 @@
 #include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 #include <sys/mman.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -227,6 +228,25 @@ struct FlowTable::Extra {
   uint32_t pad2;
 };
 static_assert(sizeof(FlowTable::Extra) == 40);
+
+// -J state of entry i at jits_[i]: per direction and kind (active, idle) the
+// report's interval statistics, and what classifies the next interval.
+struct FlowTable::Jitter {
+  struct Stats {
+    uint32_t n;
+    uint32_t min_us;
+    uint32_t max_us;
+    uint32_t pad;
+    uint64_t sum_us;
+    double sum_sq;
+  };
+  Stats s[2][2];
+  uint64_t last_us[2];       // the direction's last counted packet
+  uint8_t has_last[2];
+  uint8_t prev_payload[2];   // that packet carried payload
+  uint8_t other_spoke[2];    // the other direction sent a packet since
+  uint8_t pad[2];
+};
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
@@ -244,16 +264,18 @@ namespace {
 size_t user_stride(uint32_t user_bytes) { return user_bytes ? (4 + 2 * size_t{user_bytes} + 7) & ~size_t{7} : 0; }
 }  // namespace
 
-size_t FlowTable::table_bytes(uint32_t capacity, bool extra_metrics, uint32_t user_bytes) {
+size_t FlowTable::table_bytes(uint32_t capacity, bool extra_metrics, uint32_t user_bytes, bool jitter) {
   if (capacity < 64) capacity = 64;
   return sizeof(Bucket) * size_t{bucket_count(capacity)} +
-         (sizeof(Entry) + (extra_metrics ? sizeof(Extra) : 0) + user_stride(user_bytes)) * size_t{capacity};
+         (sizeof(Entry) + (extra_metrics ? sizeof(Extra) : 0) + user_stride(user_bytes) +
+          (jitter ? sizeof(Jitter) : 0)) *
+             size_t{capacity};
 }
 
 // User-data buffers (-U) are left out: they are the user's choice of size.
 size_t FlowTable::bytes_per_flow() const {
   const size_t buckets = (static_cast<size_t>(bucket_mask_) + 1) * sizeof(Bucket);
-  return sizeof(Entry) + buckets / capacity_ + (extras_ ? sizeof(Extra) : 0);
+  return sizeof(Entry) + buckets / capacity_ + (extras_ ? sizeof(Extra) : 0) + (jits_ ? sizeof(Jitter) : 0);
 }
 
 FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
@@ -273,6 +295,11 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     extra_bytes_ = sizeof(Extra) * size_t{capacity_};
     x = ::mmap(nullptr, extra_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   }
+  void* jm = nullptr;
+  if (cfg.jitter) {
+    jit_bytes_ = sizeof(Jitter) * size_t{capacity_};
+    jm = ::mmap(nullptr, jit_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  }
   void* u = nullptr;
   if (cfg.user_bytes) {
     if (cfg_.user_bytes > kMaxUserBytes) cfg_.user_bytes = kMaxUserBytes;
@@ -280,13 +307,15 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
     user_bytes_ = user_stride_ * size_t{capacity_};
     u = ::mmap(nullptr, user_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   }
-  if (b == MAP_FAILED || e == MAP_FAILED || x == MAP_FAILED || u == MAP_FAILED) {
+  if (b == MAP_FAILED || e == MAP_FAILED || x == MAP_FAILED || u == MAP_FAILED || jm == MAP_FAILED) {
     if (b != MAP_FAILED) ::munmap(b, bucket_bytes_);
     if (e != MAP_FAILED) ::munmap(e, entry_bytes_);
     if (x && x != MAP_FAILED) ::munmap(x, extra_bytes_);
     if (u && u != MAP_FAILED) ::munmap(u, user_bytes_);
+    if (jm && jm != MAP_FAILED) ::munmap(jm, jit_bytes_);
     return;
   }
+  jits_ = static_cast<Jitter*>(jm);
   extras_ = static_cast<Extra*>(x);
   users_ = static_cast<uint8_t*>(u);
   // Random access over tens of megabytes: ask for transparent huge pages so
@@ -302,6 +331,7 @@ FlowTable::~FlowTable() {
   if (entries_) ::munmap(entries_, entry_bytes_);
   if (extras_) ::munmap(extras_, extra_bytes_);
   if (users_) ::munmap(users_, user_bytes_);
+  if (jits_) ::munmap(jits_, jit_bytes_);
 }
 
 [[gnu::always_inline]] inline uint32_t FlowTable::find(const FlowKey& k, uint64_t h) const {
@@ -451,6 +481,24 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.cause = cause ? cause : (e.b.reported ? kCauseStatus : kCauseStart);
   r.seq = e.cold.seq;
   r.flags = e.b.rec_flags;
+  std::memset(r.jitter, 0, sizeof r.jitter);
+  if (jits_) {
+    const Jitter& j = jits_[&e - entries_];
+    for (unsigned d = 0; d < 2; ++d) {
+      for (unsigned k = 0; k < 2; ++k) {
+        const Jitter::Stats& st = j.s[d][k];
+        JitterStats& o = r.jitter[d][k];
+        if (!st.n) continue;
+        const double mean = static_cast<double>(st.sum_us) / st.n;
+        const double var = st.sum_sq / st.n - mean * mean;
+        o.n = st.n;
+        o.min_us = st.min_us;
+        o.max_us = st.max_us;
+        o.mean_us = static_cast<float>(mean);
+        o.stddev_us = static_cast<float>(var > 0 ? std::sqrt(var) : 0.0);
+      }
+    }
+  }
   r.user_len[0] = r.user_len[1] = 0;
   r.user_capacity = static_cast<uint16_t>(cfg_.user_bytes);
   if (users_ && r.user_buf) {
@@ -824,7 +872,37 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
   std::memcpy(slot + 2 * d, &len, 2);
 }
 
-[[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start) {
+// Jitter (-J) as argus 3.0.8.2 measures it (observed): per direction, the
+// intervals between its packets in microseconds, per report. For TCP an
+// interval is active when both segments carry payload and the other side
+// sent nothing in between, idle otherwise; a resent segment is left out (its
+// interval joins the next one). Every other protocol's intervals are active.
+void FlowTable::account_jitter(Jitter& j, bool first_of_report, const ParsedPacket& p, unsigned d, bool tcp,
+                               bool resent) {
+  if (first_of_report) std::memset(&j, 0, sizeof j);
+  j.other_spoke[d ^ 1] = 1;
+  if (resent) return;
+  const uint64_t ts_us = p.ts_ns / 1000;
+  const bool payload = p.payload_bytes > 0;
+  if (j.has_last[d]) {
+    const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
+    const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
+    const bool active = !tcp || (j.prev_payload[d] && payload && !j.other_spoke[d]);
+    Jitter::Stats& st = j.s[d][active ? 0 : 1];
+    if (st.n == 0 || iv < st.min_us) st.min_us = iv;
+    if (iv > st.max_us) st.max_us = iv;
+    ++st.n;
+    st.sum_us += iv;
+    st.sum_sq += static_cast<double>(iv) * static_cast<double>(iv);
+  }
+  j.last_us[d] = ts_us;
+  j.has_last[d] = 1;
+  j.prev_payload[d] = payload ? 1 : 0;
+  j.other_spoke[d] = 0;
+}
+
+[[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start,
+                                                      bool resent) {
   DirState& m = e.dir[d];
   const uint64_t ts = p.ts_ns;
   // A later fragment attached to its datagram's flow adds packets and
@@ -837,6 +915,8 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
     account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
                   d);
   if (users_ && p.user_len) account_user(static_cast<uint32_t>(&e - entries_), p, d);
+  if (jits_ && !attached_fragment)
+    account_jitter(jits_[&e - entries_], first_of_report, p, d, (e.b.rec_flags & kRecTcp) != 0, resent);
   if (first_of_report) {
     e.report_start_ns = ts;
     e.b.start_pending = opens_start ? 0 : 1;
@@ -938,11 +1018,12 @@ inline bool counts_near_full(const DirState* dir) {
     emit_report(e, 0, out);
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
+  bool resent = false;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
     e.b.rec_flags |= kRecTcp;
-    track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
+    resent = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
   }
-  account(e, p, d, opens_start);
+  account(e, p, d, opens_start, resent);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
     std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
     e.b.rec_flags |= kRecArpReply;
@@ -965,7 +1046,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
              p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
             counts_near_full(parent.dir))
           emit_report(parent, 0, out);
-        account(parent, p, link.dir, true);
+        account(parent, p, link.dir, true, false);
         alias.last_ns = p.ts_ns;
         bump(TableCounter::kFragAttached);
         if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete

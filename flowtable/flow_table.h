@@ -111,6 +111,8 @@ struct FlowTableConfig {
   // -U: user bytes kept per direction and report (0 = none, at most
   // kMaxUserBytes), in a side array of their own.
   uint32_t user_bytes = 0;
+  // -J: inter-packet interval statistics per direction, in a side array.
+  bool jitter = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \
@@ -196,11 +198,13 @@ class FlowTable {
   static size_t entry_bytes();
   // Bytes a table of `capacity` flows maps (buckets and entries), for
   // checking a configuration against the machine's memory.
-  static size_t table_bytes(uint32_t capacity, bool extra_metrics = false, uint32_t user_bytes = 0);
+  static size_t table_bytes(uint32_t capacity, bool extra_metrics = false, uint32_t user_bytes = 0,
+                            bool jitter = false);
 
   struct Bucket;  // defined in flow_table.cc
   struct Entry;
   struct Extra;
+  struct Jitter;
 
  private:
   // The stages of process_burst: keys and hashes with their buckets
@@ -233,7 +237,8 @@ class FlowTable {
   void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
   void update(Entry& e, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
-  void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start);
+  void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start, bool resent);
+  void account_jitter(Jitter& j, bool first_of_report, const ParsedPacket& p, unsigned dir, bool tcp, bool resent);
   static void account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
                             const ParsedPacket& p, unsigned dir);
   void build_record(const Entry& e, uint8_t cause, FlowRecord& r) const;
@@ -255,6 +260,8 @@ class FlowTable {
   Extra* extras_ = nullptr;  // one per entry with extra_metrics, else none
   // -U: per entry, two 16-bit lengths and then each direction's bytes.
   uint8_t* users_ = nullptr;
+  Jitter* jits_ = nullptr;  // one per entry with -J, else none
+  size_t jit_bytes_ = 0;
   size_t user_stride_ = 0;
   size_t user_bytes_ = 0;
   uint8_t user_scratch_[2 * kMaxUserBytes];  // for records built outside a batch

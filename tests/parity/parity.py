@@ -99,10 +99,16 @@ STIME = COLUMNS.index("stime")
 # bidirectional timestamps (a configuration-file setting on both sides),
 # and compares these columns too (application bytes, frame sizes, MAC
 # addresses, start and end per direction, the first 32 user bytes per
-# direction, printed in base64 so that every byte counts).
-SWITCHES = ["-A", "-Z", "-m", "-U", "32"]
+# direction, printed in base64 so that every byte counts, and the
+# inter-packet interval means and jitter, overall, active and idle).
+SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J"]
+JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
-                            "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64"]
+                            "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
+                            *JITTER_COLUMNS]
+# ra prints these in milliseconds with six decimals, from 32-bit floats that
+# argus fills with its own float arithmetic: compared to the microsecond.
+ROUND_US_COLUMNS = set(JITTER_COLUMNS)
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
@@ -231,7 +237,22 @@ def read_records(tools: Tools, path: Path, cluster: bool = False, columns: list[
     cmd = prog + printer + ["-n", "-u", "-c", ",", "-s", *columns, "-r", str(path)]
     r = run(cmd, env=tools.env)
     lines, _ = normalize(r.out, len(columns))
+    rounded = [i for i, c in enumerate(columns) if c in ROUND_US_COLUMNS]
+    if rounded:
+        lines = [round_fields(line, rounded) for line in lines]
     return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())
+
+
+def round_fields(line: str, indices: list[int]) -> str:
+    """Rounds the given millisecond fields of a record line to 3 decimals."""
+    fields = line.split(",")
+    for i in indices:
+        if i < len(fields) and fields[i]:
+            try:
+                fields[i] = f"{float(fields[i]):.3f}"
+            except ValueError:
+                pass
+    return ",".join(fields)
 
 
 @dataclasses.dataclass
