@@ -725,7 +725,10 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
 namespace {
 // The per-segment step, inlined into the table's update (a call costs
 // about twenty instructions a segment in saves and restores).
-[[gnu::always_inline]] inline bool track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
+// What a segment was, for the jitter statistics.
+enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2 };
+
+[[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
                                                  unsigned dir, uint64_t ts_ns, bool first) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
@@ -738,6 +741,7 @@ namespace {
   static_assert(kTcpDstRetrans == kTcpSrcRetrans << 1 && kTcpDstReset == kTcpSrcReset << 1 &&
                 kTcpDstWindowShut == kTcpSrcWindowShut << 1 && kTcpDstOutOfOrder == kTcpSrcOutOfOrder << 1);
   bool resent = false;
+  bool out_of_order = false;
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
   me.win = p.tcp_win;
@@ -789,6 +793,7 @@ namespace {
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
         // Fills the gap a jump forward left: it came out of order.
         me.status |= kTcpDirOutOfOrder;
+        out_of_order = true;
         t.status |= kTcpSrcOutOfOrder << dir;
         if (!seq_lt(end, hole_end)) {
           me.hole_len = 0;
@@ -854,7 +859,7 @@ namespace {
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  return resent;
+  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : kSegNew;
 }
 }  // namespace
 
@@ -877,17 +882,23 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
 // interval is active when both segments carry payload and the other side
 // sent nothing in between, idle otherwise; a resent segment is left out (its
 // interval joins the next one). Every other protocol's intervals are active.
-void FlowTable::account_jitter(Jitter& j, bool first_of_report, const ParsedPacket& p, unsigned d, bool tcp,
-                               bool resent) {
-  if (first_of_report) std::memset(&j, 0, sizeof j);
+void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p,
+                               unsigned d, bool tcp, uint8_t seg) {
+  // Statistics are per report; the interval that spans two reports counts
+  // in the later one, as with argus.
+  if (first_of_flow) {
+    std::memset(&j, 0, sizeof j);
+  } else if (first_of_report) {
+    std::memset(j.s, 0, sizeof j.s);
+  }
   j.other_spoke[d ^ 1] = 1;
-  if (resent) return;
+  if (seg == kSegOutOfOrder) return;
   const uint64_t ts_us = p.ts_ns / 1000;
   const bool payload = p.payload_bytes > 0;
   if (j.has_last[d]) {
     const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
-    const bool active = !tcp || (j.prev_payload[d] && payload && !j.other_spoke[d]);
+    const bool active = !tcp || (seg == kSegResent && d == 0) || (j.prev_payload[d] && payload && !j.other_spoke[d]);
     Jitter::Stats& st = j.s[d][active ? 0 : 1];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
     if (iv > st.max_us) st.max_us = iv;
@@ -902,7 +913,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, const ParsedPack
 }
 
 [[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start,
-                                                      bool resent) {
+                                                      uint8_t seg) {
   DirState& m = e.dir[d];
   const uint64_t ts = p.ts_ns;
   // A later fragment attached to its datagram's flow adds packets and
@@ -916,7 +927,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, const ParsedPack
                   d);
   if (users_ && p.user_len) account_user(static_cast<uint32_t>(&e - entries_), p, d);
   if (jits_ && !attached_fragment)
-    account_jitter(jits_[&e - entries_], first_of_report, p, d, (e.b.rec_flags & kRecTcp) != 0, resent);
+    account_jitter(jits_[&e - entries_], first_of_report, first_of_report && !e.b.reported, p, d,
+                   (e.b.rec_flags & kRecTcp) != 0, seg);
   if (first_of_report) {
     e.report_start_ns = ts;
     e.b.start_pending = opens_start ? 0 : 1;
@@ -1018,12 +1030,12 @@ inline bool counts_near_full(const DirState* dir) {
     emit_report(e, 0, out);
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
-  bool resent = false;
+  uint8_t seg = kSegNew;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
     e.b.rec_flags |= kRecTcp;
-    resent = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
+    seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
   }
-  account(e, p, d, opens_start, resent);
+  account(e, p, d, opens_start, seg);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
     std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
     e.b.rec_flags |= kRecArpReply;
@@ -1046,7 +1058,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
              p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
             counts_near_full(parent.dir))
           emit_report(parent, 0, out);
-        account(parent, p, link.dir, true, false);
+        account(parent, p, link.dir, true, kSegNew);
         alias.last_ns = p.ts_ns;
         bump(TableCounter::kFragAttached);
         if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
@@ -1269,7 +1281,7 @@ uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
 
 bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
                bool first) {
-  return track_segment(t, hs, p, dir, ts_ns, first);
+  return track_segment(t, hs, p, dir, ts_ns, first) == kSegResent;
 }
 
 }  // namespace argos

@@ -237,8 +237,9 @@ class FlowTable {
   void emit_report(Entry& e, uint8_t cause, RecordEmitter& out);
   void update(Entry& e, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
-  void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start, bool resent);
-  void account_jitter(Jitter& j, bool first_of_report, const ParsedPacket& p, unsigned dir, bool tcp, bool resent);
+  void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start, uint8_t seg);
+  void account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p, unsigned dir,
+                      bool tcp, uint8_t seg);
   static void account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
                             const ParsedPacket& p, unsigned dir);
   void build_record(const Entry& e, uint8_t cause, FlowRecord& r) const;

@@ -107,8 +107,10 @@ SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dmins
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
                             *JITTER_COLUMNS]
 # ra prints these in milliseconds with six decimals, from 32-bit floats that
-# argus fills with its own float arithmetic: compared to the microsecond.
-ROUND_US_COLUMNS = set(JITTER_COLUMNS)
+# argus fills with its own float arithmetic: means are compared to the
+# microsecond, standard deviations to 10 microseconds.
+ROUND_US_COLUMNS = {"sintpkt", "dintpkt", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl"}
+ROUND_10US_COLUMNS = {"sjit", "djit"}
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
@@ -238,18 +240,19 @@ def read_records(tools: Tools, path: Path, cluster: bool = False, columns: list[
     r = run(cmd, env=tools.env)
     lines, _ = normalize(r.out, len(columns))
     rounded = [i for i, c in enumerate(columns) if c in ROUND_US_COLUMNS]
-    if rounded:
-        lines = [round_fields(line, rounded) for line in lines]
+    rounded10 = [i for i, c in enumerate(columns) if c in ROUND_10US_COLUMNS]
+    if rounded or rounded10:
+        lines = [round_fields(round_fields(line, rounded, 3), rounded10, 2) for line in lines]
     return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())
 
 
-def round_fields(line: str, indices: list[int]) -> str:
-    """Rounds the given millisecond fields of a record line to 3 decimals."""
+def round_fields(line: str, indices: list[int], decimals: int) -> str:
+    """Rounds the given millisecond fields of a record line."""
     fields = line.split(",")
     for i in indices:
         if i < len(fields) and fields[i]:
             try:
-                fields[i] = f"{float(fields[i]):.3f}"
+                fields[i] = f"{float(fields[i]):.{decimals}f}"
             except ValueError:
                 pass
     return ",".join(fields)
