@@ -894,11 +894,15 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   j.other_spoke[d ^ 1] = 1;
   if (seg == kSegOutOfOrder) return;
   const uint64_t ts_us = p.ts_ns / 1000;
-  const bool payload = p.payload_bytes > 0;
-  if (j.has_last[d]) {
-    const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
+  // A SYN or FIN takes sequence space as payload does.
+  const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & 0x03));
+  const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
+  // argus forgets a direction's last packet once it has been quiet for two
+  // status intervals: such a pause is no interval.
+  if (j.has_last[d] && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
-    const bool active = !tcp || (seg == kSegResent && d == 0) || (j.prev_payload[d] && payload && !j.other_spoke[d]);
+    const bool active = !tcp || (seg != kSegResent && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
+                        (seg == kSegResent && d == 0 && p.payload_bytes == 0 && j.prev_payload[d] && !j.other_spoke[d]);
     Jitter::Stats& st = j.s[d][active ? 0 : 1];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
     if (iv > st.max_us) st.max_us = iv;
