@@ -899,7 +899,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
   // argus forgets a direction's last packet once it has been quiet for two
   // status intervals: such a pause is no interval.
-  if (j.has_last[d] && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
+  // Nor is a gap under a microsecond (argus leaves those out).
+  if (j.has_last[d] && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
     const bool active = !tcp || (seg != kSegResent && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
                         (seg == kSegResent && d == 0 && p.payload_bytes == 0 && j.prev_payload[d] && !j.other_spoke[d]);
