@@ -489,12 +489,14 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
         const Jitter::Stats& st = j.s[d][k];
         JitterStats& o = r.jitter[d][k];
         if (!st.n) continue;
-        const double mean = static_cast<double>(st.sum_us) / st.n;
-        const double var = st.sum_sq / st.n - mean * mean;
+        // The variance takes the mean as the record carries it, a 32-bit
+        // float: argus's figures, to the microsecond.
+        const float mean = static_cast<float>(static_cast<double>(st.sum_us) / st.n);
+        const double var = st.sum_sq / st.n - static_cast<double>(mean) * static_cast<double>(mean);
         o.n = st.n;
         o.min_us = st.min_us;
         o.max_us = st.max_us;
-        o.mean_us = static_cast<float>(mean);
+        o.mean_us = mean;
         o.stddev_us = static_cast<float>(var > 0 ? std::sqrt(var) : 0.0);
       }
     }
