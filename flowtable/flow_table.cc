@@ -896,8 +896,11 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   j.other_spoke[d ^ 1] = 1;
   if (seg == kSegOutOfOrder) return;
   const uint64_t ts_us = p.ts_ns / 1000;
-  // A SYN or FIN takes sequence space as payload does.
-  const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & 0x03));
+  // A SYN counts as payload (a FIN does not).
+  const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & kTcpSyn));
+  // A packet stamped before the direction's last one is no interval, and
+  // the later stamp stays the reference.
+  if (j.has_last[d] && ts_us < j.last_us[d]) return;
   const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
   // argus forgets a direction's last packet once it has been quiet for two
   // status intervals: such a pause is no interval.
