@@ -907,7 +907,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   // Nor is a gap under a microsecond (argus leaves those out).
   if (j.has_last[d] && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
-    const bool active = !tcp || (seg != kSegResent && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
+    const bool active = !tcp ||
+                        (seg != kSegResent && j.has_last[d ^ 1] && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
                         (seg == kSegResent && d == 0 && p.payload_bytes == 0 && j.prev_payload[d] && !j.other_spoke[d]);
     Jitter::Stats& st = j.s[d][active ? 0 : 1];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
