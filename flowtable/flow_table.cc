@@ -238,7 +238,7 @@ struct FlowTable::Jitter {
     uint32_t max_us;
     uint32_t pad;
     uint64_t sum_us;
-    double sum_sq;
+    uint64_t sum_sq;  // saturates (beyond any report of sane length)
   };
   Stats s[2][2];
   uint64_t last_us[2];       // the direction's last counted packet
@@ -489,10 +489,12 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
         const Jitter::Stats& st = j.s[d][k];
         JitterStats& o = r.jitter[d][k];
         if (!st.n) continue;
-        // The variance takes the mean as the record carries it, a 32-bit
-        // float: argus's figures, to the microsecond.
+        // argus's variance: the whole part of the mean square less the
+        // square of the mean as the record carries it, a 32-bit float.
+        // Taken the same way, the figures agree to the microsecond.
         const float mean = static_cast<float>(static_cast<double>(st.sum_us) / st.n);
-        const double var = st.sum_sq / st.n - static_cast<double>(mean) * static_cast<double>(mean);
+        const double var =
+            static_cast<double>(st.sum_sq / st.n) - static_cast<double>(mean) * static_cast<double>(mean);
         o.n = st.n;
         o.min_us = st.min_us;
         o.max_us = st.max_us;
@@ -915,7 +917,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     if (iv > st.max_us) st.max_us = iv;
     ++st.n;
     st.sum_us += iv;
-    st.sum_sq += static_cast<double>(iv) * static_cast<double>(iv);
+    const uint64_t sq = uint64_t{iv} * iv;
+    st.sum_sq = st.sum_sq + sq < st.sum_sq ? UINT64_MAX : st.sum_sq + sq;
   }
   j.last_us[d] = ts_us;
   j.has_last[d] = 1;

@@ -102,15 +102,16 @@ STIME = COLUMNS.index("stime")
 # direction, printed in base64 so that every byte counts, and the
 # inter-packet interval means and jitter, overall, active and idle).
 SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J"]
-JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl"]
+JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl",
+                  "sjitact", "sjitidl", "djitact", "djitidl"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
                             *JITTER_COLUMNS]
-# ra prints these in milliseconds with six decimals, from 32-bit floats that
-# argus fills with its own float arithmetic: means are compared to the
-# microsecond, standard deviations to 10 microseconds.
-ROUND_US_COLUMNS = {"sintpkt", "dintpkt", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl"}
-ROUND_10US_COLUMNS = {"sjit", "djit"}
+# ra prints these in milliseconds with six decimals, from the 32-bit floats
+# of the record and its own arithmetic when it combines active and idle
+# figures: they are compared to the microsecond.
+ROUND_US_COLUMNS = set(JITTER_COLUMNS)
+ROUND_10US_COLUMNS: set[str] = set()
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
