@@ -100,18 +100,14 @@ STIME = COLUMNS.index("stime")
 # and compares these columns too (application bytes, frame sizes, MAC
 # addresses, start and end per direction, the first 32 user bytes per
 # direction, printed in base64 so that every byte counts, and the
-# inter-packet interval means and jitter, overall, active and idle).
+# inter-packet interval means and standard deviations, overall, active and
+# idle, to the last digit ra prints).
 SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J"]
 JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl",
                   "sjitact", "sjitidl", "djitact", "djitidl"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
                             *JITTER_COLUMNS]
-# ra prints these in milliseconds with six decimals, from the 32-bit floats
-# of the record and its own arithmetic when it combines active and idle
-# figures: they are compared to the microsecond.
-ROUND_US_COLUMNS = set(JITTER_COLUMNS)
-ROUND_10US_COLUMNS: set[str] = set()
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
@@ -240,23 +236,7 @@ def read_records(tools: Tools, path: Path, cluster: bool = False, columns: list[
     cmd = prog + printer + ["-n", "-u", "-c", ",", "-s", *columns, "-r", str(path)]
     r = run(cmd, env=tools.env)
     lines, _ = normalize(r.out, len(columns))
-    rounded = [i for i, c in enumerate(columns) if c in ROUND_US_COLUMNS]
-    rounded10 = [i for i, c in enumerate(columns) if c in ROUND_10US_COLUMNS]
-    if rounded or rounded10:
-        lines = [round_fields(round_fields(line, rounded, 3), rounded10, 2) for line in lines]
     return View(r.rc == 0 and not r.err.strip(), lines, r.rc, r.err.strip())
-
-
-def round_fields(line: str, indices: list[int], decimals: int) -> str:
-    """Rounds the given millisecond fields of a record line."""
-    fields = line.split(",")
-    for i in indices:
-        if i < len(fields) and fields[i]:
-            try:
-                fields[i] = f"{float(fields[i]):.{decimals}f}"
-            except ValueError:
-                pass
-    return ",".join(fields)
 
 
 @dataclasses.dataclass
