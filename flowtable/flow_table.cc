@@ -730,7 +730,9 @@ namespace {
 // The per-segment step, inlined into the table's update (a call costs
 // about twenty instructions a segment in saves and restores).
 // What a segment was, for the jitter statistics.
-enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2 };
+// kSegBehind: data below the direction's highest sequence number that the
+// counters do not take for a resend (the first of a report).
+enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kSegBehind = 3 };
 
 [[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
                                                  unsigned dir, uint64_t ts_ns, bool first) {
@@ -746,6 +748,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2 };
                 kTcpDstWindowShut == kTcpSrcWindowShut << 1 && kTcpDstOutOfOrder == kTcpSrcOutOfOrder << 1);
   bool resent = false;
   bool out_of_order = false;
+  const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
   me.win = p.tcp_win;
@@ -863,7 +866,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2 };
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : kSegNew;
+  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : behind ? kSegBehind : kSegNew;
 }
 }  // namespace
 
@@ -910,7 +913,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   if (j.has_last[d] && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
     const bool active = !tcp ||
-                        (seg != kSegResent && j.has_last[d ^ 1] && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
+                        (seg == kSegNew && j.has_last[d ^ 1] && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
                         (seg == kSegResent && d == 0 && p.payload_bytes == 0 && j.prev_payload[d] && !j.other_spoke[d]);
     Jitter::Stats& st = j.s[d][active ? 0 : 1];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
