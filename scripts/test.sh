@@ -9,7 +9,7 @@
 #      argus (tests/parity/); one test per registered meson test
 #   b. sanitizer build (build-asan, ASan+UBSan): its argos replays every file
 #      of tests/data/pcaps, with 1 and with 2 workers, and with 1 worker and
-#      every record switch written (-A -Z -m -U 64, bidirectional timestamps,
+#      every record switch written (-A -Z -m -J -U 64, bidirectional timestamps,
 #      TCP_STATUS); must exit 0 or 1 with no
 #      sanitizer report; one test per capture file
 #   b2. valgrind memcheck: the release argos replays the captures (but the
@@ -173,7 +173,7 @@ else
     for run in 1 2 switches; do
       workers=${run/switches/1}
       extra=()
-      [ "$run" = switches ] && extra=(-A -Z -m -U 64 -F "$tmp/switches.yaml")
+      [ "$run" = switches ] && extra=(-A -Z -m -J -U 64 -F "$tmp/switches.yaml")
       rm -f "$tmp/out.argus"
       echo "\$ build-asan/app/argos --workers $workers ${extra[*]} -r $f -w out.argus" >>"$log"
       timeout "$REPLAY_TIMEOUT" build-asan/app/argos --workers "$workers" "${extra[@]}" \
@@ -213,7 +213,7 @@ if [ -x build/app/argos ] && command -v valgrind >/dev/null; then
     rc=$?
     if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
       timeout "$REPLAY_TIMEOUT" valgrind --error-exitcode=99 --quiet \
-        build/app/argos --flows 65536 -A -Z -m -U 64 -F "$mtmp/switches.yaml" -r "$f" -w "$mtmp/switches.argus" >>"$log" 2>&1
+        build/app/argos --flows 65536 -A -Z -m -J -U 64 -F "$mtmp/switches.yaml" -r "$f" -w "$mtmp/switches.argus" >>"$log" 2>&1
       rc=$?
     fi
     if [ $rc -eq 99 ] || grep -qE 'uninitialised|Invalid (read|write)' "$log"; then

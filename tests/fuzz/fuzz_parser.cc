@@ -4,7 +4,7 @@
 // Input layout:
 //   byte 0       selector: low nibble picks the link type (kLinkTypes[n % 10]),
 //                bits 4-6 are the kFlag* options below, bit 7 turns every
-//                record switch on (-A -Z -m -U 64, bidirectional timestamps,
+//                record switch on (-A -Z -m -J -U 64, bidirectional timestamps,
 //                TCP_STATUS instead of TCP_PERF)
 //   [12 bytes]   only with kFlagMeta: packet time in ns (8 bytes) and the
 //                frame's wire length (4 bytes), both big-endian
@@ -109,12 +109,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.capacity = kTableFlows;
   cfg.extra_metrics = switches;
   cfg.user_bytes = switches ? sizeof user : 0;
+  cfg.jitter = switches;
   FlowTable table(cfg);
   if (!table.ok()) fuzz::fail("flow table allocation");
   EncodeOptions opt;
   opt.srcid.type = SrcIdType::kIPv4;
   opt.srcid.value = 0x0a000001;
-  opt.app_bytes = opt.packet_size = opt.mac = opt.bidir_timestamps = switches;
+  opt.app_bytes = opt.packet_size = opt.mac = opt.bidir_timestamps = opt.jitter = switches;
   opt.tcp_perf = !switches;
   fuzz::CheckingEmitter out(opt);
 

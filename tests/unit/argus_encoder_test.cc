@@ -760,6 +760,28 @@ TEST(EncoderFar, UserDataDsrs) {
   EXPECT_BYTES(dsr(encode(r), 0x50), user[1]) << "dst alone";
 }
 
+TEST(EncoderFar, JitterDsr) {
+  // argus-format.md 6.11: one block per kind present (qualifier 0x01 src
+  // active, 0x02 src idle, 0x04 dst active, 0x08 dst idle): n, then min,
+  // mean, standard deviation and max as XDR floats in microseconds.
+  FlowRecord r = both_ways(udp_record());
+  EncodeOptions opt;
+  opt.jitter = true;
+  Bytes out(kMaxFarBytes);
+  auto enc = [&] {
+    const size_t n = encode_far(r, opt, out.data());
+    return Bytes(out.begin(), out.begin() + static_cast<long>(n));
+  };
+  EXPECT_FALSE(has_dsr(enc(), 0x46)) << "no interval, no DSR";
+  r.jitter[0][1] = {.n = 2, .min_us = 573, .max_us = 744, .mean_us = 658.5f, .stddev_us = 85.5f};
+  r.jitter[1][0] = {.n = 1, .min_us = 1000, .max_us = 1000, .mean_us = 1000.0f, .stddev_us = 0.0f};
+  // 573 = 0x440f4000, 658.5 = 0x4424a000, 85.5 = 0x42ab0000, 744 = 0x443a0000,
+  // 1000 = 0x447a0000.
+  EXPECT_BYTES(dsr(enc(), 0x46), hex("4600060b 00000002 440f4000 4424a000 42ab0000 443a0000 "
+                                     "00000001 447a0000 447a0000 00000000 447a0000"));
+  EXPECT_FALSE(has_dsr(encode(r), 0x46)) << "only with -J";
+}
+
 TEST(EncoderFar, IcmpMappedDsr) {
   FlowRecord r = udp_record();
   r.flags |= kRecIcmpMapped;
@@ -856,19 +878,24 @@ TEST(EncoderFar, EverySwitchAndFullUserDataFitTheBufferInArgusOrder) {
   r.user_capacity = kMaxUserBytes;
   r.user_len[0] = r.user_len[1] = kMaxUserBytes;
   EncodeOptions all;
-  all.app_bytes = all.packet_size = all.mac = all.bidir_timestamps = true;
+  all.app_bytes = all.packet_size = all.mac = all.bidir_timestamps = all.jitter = true;
+  for (unsigned d = 0; d < 2; ++d)
+    for (unsigned k = 0; k < 2; ++k) r.jitter[d][k] = {.n = 3, .min_us = 1, .max_us = 9, .mean_us = 4, .stddev_us = 2};
   Bytes out(kMaxFarBytes, 0xee);
   const size_t n = encode_far(r, all, out.data());
   ASSERT_LE(n, kMaxFarBytes);
   out.resize(n);
   std::vector<std::pair<uint8_t, uint8_t>> order;
   for (const Dsr& d : walk(out)) order.emplace_back(d.type, d.subtype);
-  // argus's order: ... 0x48 attributes, 0x12 sizes, 0x50 src, 0x50 dst, 0x42 MACs, 0x34, 0x20.
+  // argus's order: ... 0x46 jitter, 0x48 attributes, 0x12 sizes, 0x50 src, 0x50 dst, 0x42 MACs,
+  // 0x34, 0x20.
   const auto at = [&](uint8_t type, uint8_t sub) {
     for (size_t i = 0; i < order.size(); ++i)
       if (order[i].first == type && (sub == 0xff || order[i].second == sub)) return static_cast<int>(i);
     return -1;
   };
+  EXPECT_LT(at(0x44, 0xff), at(0x46, 0xff));
+  EXPECT_LT(at(0x46, 0xff), at(0x48, 0xff));
   EXPECT_LT(at(0x48, 0xff), at(0x12, 0xff));
   EXPECT_LT(at(0x12, 0xff), at(0x50, 0x90));
   EXPECT_LT(at(0x50, 0x90), at(0x50, 0xa0));

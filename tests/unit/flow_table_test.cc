@@ -723,6 +723,162 @@ TEST(FlowTable, ExtraMetricsPerReportAndPerFlow) {
   EXPECT_EQ(b.mac_multipath, 1);
 }
 
+// ---- -J: inter-packet intervals --------------------------------------------
+
+FlowTableConfig jitter_config() {
+  FlowTableConfig c = table_config();
+  c.jitter = true;
+  return c;
+}
+
+constexpr uint64_t kUs = 1000;
+
+// A TCP segment between host 1 (port 40000) and host 2 (port 80).
+ParsedPacket seg(bool from_client, uint64_t ts, uint8_t flags, uint32_t seq, uint32_t ack, size_t len) {
+  const Ip4 a = from_client ? host(1) : host(2);
+  const Ip4 b = from_client ? host(2) : host(1);
+  const uint16_t sp = from_client ? 40000 : 80;
+  const uint16_t dp = from_client ? 80 : 40000;
+  return parsed(eth_ipv4({.src = a, .dst = b},
+                         tcp({.sport = sp, .dport = dp, .seq = seq, .ack = ack, .flags = flags}, payload(len))),
+                ts);
+}
+
+constexpr uint8_t kA = kTcpAck, kPA = kTcpPsh | kTcpAck;
+
+TEST(FlowTable, JitterStatisticsPerDirectionAsArgusComputesThem) {
+  FlowTable t(jitter_config());
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 152);
+  Collector out;
+  // Client intervals 573 and 744 us; server intervals 1000 us; all UDP
+  // intervals are active.
+  feed(t,
+       {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(2), 2000, host(1), 1000, kT0 + 100 * kUs),
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 573 * kUs),
+        udp_pkt(host(2), 2000, host(1), 1000, kT0 + 1100 * kUs),
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 1317 * kUs),
+        udp_pkt(host(2), 2000, host(1), 1000, kT0 + 2100 * kUs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const JitterStats& c = out.recs[0].jitter[0][0];
+  EXPECT_EQ(c.n, 2u);
+  EXPECT_EQ(c.min_us, 573u);
+  EXPECT_EQ(c.max_us, 744u);
+  EXPECT_FLOAT_EQ(c.mean_us, 658.5f);
+  // argus's variance: floor(mean square) - mean^2 = 440932 - 433622.25,
+  // a standard deviation of 85.497 us where the exact one is 85.5.
+  EXPECT_NEAR(c.stddev_us, 85.49708, 1e-3);
+  EXPECT_EQ(out.recs[0].jitter[0][1].n, 0u);
+  const JitterStats& s = out.recs[0].jitter[1][0];
+  EXPECT_EQ(s.n, 2u);
+  EXPECT_FLOAT_EQ(s.mean_us, 1000.0f);
+  EXPECT_FLOAT_EQ(s.stddev_us, 0.0f);
+}
+
+TEST(FlowTable, JitterIntervalSpanningReportsCountsInTheLaterUnlessTheFlowWasQuietTwoIntervals) {
+  FlowTable t(jitter_config());  // status interval 5 s
+  Collector out;
+  feed(t,
+       {udp_pkt(host(1), 1000, host(2), 2000, kT0),
+        // next report: 6 s later, one interval of 6 s
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 6 * kSec),
+        // next report: 10 s later (two status intervals): no interval
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 16 * kSec)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 3u);
+  EXPECT_EQ(out.recs[0].jitter[0][0].n, 0u);
+  EXPECT_EQ(out.recs[1].jitter[0][0].n, 1u);
+  EXPECT_EQ(out.recs[1].jitter[0][0].min_us, 6'000'000u);
+  EXPECT_EQ(out.recs[2].jitter[0][0].n, 0u);
+}
+
+TEST(FlowTable, JitterLeavesOutSameMicrosecondAndEarlierStamps) {
+  FlowTable t(jitter_config());
+  Collector out;
+  // 100 us, then the same microsecond, then a stamp 39 us back, then 28 us
+  // after the latest stamp (not after the earlier one).
+  feed(t,
+       {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(1), 1000, host(2), 2000, kT0 + 100 * kUs),
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 100 * kUs + 300),
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 61 * kUs),
+        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 128 * kUs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const JitterStats& j = out.recs[0].jitter[0][0];
+  EXPECT_EQ(j.n, 2u);
+  EXPECT_EQ(j.min_us, 28u);
+  EXPECT_EQ(j.max_us, 100u);
+}
+
+// TCP intervals are active while a side sends data without a word from the
+// other side, idle otherwise. Each case: the segments (10 ms apart unless
+// given) and the expected active and idle counts per direction.
+TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
+  struct Case {
+    const char* desc;
+    std::vector<ParsedPacket> segs;
+    uint32_t act[2], idle[2];
+  };
+  const uint64_t m = 10 * kMs;
+  const Case cases[] = {
+      {"a resent SYN is active for the initiator, a resent SYN-ACK idle for the responder",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(true, kT0 + 1 * kSec, kTcpSyn, 100, 0, 0),
+        seg(false, kT0 + 1 * kSec + m, kTcpSyn | kA, 500, 101, 0),
+        seg(false, kT0 + 2 * kSec, kTcpSyn | kA, 500, 101, 0)},
+       {1, 0},
+       {0, 1}},
+      {"data after data with the peer silent is active; after the peer spoke, or after a pure ACK, idle",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 10),
+        seg(true, kT0 + 4 * m, kPA, 111, 501, 10), seg(false, kT0 + 5 * m, kPA, 501, 121, 10),
+        seg(true, kT0 + 6 * m, kPA, 121, 511, 10)},
+       {1, 0},
+       {3, 1}},
+      {"a FIN right after data is idle",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kPA, 101, 501, 10), seg(true, kT0 + 3 * m, kPA, 111, 501, 10),
+        seg(true, kT0 + 4 * m, kTcpFin | kA, 121, 501, 0)},
+       {1, 0},
+       {2, 0}},
+      {"resent data is idle",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kPA, 101, 501, 10), seg(true, kT0 + 200 * kMs, kPA, 101, 501, 10)},
+       {0, 0},
+       {2, 0}},
+      {"picked up mid-stream: data before the peer is heard is idle, after it active",
+       {seg(true, kT0, kPA, 101, 501, 10), seg(true, kT0 + m, kPA, 111, 501, 10),
+        seg(false, kT0 + 2 * m, kA, 501, 121, 0), seg(true, kT0 + 3 * m, kPA, 121, 501, 10),
+        seg(true, kT0 + 4 * m, kPA, 131, 501, 10)},
+       {1, 0},
+       {2, 0}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.desc);
+    FlowTable t(jitter_config());
+    Collector out;
+    feed(t, c.segs, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    for (unsigned d = 0; d < 2; ++d) {
+      EXPECT_EQ(out.recs[0].jitter[d][0].n, c.act[d]) << "active, direction " << d;
+      EXPECT_EQ(out.recs[0].jitter[d][1].n, c.idle[d]) << "idle, direction " << d;
+    }
+  }
+}
+
+TEST(FlowTable, NoJitterWithoutTheSwitch) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(1), 1000, host(2), 2000, kT0 + kMs)}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].jitter[0][0].n + out.recs[0].jitter[0][1].n, 0u);
+}
+
 // Without the switches there is no side array and no MAC flag.
 TEST(FlowTable, NoExtraMetricsByDefault) {
   FlowTable t(table_config());
