@@ -46,8 +46,6 @@ struct OptionSpec {
   std::vector<uint32_t>& (*as_count_list)(SensorConfig&) = nullptr;
   // kBool flags: the value the flag sets (-p sets promiscuous to false).
   bool flag_sets = true;
-  // Not written by this version: any value but the default is refused.
-  bool unavailable = false;
 };
 
 std::span<const OptionSpec> option_table();

@@ -240,12 +240,6 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
                   "--wait-clients " + std::to_string(cfg.wait_clients) + " exceeds --max-clients " +
                       std::to_string(cfg.server_max_clients));
 
-  // Metrics this version does not write yet: refused rather than ignored.
-  const SensorConfig defaults;
-  for (const OptionSpec& o : option_table()) {
-    if (o.unavailable && option_differs(o, cfg, defaults)) return c.fail(o.key, "not available in this version of argos (records carry the default set)");
-  }
-
   // Process.
   if (cfg.daemon) {
     if (stdin_count) return c.fail("input.files", "a daemon cannot read standard input (-r -)");

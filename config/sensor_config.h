@@ -74,7 +74,11 @@ struct SensorConfig {
   bool mac = false;                // -m
   bool jitter = false;             // -J
   bool packet_size = false;        // -Z
-  bool response_time = false;      // -R
+  // -R. argus 3.0.8.2 writes the same records with and without it (every
+  // FAR of the corpus byte for byte); the response times are in them
+  // already: an ICMP echo pair is one flow (dstime - sstime), TCP has
+  // synack/ackdat. Accepted, and the records stay argus's.
+  bool response_time = false;
   bool bidir_timestamps = false;
   uint32_t user_data_bytes = 0;    // -U
 

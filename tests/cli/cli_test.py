@@ -11,6 +11,7 @@ usage: cli_test.py --argos PATH --pcaps DIR
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,40 @@ def main():
         assert p.returncode == 0, p.stderr
         a1, a2 = ra_lines(o1), ra_lines(o2)
         assert a1 and a1 == a2, "the two outputs differ"
+
+    def response_time(tmp):
+        # -R is accepted and, as with argus 3.0.8.2, leaves the records as
+        # they are; an echo's round trip is its flow's dstime - sstime
+        # (bidirectional timestamps), to the microsecond of the capture.
+        pcap = pc("icmp-echo.pcap")
+        yaml = os.path.join(tmp, "bidir.yaml")
+        with open(yaml, "w") as f:
+            f.write("metrics:\n  bidirectional_timestamps: true\n")
+        p, plain = run_argos(argos, ["-F", yaml, "-r", pcap], tmp, "plain.argus")
+        assert p.returncode == 0, p.stderr
+        p, with_r = run_argos(argos, ["-F", yaml, "-R", "-r", pcap], tmp, "r.argus")
+        assert p.returncode == 0, p.stderr
+        cols = ["saddr", "proto", "daddr", "dport", "sstime", "dstime"]  # proto: ra_lines drops MARs
+        recs = ra_lines(with_r, cols)
+        assert recs == ra_lines(plain, cols), "-R changed the records"
+        # Request and reply times from the capture itself (classic pcap,
+        # Ethernet, IPv4, ICMP): sequence number -> [request, reply] in us.
+        data = open(pcap, "rb").read()
+        assert data[:4] == b"\xd4\xc3\xb2\xa1", "expected a little-endian microsecond pcap"
+        times, off = {}, 24
+        while off + 16 <= len(data):
+            sec, usec, incl = struct.unpack_from("<III", data, off)
+            frame = data[off + 16:off + 16 + incl]
+            off += 16 + incl
+            ihl = (frame[14] & 0x0f) * 4
+            icmp = frame[14 + ihl:]
+            if frame[23] == 1 and icmp[0] in (0, 8):
+                seq = struct.unpack_from(">H", icmp, 6)[0]
+                times.setdefault(seq, [None, None])[0 if icmp[0] == 8 else 1] = sec * 1_000_000 + usec
+        pairs = {seq: t[1] - t[0] for seq, t in times.items() if None not in t}
+        assert len(pairs) >= 3, pairs
+        rtts = sorted(round((float(l.split(",")[5]) - float(l.split(",")[4])) * 1e6) for l in recs)
+        assert rtts == sorted(pairs.values()), (rtts, sorted(pairs.values()))
 
     def status_interval(tmp):
         p, out5 = run_argos(argos, ["-r", pc("gtp-u.pcap")], tmp, "s5.argus")
@@ -271,7 +306,7 @@ def main():
     checks += [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
-                     ("summary counters", summary_counters)]
+                     ("summary counters", summary_counters), ("-R response time", response_time)]
     return run_checks("cli", checks)
 
 

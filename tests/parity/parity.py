@@ -17,12 +17,13 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                Files argus rejects (it exits 0 but writes no flow record and
                complains on stderr: link types 228 and 276, an invalid pcap
                version) are reported but not compared.
-    switches   As corpus, with argus's record switches -A -Z -m and
-               bidirectional timestamps given to both sensors (the latter
-               through each one's configuration file) and their columns
-               (sappbytes dappbytes sminsz smaxsz dminsz dmaxsz smac dmac
-               sstime sltime dstime dltime) compared as well; deviations.txt
-               plus deviations-switches.txt say what may differ.
+    switches   As corpus, with argus's record switches -A -Z -m -J -R -U 32
+               and bidirectional timestamps given to both sensors (the
+               latter through each one's configuration file) and their
+               columns (sappbytes dappbytes sminsz smaxsz dminsz dmaxsz smac
+               dmac sstime sltime dstime dltime suser duser, the interval
+               means and deviations) compared as well; deviations.txt plus
+               deviations-switches.txt say what may differ.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -102,7 +103,9 @@ STIME = COLUMNS.index("stime")
 # direction, printed in base64 so that every byte counts, and the
 # inter-packet interval means and standard deviations, overall, active and
 # idle, to the last digit ra prints).
-SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J"]
+# -R is there too: argus 3.0.8.2 writes the same records with it, and so
+# must argos.
+SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J", "-R"]
 JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl",
                   "sjitact", "sjitidl", "djitact", "djitidl"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
@@ -362,7 +365,7 @@ def run_parallel(func, items, jobs: int):
 
 
 def mode_switches(args, tools: Tools, work: Path) -> bool:
-    """The corpus with argus's -A -Z -m on both sides and their columns
+    """The corpus with argus's record switches on both sides and their columns
     compared. A capture may differ as far as deviations.txt allows plus what
     deviations-switches.txt adds for the extra columns."""
     work.mkdir(parents=True, exist_ok=True)
