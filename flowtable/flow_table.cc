@@ -779,6 +779,8 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
       me.bits |= kTcpDirSeqValid;
     } else if (seq_lt(seq, me.seq_high)) {
       resent = true;  // the same SYN (or SYN-ACK) again
+      // argus times the handshake from the last SYN sent.
+      if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
