@@ -751,7 +751,8 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
-  me.win = p.tcp_win;
+  // argus keeps the window a FIN arrives with out of the record.
+  if (!(fl & kTcpFin)) me.win = p.tcp_win;
   if (syn && (p.tcp_options & kTcpOptWscale))
     me.bits = static_cast<uint8_t>((me.bits & ~kTcpDirWscaleMask) | (p.tcp_wscale & kTcpDirWscaleMask));
 
@@ -765,7 +766,9 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     } else {
       t.status |= kTcpEstablished;
     }
-    me.seqbase = seq;
+    // A flow picked up mid-stream: argus puts the base one before the
+    // first sequence number, where a SYN would have been.
+    me.seqbase = syn ? seq : seq - 1;
     me.seq_high = seq + len + (syn ? 1u : 0u);
     // A flow picked up mid-stream: its first segment only marks where the
     // sequence space starts, so a copy of it is not taken for a resend.
