@@ -769,18 +769,20 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     // A flow picked up mid-stream: argus puts the base one before the
     // first sequence number, where a SYN would have been.
     me.seqbase = syn ? seq : seq - 1;
-    me.seq_high = seq + len + (syn ? 1u : 0u);
+    // The highest sequence number reported (and the next report's base)
+    // leaves the SYN out, as argus's does; the tracking counts it.
+    me.seq_high = seq + len;
     // A flow picked up mid-stream: its first segment only marks where the
     // sequence space starts, so a copy of it is not taken for a resend.
-    me.rep_high = syn ? me.seq_high : seq;
+    me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
   } else if (syn) {
     if (me.seq_high == 0 && me.seqbase == 0) {
       me.seqbase = seq;
-      me.seq_high = seq + 1;
-      me.rep_high = me.seq_high;
+      me.seq_high = seq;
+      me.rep_high = seq + 1;
       me.bits |= kTcpDirSeqValid;
-    } else if (seq_lt(seq, me.seq_high)) {
+    } else if (!seq_gt(seq, me.seq_high)) {
       resent = true;  // the same SYN (or SYN-ACK) again
       // argus times the handshake from the last SYN sent.
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
