@@ -492,7 +492,10 @@ void put_ipattr(Writer& w, const FlowRecord& r) {
   const DirMetrics& d = r.dir[1];
   uint8_t q = 0;
   uint8_t words = 1;
-  if (s.pkts) {
+  // A side quiet in this report keeps its attributes from an earlier one.
+  const bool src = s.pkts || s.attrs_carried;
+  const bool dst = d.pkts || d.attrs_carried;
+  if (src) {
     q |= 0x01;
     ++words;
     if (s.ip_opts) {
@@ -500,7 +503,7 @@ void put_ipattr(Writer& w, const FlowRecord& r) {
       ++words;
     }
   }
-  if (d.pkts) {
+  if (dst) {
     q |= 0x02;
     ++words;
     if (d.ip_opts) {
@@ -515,7 +518,7 @@ void put_ipattr(Writer& w, const FlowRecord& r) {
   // out byte-reversed, as argus writes it, so sipid/dipid print the same as
   // argus's records.
   for (const DirMetrics* m : {&s, &d}) {
-    if (!m->pkts) continue;
+    if (!m->pkts && !m->attrs_carried) continue;
     w.u8(m->ttl);
     w.u8(m->tos);
     w.u16le(m->ip_id);

@@ -74,7 +74,10 @@ struct DirMetrics {
   uint8_t has_mpls;
   uint8_t fragments;  // IP fragments were seen in this direction
   uint8_t ip_opts;    // kIpOpt* bits seen
-  uint8_t pad[2];
+  // No packet in this report, but ttl/tos/ip_id hold the direction's latest
+  // from an earlier one: argus reports them as long as the flow lives.
+  uint8_t attrs_carried;
+  uint8_t pad;
   uint16_t min_size;  // smallest and largest frame (wire length), with -Z
   uint16_t max_size;
 };

@@ -97,6 +97,7 @@ constexpr uint8_t kDirVlan = 0x01;
 constexpr uint8_t kDirMpls = 0x02;   // Cold::mpls_lse[dir] holds the first label
 constexpr uint8_t kDirFrags = 0x04;
 constexpr uint8_t kDirIpOpts = 0x08; // Cold::ip_opts[dir] holds the options seen
+constexpr uint8_t kDirHeard = 0x10;  // sent in an earlier report: ttl/tos/ip_id are its latest
 
 // A report goes out early once a byte count reaches 2^47: no packet adds more
 // than 2^32 - 1, so the 48-bit counts never wrap.
@@ -544,7 +545,8 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     m.has_mpls = (s.bits & kDirMpls) ? 1 : 0;
     m.fragments = (s.bits & kDirFrags) ? 1 : 0;
     m.ip_opts = (s.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0;
-    m.pad[0] = m.pad[1] = 0;
+    m.attrs_carried = (!s.pkts && (s.bits & kDirHeard)) ? 1 : 0;
+    m.pad = 0;
     m.min_size = m.max_size = 0;
     if (extras_ && s.pkts) {
       const Extra& x = extras_[&e - entries_];
@@ -625,7 +627,19 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   e.b.reported = 1;
   e.b.start_late = 0;
   if (users_) std::memset(user_slot(static_cast<uint32_t>(&e - entries_)), 0, 4);
-  std::memset(e.dir, 0, sizeof e.dir);
+  for (DirState& d : e.dir) {
+    // The IP attributes outlive the report (argus repeats a quiet side's).
+    const uint8_t ttl = d.ttl, tos = d.tos;
+    const uint16_t ip_id = d.ip_id;
+    const bool heard = d.pkts || (d.bits & kDirHeard);
+    d = DirState{};
+    if (heard) {
+      d.ttl = ttl;
+      d.tos = tos;
+      d.ip_id = ip_id;
+      d.bits = kDirHeard;
+    }
+  }
   e.b.rec_flags &= kRecTcp;
   if (e.b.rec_flags & kRecTcp) {
     TcpState& t = e.proto.tcp;
