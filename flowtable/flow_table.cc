@@ -765,8 +765,9 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
-  // argus keeps the window a FIN arrives with out of the record.
-  if (!(fl & kTcpFin)) me.win = p.tcp_win;
+  // argus keeps a zero window out of the record (it shows as the
+  // window-shut flag), and a FIN's unless the side has no window yet.
+  if (p.tcp_win != 0 && (!(fl & kTcpFin) || me.win == 0)) me.win = p.tcp_win;
   if (syn && (p.tcp_options & kTcpOptWscale))
     me.bits = static_cast<uint8_t>((me.bits & ~kTcpDirWscaleMask) | (p.tcp_wscale & kTcpDirWscaleMask));
 
@@ -805,7 +806,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
       t.status |= kTcpSawSynSent;
       me.status |= kTcpDirSynAck;
       if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
-      hs.hs_ns = ts_ns;
+      if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
     }
   } else {
     if (me.seq_high == 0 && me.seqbase == 0) {
@@ -876,6 +877,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
   if (fl & kTcpRst) {
     t.status |= kTcpSrcReset << dir;
     me.status |= kTcpDirReset;
+    hs.hs_ns = 0;  // a reset ends the handshake: argus times no later SYN-ACK or ACK
   }
   if ((fl & kTcpEce) && !(syn && ack)) {
     // ECN-echo from one side reports congestion on the path towards it
