@@ -245,7 +245,8 @@ struct FlowTable::Jitter {
   uint64_t last_us[2];       // the direction's last counted packet
   uint8_t has_last[2];
   uint8_t prev_payload[2];   // that packet carried payload
-  uint8_t other_spoke[2];    // the other direction sent a packet since
+  uint32_t last_ack[2];      // TCP: the direction's latest acknowledgement
+  uint8_t other_spoke[2];    // the other direction said something new since
   uint8_t pad[2];
 };
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
@@ -907,11 +908,11 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
   std::memcpy(slot + 2 * d, &len, 2);
 }
 
-// Jitter (-J) as argus 3.0.8.2 measures it (observed): per direction, the
-// intervals between its packets in microseconds, per report. For TCP an
-// interval is active when both segments carry payload and the other side
-// sent nothing in between, idle otherwise; a resent segment is left out (its
-// interval joins the next one). Every other protocol's intervals are active.
+// Jitter (-J) as argus 3.0.8.2 measures it (observed; the full rules are in
+// docs/deviations.md): per direction, the intervals between its packets in
+// microseconds, per report. For TCP an interval is active when both segments
+// carry payload, the later one new data, and the other side said nothing new
+// in between; idle otherwise. Every other protocol's intervals are active.
 void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p,
                                unsigned d, bool tcp, uint8_t seg) {
   // Statistics are per report; the interval that spans two reports counts
@@ -921,11 +922,15 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   } else if (first_of_report) {
     std::memset(j.s, 0, sizeof j.s);
   }
-  j.other_spoke[d ^ 1] = 1;
-  if (seg == kSegOutOfOrder) return;
   const uint64_t ts_us = p.ts_ns / 1000;
   // A SYN counts as payload (a FIN does not).
   const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & kTcpSyn));
+  // The other side's turn is over when this side says something new:
+  // payload, a FIN or reset, or an acknowledgement that moves on (a
+  // duplicate ACK does not).
+  if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack[d])
+    j.other_spoke[d ^ 1] = 1;
+  if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack[d] = p.tcp_ack;
   // A packet stamped before the direction's last one is no interval, and
   // the later stamp stays the reference.
   if (j.has_last[d] && ts_us < j.last_us[d]) return;

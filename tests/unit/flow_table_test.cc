@@ -749,7 +749,7 @@ constexpr uint8_t kA = kTcpAck, kPA = kTcpPsh | kTcpAck;
 TEST(FlowTable, JitterStatisticsPerDirectionAsArgusComputesThem) {
   FlowTable t(jitter_config());
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 152);
+  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 160);
   Collector out;
   // Client intervals 573 and 744 us; server intervals 1000 us; all UDP
   // intervals are active.
@@ -849,6 +849,18 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
         seg(true, kT0 + 2 * m, kPA, 101, 501, 10), seg(true, kT0 + 200 * kMs, kPA, 101, 501, 10)},
        {0, 0},
        {2, 0}},
+      {"a duplicate ACK from the peer does not end a sender's run, a new ACK does; a segment filling a gap is idle",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kPA, 101, 501, 10), seg(false, kT0 + 3 * m, kPA, 501, 111, 100),
+        seg(true, kT0 + 4 * m, kA, 111, 601, 0),
+        seg(false, kT0 + 5 * m, kPA, 701, 111, 100),  // 601-701 missing
+        seg(true, kT0 + 6 * m, kA, 111, 601, 0),       // duplicate
+        seg(false, kT0 + 7 * m, kPA, 801, 111, 100),  // active
+        seg(true, kT0 + 8 * m, kA, 111, 601, 0),       // duplicate
+        seg(false, kT0 + 9 * m, kPA, 601, 111, 100),  // fills the gap: idle
+        seg(true, kT0 + 10 * m, kA, 111, 901, 0), seg(false, kT0 + 11 * m, kPA, 901, 111, 100)},
+       {0, 1},
+       {5, 4}},
       {"picked up mid-stream: data before the peer is heard is idle, after it active",
        {seg(true, kT0, kPA, 101, 501, 10), seg(true, kT0 + m, kPA, 111, 501, 10),
         seg(false, kT0 + 2 * m, kA, 501, 121, 0), seg(true, kT0 + 3 * m, kPA, 121, 501, 10),
