@@ -583,7 +583,9 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       o.seqbase = s.seqbase;
       o.seq_high = s.seq_high;
       o.ack = s.ack;
-      o.payload_bytes = e.dir[d].app_lo;  // the record's field is 32 bits
+      // The record's field is 32 bits.
+      const uint32_t uncounted = e.cold.hs.uncounted[d];
+      o.payload_bytes = e.dir[d].app_lo > uncounted ? e.dir[d].app_lo - uncounted : 0;
       o.retrans = s.retrans;
       o.status = tcp_dir_status(t, d);
       o.win = s.win;
@@ -648,6 +650,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
                                     kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
                                     kTcpSrcDuplicates | kTcpDstDuplicates;
     t.status &= ~kPerReport;
+    e.cold.hs.uncounted[0] = e.cold.hs.uncounted[1] = 0;
     for (TcpDirState& d : t.dir) {
       // The next report's sequence range starts where this one ended, so the
       // range and the byte count of a report agree (ra infers loss otherwise).
@@ -814,6 +817,12 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
       me.seqbase = seq;
       me.seq_high = seq;
     }
+    // A flow picked up mid-stream: until the other side is heard, argus
+    // leaves a side's later segments out of its byte count and its highest
+    // sequence number.
+    const bool unheard =
+        len && !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && peer.seqbase == 0 && peer.seq_high == 0;
+    if (unheard) hs.uncounted[dir] += len;
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
     if (len > 0 && (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack)) {
@@ -842,7 +851,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
-    if (len > 0 && seq_gt(end, me.seq_high)) me.seq_high = end;
+    if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;

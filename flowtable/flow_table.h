@@ -79,6 +79,10 @@ struct TcpHandshake {
   uint64_t hs_ns;      // time of the last handshake step (SYN, then SYN-ACK)
   uint32_t synack_us;  // SYN to SYN-ACK
   uint32_t ackdat_us;  // SYN-ACK to the handshake ACK
+  // Per direction, this report's payload that argus leaves out of the TCP
+  // byte count: a flow picked up mid-stream, a side's segments after the
+  // flow's first and before the other side is heard.
+  uint32_t uncounted[2];
 };
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
