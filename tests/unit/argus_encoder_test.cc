@@ -733,6 +733,11 @@ TEST(EncoderFar, IpAttributeDsr) {
   opts.dir[0].ip_opts = kIpOptRouterAlert;
   EXPECT_BYTES(dsr(encode(opts), 0x48), hex("48000704 40000100 00000040 3f103412"))
       << "src options word after the src word";
+  FlowRecord quiet = both_ways(udp_record());
+  quiet.dir[1].pkts = 0;
+  quiet.dir[1].attrs_carried = 1;
+  EXPECT_BYTES(dsr(encode(quiet), 0x48), hex("48000303 40000100 3f103412"))
+      << "a side quiet in this report keeps its attributes";
 }
 
 TEST(EncoderFar, UserDataDsrs) {

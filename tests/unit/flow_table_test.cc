@@ -891,6 +891,31 @@ TEST(FlowTable, NoJitterWithoutTheSwitch) {
   EXPECT_EQ(out.recs[0].jitter[0][0].n + out.recs[0].jitter[0][1].n, 0u);
 }
 
+TEST(FlowTable, AQuietSideKeepsItsIpAttributesFromAnEarlierReport) {
+  // argus repeats the TTL, TOS and IP id of a side that sent nothing in a
+  // report, once that side has been heard in the flow.
+  FlowTable t(table_config());
+  Collector out;
+  auto pkt = [](bool client, uint8_t ttl, uint64_t ts) {
+    const Ip4 a = client ? host(1) : host(2), b = client ? host(2) : host(1);
+    return parsed(eth_ipv4({.src = a, .dst = b, .proto = kIpUdp, .ttl = ttl, .tos = 0x28, .id = 77},
+                           udp(client ? 1000 : 2000, client ? 2000 : 1000, payload(8))),
+                  ts);
+  };
+  feed(t, {pkt(true, 64, kT0), pkt(false, 57, kT0 + kMs), pkt(true, 63, kT0 + 6 * kSec)}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  const FlowRecord& r = out.recs[1];
+  EXPECT_EQ(r.dir[1].pkts, 0u);
+  EXPECT_EQ(r.dir[1].attrs_carried, 1);
+  EXPECT_EQ(r.dir[1].ttl, 57);
+  EXPECT_EQ(r.dir[1].tos, 0x28);
+  EXPECT_EQ(r.dir[1].ip_id, 77);
+  EXPECT_EQ(r.dir[0].ttl, 63);
+  EXPECT_EQ(r.dir[0].attrs_carried, 0);
+  EXPECT_EQ(out.recs[0].dir[1].attrs_carried, 0) << "heard in its own report";
+}
+
 // Without the switches there is no side array and no MAC flag.
 TEST(FlowTable, NoExtraMetricsByDefault) {
   FlowTable t(table_config());

@@ -225,6 +225,50 @@ TEST(TcpTrackDetail, ReturnsTrueForARetransmission) {
   EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent) << "the other side resent nothing";
 }
 
+TEST(TcpTrackDetail, HandshakeIsTimedFromTheLastSynAndNotAfterAReset) {
+  // argus times SYN to SYN-ACK from the last SYN sent, and times nothing
+  // once a reset has broken the handshake.
+  TcpHandshake hs;
+  track({{kInit, S, 1000}, {kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
+  EXPECT_EQ(hs.synack_us, 10000u) << "from the resent SYN, not the first";
+  EXPECT_EQ(hs.ackdat_us, 10000u);
+  track({{kInit, S, 1000}, {kResp, R | A, 0, 1001}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
+  EXPECT_EQ(hs.synack_us, 0u) << "a reset before the SYN-ACK";
+  EXPECT_EQ(hs.ackdat_us, 0u);
+}
+
+TEST(TcpTrackDetail, SequenceBaseAndHighestAsArgusReportsThem) {
+  // The SYN takes no place in the highest sequence number (a later report's
+  // base), and a flow picked up mid-stream has its base one before its first
+  // sequence number, where a SYN would have been.
+  TcpState t = track(handshake());
+  EXPECT_EQ(t.dir[0].seqbase, 1000u);
+  EXPECT_EQ(t.dir[0].seq_high, 1000u);
+  EXPECT_EQ(t.dir[1].seq_high, 5000u);
+  t = track({{kInit, P | A, 7000, 300, 100}, {kResp, A, 300, 7100}});
+  EXPECT_EQ(t.dir[0].seqbase, 6999u);
+  EXPECT_EQ(t.dir[0].seq_high, 7100u);
+  EXPECT_EQ(t.dir[1].seqbase, 300u) << "the other side's first segment, a pure ACK: its own number";
+  // Wrapping: a base just past 2^32 - 1, data across the wrap.
+  t = track({{kInit, S, 0xffffffffu}, {kResp, S | A, 5000, 0}, {kInit, A, 0, 5001},
+             {kInit, P | A, 0, 5001, 100}});
+  EXPECT_EQ(t.dir[0].seqbase, 0xffffffffu);
+  EXPECT_EQ(t.dir[0].seq_high, 100u);
+}
+
+TEST(TcpTrackDetail, WindowLeavesOutZeroWindowsAndALaterFin) {
+  // The record's window is the last one advertised, but not a zero window
+  // (that shows as window shut) and not a FIN's, unless the FIN is all the
+  // side has sent.
+  TcpState t = track(handshake() + std::vector<Seg>{{kResp, A, 5001, 1001, 0, 500},
+                                                     {kResp, A, 5001, 1001, 0, 0},
+                                                     {kResp, F | A, 5001, 1001, 0, 900}});
+  EXPECT_EQ(t.dir[1].win, 500);
+  EXPECT_EQ(t.status & kTcpDstWindowShut, kTcpDstWindowShut) << "the zero window shows as window shut";
+  t = track({{kInit, F | A, 7000, 300, 0, 900}});
+  EXPECT_EQ(t.dir[0].win, 900);
+}
+
 // ---- through the flow table, from real frames -----------------------------
 
 const Ip4 kClient{192, 168, 1, 10};
@@ -278,6 +322,35 @@ TEST(TcpThroughTable, ResponderFirstSegmentIsNotTheInitiator) {
   EXPECT_EQ(Bytes(out.recs[0].key.src, out.recs[0].key.src + 4), bytes_of(kServer));
   EXPECT_EQ(out.recs[0].key.sport, 80);
   EXPECT_EQ(out.recs[0].tcp.status & kTcpSawSynSent, kTcpSawSynSent);
+}
+
+TEST(TcpThroughTable, MidStreamSegmentsBeforeThePeerIsHeardAreNotCounted) {
+  // Picked up mid-stream: after the first segment, argus leaves a side's
+  // data out of the TCP byte count and the highest sequence number until the
+  // other side is heard (ra then shows the gap); -A counts every byte.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {tcp_pkt(kInit, P | A, 7000, 300, 100, kT0), tcp_pkt(kInit, P | A, 7100, 300, 100, kT0 + kMs),
+        tcp_pkt(kResp, A, 300, 7200, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 7200, 300, 100, kT0 + 3 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const FlowRecord& r = out.recs[0];
+  EXPECT_EQ(r.tcp.dir[0].seqbase, 6999u);
+  EXPECT_EQ(r.tcp.dir[0].payload_bytes, 200u);
+  EXPECT_EQ(r.tcp.dir[0].seq_high, 7300u);
+  EXPECT_EQ(r.dir[0].app_bytes, 300u);
+  // A flow that began with a SYN counts everything.
+  FlowTable t2(table_config());
+  Collector out2;
+  feed(t2,
+       {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + kMs),
+        tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 2 * kMs)},
+       out2);
+  t2.flush_all(0, out2);
+  ASSERT_EQ(out2.recs.size(), 1u);
+  EXPECT_EQ(out2.recs[0].tcp.dir[0].payload_bytes, 100u);
 }
 
 TEST(TcpThroughTable, ZeroWindowSetsWindowShutForThatSide) {
