@@ -948,6 +948,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   // status intervals: such a pause is no interval.
   // Nor is a gap under a microsecond (argus leaves those out).
   if (j.has_last[d] && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
+    // Intervals are kept in 32 bits: one past 71 minutes (possible only
+    // with status intervals over 35 minutes) counts as 2^32 - 1 us.
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
     const bool active = !tcp ||
                         (seg == kSegNew && j.has_last[d ^ 1] && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
