@@ -733,6 +733,11 @@ FlowTableConfig jitter_config() {
 
 constexpr uint64_t kUs = 1000;
 
+// A UDP packet of the flow 10.0.0.1:1000 <-> 10.0.0.2:2000, from the client
+// or the server.
+ParsedPacket client_at(uint64_t ts) { return udp_pkt(host(1), 1000, host(2), 2000, ts); }
+ParsedPacket server_at(uint64_t ts) { return udp_pkt(host(2), 2000, host(1), 1000, ts); }
+
 // A TCP segment between host 1 (port 40000) and host 2 (port 80).
 ParsedPacket seg(bool from_client, uint64_t ts, uint8_t flags, uint32_t seq, uint32_t ack, size_t len) {
   const Ip4 a = from_client ? host(1) : host(2);
@@ -754,11 +759,8 @@ TEST(FlowTable, JitterStatisticsPerDirectionAsArgusComputesThem) {
   // Client intervals 573 and 744 us; server intervals 1000 us; all UDP
   // intervals are active.
   feed(t,
-       {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(2), 2000, host(1), 1000, kT0 + 100 * kUs),
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 573 * kUs),
-        udp_pkt(host(2), 2000, host(1), 1000, kT0 + 1100 * kUs),
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 1317 * kUs),
-        udp_pkt(host(2), 2000, host(1), 1000, kT0 + 2100 * kUs)},
+       {client_at(kT0), server_at(kT0 + 100 * kUs), client_at(kT0 + 573 * kUs), server_at(kT0 + 1100 * kUs),
+        client_at(kT0 + 1317 * kUs), server_at(kT0 + 2100 * kUs)},
        out);
   t.flush_all(0, out);
   ASSERT_EQ(out.recs.size(), 1u);
@@ -781,11 +783,11 @@ TEST(FlowTable, JitterIntervalSpanningReportsCountsInTheLaterUnlessTheFlowWasQui
   FlowTable t(jitter_config());  // status interval 5 s
   Collector out;
   feed(t,
-       {udp_pkt(host(1), 1000, host(2), 2000, kT0),
+       {client_at(kT0),
         // next report: 6 s later, one interval of 6 s
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 6 * kSec),
+        client_at(kT0 + 6 * kSec),
         // next report: 10 s later (two status intervals): no interval
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 16 * kSec)},
+        client_at(kT0 + 16 * kSec)},
        out);
   t.flush_all(0, out);
   ASSERT_EQ(out.recs.size(), 3u);
@@ -801,10 +803,8 @@ TEST(FlowTable, JitterLeavesOutSameMicrosecondAndEarlierStamps) {
   // 100 us, then the same microsecond, then a stamp 39 us back, then 28 us
   // after the latest stamp (not after the earlier one).
   feed(t,
-       {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(1), 1000, host(2), 2000, kT0 + 100 * kUs),
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 100 * kUs + 300),
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 61 * kUs),
-        udp_pkt(host(1), 1000, host(2), 2000, kT0 + 128 * kUs)},
+       {client_at(kT0), client_at(kT0 + 100 * kUs), client_at(kT0 + 100 * kUs + 300), client_at(kT0 + 61 * kUs),
+        client_at(kT0 + 128 * kUs)},
        out);
   t.flush_all(0, out);
   ASSERT_EQ(out.recs.size(), 1u);
@@ -885,7 +885,7 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
 TEST(FlowTable, NoJitterWithoutTheSwitch) {
   FlowTable t(table_config());
   Collector out;
-  feed(t, {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(1), 1000, host(2), 2000, kT0 + kMs)}, out);
+  feed(t, {client_at(kT0), client_at(kT0 + kMs)}, out);
   t.flush_all(0, out);
   ASSERT_EQ(out.recs.size(), 1u);
   EXPECT_EQ(out.recs[0].jitter[0][0].n + out.recs[0].jitter[0][1].n, 0u);
