@@ -745,13 +745,16 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
 // TCP tracking after argus's model: connection-wide bits persist across
 // reports, retransmission and window bits are per report.
 namespace {
+// What a segment was, for the jitter statistics. kSegBehind: data below
+// the direction's highest sequence number, or filling a gap, that the
+// counters do not take for a resend.
+enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2 };
+
+// No segment of this direction seen yet.
+inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
+
 // The per-segment step, inlined into the table's update (a call costs
 // about twenty instructions a segment in saves and restores).
-// What a segment was, for the jitter statistics.
-// kSegBehind: data below the direction's highest sequence number that the
-// counters do not take for a resend (the first of a report).
-enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kSegBehind = 3 };
-
 [[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
                                                  unsigned dir, uint64_t ts_ns, bool first) {
   TcpDirState& me = t.dir[dir];
@@ -796,7 +799,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
   } else if (syn) {
-    if (me.seq_high == 0 && me.seqbase == 0) {
+    if (unseen(me)) {
       me.seqbase = seq;
       me.seq_high = seq;
       me.rep_high = seq + 1;
@@ -813,7 +816,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
       if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
     }
   } else {
-    if (me.seq_high == 0 && me.seqbase == 0) {
+    if (unseen(me)) {
       me.seqbase = seq;
       me.seq_high = seq;
     }
@@ -821,7 +824,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     // leaves a side's later segments out of its byte count and its highest
     // sequence number.
     const bool unheard =
-        len && !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && peer.seqbase == 0 && peer.seq_high == 0;
+        len && !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && unseen(peer);
     if (unheard) hs.uncounted[dir] += len;
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
@@ -899,7 +902,7 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegOutOfOrder = 2, kS
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : behind ? kSegBehind : kSegNew;
+  return resent ? kSegResent : (out_of_order || behind) ? kSegBehind : kSegNew;
 }
 }  // namespace
 
