@@ -184,34 +184,41 @@ DpdkRxQueue::DpdkRxQueue(uint16_t port, uint16_t queue, uint32_t idle_end_ms)
 }
 
 DpdkRxQueue::~DpdkRxQueue() {
-  for (uint16_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i]);
+  if (held_n_) rte_pktmbuf_free_bulk(held_, held_n_);
 }
 
 uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
-  // The previous burst has been parsed: its mbufs go back to the pool.
-  for (uint16_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i]);
-  held_n_ = 0;
-  if (done_) return 0;
-  if (max > kBurst) max = kBurst;
-  const uint16_t n = rte_eth_rx_burst(port_, queue_, held_, static_cast<uint16_t>(max));
-  if (n == 0) {
-    if (idle_end_cycles_) {
-      const uint64_t now = rte_get_timer_cycles();
-      if (idle_since_ == 0) {
-        idle_since_ = now;
-      } else if (now - idle_since_ >= idle_end_cycles_) {
-        done_ = true;
+  if (served_ == held_n_) {
+    // Every packet of the last chunk has been parsed: its mbufs go back to
+    // the pool, and the driver fills the next chunk.
+    if (held_n_) rte_pktmbuf_free_bulk(held_, held_n_);
+    held_n_ = served_ = 0;
+    if (done_) return 0;
+    const uint16_t n = rte_eth_rx_burst(port_, queue_, held_, kChunk);
+    if (n == 0) {
+      if (idle_end_cycles_) {
+        const uint64_t now = rte_get_timer_cycles();
+        if (idle_since_ == 0) {
+          idle_since_ = now;
+        } else if (now - idle_since_ >= idle_end_cycles_) {
+          done_ = true;
+        }
       }
+      return 0;
     }
-    return 0;
+    idle_since_ = 0;
+    held_n_ = n;
+    received_ += n;
+    // Without a receive timestamp, the cycle counter read once per chunk.
+    chunk_ns_ = tsc_clock_.now_ns(rte_rdtsc(), wall_ns);
   }
-  idle_since_ = 0;
-  held_n_ = n;
-  received_ += n;
-  // Without a receive timestamp, the cycle counter read once per burst.
-  const uint64_t burst_ns = tsc_clock_.now_ns(rte_rdtsc(), wall_ns);
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = held_[i];
+  if (max > kBurst) max = kBurst;
+  const uint32_t left = static_cast<uint32_t>(held_n_ - served_);
+  const uint32_t n = left < max ? left : max;
+  rte_mbuf* const* mb = held_ + served_;
+  served_ = static_cast<uint16_t>(served_ + n);
+  for (uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* m = mb[i];
     rte_prefetch0(rte_pktmbuf_mtod(m, void*));
     PacketView& v = out[i];
     v.data = rte_pktmbuf_mtod(m, const uint8_t*);
@@ -222,7 +229,7 @@ uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
       // net_pcap stores microseconds since the epoch.
       v.ts_ns = *RTE_MBUF_DYNFIELD(m, ts_offset_, rte_mbuf_timestamp_t*) * 1000ULL;
     } else {
-      v.ts_ns = burst_ns;
+      v.ts_ns = chunk_ns_;
     }
     v.clock_ns = last_ts_ns_;
     if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;

@@ -50,6 +50,8 @@ void dpdk_eal_cleanup();
 class DpdkRxQueue {
  public:
   static constexpr uint32_t kBurst = 32;
+  // Packets asked of the driver at once; handed out kBurst at a time.
+  static constexpr uint32_t kChunk = 64;
 
   // `idle_end_ms` > 0: the queue counts as finished once it has been empty
   // that long (file replay through net_pcap has no end-of-input signal);
@@ -60,9 +62,12 @@ class DpdkRxQueue {
   DpdkRxQueue& operator=(const DpdkRxQueue&) = delete;
 
   // Fills up to `max` views pointing into mbufs, which stay valid until the
-  // next call (they are freed then).
+  // next call at least (a chunk's mbufs are freed when the next is asked for).
   uint32_t rx_burst(PacketView* out, uint32_t max);
   bool done() const { return done_; }
+  // Packets received from the port and not handed out yet: a stopping
+  // worker takes them before it leaves (the port has counted them).
+  bool buffered() const { return served_ != held_n_; }
 
   uint64_t received() const { return received_; }
   uint64_t multi_segment() const { return multi_segment_; }  // only the first segment is parsed
@@ -72,8 +77,10 @@ class DpdkRxQueue {
   uint16_t queue_;
   uint64_t idle_end_cycles_;
   uint64_t idle_since_ = 0;
-  rte_mbuf* held_[kBurst];
-  uint16_t held_n_ = 0;
+  rte_mbuf* held_[kChunk];
+  uint16_t held_n_ = 0;   // mbufs of the last chunk, freed at the next refill
+  uint16_t served_ = 0;   // of them, handed out so far
+  uint64_t chunk_ns_ = 0; // the chunk's cycle-counter time
   bool done_ = false;
   uint64_t received_ = 0;
   uint64_t multi_segment_ = 0;

@@ -121,6 +121,17 @@ inline uint64_t wall_clock_now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// Whether a source still holds packets it has taken from its input (a DPDK
+// queue receives a chunk at a time): they are processed before a stop.
+template <class Source>
+bool source_buffered(const Source& src) {
+  if constexpr (requires { src.buffered(); }) {
+    return src.buffered();
+  } else {
+    return false;
+  }
+}
+
 // Runs until the source is exhausted or *ctx.stop is set; then flushes every
 // flow and sends the end-of-stream batch.
 template <class Source>
@@ -158,7 +169,7 @@ void run_worker(Source& src, WorkerContext& ctx) {
   for (;;) {
     if (ctx.stop && ctx.stop->load(std::memory_order_relaxed)) {
       stopped = true;
-      break;
+      if (!source_buffered(src)) break;
     }
     const uint32_t n = src.rx_burst(views, kBurstSize);
     if (n == 0) {

@@ -169,6 +169,10 @@ def check_mbufs(a):
     assert p.returncode == 0, err[-400:]
     m = re.search(r"argos: packets=(\d+)", err)
     assert m and int(m.group(1)) > 4631, "the looped file should give more packets than it holds: " + err[-400:]
+    # The queue takes packets from the port a chunk at a time: those still
+    # held when the signal comes are accounted before the worker leaves.
+    rcvd = re.search(r"port\.received=(\d+)", err)
+    assert rcvd and int(rcvd.group(1)) == int(m.group(1)), "received but not accounted at stop: " + err[-400:]
 
 
 def check_yaml(a):
