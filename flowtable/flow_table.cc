@@ -324,6 +324,9 @@ FlowTable::FlowTable(const FlowTableConfig& cfg) : cfg_(cfg) {
   // lookups do not also pay a page walk each (a hint; ignored where THP is off).
   ::madvise(b, bucket_bytes_, MADV_HUGEPAGE);
   ::madvise(e, entry_bytes_, MADV_HUGEPAGE);
+  if (x) ::madvise(x, extra_bytes_, MADV_HUGEPAGE);  // the side arrays are indexed like the entries
+  if (jm) ::madvise(jm, jit_bytes_, MADV_HUGEPAGE);
+  if (u) ::madvise(u, user_bytes_, MADV_HUGEPAGE);
   buckets_ = static_cast<Bucket*>(b);
   entries_ = static_cast<Entry*>(e);
 }
