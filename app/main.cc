@@ -541,6 +541,7 @@ int main(int argc, char** argv) {
   // Runs a source with every worker: directly with one worker; with several
   // through the software dispatcher (this thread reads and fans packets out
   // by a symmetric flow hash).
+  uint64_t dispatch_stop_drops = 0;  // packets taken from the input that no worker got at a stop
   auto run_source = [&](auto& src) {
     if (nw == 1) {
       std::thread worker([&] {
@@ -564,7 +565,7 @@ int main(int argc, char** argv) {
         pin_worker(w);
         run_worker(*ring_sources[w], ctxs[w]);
       });
-    run_dispatcher(src, ring_ptrs, &g_stop);
+    dispatch_stop_drops += run_dispatcher(src, ring_ptrs, &g_stop);
     for (auto& t : workers) t.join();
   };
 
@@ -672,6 +673,7 @@ int main(int argc, char** argv) {
     }
     line += " udp.sent=" + std::to_string(sent) + " udp.dropped=" + std::to_string(dropped);
   }
+  if (dispatch_stop_drops) line += " dispatch.stop_drops=" + std::to_string(dispatch_stop_drops);
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());

@@ -50,8 +50,13 @@ class PacketRing {
     b->end_of_stream = false;
     empty_.push(b);
   }
+  // The dispatcher sends nothing more (set after its last send_full).
+  void close() { closed_.store(true, std::memory_order_release); }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+  bool has_full() const { return full_.read_available() > 0; }
 
  private:
+  std::atomic<bool> closed_{false};
   std::vector<std::unique_ptr<PacketBurst>> pool_;
   boost::lockfree::spsc_queue<PacketBurst*> full_;
   boost::lockfree::spsc_queue<PacketBurst*> empty_;
@@ -92,6 +97,9 @@ class RingSource {
     return n;
   }
   bool done() const { return done_ && !held_; }
+  // On a stop the worker takes what the dispatcher has sent and will still
+  // send: until the end of stream, or the ring is closed and empty.
+  bool buffered() const { return !done_ && (!ring_.closed() || ring_.has_full()); }
 
  private:
   static constexpr uint32_t kEmptyPollsBeforeNap = 256;
@@ -116,16 +124,29 @@ inline uint32_t dispatch_worker(const ParsedPacket& p, uint32_t workers) {
 }
 
 // Reads the source and fans packets out until it is exhausted or *stop is
-// set; then sends end-of-stream to every worker. Never waits once *stop is
-// set: the workers stop on the same flag and may no longer free bursts.
+// set; then sends end-of-stream to every worker and closes the rings.
+// On a stop, the packets the source has already taken (a DPDK chunk) are
+// still handed out, and the workers drain their rings until closed. The
+// dispatcher waits for free bursts then for kStopWait at most in all (a
+// worker held up by a stalled exporter must not hold the stop up): what
+// finds no burst by then is dropped and returned as the count of packets
+// lost at the stop.
+inline constexpr std::chrono::milliseconds kStopWait{1000};
+
 template <class Source>
-void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::atomic<bool>* stop) {
+uint64_t run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::atomic<bool>* stop) {
   const uint32_t nw = static_cast<uint32_t>(rings.size());
   std::vector<PacketBurst*> cur(nw, nullptr);
+  uint64_t stop_drops = 0;
   auto stopping = [stop] { return stop && stop->load(std::memory_order_relaxed); };
+  std::chrono::steady_clock::time_point stop_deadline{};
   auto acquire = [&](uint32_t w) {
     while (!(cur[w] = rings[w]->take_empty())) {
-      if (stopping()) return false;
+      if (stopping()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (stop_deadline == std::chrono::steady_clock::time_point{}) stop_deadline = now + kStopWait;
+        if (now >= stop_deadline) return false;
+      }
       std::this_thread::yield();
     }
     return true;
@@ -143,7 +164,7 @@ void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::ato
   uint32_t bursts = 0;
   bool stopped = false;
   while (!stopped) {
-    if (stopping()) break;
+    if (stopping() && !source_buffered(src)) break;
     const uint32_t n = src.rx_burst(views, kBurstSize);
     if (n == 0) {
       if (src.done()) break;
@@ -155,6 +176,10 @@ void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::ato
       parse_packet(v.data, v.caplen, v.linktype, parsed);
       const uint32_t w = parsed.key.kind == KeyKind::kNone ? 0 : dispatch_worker(parsed, nw);
       if (!cur[w] && !acquire(w)) {
+        // Stopping, and no burst came free in time: this packet and the
+        // rest the source holds are lost, and counted.
+        stop_drops += n - i;
+        while (source_buffered(src)) stop_drops += src.rx_burst(views, kBurstSize);
         stopped = true;
         break;
       }
@@ -174,11 +199,13 @@ void run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std::ato
     if (++bursts % 8 == 0) flush_partial();
   }
   for (uint32_t w = 0; w < nw; ++w) {
-    if (!cur[w] && !acquire(w)) continue;  // stopping: the worker ends on the flag
+    if (!cur[w] && !acquire(w)) continue;  // stopping: the worker ends when the ring is closed and empty
     cur[w]->end_of_stream = true;
     rings[w]->send_full(cur[w]);
     cur[w] = nullptr;
   }
+  for (PacketRing* r : rings) r->close();
+  return stop_drops;
 }
 
 }  // namespace argos
