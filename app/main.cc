@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
   }
+  for (const auto& n : built.notes) std::fprintf(stderr, "argos: note: %s\n", n.c_str());
   if (req.check_config || req.check_portable) {
     std::fprintf(stderr, "argos: configuration OK%s%s\n", req.config_file.empty() ? "" : ": ",
                  req.config_file.c_str());

@@ -291,8 +291,21 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
 
 }  // namespace
 
+namespace {
+// Ethernet, IPv4 and TCP headers without options: the least a packet puts
+// before its payload, which is where -U's user data starts.
+constexpr uint32_t kLeastHeaderBytes = 14 + 20 + 20;
+}  // namespace
+
 bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err) {
   Checker c(cfg, origins, err);
+  cfg.notes.clear();
+  if (!cfg.interface.empty() && cfg.user_data_bytes > 0 && cfg.snaplen < kLeastHeaderBytes + cfg.user_data_bytes)
+    cfg.notes.push_back("snap length " + std::to_string(cfg.snaplen) + " (-s) keeps at most " +
+                        std::to_string(cfg.snaplen - kLeastHeaderBytes) +
+                        " payload bytes of an Ethernet/IPv4/TCP packet: the " + std::to_string(cfg.user_data_bytes) +
+                        " bytes of user data asked for (-U) will be cut short; -s " +
+                        std::to_string(cfg.user_data_bytes + 128) + " leaves room for IPv6 and TCP options");
   if (!check_portable(cfg, c)) return false;
   return scope == ValidateScope::kPortable || check_host(cfg, c);
 }

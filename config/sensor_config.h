@@ -91,6 +91,10 @@ struct SensorConfig {
   uint32_t server_max_clients = 10;                      // --max-clients
   uint64_t server_client_buffer_bytes = 8u << 20;        // --client-buffer
   uint32_t wait_clients = 0;                             // --wait-clients
+
+  // Said on standard error at start-up, filled by validate_config: settings
+  // that are valid together but will not do all that is asked of them.
+  std::vector<std::string> notes;
 };
 
 // Where each value came from, for messages: YAML key -> "FILE:LINE:COL" or

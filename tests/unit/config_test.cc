@@ -132,5 +132,26 @@ TEST(ConfigValidate, NamesTheOrigin) {
   EXPECT_EQ(err.rfind("c.yaml:3:14: input.interface:", 0), 0u) << err;
 }
 
+// A live snap length too short for the user data asked for is valid, and
+// said: -s 64 leaves 10 payload bytes after Ethernet/IPv4/TCP headers.
+TEST(ConfigValidate, SnapLengthShortOfUserDataIsANote) {
+  const auto notes_for = [](const std::string& input) {
+    SensorConfig cfg;
+    ConfigOrigins origins;
+    std::string err;
+    EXPECT_TRUE(load_config_text(input + "outputs:\n  files: [o]\n", "c.yaml", cfg, origins, err)) << err;
+    EXPECT_TRUE(validate_config(cfg, origins, ValidateScope::kPortable, err)) << err;
+    return cfg.notes;
+  };
+  const auto short_snap = notes_for("input:\n  interface: eth0\n  snap_length: 64\nmetrics:\n  user_data: 32\n");
+  ASSERT_EQ(short_snap.size(), 1u);
+  EXPECT_NE(short_snap[0].find("keeps at most 10 payload bytes"), std::string::npos) << short_snap[0];
+  EXPECT_NE(short_snap[0].find("-s 160"), std::string::npos) << short_snap[0];
+  // Room enough (54 + 32 = 86), no user data, or a file input: nothing said.
+  EXPECT_TRUE(notes_for("input:\n  interface: eth0\n  snap_length: 86\nmetrics:\n  user_data: 32\n").empty());
+  EXPECT_TRUE(notes_for("input:\n  interface: eth0\n  snap_length: 64\n").empty());
+  EXPECT_TRUE(notes_for("input:\n  files: [a.pcap]\nmetrics:\n  user_data: 32\n").empty());
+}
+
 }  // namespace
 }  // namespace argos
