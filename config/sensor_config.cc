@@ -289,12 +289,10 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
   return true;
 }
 
-}  // namespace
-
-namespace {
 // Ethernet, IPv4 and TCP headers without options: the least a packet puts
 // before its payload, which is where -U's user data starts.
 constexpr uint32_t kLeastHeaderBytes = 14 + 20 + 20;
+
 }  // namespace
 
 bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err) {

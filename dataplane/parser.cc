@@ -21,10 +21,6 @@ namespace {
   for (unsigned i = 0; i < 112; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + i), zero);
 }
 
-}  // namespace
-
-namespace {
-
 constexpr unsigned kMaxVlanTags = 4;
 constexpr unsigned kMaxMplsLabels = 8;
 constexpr unsigned kMaxIPv6Ext = 8;

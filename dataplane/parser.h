@@ -57,7 +57,6 @@ ParseResult parse_packet(const uint8_t* data, uint32_t caplen, uint16_t linktype
 ParseResult parse_packet_general(const uint8_t* data, uint32_t caplen, uint16_t linktype,
                                  ParsedPacket& out);
 
-
 // Copies up to `max` user bytes of a parsed frame to `dst` (bounded by the
 // datagram and by what was captured) and points the packet at them.
 inline void copy_user_bytes(const PacketView& v, uint32_t max, uint8_t* dst, ParsedPacket& p) {
