@@ -2,6 +2,7 @@
 // validated SensorConfig, opens inputs and outputs (failing before any packet
 // is read), starts the export thread and the workers, and prints the final
 // counters.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -108,6 +109,9 @@ constexpr const char* kUsage =
     "                   that falls that far behind is disconnected\n"
     "  --wait-clients N read no input until N clients have sent START: (serving a\n"
     "                   replay from its first record)\n"
+    "  --record-buffer N  reports each worker may hold for the outputs (default:\n"
+    "                   the flow capacity when live, 16384 on replay); beyond it\n"
+    "                   a live worker drops reports and counts them\n"
     "  -T FACTOR        replay files at packet-time pace x FACTOR (1 = real time),\n"
     "                   so collectors follow a recorded capture as if live\n"
     "  --rotate-size BYTES  start a new output file (NAME.1, NAME.2, ...) before one\n"
@@ -399,12 +403,13 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<BatchChannel>> channels;
   std::vector<std::unique_ptr<WorkerCounters>> counters;
   std::vector<BatchChannel*> channel_ptrs;
+  const uint32_t record_batches = record_buffer_batches(cfg);
   for (uint32_t w = 0; w < nw; ++w) {
     tables.push_back(std::make_unique<FlowTable>(flow_table_config(cfg, w)));
     if (!tables.back()->ok())
       return startup_error("cannot allocate a flow table of " + std::to_string(cfg.flow_capacity) +
                            " flows (worker " + std::to_string(w) + ")");
-    channels.push_back(std::make_unique<BatchChannel>());
+    channels.push_back(std::make_unique<BatchChannel>(record_batches));
     if (!channels.back()->ok())
       return startup_error("cannot allocate the record batches of worker " + std::to_string(w));
     channel_ptrs.push_back(channels.back().get());
@@ -518,7 +523,7 @@ int main(int argc, char** argv) {
     // Offline replay waits rather than lose records; live capture never
     // stalls (records that find no free batch are dropped and counted).
     // A DPDK port is live unless it replays a file (--exit-when-idle).
-    const bool live_port = live || (dpdk && exit_when_idle_ms == 0);
+    const bool live_port = live_input(cfg);
     c.batch_policy = live_port ? BatchPolicy::kDrop : BatchPolicy::kWait;
     c.live_clock = live_port;
     c.user_bytes = cfg.user_data_bytes;
@@ -676,8 +681,20 @@ int main(int argc, char** argv) {
   }
   if (dispatch_stop_drops) line += " dispatch.stop_drops=" + std::to_string(dispatch_stop_drops);
   line += " workers=" + std::to_string(nw) + " bytes_per_flow=" + std::to_string(tables[0]->bytes_per_flow());
+  // The deepest any worker's record buffer was used, in batches of 256
+  // reports, against its size: what --record-buffer has to cover.
+  uint32_t peak_batches = 0;
+  for (const auto& ch : channels) peak_batches = std::max(peak_batches, ch->batches_touched());
+  line += " record_buffer.peak_batches=" + std::to_string(peak_batches) +
+          " record_buffer.batches=" + std::to_string(record_batches);
   if (g_stop.load()) line += " stopped_by_signal=1";
   std::fprintf(stderr, "%s\n", line.c_str());
+  if (const uint64_t lost = wc[static_cast<unsigned>(WorkerCounter::kRecordsDropped)])
+    std::fprintf(stderr,
+                 "argos: note: %llu reports found their worker's record buffer full (%llu reports): the "
+                 "outputs fell behind a burst of reports; --record-buffer sets its size\n",
+                 static_cast<unsigned long long>(lost),
+                 static_cast<unsigned long long>(uint64_t{record_batches} * RecordBatch::kCapacity));
   // Then one line per worker and per receive queue when there are several.
   for (uint32_t w = 0; nw > 1 && w < nw; ++w) {
     const WorkerCounters& c = *counters[w];

@@ -274,13 +274,18 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     const double mem = static_cast<double>(pages) * static_cast<double>(page);
     const double tables = static_cast<double>(cfg.workers) * static_cast<double>(FlowTable::table_bytes(
         cfg.flow_capacity, cfg.packet_size || cfg.mac || cfg.bidir_timestamps, cfg.user_data_bytes, cfg.jitter));
-    // The tables are mapped lazily, but a full table is resident: it must
-    // fit beside the rest of the system.
-    if (tables > 0.8 * mem)
-      return c.fail(c.later("flows.capacity", "sensor.workers"),
+    const double records = static_cast<double>(cfg.workers) *
+                           static_cast<double>(BatchChannel::resident_bytes(record_buffer_batches(cfg),
+                                                                            cfg.user_data_bytes > 0));
+    // The tables and record buffers are mapped lazily, but full ones are
+    // resident: they must fit beside the rest of the system.
+    if (tables + records > 0.8 * mem) {
+      return c.fail(c.later("outputs.record_buffer", c.later("flows.capacity", "sensor.workers")),
                     std::to_string(cfg.workers) + " worker(s) x " + std::to_string(cfg.flow_capacity) +
-                        " flows need " + gib(tables) + " of flow tables: more than 80% of this machine's " +
-                        gib(mem) + " of memory");
+                        " flows need " + gib(tables) + " of flow tables and " + gib(records) +
+                        " of record buffers (--record-buffer): more than 80% of this machine's " + gib(mem) +
+                        " of memory");
+    }
   }
   if (!cfg.pid_file.empty() && !is_dir(dir_of(cfg.pid_file)))
     return c.fail("sensor.pid_file", "directory '" + dir_of(cfg.pid_file) + "' does not exist");
@@ -331,6 +336,17 @@ uint32_t total_queues(const SensorConfig& cfg) {
   uint32_t n = 0;
   for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i) n += port_queues(cfg, i);
   return n;
+}
+
+bool live_input(const SensorConfig& cfg) {
+  return !cfg.interface.empty() || (!cfg.dpdk_ports.empty() && std::llround(cfg.exit_when_idle_s * 1000) == 0);
+}
+
+uint32_t record_buffer_batches(const SensorConfig& cfg) {
+  if (cfg.record_buffer) return BatchChannel::batches_for(cfg.record_buffer);
+  if (!live_input(cfg)) return BatchChannel::kDefaultBatches;
+  const uint32_t b = BatchChannel::batches_for(cfg.flow_capacity);
+  return b < BatchChannel::kDefaultBatches ? BatchChannel::kDefaultBatches : b;
 }
 
 std::string udp_url(const std::string& host_port) { return "argus-udp://" + host_port; }

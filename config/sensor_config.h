@@ -91,6 +91,9 @@ struct SensorConfig {
   uint32_t server_max_clients = 10;                      // --max-clients
   uint64_t server_client_buffer_bytes = 8u << 20;        // --client-buffer
   uint32_t wait_clients = 0;                             // --wait-clients
+  // --record-buffer: reports each worker may hold for the exporter; 0 = on a
+  // live input the flow capacity (record_buffer_batches), on replay 16,384.
+  uint32_t record_buffer = 0;
 
   // Said on standard error at start-up, filled by validate_config: settings
   // that are valid together but will not do all that is asked of them.
@@ -120,6 +123,17 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index);
 // is more than one in all.
 uint32_t port_queues(const SensorConfig& cfg, size_t i);
 uint32_t total_queues(const SensorConfig& cfg);
+
+// A live input (interface, or a DPDK port not replaying a file with
+// --exit-when-idle): workers never wait for the exporter, they drop and count.
+bool live_input(const SensorConfig& cfg);
+
+// Record batches per worker for outputs.record_buffer. Unset, a live input
+// can hold one report of every flow its table holds: reports fall due in
+// waves (every flow seen when a sensor starts on a busy link reports in the
+// same instant, again at each status interval), far faster than any sink
+// takes them, while on average the exporter keeps up easily.
+uint32_t record_buffer_batches(const SensorConfig& cfg);
 
 // "argus-udp://HOST[:PORT]" for a udp entry.
 std::string udp_url(const std::string& host_port);

@@ -56,6 +56,8 @@ class BatchEmitter final : public RecordEmitter {
     if (cur_->count == RecordBatch::kCapacity) send();
   }
 
+  void set_policy(BatchPolicy p) { policy_ = p; }
+
   // Hands over a partly filled batch so records do not wait for company.
   void push_partial() {
     if (cur_ && cur_->count) send();
@@ -212,6 +214,10 @@ void run_worker(Source& src, WorkerContext& ctx) {
 
     if (now_ns >= next_sweep_ns) sweep_slice();
   }
+  // No packet is taken any more, so nothing can be lost by waiting: the
+  // final reports of every flow (a whole table at once) wait for the
+  // exporter rather than being dropped at a live input's stop.
+  emitter.set_policy(BatchPolicy::kWait);
   table.flush_all(stopped ? kCauseShutdown : 0, emitter);
   cnt.set(WorkerCounter::kFlows, table.counter(TableCounter::kFlowsCreated));
   emitter.finish();

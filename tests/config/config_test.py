@@ -380,6 +380,7 @@ def main():
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
             "outputs.server.max_clients": "stream max_clients", "outputs.server.client_buffer": "stream slow_client",
             "outputs.server.wait_clients": "stream",
+            "outputs.record_buffer": "dpdk-replay check_report_wave; unit ConfigValidate.RecordBufferFollowsTheInput",
         }
         p = run(["-X", "--print-config"])
         keys, stack = [], []
@@ -452,6 +453,23 @@ def main():
         p = run(base + ["--flows", str(flows), "-U", "256", "--check-config"])
         assert p.returncode == 2 and "of flow tables" in p.stderr, p.stderr
 
+    def record_buffer_memory(tmp):
+        # A live input's record buffer (one report per flow of capacity
+        # unless --record-buffer says otherwise) counts in the memory check
+        # beside the tables: at 416 bytes a report it outweighs a 272-byte
+        # flow entry.
+        with open("/proc/meminfo") as f:
+            mem = int(next(l for l in f if l.startswith("MemTotal:")).split()[1]) * 1024
+        flows = min(int(0.8 * mem / 500), 268435456)
+        base = ["-i", "lo", "-w", os.path.join(tmp, "b.argus"), "--flows", str(flows), "--check-config"]
+        p = run(base)
+        assert p.returncode == 2 and "of record buffers (--record-buffer)" in p.stderr, p.stderr
+        p = run(base + ["--record-buffer", "65536"])
+        assert p.returncode == 0, p.stderr
+        # Replay waits for the exporter instead: its buffer stays small.
+        p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "b.argus"), "--flows", str(flows), "--check-config"])
+        assert p.returncode == 0, p.stderr
+
     def cli_errors(tmp):
         # Misspelt flags get a suggestion; values go through the same table as YAML.
         p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "--worker", "2"])
@@ -464,7 +482,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 

@@ -153,5 +153,28 @@ TEST(ConfigValidate, SnapLengthShortOfUserDataIsANote) {
   EXPECT_TRUE(notes_for("input:\n  files: [a.pcap]\nmetrics:\n  user_data: 32\n").empty());
 }
 
+// The record buffer: as given; unset, one report per flow of capacity on a
+// live input (interface or DPDK port) and the fixed 64 batches on replay,
+// where the worker waits for the exporter instead.
+TEST(ConfigValidate, RecordBufferFollowsTheInput) {
+  const auto batches_for = [](const std::string& input) {
+    SensorConfig cfg;
+    ConfigOrigins origins;
+    std::string err;
+    const std::string text = input.find("outputs:") == std::string::npos ? input + "outputs:\n  files: [o]\n" : input;
+    EXPECT_TRUE(load_config_text(text, "c.yaml", cfg, origins, err)) << err;
+    EXPECT_TRUE(validate_config(cfg, origins, ValidateScope::kPortable, err)) << err;
+    return record_buffer_batches(cfg);
+  };
+  EXPECT_EQ(batches_for("input:\n  files: [a.pcap]\n"), BatchChannel::kDefaultBatches);
+  EXPECT_EQ(batches_for("input:\n  interface: eth0\n"), (1u << 20) / RecordBatch::kCapacity);
+  EXPECT_EQ(batches_for("input:\n  interface: eth0\nflows:\n  capacity: 1000\n"), BatchChannel::kDefaultBatches);
+  EXPECT_EQ(batches_for("input:\n  dpdk:\n    ports: [net_null0]\nflows:\n  capacity: 131072\n"), 512u);
+  EXPECT_EQ(batches_for("input:\n  dpdk:\n    ports: [net_null0]\n    exit_when_idle: 100ms\n"),
+            BatchChannel::kDefaultBatches);
+  EXPECT_EQ(batches_for("input:\n  files: [a.pcap]\noutputs:\n  record_buffer: 1000\n  files: [o]\n"), 4u);
+  EXPECT_EQ(batches_for("input:\n  interface: eth0\noutputs:\n  record_buffer: 1\n  files: [o]\n"), 2u);
+}
+
 }  // namespace
 }  // namespace argos
