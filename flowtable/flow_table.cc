@@ -233,22 +233,39 @@ static_assert(sizeof(FlowTable::Extra) == 40);
 // -J state of entry i at jits_[i]: per direction and kind (active, idle) the
 // report's interval statistics, and what classifies the next interval.
 struct FlowTable::Jitter {
+  // A report's intervals add up to less than its span plus one interval,
+  // and an interval counts only below two status intervals (at most 65534 s
+  // each): under 55 hours in all, so 40 bits of microseconds hold the sum
+  // (saturating, never wrapping, all the same).
   struct Stats {
     uint32_t n;
     uint32_t min_us;
     uint32_t max_us;
-    uint32_t pad;
-    uint64_t sum_us;
+    uint32_t sum_lo;  // sum of the intervals, low 32 bits; the high 8 in sum_hi
     uint64_t sum_sq;  // saturates (beyond any report of sane length)
   };
   Stats s[2][2];
-  uint64_t last_us[2];       // the direction's last counted packet
-  uint8_t has_last[2];
-  uint8_t prev_payload[2];   // that packet carried payload
-  uint32_t last_ack[2];      // TCP: the direction's latest acknowledgement
-  uint8_t other_spoke[2];    // the other direction said something new since
+  uint64_t last_us[2];    // the direction's last counted packet
+  uint32_t last_ack[2];   // TCP: the direction's latest acknowledgement
+  uint8_t sum_hi[2][2];
+  uint8_t state[2];       // kJit* bits of the direction
   uint8_t pad[2];
+
+  uint64_t sum_us(unsigned d, unsigned k) const { return uint64_t{sum_hi[d][k]} << 32 | s[d][k].sum_lo; }
+  void add_sum(unsigned d, unsigned k, uint32_t iv) {
+    uint64_t v = sum_us(d, k) + iv;
+    if (v > kSum40Max) v = kSum40Max;
+    s[d][k].sum_lo = static_cast<uint32_t>(v);
+    sum_hi[d][k] = static_cast<uint8_t>(v >> 32);
+  }
+  static constexpr uint64_t kSum40Max = (uint64_t{1} << 40) - 1;
 };
+static_assert(sizeof(FlowTable::Jitter) == 128, "-J state: two cache lines a flow");
+namespace {
+constexpr uint8_t kJitHasLast = 0x01;     // last_us holds a packet of this direction
+constexpr uint8_t kJitPrevPayload = 0x02; // that packet carried payload
+constexpr uint8_t kJitOtherSpoke = 0x04;  // the other direction said something new since
+}  // namespace
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
 size_t FlowTable::entry_bytes() { return sizeof(Entry); }
@@ -497,7 +514,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
         // argus's variance: the whole part of the mean square less the
         // square of the mean as the record carries it, a 32-bit float.
         // Taken the same way, the figures agree to the microsecond.
-        const float mean = static_cast<float>(static_cast<double>(st.sum_us) / st.n);
+        const float mean = static_cast<float>(static_cast<double>(j.sum_us(d, k)) / st.n);
         const double var =
             static_cast<double>(st.sum_sq / st.n) - static_cast<double>(mean) * static_cast<double>(mean);
         o.n = st.n;
@@ -936,6 +953,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     std::memset(&j, 0, sizeof j);
   } else if (first_of_report) {
     std::memset(j.s, 0, sizeof j.s);
+    std::memset(j.sum_hi, 0, sizeof j.sum_hi);
   }
   const uint64_t ts_us = p.ts_ns / 1000;
   // A SYN counts as payload (a FIN does not).
@@ -944,34 +962,37 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   // payload, a FIN or reset, or an acknowledgement that moves on (a
   // duplicate ACK does not).
   if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack[d])
-    j.other_spoke[d ^ 1] = 1;
+    j.state[d ^ 1] |= kJitOtherSpoke;
   if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack[d] = p.tcp_ack;
+  const uint8_t st_d = j.state[d];
+  const bool has_last = (st_d & kJitHasLast) != 0;
   // A packet stamped before the direction's last one is no interval, and
   // the later stamp stays the reference.
-  if (j.has_last[d] && ts_us < j.last_us[d]) return;
+  if (has_last && ts_us < j.last_us[d]) return;
   const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
   // argus forgets a direction's last packet once it has been quiet for two
   // status intervals: such a pause is no interval.
   // Nor is a gap under a microsecond (argus leaves those out).
-  if (j.has_last[d] && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
+  if (has_last && gap > 0 && (cfg_.status_interval_ns == 0 || gap < 2 * cfg_.status_interval_ns / 1000)) {
     // Intervals are kept in 32 bits: one past 71 minutes (possible only
     // with status intervals over 35 minutes) counts as 2^32 - 1 us.
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
+    const bool prev_payload = (st_d & kJitPrevPayload) != 0;
+    const bool other_spoke = (st_d & kJitOtherSpoke) != 0;
     const bool active = !tcp ||
-                        (seg == kSegNew && j.has_last[d ^ 1] && j.prev_payload[d] && payload && !j.other_spoke[d]) ||
-                        (seg == kSegResent && d == 0 && p.payload_bytes == 0 && j.prev_payload[d] && !j.other_spoke[d]);
-    Jitter::Stats& st = j.s[d][active ? 0 : 1];
+                        (seg == kSegNew && (j.state[d ^ 1] & kJitHasLast) && prev_payload && payload && !other_spoke) ||
+                        (seg == kSegResent && d == 0 && p.payload_bytes == 0 && prev_payload && !other_spoke);
+    const unsigned k = active ? 0 : 1;
+    Jitter::Stats& st = j.s[d][k];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
     if (iv > st.max_us) st.max_us = iv;
     ++st.n;
-    st.sum_us += iv;
+    j.add_sum(d, k, iv);
     const uint64_t sq = uint64_t{iv} * iv;
     st.sum_sq = st.sum_sq + sq < st.sum_sq ? UINT64_MAX : st.sum_sq + sq;
   }
   j.last_us[d] = ts_us;
-  j.has_last[d] = 1;
-  j.prev_payload[d] = payload ? 1 : 0;
-  j.other_spoke[d] = 0;
+  j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
 }
 
 [[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start,

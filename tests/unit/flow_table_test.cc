@@ -754,7 +754,7 @@ constexpr uint8_t kA = kTcpAck, kPA = kTcpPsh | kTcpAck;
 TEST(FlowTable, JitterStatisticsPerDirectionAsArgusComputesThem) {
   FlowTable t(jitter_config());
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 160);
+  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 128);
   Collector out;
   // Client intervals 573 and 744 us; server intervals 1000 us; all UDP
   // intervals are active.
@@ -795,6 +795,26 @@ TEST(FlowTable, JitterIntervalSpanningReportsCountsInTheLaterUnlessTheFlowWasQui
   EXPECT_EQ(out.recs[1].jitter[0][0].n, 1u);
   EXPECT_EQ(out.recs[1].jitter[0][0].min_us, 6'000'000u);
   EXPECT_EQ(out.recs[2].jitter[0][0].n, 0u);
+}
+
+// The longest status interval argus allows (65534 s) lets intervals reach
+// the 32-bit limit (71 minutes) and their sum go past it: the sum is kept
+// in 40 bits, so the mean of two 4000 s intervals is 4000 s, not the
+// remainder of a wrapped 32-bit sum.
+TEST(FlowTable, JitterSumOfLongIntervalsDoesNotWrap) {
+  FlowTableConfig cfg = jitter_config();
+  cfg.status_interval_ns = 65534 * kSec;
+  for (auto& t : cfg.idle_timeout_ns) t = 65534 * kSec;
+  FlowTable t(cfg);
+  Collector out;
+  feed(t, {client_at(kT0), client_at(kT0 + 4000 * kSec), client_at(kT0 + 8000 * kSec)}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  const JitterStats& c = out.recs[0].jitter[0][0];
+  EXPECT_EQ(c.n, 2u);
+  EXPECT_EQ(c.min_us, 4'000'000'000u);
+  EXPECT_EQ(c.max_us, 4'000'000'000u);
+  EXPECT_FLOAT_EQ(c.mean_us, 4.0e9f);
 }
 
 TEST(FlowTable, JitterLeavesOutSameMicrosecondAndEarlierStamps) {
