@@ -223,12 +223,10 @@ struct FlowTable::Extra {
   uint8_t first_dir;     // direction of that packet
   uint8_t has_macs;
   uint8_t multipath;     // a later packet's link header did not match the first's
-  uint8_t pad;
-  uint32_t first_encaps; // the first packet's kEnc* layers (tags, labels)
+  uint8_t first_encaps;  // the first packet's kEnc* layers (tags, labels), pack_encaps()
   uint32_t first_us[2];  // per direction, the report's first packet (µs after its start)
-  uint32_t pad2;
 };
-static_assert(sizeof(FlowTable::Extra) == 40);
+static_assert(sizeof(FlowTable::Extra) == 32);
 
 // -J state of entry i at jits_[i]: per direction and kind (active, idle) the
 // report's interval statistics, and what classifies the next interval.
@@ -739,7 +737,7 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
   }
   if (first_of_flow) {
     x.multipath = 0;
-    x.first_encaps = p.encaps;
+    x.first_encaps = pack_encaps(p.encaps);
     x.first_dir = static_cast<uint8_t>(d);
     x.has_macs = p.has_macs;
     if (p.has_macs) {
@@ -754,7 +752,8 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
     const bool same_dir = d == x.first_dir;
     const uint8_t* want_src = same_dir ? x.mac_a : x.mac_b;
     const uint8_t* want_dst = same_dir ? x.mac_b : x.mac_a;
-    if (std::memcmp(p.mac_src, want_src, 6) || std::memcmp(p.mac_dst, want_dst, 6) || p.encaps != x.first_encaps)
+    if (std::memcmp(p.mac_src, want_src, 6) || std::memcmp(p.mac_dst, want_dst, 6) ||
+        pack_encaps(p.encaps) != x.first_encaps)
       x.multipath = 1;
   }
   if (!sized) return;
@@ -1244,12 +1243,11 @@ void FlowTable::prefetch_entries(StagedBurst& sb) const {
       const FlowKey& k = sb.keys[i];
       if (k.proto == kProtoTcp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6))
         __builtin_prefetch(e + 128);
-      if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);
-      if (jits_) {  // -J: 160 bytes, at most three lines
+      if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);  // 32 bytes: one line
+      if (jits_) {  // -J: 128 bytes, two lines (the array starts on a page)
         const char* j = reinterpret_cast<const char*>(&jits_[bk.idx[hit]]);
         __builtin_prefetch(j);
         __builtin_prefetch(j + 64);
-        __builtin_prefetch(j + 159);
       }
     }
   }

@@ -681,7 +681,7 @@ TEST(FlowTable, ExtraMetricsPerReportAndPerFlow) {
   cfg.extra_metrics = true;
   FlowTable t(cfg);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 40);
+  EXPECT_EQ(t.bytes_per_flow(), FlowTable(table_config()).bytes_per_flow() + 32);
   const Mac kMacC{0x02, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
   auto frame = [](const Mac& dst, const Mac& src, const Ip4& from, const Ip4& to, uint16_t sport, uint16_t dport,
                   size_t len) {
