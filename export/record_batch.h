@@ -72,7 +72,6 @@ class BatchChannel {
   bool ok() const { return pool_ != nullptr; }
   void* region() const { return pool_; }
   size_t region_bytes() const { return pool_bytes_; }
-  uint32_t batches() const { return batches_; }
   // Batches ever put to use (worker side): the high-water mark in flight.
   uint32_t batches_touched() const { return fresh_; }
 
