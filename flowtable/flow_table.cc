@@ -137,7 +137,7 @@ static_assert(sizeof(ProtoState) == 64);
 // copy of the key, which lookups neither compare nor hash (same_key below).
 struct EntryBits {
   uint8_t in_use : 1;
-  uint8_t spare0 : 1;
+  uint8_t after_timer : 1;           // the open report began after one sent on the timer
   uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
   uint8_t reported : 1;              // a report of this flow went out already
   uint8_t start_pending : 1;         // no packet of the open report has opened it yet
@@ -582,10 +582,9 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     }
   }
   r.last_ns = last_us * 1000;
-  // A report whose first packet did not open it starts with the next one.
-  r.start_ns = e.b.start_pending ? r.last_ns
-               : e.b.start_late   ? (base_us + e.cold.start_delta_us) * 1000
-                                  : base_us * 1000;
+  // A report opened after its first packet starts there; one that no
+  // packet opened (the responder's alone) at its first packet.
+  r.start_ns = e.b.start_late && !e.b.start_pending ? (base_us + e.cold.start_delta_us) * 1000 : base_us * 1000;
   if (r.flags & kRecTcp) {
     const TcpState& t = e.proto.tcp;
     r.tcp.status = t.status & ~kTcpOptMask;
@@ -847,9 +846,15 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (unheard) hs.uncounted[dir] += len;
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
-    if (len > 0 && (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack)) {
+    const bool acked = (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack);
+    const bool seen = valid && seq_lt(seq, me.rep_high);
+    if (len > 0 && acked && !seen) {
       resent = true;  // data the peer has acknowledged already
-    } else if (len > 0 && valid && seq_lt(seq, me.rep_high)) {
+    } else if (len > 0 && acked && dir == 1) {
+      // The responder sending again, within one report, data the initiator
+      // has acknowledged (a spurious timeout): argus flags no resend, nor
+      // anything else. The initiator's such segments it does flag.
+    } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
         // Fills the gap a jump forward left: it came out of order.
@@ -1088,7 +1093,6 @@ inline bool counts_near_full(const DirState* dir) {
 [[gnu::always_inline]] inline void FlowTable::update(Entry& e, const ParsedPacket& p, bool from_key_dst,
                                                      RecordEmitter& out) {
   const bool first = !e.b.counted;
-  bool opens_start = true;
   if (first) {
     e.b.counted = 1;
     e.b.initiator_is_key_dst = from_key_dst ? 1 : 0;
@@ -1100,18 +1104,29 @@ inline bool counts_near_full(const DirState* dir) {
   } else if (e.dir[0].pkts + e.dir[1].pkts &&
              p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
     // The open report's status interval is over: send it; this packet opens
-    // the next report. argus does not take the time of an ordinary TCP
-    // segment (a SYN, FIN or RST does count) or an ICMP message from the
-    // responder as the new report's start; the next packet's time is.
-    const unsigned dir = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
-    const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
-    if (dir == 1 && (icmp || (p.has_tcp && !(p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst)))))
-      opens_start = false;
+    // the next report.
     emit_report(e, 0, out);
+    e.b.after_timer = 0;
   } else if (__builtin_expect(counts_near_full(e.dir), 0)) {
     emit_report(e, 0, out);
+    e.b.after_timer = 0;
+  } else if (e.dir[0].pkts + e.dir[1].pkts == 0) {
+    e.b.after_timer = 1;  // the last report went out on the timer, the flow quiet
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
+  // Where a later report starts, as argus's do: at the initiator's first
+  // packet in it. The responder's ICMP messages and TCP segments do not
+  // start it, except a SYN, FIN or RST that arrives when the old report is
+  // still open (one that went out on the timer takes not even those); its
+  // other packets do. A report the initiator sends nothing in starts with
+  // its first packet all the same.
+  bool opens_start = true;
+  if (!first && d == 1) {
+    if (e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6)
+      opens_start = false;
+    else if (p.has_tcp)
+      opens_start = !e.b.after_timer && (p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst));
+  }
   uint8_t seg = kSegNew;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
     e.b.rec_flags |= kRecTcp;

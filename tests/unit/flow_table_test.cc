@@ -902,6 +902,87 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
   }
 }
 
+// Where a later report starts (argus 3.0.8.2, observed on the corpus): at
+// the initiator's first packet in it. The responder's TCP segments do not
+// start it, except a SYN, FIN or RST that finds the old report still open;
+// after a report sent on the timer not even those. A report with the
+// responder's packets alone starts at its first.
+TEST(FlowTable, LaterReportStartsWithTheInitiatorsFirstPacket) {
+  const uint32_t c = 1000, s = 5000;
+  const auto handshake = [&](uint64_t t) {
+    return std::vector<ParsedPacket>{seg(true, t, kTcpSyn, c, 0, 0), seg(false, t + 100 * kUs, kTcpSyn | kA, s, c + 1, 0),
+                                     seg(true, t + 200 * kUs, kA, c + 1, s + 1, 0)};
+  };
+  {
+    // The old report went out on the timer (the sweep, 20 s of quiet); then
+    // the responder's FIN, the initiator's ACK 53 us later: the ACK starts it.
+    FlowTable t(table_config());
+    Collector out;
+    feed(t, handshake(kT0), out);
+    t.sweep(kT0 + 20 * kSec, t.capacity(), out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    feed(t, {seg(false, kT0 + 20 * kSec, kTcpFin | kA, s + 1, c + 1, 0),
+             seg(true, kT0 + 20 * kSec + 53 * kUs, kA, c + 1, s + 2, 0)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + 20 * kSec + 53 * kUs);
+    EXPECT_EQ(out.recs[1].last_ns, kT0 + 20 * kSec + 53 * kUs);
+  }
+  {
+    // The same FIN finding the old report open (no sweep in between) starts
+    // the new one; the initiator's later packet does not move it.
+    FlowTable t(table_config());
+    Collector out;
+    feed(t, handshake(kT0), out);
+    feed(t, {seg(false, kT0 + 20 * kSec, kTcpFin | kA, s + 1, c + 1, 0),
+             seg(true, kT0 + 21 * kSec, kA, c + 1, s + 2, 0)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + 20 * kSec);
+  }
+  {
+    // After the timer: the responder's data and then its FIN do not start
+    // the report; the initiator's ACK after them does.
+    FlowTable t(table_config());
+    Collector out;
+    feed(t, handshake(kT0), out);
+    t.sweep(kT0 + 6 * kSec, t.capacity(), out);
+    feed(t, {seg(false, kT0 + 6 * kSec, kPA, s + 1, c + 1, 53), seg(false, kT0 + 6 * kSec + 45 * kUs, kTcpFin | kA, s + 54, c + 1, 0),
+             seg(true, kT0 + 6 * kSec + 57 * kUs, kA, c + 1, s + 54, 0)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + 6 * kSec + 57 * kUs);
+  }
+  {
+    // A report with the responder's segments alone starts at the first.
+    FlowTable t(table_config());
+    Collector out;
+    feed(t, handshake(kT0), out);
+    t.sweep(kT0 + 6 * kSec, t.capacity(), out);
+    feed(t, {seg(false, kT0 + 6 * kSec, kA, s + 1, c + 1, 100), seg(false, kT0 + 6 * kSec + 300 * kUs, kA, s + 101, c + 1, 100)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].dir[0].pkts, 0u);
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + 6 * kSec);
+    EXPECT_EQ(out.recs[1].last_ns, kT0 + 6 * kSec + 300 * kUs);
+  }
+  {
+    // UDP: the responder's packet starts the report like any other.
+    FlowTable t(table_config());
+    Collector out;
+    feed(t, {client_at(kT0), server_at(kT0 + 100 * kUs)}, out);
+    t.sweep(kT0 + 6 * kSec, t.capacity(), out);
+    feed(t, {server_at(kT0 + 6 * kSec), client_at(kT0 + 7 * kSec)}, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + 6 * kSec);
+  }
+}
+
 TEST(FlowTable, NoJitterWithoutTheSwitch) {
   FlowTable t(table_config());
   Collector out;

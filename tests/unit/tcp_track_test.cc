@@ -117,6 +117,12 @@ std::vector<TcpCase> cases() {
                                       {kResp, A, 5001, 1101},
                                       {kInit, P | A, 1001, 5001, 100}},
        kTcpSrcRetrans, kTcpDstRetrans, 1, 0},
+      {"responder resends, within the report, data the initiator acknowledged (spurious timeout): "
+       "argus flags nothing",
+       handshake() + std::vector<Seg>{{kResp, P | A, 5001, 1001, 200},
+                                      {kInit, A, 1001, 5201},
+                                      {kResp, P | A, 5001, 1001, 200}},
+       0, kRetransBits | kTcpDstOutOfOrder, 0, 0},
       {"SYN sent twice: retransmission", {{kInit, S, 1000}, {kInit, S, 1000}}, kTcpSrcRetrans, 0, 1},
       {"in-order data: no retransmission",
        handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100},
