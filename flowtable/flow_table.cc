@@ -856,8 +856,19 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // anything else. The initiator's such segments it does flag.
     } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
-      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
-        // Fills the gap a jump forward left: it came out of order.
+      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end) && (me.bits & kTcpDirHoleAsked)) {
+        // Fills the gap after the peer asked for it (acknowledged up to
+        // the gap's start since it opened): a retransmission, as argus has it.
+        resent = true;
+        if (!seq_lt(end, hole_end)) {
+          me.hole_len = 0;
+        } else {
+          me.hole_len = static_cast<uint16_t>(hole_end - end);
+          me.hole_lo = end;
+        }
+      } else if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
+        // Fills the gap a jump forward left before the peer asked: it came
+        // out of order.
         me.status |= kTcpDirOutOfOrder;
         out_of_order = true;
         t.status |= kTcpSrcOutOfOrder << dir;
@@ -873,6 +884,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     } else if (len > 0 && valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff) {
       me.hole_lo = me.rep_high;  // a jump forward: remember the gap (one is tracked)
       me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
+      me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
     }
     // Sequence space counts payload only (a FIN does not advance it), as
     // argus reports it. Within a report, the first packet of a direction
@@ -898,6 +910,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   }
   if (ack) {
     me.bits |= kTcpDirAcked;
+    if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.
     me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
