@@ -856,22 +856,17 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // anything else. The initiator's such segments it does flag.
     } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
-      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end) && (me.bits & kTcpDirHoleAsked)) {
-        // Fills the gap after the peer asked for it (acknowledged up to
-        // the gap's start since it opened): a retransmission, as argus has it.
-        resent = true;
-        if (!seq_lt(end, hole_end)) {
-          me.hole_len = 0;
+      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
+        // Fills the gap a jump forward left. Once the peer asked for it
+        // (acknowledged up to the gap's start since it opened) that is a
+        // retransmission, as argus has it; before, it came out of order.
+        if (me.bits & kTcpDirHoleAsked) {
+          resent = true;
         } else {
-          me.hole_len = static_cast<uint16_t>(hole_end - end);
-          me.hole_lo = end;
+          me.status |= kTcpDirOutOfOrder;
+          out_of_order = true;
+          t.status |= kTcpSrcOutOfOrder << dir;
         }
-      } else if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
-        // Fills the gap a jump forward left before the peer asked: it came
-        // out of order.
-        me.status |= kTcpDirOutOfOrder;
-        out_of_order = true;
-        t.status |= kTcpSrcOutOfOrder << dir;
         if (!seq_lt(end, hole_end)) {
           me.hole_len = 0;
         } else {
