@@ -584,7 +584,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.last_ns = last_us * 1000;
   // A report opened after its first packet starts there; one that no
   // packet opened (the responder's alone) at its first packet.
-  r.start_ns = e.b.start_late && !e.b.start_pending ? (base_us + e.cold.start_delta_us) * 1000 : base_us * 1000;
+  r.start_ns = e.b.start_late ? (base_us + e.cold.start_delta_us) * 1000 : base_us * 1000;
   if (r.flags & kRecTcp) {
     const TcpState& t = e.proto.tcp;
     r.tcp.status = t.status & ~kTcpOptMask;
@@ -1109,17 +1109,14 @@ inline bool counts_near_full(const DirState* dir) {
     next_flow_id_ += cfg_.flow_id_stride;
     e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
     bump(TableCounter::kFlowsCreated);
-  } else if (e.dir[0].pkts + e.dir[1].pkts &&
-             p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
-    // The open report's status interval is over: send it; this packet opens
-    // the next report.
-    emit_report(e, 0, out);
-    e.b.after_timer = 0;
-  } else if (__builtin_expect(counts_near_full(e.dir), 0)) {
-    emit_report(e, 0, out);
-    e.b.after_timer = 0;
   } else if (e.dir[0].pkts + e.dir[1].pkts == 0) {
     e.b.after_timer = 1;  // the last report went out on the timer, the flow quiet
+  } else if (p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns) ||
+             __builtin_expect(counts_near_full(e.dir), 0)) {
+    // The open report's status interval is over (or a byte count nears its
+    // limit): send it; this packet opens the next report.
+    emit_report(e, 0, out);
+    e.b.after_timer = 0;
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
   // Where a later report starts, as argus's do: at the initiator's first
