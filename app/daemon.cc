@@ -21,6 +21,8 @@
 #include <ctime>
 #include <system_error>
 
+#include "export/file_sink.h"
+
 namespace argos {
 namespace {
 
@@ -277,10 +279,18 @@ void PidFile::remove() {
   if (fd_ < 0) return;
   // Unlink while still holding the lock, so nobody can lock the old inode
   // and believe it owns the path.
-  ::unlink(path_.c_str());
+  if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) {
+    // Neither: the stale pid stays; the lock is gone with the close, so the
+    // next start takes the file over all the same.
+  }
   ::close(fd_);
   fd_ = -1;
   path_.clear();
+}
+
+std::string PidFile::hand_over(uid_t uid, gid_t gid) {
+  if (fd_ < 0 || ::fchown(fd_, uid, gid) == 0) return "";
+  return "cannot hand pid file " + path_ + " over: " + errno_text(errno);
 }
 
 // ---------------------------------------------------------------------------
@@ -307,7 +317,7 @@ bool LogPump::start(Target target, const std::string& file_path, std::string& er
   }
   int file_fd = -1;
   if (target == Target::kFile) {
-    file_fd = ::open(file_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    file_fd = open_append(file_path, 0640, file_created_);
     if (file_fd < 0) {
       err = file_path + ": " + errno_text(errno);
       return false;
@@ -381,7 +391,8 @@ void LogPump::stop() {
 
 void LogPump::reopen() {
   if (!running_ || target_ != Target::kFile) return;
-  const int fd = ::open(file_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  bool created = false;
+  const int fd = open_append(file_path_, 0640, created);
   if (fd < 0) {
     const int e = errno;
     // Goes through the pump into the old file, which is still open: the
@@ -395,8 +406,15 @@ void LogPump::reopen() {
     std::lock_guard<std::mutex> lock(file_mutex_);
     old = file_fd_;
     file_fd_ = fd;
+    file_created_ = created;
   }
   ::close(old);
+}
+
+std::string LogPump::hand_over(uid_t uid, gid_t gid) {
+  std::lock_guard<std::mutex> lock(file_mutex_);
+  if (file_fd_ < 0 || !file_created_ || ::fchown(file_fd_, uid, gid) == 0) return "";
+  return "cannot hand log file " + file_path_ + " over: " + errno_text(errno);
 }
 
 void LogPump::run(int pipe_read_fd) {

@@ -23,6 +23,8 @@
 // the main thread only: they repoint the process-wide fds 1 and 2.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -72,7 +74,13 @@ class PidFile {
   bool create(const std::string& path, std::string& err);
 
   // Unlinks the file and closes it (releasing the lock). No-op when not held.
+  // A sensor that gave root up may not unlink it (its directory belongs to
+  // root): the file is then emptied, so no stale pid is left to signal.
   void remove();
+
+  // Before root is given up (-u, -g): the file changes owner, so that
+  // remove() may still empty it. "" or why not.
+  std::string hand_over(uid_t uid, gid_t gid);
 
  private:
   std::string path_;
@@ -120,6 +128,10 @@ class LogPump {
   // a line saying why goes to the log. No-op for the other targets.
   void reopen();
 
+  // Before root is given up (-u, -g): the log file, when the pump created
+  // it, changes owner. "" or why not.
+  std::string hand_over(uid_t uid, gid_t gid);
+
   // Lines the log file refused (disk full, I/O error). Each such line is also
   // written, best effort, to the stderr the pump replaced.
   uint64_t lines_lost() const { return lines_lost_.load(std::memory_order_relaxed); }
@@ -137,6 +149,7 @@ class LogPump {
   // writes, so both hold the mutex.
   std::mutex file_mutex_;
   int file_fd_ = -1;
+  bool file_created_ = false;  // the open log file did not exist before
   // Written by the pump thread, read by anyone.
   std::atomic<uint64_t> lines_lost_{0};
 };

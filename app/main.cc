@@ -25,6 +25,7 @@
 #include "config/argus_conf.h"
 #include "config/cli.h"
 #include "config/loader.h"
+#include "config/run_as.h"
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
 #include "dataplane/paced_source.h"
@@ -73,6 +74,9 @@ constexpr const char* kUsage =
     "                   (start-up errors still reach the terminal, exit status 2)\n"
     "  --foreground     do not detach, whatever the file says (for systemd)\n"
     "  --pid-file FILE  write and lock a pid file\n"
+    "  -u USER          run as USER once inputs, outputs and files are open\n"
+    "                   (started as root; the files it created go to USER)\n"
+    "  -g GROUP         run as GROUP from then on (with -u, default: USER's group)\n"
     "  --log WHERE      messages to stderr, syslog or file (--log-file FILE); the\n"
     "                   default is stderr, syslog for a daemon\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
@@ -127,6 +131,12 @@ constexpr const char* kUsage =
     "  -A               application bytes per direction (argus -A)\n"
     "  -Z               smallest and largest frame per direction (argus -Z)\n"
     "  -m               MAC addresses of the flow (argus -m)\n"
+    "  -J               inter-packet interval (jitter) statistics per direction,\n"
+    "                   active and idle (argus -J)\n"
+    "  -U BYTES         the first BYTES of payload per direction and report,\n"
+    "                   up to 256 (argus -U)\n"
+    "  -R               response-time data (argus -R; argus 3.0.8.2 writes the\n"
+    "                   same records with it, and so does argos)\n"
     "  --workers N      worker threads, each with its own flow table (default 1)\n"
     "  --flows N        flow-table capacity per worker (default 1048576)\n"
     "  --full-policy P  when a table is full: evict (report the idlest flow of the\n"
@@ -433,6 +443,22 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Everything that needs root is open: capture, ports, sockets, files,
+  // memory. -u/-g give root up now, before the first packet; the files
+  // this sensor created go to that user, who reopens them later.
+  {
+    RunAs as;
+    if (!resolve_run_as(cfg.user, cfg.group, as, err)) return startup_error(err);
+    if (as.active()) {
+      std::vector<std::string> handed;
+      for (auto& s : sinks) handed.push_back(s->hand_over(as.uid, as.gid));
+      handed.push_back(pid_file.hand_over(as.uid, as.gid));
+      handed.push_back(log_pump.hand_over(as.uid, as.gid));
+      for (const auto& h : handed)
+        if (!h.empty()) std::fprintf(stderr, "argos: note: %s\n", h.c_str());
+      if (!drop_privileges(as, err)) return startup_error(err);
+    }
+  }
 
   ExportConfig ecfg;
   ecfg.encode.srcid = cfg.monitor_id;

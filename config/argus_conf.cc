@@ -168,6 +168,8 @@ enum Field : int {
   kMonitorId,
   kDaemon,
   kPidFile,
+  kUser,
+  kGroup,
   kMarInterval,
   kInterface,
   kPromiscuous,
@@ -203,6 +205,8 @@ constexpr Place kPlaces[kFieldCount] = {
     {"sensor", nullptr, "monitor_id"},
     {"sensor", nullptr, "daemon"},
     {"sensor", nullptr, "pid_file"},
+    {"sensor", nullptr, "user"},
+    {"sensor", nullptr, "group"},
     {"sensor", nullptr, "mar_interval"},
     {"input", nullptr, "interface"},
     {"input", nullptr, "promiscuous"},
@@ -240,6 +244,8 @@ constexpr PlainOption kPlainOptions[] = {
     {"ARGUS_MAR_STATUS_INTERVAL", Kind::kInterval, kMarInterval},
     {"ARGUS_GO_PROMISCUOUS", Kind::kYesNo, kPromiscuous},
     {"ARGUS_FILTER", Kind::kString, kFilter},
+    {"ARGUS_SETUSER_ID", Kind::kString, kUser},
+    {"ARGUS_SETGROUP_ID", Kind::kString, kGroup},
     {"ARGUS_PCAP_BUF_SIZE", Kind::kBufferSize, kBufferSize},
     {"ARGUS_FLOW_STATUS_INTERVAL", Kind::kInterval, kStatusInterval},
     {"ARGUS_TCP_TIMEOUT", Kind::kTimeout, kTcpTimeout},
@@ -270,8 +276,6 @@ struct IgnoredOption {
 };
 
 constexpr IgnoredOption kIgnoredOptions[] = {
-    {"ARGUS_SETUSER_ID", SameAsArgos::kNever, "dropping privileges is not supported; start argos as that user"},
-    {"ARGUS_SETGROUP_ID", SameAsArgos::kNever, "dropping privileges is not supported; start argos as that group"},
     {"ARGUS_CHROOT_DIR", SameAsArgos::kNever, "chroot is not supported"},
     {"ARGUS_DEBUG_LEVEL", SameAsArgos::kNever, "argos has no debug levels"},
     {"ARGUS_EVENT_DATA", SameAsArgos::kNever, "EVENT records are not produced"},

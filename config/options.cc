@@ -53,6 +53,13 @@ const OptionSpec kOptions[] = {
     {.key = "sensor.log.file", .flag = "--log-file", .kind = OptionKind::kText, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "log file (with sensor.log.to: file)",
      .as_text = ARGOS_FIELD(std::string, log_file)},
+    {.key = "sensor.user", .flag = "-u", .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
+     .bare_unit = nullptr,
+     .help = "user the sensor runs as once its inputs, outputs and files are open (started as root); \"\" = stay",
+     .as_text = ARGOS_FIELD(std::string, user)},
+    {.key = "sensor.group", .flag = "-g", .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
+     .bare_unit = nullptr, .help = "group the sensor runs as from then on; \"\" = the user's own",
+     .as_text = ARGOS_FIELD(std::string, group)},
     // input
     {.key = "input.files", .flag = "-r", .kind = OptionKind::kTextList, .min = 0, .max = 0, .choices = nullptr,
      .bare_unit = nullptr, .help = "pcap/pcapng files read in order; - = standard input",

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "config/options.h"
+#include "config/run_as.h"
 #include "export/stream_server.h"
 
 namespace argos {
@@ -253,6 +254,62 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   return true;
 }
 
+// -u, -g: the names exist, and whatever the sensor does with its files
+// after giving root up (reading the pcap files in turn, rotating, reopening
+// on SIGHUP after logrotate moved a file) the user is allowed to do. The pid file needs nothing: it is
+// handed to the user, who may then empty it at exit.
+bool check_run_as(const SensorConfig& cfg, Checker& c) {
+  if (cfg.user.empty() && cfg.group.empty()) return true;
+  RunAs as;
+  std::string why;
+  if (!resolve_run_as(cfg.user, "", as, why)) return c.fail("sensor.user", why);
+  if (!resolve_run_as(cfg.user, cfg.group, as, why)) return c.fail("sensor.group", why);
+  if (!as.active()) return true;  // started as that user already
+  struct Need {
+    std::string key;
+    std::string what;  // "directory 'D' is not writable"
+  };
+  std::vector<AccessCheck> checks;
+  std::vector<Need> needs;
+  // A file's directory (where it is created anew), and the file itself when
+  // it exists already (reopened in place). A name with strftime fields
+  // (interval rotation) stands for files to come: its directory alone,
+  // unless that has fields of its own.
+  auto need = [&](const std::string& key, const std::string& path, const std::string& what) {
+    if (path.empty() || path == "-") return;
+    const std::string dir = dir_of(path);
+    if (dir.find('%') != std::string::npos) return;
+    checks.push_back({dir, W_OK | X_OK});
+    needs.push_back({key, "directory '" + dir + "' is not writable"});
+    struct stat st;
+    if (path.find('%') == std::string::npos && ::stat(path.c_str(), &st) == 0) {
+      checks.push_back({path, W_OK});
+      needs.push_back({key, what + " '" + path + "' is not writable"});
+    }
+  };
+  // Files after the first are opened as the replay reaches them.
+  for (size_t i = 0; i < cfg.read_files.size(); ++i) {
+    if (cfg.read_files[i] == "-") continue;
+    const std::string key = "input.files[" + std::to_string(i) + "]";
+    checks.push_back({cfg.read_files[i], R_OK});
+    needs.push_back({c.given(key) ? key : std::string("input.files"),
+                     "pcap file '" + cfg.read_files[i] + "' is not readable"});
+  }
+  for (size_t i = 0; i < cfg.files.size(); ++i) {
+    const std::string key = "outputs.files[" + std::to_string(i) + "]";
+    need(c.given(key) ? key : std::string("outputs.files"), cfg.files[i].path, "output file");
+  }
+  need("sensor.log.file", cfg.log_file, "log file");
+  int error = 0;
+  const int bad = first_denied(as, checks, error);
+  if (bad < 0) return true;
+  const std::string who = as.change_user ? "user '" + as.user + "' (-u)" : "group '" + as.group + "' (-g)";
+  return c.fail(needs[static_cast<size_t>(bad)].key,
+                needs[static_cast<size_t>(bad)].what + " by " + who + ": " + std::strerror(error) +
+                    "; the sensor reads its inputs and creates and reopens its files as that user "
+                    "(rotation, SIGHUP after logrotate)");
+}
+
 bool check_host(const SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.read_files.size(); ++i) {
     const std::string& f = cfg.read_files[i];
@@ -291,7 +348,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     return c.fail("sensor.pid_file", "directory '" + dir_of(cfg.pid_file) + "' does not exist");
   if (!cfg.log_file.empty() && !is_dir(dir_of(cfg.log_file)))
     return c.fail("sensor.log.file", "directory '" + dir_of(cfg.log_file) + "' does not exist");
-  return true;
+  return check_run_as(cfg, c);
 }
 
 // Ethernet, IPv4 and TCP headers without options: the least a packet puts

@@ -46,6 +46,8 @@ struct SensorConfig {
   std::string pid_file;            // --pid-file, "" = none
   std::string log_to = "auto";     // --log: auto (stderr; syslog when daemon), stderr, syslog, file
   std::string log_file;            // --log-file (log_to file)
+  std::string user;                // -u: run as this user once everything is open
+  std::string group;               // -g: and this group (default: the user's)
 
   // input: files, a live interface or a DPDK port (one of them).
   std::vector<std::string> read_files;  // -r, in order; "-" = stdin

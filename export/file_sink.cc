@@ -39,8 +39,35 @@ std::string FileSink::current_name() const {
   return seq_ ? base + "." + std::to_string(seq_) : base;
 }
 
+int open_append(const std::string& path, mode_t mode, bool& created) {
+  // Exclusive creation first, so `created` is exact even when another
+  // process makes the file in between (the plain open then finds it).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0 || errno != EEXIST) {
+      created = fd >= 0;
+      return fd;
+    }
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0 || errno != ENOENT) {
+      created = false;
+      return fd;
+    }
+  }
+  // A dangling symbolic link fails both: open through it as before.
+  created = false;
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode);
+}
+
+std::string FileSink::hand_over(uid_t uid, gid_t gid) {
+  if (!owns_fd_ || fd_ < 0 || !created_) return "";
+  if (::fchown(fd_, uid, gid) != 0)
+    return "cannot hand '" + file_name_ + "' over: " + std::strerror(errno);
+  return "";
+}
+
 bool FileSink::open_file(const std::string& name) {
-  fd_ = ::open(name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = open_append(name, 0644, created_);
   if (fd_ < 0) {
     note_error("cannot open '" + name + "': " + std::strerror(errno));
     return false;

@@ -12,6 +12,8 @@
 // again once a second; records meanwhile are counted as lost.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -30,6 +32,11 @@ struct FileRotation {
 
 // The file name for a pattern at wall-clock time `t` (local time or UTC).
 std::string expand_file_pattern(const std::string& pattern, time_t t, bool utc = false);
+
+// open(2) for appending (O_WRONLY | O_APPEND | O_CLOEXEC), creating the file
+// with `mode` when it does not exist; `created` tells which happened, so a
+// sensor that gives root up hands over only the files it made.
+int open_append(const std::string& path, mode_t mode, bool& created);
 
 class FileSink final : public RecordSink {
  public:
@@ -50,6 +57,9 @@ class FileSink final : public RecordSink {
   bool close();
   // Closes the current file and opens its name again (SIGHUP).
   void reopen() override;
+  // Before root is given up (-u, -g): the open file, when this sink created
+  // it, changes owner so that the sensor may reopen it later. "" or why not.
+  std::string hand_over(uid_t uid, gid_t gid);
 
   const std::string& path() const { return path_; }
   // Every file written so far, in order (the current one last).
@@ -70,6 +80,7 @@ class FileSink final : public RecordSink {
   static constexpr size_t kBufBytes = 1 << 20;
   int fd_ = -1;
   bool owns_fd_ = false;
+  bool created_ = false;     // the open file did not exist before
   std::string path_;         // as given (pattern)
   std::string file_name_;    // the open file
   std::vector<std::string> files_;

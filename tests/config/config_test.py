@@ -269,10 +269,10 @@ def main():
                      "# Debian's file\nARGUS_FLOW_TYPE=\"Bidirectional\"\nARGUS_FLOW_KEY=\"CLASSIC_5_TUPLE\"\n"
                      f"ARGUS_OUTPUT_FILE={tmp}/from-conf.argus\nARGUS_FLOW_STATUS_INTERVAL=3\n"
                      "ARGUS_MAR_STATUS_INTERVAL=60\nARGUS_TCP_TIMEOUT=120\nARGUS_MONITOR_ID=7\n"
-                     "ARGUS_SETUSER_ID=argus\n")
+                     "ARGUS_CHROOT_DIR=/var/empty\n")
         p = run(["--from-argus-conf", conf])
         assert p.returncode == 0, p.stderr
-        assert "ARGUS_SETUSER_ID" in p.stderr, "an option without equivalent must be noted"
+        assert "ARGUS_CHROOT_DIR" in p.stderr, "an option without equivalent must be noted"
         y = write(tmp, "converted.yaml", p.stdout)
         p2 = run(["-F", y, "-r", pc("dns-udp.pcap"), "--print-config"])
         assert p2.returncode == 0, p2.stderr
@@ -361,7 +361,7 @@ def main():
             "sensor.workers": "cli per_worker_counters", "sensor.cores": "cli core_plan",
             "sensor.pin_threads": "cli core_plan (--no-pin)", "sensor.stats_interval": "cli stats_line",
             "sensor.daemon": "daemon", "sensor.pid_file": "daemon", "sensor.log.to": "daemon",
-            "sensor.log.file": "daemon", "input.files": "config overrides", "input.pace": "stream (-T)",
+            "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.pace": "stream (-T)",
             "input.interface": "live-capture", "input.promiscuous": "live-capture capture options (-p)",
             "input.snap_length": "live-capture capture options (-s)", "input.buffer_size": "live-capture capture options (--pcap-buffer)",
             "input.filter": "cli filter", "input.dpdk.ports": "dpdk-replay check_yaml, two_ports", "input.dpdk.eal": "dpdk-replay check_yaml",
@@ -395,6 +395,15 @@ def main():
                 keys.append(".".join(stack))
         missing = [k for k in keys if k not in covered]
         assert not missing, f"options without a behaviour test: {missing}"
+        # Every flag is explained by argos -h and in the README's table.
+        flags = set(re.findall(r"\[(-[-a-zA-Z]+)\]$", p.stdout, re.M))
+        assert {"-u", "-g", "-J", "-U", "-R", "-S"} <= flags, flags
+        usage = run(["-h"]).stdout
+        with open(os.path.join(args.root, "README.md")) as f:
+            readme = f.read()
+        for fl in sorted(flags):
+            assert re.search(r"(?<![\w-])" + re.escape(fl) + r"(?![\w-])", usage), f"{fl} is not in argos -h"
+            assert re.search(r"`" + re.escape(fl) + r"[` ]", readme), f"{fl} is not in README.md"
         # Every metric switch argus has is accepted, each one on its own.
         metrics = [k for k in keys if k.startswith("metrics.")]
         assert len(metrics) == 8, metrics

@@ -208,7 +208,71 @@ def main():
             msgs = [l for l in r.stderr.splitlines() if l.strip() and "/usr/local/bin/argos" not in l]
             assert not msgs, r.stderr
 
-    sys.exit(run_checks("daemon", [("systemd unit: foreground, reload, stop", systemd_unit),("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
+    def run_as(tmp):
+        # -u nobody (argus's -u): everything is opened as root, then root is
+        # given up for good before the first packet. Every thread runs with
+        # nobody's ids; the files the sensor created are nobody's; it still
+        # reopens its log after logrotate and writes every record; its pid
+        # file, in a directory only root may write, is emptied at exit.
+        import pwd
+        assert os.geteuid() == 0, "the suite runs as root (scripts/test.sh)"
+        nobody = pwd.getpwnam("nobody")
+        os.chmod(tmp, 0o755)
+        work = os.path.join(tmp, "work")
+        os.mkdir(work)
+        os.chown(work, nobody.pw_uid, nobody.pw_gid)
+        rundir = os.path.join(tmp, "run")
+        os.mkdir(rundir, 0o755)
+        pcap = shutil.copy(args.pcap, os.path.join(tmp, "in.pcap"))
+        cfg = write(os.path.join(tmp, "u.yaml"),
+                    f"sensor:\n  daemon: true\n  user: nobody\n  pid_file: {rundir}/argos.pid\n"
+                    f"  log:\n    file: {work}/argos.log\n"
+                    f"input:\n  files: [{pcap}]\n  pace: 0.5\noutputs:\n  files: [{work}/out.argus]\n")
+        p = subprocess.run([argos, "-F", cfg], capture_output=True, text=True, timeout=60, env=env)
+        assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
+        with open(f"{rundir}/argos.pid") as f:
+            pid = int(f.read())
+        try:
+            time.sleep(1)
+            tasks = os.listdir(f"/proc/{pid}/task")
+            for t in tasks:
+                with open(f"/proc/{pid}/task/{t}/status") as f:
+                    st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+                assert st["Uid"].split() == [str(nobody.pw_uid)] * 4, (t, st["Uid"])
+                assert st["Gid"].split() == [str(nobody.pw_gid)] * 4, (t, st["Gid"])
+                assert "0" not in st["Groups"].split(), (t, st["Groups"])
+            assert len(tasks) >= 3, f"threads: {tasks}"  # worker and exporter, started after the drop or not
+            for f in (f"{work}/out.argus", f"{work}/argos.log", f"{rundir}/argos.pid"):
+                assert os.stat(f).st_uid == nobody.pw_uid, f"{f} not handed to nobody"
+            os.rename(f"{work}/argos.log", f"{work}/argos.log.1")
+            os.kill(pid, signal.SIGHUP)
+            time.sleep(0.5)
+            os.kill(pid, signal.SIGTERM)
+            assert wait_gone(pid, 60), "the sensor did not stop on SIGTERM"
+        finally:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        assert os.stat(f"{work}/argos.log").st_uid == nobody.pw_uid
+        with open(f"{work}/argos.log") as f:
+            log = f.read()
+        summary = [l for l in log.splitlines() if "packets=" in l and "bytes_per_flow=" in l]
+        assert len(summary) == 1 and "stopped_by_signal=1" in summary[0], "no summary in the reopened log:\n" + log
+        packets = int(re.search(r" packets=(\d+)", summary[0]).group(1))
+        assert os.path.exists(f"{rundir}/argos.pid") and os.path.getsize(f"{rundir}/argos.pid") == 0, \
+            "the pid file nobody could not unlink should be left empty"
+        ra = subprocess.run(["ra", "-r", f"{work}/out.argus", "-n", "-c", ",", "-s", "pkts", "-", "not", "man"],
+                            capture_output=True, text=True, timeout=60)
+        assert ra.returncode == 0 and not ra.stderr.strip(), ra.stderr
+        assert sum(int(l) for l in ra.stdout.splitlines()[1:] if l.strip()) == packets > 0, "records lose packets"
+        # What nobody could not do later is refused before anything starts:
+        # an output in a directory only root may write, an unknown user.
+        for extra, want in ((["-w", f"{rundir}/out.argus"], f"directory '{rundir}' is not writable by user 'nobody'"),
+                            (["-u", "no-such-user-here"], "no user 'no-such-user-here'")):
+            q = subprocess.run([argos, "-F", cfg] + extra, capture_output=True, text=True, timeout=60, env=env)
+            assert q.returncode == 2 and want in q.stderr, q.stderr
+            assert not os.path.exists(f"{rundir}/out.argus"), "the refused sensor opened its output"
+
+    sys.exit(run_checks("daemon", [("run as another user (-u)", run_as),("systemd unit: foreground, reload, stop", systemd_unit),("detach, pid file, log file, SIGHUP, SIGTERM", detach_and_sigterm),
                                    ("start-up failure reaches the terminal", startup_failure),
                                    ("second sensor on the same pid file", second_instance),
                                    ("pid file in the foreground, SIGINT", foreground_pid_file)]))

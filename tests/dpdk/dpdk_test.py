@@ -142,6 +142,7 @@ def main():
     for label, check in (("--mbufs sizes the pool net_pcap's infinite_rx needs; a stop accounts every packet received", check_mbufs),
                          ("a YAML configuration drives the DPDK port", check_yaml),
                          ("two ports, a worker each", check_two_ports),
+                         ("the port keeps receiving after root is given up (-u nobody)", check_run_as),
                          ("a wave of reports larger than the old fixed buffer reaches the output whole", check_report_wave)):
         try:
             check(a)
@@ -205,6 +206,27 @@ def check_yaml(a):
         assert r.returncode == 0, r.stderr[-400:]
         assert ra(ours) == ra(dpdk), "YAML-configured DPDK replay differs from -r"
 
+
+def check_run_as(a):
+    # -u nobody: the EAL and the port are set up as root, then root is
+    # given up before the first packet; the port keeps receiving, the
+    # records are those of -r, the output belongs to nobody.
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        work = os.path.join(tmp, "work")
+        os.mkdir(work)
+        os.chown(work, nobody.pw_uid, nobody.pw_gid)
+        f = os.path.join(a.pcaps, "large-echo-500-tcp-conns.pcap")
+        ours, dpdk = os.path.join(tmp, "r.argus"), os.path.join(work, "d.argus")
+        subprocess.run([a.argos, "-r", f, "-w", ours], check=True, capture_output=True, timeout=60)
+        eal = f"--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error --vdev net_pcap0,rx_pcap={f}"
+        r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "--exit-when-idle", "300",
+                            "-u", "nobody", "-w", dpdk], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-400:]
+        assert os.stat(dpdk).st_uid == nobody.pw_uid, "the output was not handed to nobody"
+        assert ra(ours) == ra(dpdk), "DPDK replay as nobody differs from -r"
 
 
 def check_two_ports(a):

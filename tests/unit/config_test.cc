@@ -2,10 +2,17 @@
 // line:column, key) and the printed configuration loading back.
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <string>
+#include <vector>
 
 #include "config/loader.h"
 #include "config/options.h"
+#include "config/run_as.h"
 
 namespace argos {
 namespace {
@@ -174,6 +181,41 @@ TEST(ConfigValidate, RecordBufferFollowsTheInput) {
             BatchChannel::kDefaultBatches);
   EXPECT_EQ(batches_for("input:\n  files: [a.pcap]\noutputs:\n  record_buffer: 1000\n  files: [o]\n"), 4u);
   EXPECT_EQ(batches_for("input:\n  interface: eth0\noutputs:\n  record_buffer: 1\n  files: [o]\n"), 2u);
+}
+
+// -u/-g: the names resolve to their ids (-u alone brings the user's group,
+// -g alone keeps the user), unknown names are refused, and the access check
+// runs with the user's ids, not root's.
+TEST(RunAs, ResolvesAndChecksAsTheUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  RunAs as;
+  std::string err;
+  ASSERT_TRUE(resolve_run_as("nobody", "", as, err)) << err;
+  const struct passwd* pw = ::getpwnam("nobody");
+  ASSERT_NE(pw, nullptr);
+  EXPECT_TRUE(as.change_user && as.change_group);
+  EXPECT_EQ(as.uid, pw->pw_uid);
+  EXPECT_EQ(as.gid, pw->pw_gid);
+  EXPECT_NE(std::find(as.groups.begin(), as.groups.end(), pw->pw_gid), as.groups.end());
+  EXPECT_EQ(std::find(as.groups.begin(), as.groups.end(), gid_t{0}), as.groups.end());
+
+  ASSERT_TRUE(resolve_run_as("", "nogroup", as, err)) << err;
+  EXPECT_FALSE(as.change_user);
+  EXPECT_TRUE(as.change_group);
+  EXPECT_EQ(as.groups, std::vector<gid_t>{as.gid});
+
+  EXPECT_FALSE(resolve_run_as("no-such-user-here", "", as, err));
+  EXPECT_EQ(err, "no user 'no-such-user-here' on this host");
+  EXPECT_FALSE(resolve_run_as("nobody", "no-such-group-here", as, err));
+  EXPECT_EQ(err, "no group 'no-such-group-here' on this host");
+
+  // Root may write /root; nobody may not. /tmp is everyone's.
+  ASSERT_TRUE(resolve_run_as("nobody", "", as, err));
+  int error = 0;
+  EXPECT_EQ(first_denied(as, {{"/tmp", W_OK | X_OK}, {"/root", W_OK}, {"/tmp", W_OK}}, error), 1);
+  EXPECT_EQ(error, EACCES);
+  EXPECT_EQ(first_denied(as, {{"/tmp", W_OK | X_OK}}, error), -1);
+  EXPECT_EQ(::access("/root", W_OK), 0) << "the check must not change this process's ids";
 }
 
 }  // namespace
