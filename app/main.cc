@@ -80,7 +80,8 @@ constexpr const char* kUsage =
     "  --log WHERE      messages to stderr, syslog or file (--log-file FILE); the\n"
     "                   default is stderr, syslog for a daemon\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
-    "  -i IFACE         capture live on this interface through libpcap (SIGINT or\n"
+    "  -i IFACE         capture live on this interface through libpcap; repeat it\n"
+    "                   to read several as one link (a tap's two ports) (SIGINT or\n"
     "                   SIGTERM ends the capture; several workers share it by\n"
     "                   software dispatch)\n"
     "  -p               do not put the interface into promiscuous mode\n"
@@ -256,7 +257,7 @@ int main(int argc, char** argv) {
   if (built.daemon) make_paths_absolute(built);
   // From here on the configuration is frozen.
   const SensorConfig cfg = std::move(built);
-  const bool live = !cfg.interface.empty();
+  const bool live = !cfg.interfaces.empty();
   const bool dpdk = !cfg.dpdk_ports.empty();
   const uint32_t exit_when_idle_ms = static_cast<uint32_t>(std::llround(cfg.exit_when_idle_s * 1000));
 
@@ -289,7 +290,7 @@ int main(int argc, char** argv) {
   // Inputs and outputs are checked before any packet is read.
   PcapFileSource source(cfg.read_files, cfg.bpf_filter);
   PcapLiveConfig lcfg;
-  lcfg.interface = cfg.interface;
+  lcfg.interfaces = cfg.interfaces;
   lcfg.bpf_filter = cfg.bpf_filter;
   lcfg.snaplen = cfg.snaplen;
   lcfg.promiscuous = cfg.promiscuous;
@@ -557,6 +558,7 @@ int main(int argc, char** argv) {
   }
 
   CaptureStats capture;
+  std::vector<CaptureStats> capture_each;  // per interface
   bool have_capture_stats = false;
 #if ARGOS_HAVE_DPDK
   DpdkPortStats port_stats;
@@ -626,7 +628,7 @@ int main(int argc, char** argv) {
   } else if (live) {
     run_source(live_source);
     // Read once the workers have stopped: reading resets the kernel counters.
-    have_capture_stats = live_source.capture_stats(capture);
+    have_capture_stats = live_source.capture_stats(capture, &capture_each);
   } else if (cfg.pace_factor > 0) {
     PacedSource<PcapFileSource> paced(source, cfg.pace_factor);
     run_source(paced);
@@ -736,6 +738,11 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(c.get(WorkerCounter::kBatchDrops)),
                  static_cast<unsigned long long>(c.get(WorkerCounter::kRecordsDropped)));
   }
+  for (size_t i = 0; have_capture_stats && capture_each.size() > 1 && i < capture_each.size(); ++i)
+    std::fprintf(stderr, "argos: interface %s: received=%llu dropped=%llu if_dropped=%llu\n",
+                 live_source.interface_name(i).c_str(), static_cast<unsigned long long>(capture_each[i].received),
+                 static_cast<unsigned long long>(capture_each[i].dropped),
+                 static_cast<unsigned long long>(capture_each[i].if_dropped));
 #if ARGOS_HAVE_DPDK
   for (size_t q = 0; have_port_stats && port_stats.queue_received.size() > 1 && q < port_stats.queue_received.size(); ++q)
     std::fprintf(stderr, "argos: queue %zu: received=%llu errors=%llu port=%s\n", q,

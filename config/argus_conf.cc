@@ -300,27 +300,46 @@ constexpr IgnoredOption kIgnoredOptions[] = {
 constexpr std::string_view kKeystrokePrefix = "ARGUS_KEYSTROKE";
 
 // Interface forms (argus-config.md 2.3): eth0, eth0/srcid, and ind:, dup:,
-// bond: groups of comma-separated members, nested with []. Returns the first
-// member's name, or "" for a group with no single member (ind:all).
-std::string first_plain_interface(std::string_view v) {
-  bool grouped = false;
-  for (bool stripped = true; stripped;) {
-    stripped = false;
-    if (!v.empty() && v.front() == '[') {
-      v.remove_prefix(1);
-      stripped = true;
-    }
-    for (std::string_view prefix : {"ind:", "dup:", "bond:"}) {
-      if (starts_with(v, prefix)) {
-        v.remove_prefix(prefix.size());
-        stripped = true;
+// bond: groups of comma-separated members, nested with []. The members'
+// plain names, in order; "all" (ind:all) is no name. What the forms say
+// beyond the names comes back in the flags.
+struct InterfaceForm {
+  std::vector<std::string> names;
+  bool source_ids = false;    // a member carried /srcid
+  bool independent = false;   // ind: (separate flow models in argus)
+  bool all = false;           // ind:all
+};
+InterfaceForm parse_interface_form(std::string_view v) {
+  InterfaceForm f;
+  std::string flat;
+  for (size_t i = 0; i < v.size();) {
+    bool prefix = false;
+    for (std::string_view p : {"ind:", "dup:", "bond:"}) {
+      if (v.substr(i).substr(0, p.size()) == p) {
+        f.independent |= p == "ind:";
+        i += p.size();
+        prefix = true;
+        break;
       }
     }
-    grouped |= stripped;
+    if (prefix) continue;
+    if (v[i] != '[' && v[i] != ']') flat += v[i];
+    ++i;
   }
-  const std::string_view name = v.substr(0, v.find_first_of(",]/"));
-  if (grouped && name == "all") return std::string();
-  return std::string(name);
+  for (size_t start = 0; start <= flat.size();) {
+    const size_t comma = std::min(flat.find(',', start), flat.size());
+    std::string name = flat.substr(start, comma - start);
+    if (const size_t slash = name.find('/'); slash != std::string::npos) {
+      name.resize(slash);
+      f.source_ids = true;
+    }
+    if (name == "all")
+      f.all = true;
+    else if (!name.empty())
+      f.names.push_back(name);
+    start = comma + 1;
+  }
+  return f;
 }
 
 // host, host:port, [v6] or [v6]:port as "host:port". A bare IPv6 address
@@ -605,23 +624,32 @@ class Converter {
       note(pid_path_.line, "ARGUS_PID_PATH", "ignored, as in argus, because ARGUS_SET_PID is not yes");
     }
 
-    bool kept = false;
+    // Every member of every line, read together as one link (argos has
+    // one flow table for all its interfaces): what dup: and bond: mean.
+    std::vector<std::string> names;
+    std::vector<std::string> sources;
+    int first_line = 0;
     for (const ListItem& i : interfaces_) {
-      if (kept) {
-        note(i.line, "ARGUS_INTERFACE", "only one interface is supported; dropped \"" + i.text + "\"");
-        continue;
-      }
-      const std::string name = first_plain_interface(i.text);
-      if (name.empty()) {
-        note(i.line, "ARGUS_INTERFACE", "\"" + i.text + "\" names no single interface; dropped");
-        continue;
-      }
-      kept = true;
-      fields_[kInterface] = Setting{i.line, yaml_quote(name), {i.source}};
-      if (name != i.text) {
+      const InterfaceForm f = parse_interface_form(i.text);
+      if (f.all) note(i.line, "ARGUS_INTERFACE", "\"" + i.text + "\": every interface (all) is not supported; name them");
+      if (f.source_ids)
+        note(i.line, "ARGUS_INTERFACE", "\"" + i.text + "\": a source id per interface is not supported; -e sets one for all");
+      if (f.independent && f.names.size() > 1)
         note(i.line, "ARGUS_INTERFACE",
-             "only one plain interface is supported; kept \"" + name + "\" from \"" + i.text + "\"");
+             "\"" + i.text + "\": argus keeps a flow model per interface; argos reads its interfaces as one link");
+      for (const std::string& n : f.names) {
+        if (std::find(names.begin(), names.end(), n) != names.end()) continue;
+        names.push_back(n);
+        if (first_line == 0) first_line = i.line;
+        if (std::find(sources.begin(), sources.end(), i.source) == sources.end()) sources.push_back(i.source);
       }
+    }
+    if (names.size() == 1) {
+      fields_[kInterface] = Setting{first_line, yaml_quote(names[0]), sources};
+    } else if (!names.empty()) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "[" : ", ") + yaml_quote(n);
+      fields_[kInterface] = Setting{first_line, list + "]", sources};
     }
 
     // The defaults are what Argos does; anything else has no equivalent.

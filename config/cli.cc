@@ -111,10 +111,10 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
     if (cli_input) return;
     cli_input = true;
     cfg.read_files.clear();
-    cfg.interface.clear();
+    cfg.interfaces.clear();
     cfg.dpdk_ports.clear();
     for (auto it = origins.begin(); it != origins.end();)
-      it = it->first.rfind("input.files", 0) == 0 || it->first == "input.interface" ||
+      it = it->first.rfind("input.files", 0) == 0 || it->first.rfind("input.interface", 0) == 0 ||
                    it->first.rfind("input.dpdk.ports", 0) == 0
                ? origins.erase(it)
                : std::next(it);
@@ -175,9 +175,10 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
       const char* f = value("an interface name");
       if (!f) return 2;
       const bool dpdk_port = std::strncmp(f, "dpdk:", 5) == 0;
-      // Several DPDK ports, each with its workers; one libpcap interface.
-      if (cli_input && (!cfg.interface.empty() || (!dpdk_port && !cfg.dpdk_ports.empty()))) {
-        err = "-i: one libpcap interface at a time (several -i dpdk:PORT are fine)";
+      // Several DPDK ports, each with its workers, or several libpcap
+      // interfaces read as one; not the two kinds together.
+      if (cli_input && (dpdk_port ? !cfg.interfaces.empty() : !cfg.dpdk_ports.empty())) {
+        err = "-i: libpcap interfaces and DPDK ports (-i dpdk:PORT) cannot be mixed";
         return 2;
       }
       take_input();
@@ -190,7 +191,8 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
         origin("input.dpdk.ports[" + std::to_string(cfg.dpdk_ports.size() - 1) + "]", "-i");
         origin("input.dpdk.ports", "-i");
       } else {
-        cfg.interface = f;
+        cfg.interfaces.push_back(f);
+        origin("input.interface[" + std::to_string(cfg.interfaces.size() - 1) + "]", "-i");
         origin("input.interface", "-i");
       }
       continue;

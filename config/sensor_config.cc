@@ -14,6 +14,7 @@
 
 #include "config/options.h"
 #include "config/run_as.h"
+#include "dataplane/pcap_live.h"
 #include "export/stream_server.h"
 
 namespace argos {
@@ -135,7 +136,7 @@ std::string gib(double bytes) {
 
 bool check_portable(SensorConfig& cfg, Checker& c) {
   // Inputs: exactly one kind.
-  const bool files = !cfg.read_files.empty(), live = !cfg.interface.empty(), dpdk = !cfg.dpdk_ports.empty();
+  const bool files = !cfg.read_files.empty(), live = !cfg.interfaces.empty(), dpdk = !cfg.dpdk_ports.empty();
   if (files + live + dpdk > 1) {
     const char* a = files ? "input.files" : "input.interface";
     const char* b = dpdk ? "input.dpdk.ports" : "input.interface";
@@ -152,6 +153,17 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.read_files.size(); ++i)
     if (cfg.read_files[i] == "-" && ++stdin_count > 1)
       return c.fail("input.files", "-r - (standard input) can be given only once");
+  std::set<std::string> ifaces;
+  for (size_t i = 0; i < cfg.interfaces.size(); ++i) {
+    const std::string key = "input.interface[" + std::to_string(i) + "]";
+    const std::string& n = cfg.interfaces[i];
+    if (n.empty()) return c.fail(key, "an interface needs a name");
+    if (n.rfind("dpdk:", 0) == 0)
+      return c.fail(key, "'" + n + "' names a DPDK port: list it under input.dpdk.ports");
+    if (!ifaces.insert(n).second) return c.fail(key, "interface '" + n + "' is given twice");
+    if (i >= PcapLiveSource::kMaxInterfaces)
+      return c.fail(key, "at most " + std::to_string(PcapLiveSource::kMaxInterfaces) + " interfaces are read together");
+  }
   // Settings that belong to an input kind that is not in use.
   static const char* const kLiveOnly[] = {"input.promiscuous", "input.snap_length", "input.buffer_size"};
   static const char* const kDpdkOnly[] = {"input.dpdk.eal", "input.dpdk.rx_queues", "input.dpdk.mbufs",
@@ -360,7 +372,7 @@ constexpr uint32_t kLeastHeaderBytes = 14 + 20 + 20;
 bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err) {
   Checker c(cfg, origins, err);
   cfg.notes.clear();
-  if (!cfg.interface.empty() && cfg.user_data_bytes > 0 && cfg.snaplen < kLeastHeaderBytes + cfg.user_data_bytes)
+  if (!cfg.interfaces.empty() && cfg.user_data_bytes > 0 && cfg.snaplen < kLeastHeaderBytes + cfg.user_data_bytes)
     cfg.notes.push_back("snap length " + std::to_string(cfg.snaplen) + " (-s) keeps at most " +
                         std::to_string(cfg.snaplen - kLeastHeaderBytes) +
                         " payload bytes of an Ethernet/IPv4/TCP packet: the " + std::to_string(cfg.user_data_bytes) +
@@ -396,7 +408,7 @@ uint32_t total_queues(const SensorConfig& cfg) {
 }
 
 bool live_input(const SensorConfig& cfg) {
-  return !cfg.interface.empty() || (!cfg.dpdk_ports.empty() && std::llround(cfg.exit_when_idle_s * 1000) == 0);
+  return !cfg.interfaces.empty() || (!cfg.dpdk_ports.empty() && std::llround(cfg.exit_when_idle_s * 1000) == 0);
 }
 
 uint32_t record_buffer_batches(const SensorConfig& cfg) {

@@ -52,7 +52,9 @@ struct SensorConfig {
   // input: files, a live interface or a DPDK port (one of them).
   std::vector<std::string> read_files;  // -r, in order; "-" = stdin
   double pace_factor = 0;               // -T: packet-time pace x factor, 0 = as fast as possible
-  std::string interface;                // -i IFACE (libpcap)
+  // -i IFACE (libpcap), repeatable: several interfaces are read as one
+  // link (a tap's two ports, one direction each).
+  std::vector<std::string> interfaces;
   bool promiscuous = true;              // -p
   uint32_t snaplen = 2048;              // -s
   uint64_t pcap_buffer_bytes = 0;       // --pcap-buffer, 0 = libpcap's default

@@ -3,6 +3,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -14,74 +15,90 @@ PcapLiveSource::PcapLiveSource(PcapLiveConfig cfg) : cfg_(std::move(cfg)) {
 }
 
 PcapLiveSource::~PcapLiveSource() {
-  if (handle_) pcap_close(handle_);
+  for (auto& c : caps_)
+    if (c.handle) pcap_close(c.handle);
   std::free(slab_);
 }
 
 bool PcapLiveSource::open(std::string& err) {
-  const std::string where = "cannot capture on interface '" + cfg_.interface + "': ";
   if (!slab_) {
     err = "out of memory";
     return false;
   }
+  caps_.clear();
+  caps_.reserve(cfg_.interfaces.size());
+  for (const auto& name : cfg_.interfaces) {
+    caps_.push_back(Capture{});
+    caps_.back().name = name;
+    if (!open_one(caps_.back(), err)) return false;
+  }
+  if (caps_.empty()) {
+    err = "no interface to capture on";
+    return false;
+  }
+  return true;
+}
+
+bool PcapLiveSource::open_one(Capture& c, std::string& err) {
+  const std::string where = "cannot capture on interface '" + c.name + "': ";
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
-  handle_ = pcap_create(cfg_.interface.c_str(), errbuf);
-  if (!handle_) {
+  c.handle = pcap_create(c.name.c_str(), errbuf);
+  if (!c.handle) {
     err = where + errbuf;
     return false;
   }
-  pcap_set_snaplen(handle_, static_cast<int>(cfg_.snaplen));
-  pcap_set_promisc(handle_, cfg_.promiscuous ? 1 : 0);
+  pcap_set_snaplen(c.handle, static_cast<int>(cfg_.snaplen));
+  pcap_set_promisc(c.handle, cfg_.promiscuous ? 1 : 0);
   // Immediate mode hands packets over as they arrive rather than when a
   // kernel block fills; the timeout is a fallback where it is not offered.
-  pcap_set_immediate_mode(handle_, 1);
-  pcap_set_timeout(handle_, 10);
-  if (cfg_.buffer_bytes) pcap_set_buffer_size(handle_, static_cast<int>(cfg_.buffer_bytes));
-  const bool nanos = pcap_set_tstamp_precision(handle_, PCAP_TSTAMP_PRECISION_NANO) == 0;
-  const int rc = pcap_activate(handle_);
+  pcap_set_immediate_mode(c.handle, 1);
+  pcap_set_timeout(c.handle, 10);
+  if (cfg_.buffer_bytes) pcap_set_buffer_size(c.handle, static_cast<int>(cfg_.buffer_bytes));
+  const bool nanos = pcap_set_tstamp_precision(c.handle, PCAP_TSTAMP_PRECISION_NANO) == 0;
+  const int rc = pcap_activate(c.handle);
   if (rc < 0) {
     // Plain PCAP_ERROR carries its text in pcap_geterr; the specific codes
     // (no such device, permission denied, ...) have a status text, and
     // sometimes libpcap's detail as well.
     const std::string status = pcap_statustostr(rc);
-    const std::string detail = pcap_geterr(handle_);
+    const std::string detail = pcap_geterr(c.handle);
     err = where + (rc == PCAP_ERROR || status == detail ? detail
                    : detail.empty()                    ? status
                                                        : status + " (" + detail + ")");
-    pcap_close(handle_);
-    handle_ = nullptr;
+    pcap_close(c.handle);
+    c.handle = nullptr;
     return false;
   }
   // rc > 0 is a warning (e.g. promiscuous mode not supported): capture goes on.
-  frac_scale_ = nanos && pcap_get_tstamp_precision(handle_) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
-  linktype_ = pcap_datalink(handle_);
-  if (!link_type_supported(linktype_)) {
-    const char* n = pcap_datalink_val_to_name(linktype_);
-    err = where + "unsupported link type " + std::to_string(linktype_) +
+  c.frac_scale = nanos && pcap_get_tstamp_precision(c.handle) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
+  c.linktype = pcap_datalink(c.handle);
+  if (!link_type_supported(c.linktype)) {
+    const char* n = pcap_datalink_val_to_name(c.linktype);
+    err = where + "unsupported link type " + std::to_string(c.linktype) +
           (n ? std::string(" (") + n + ")" : std::string());
     return false;
   }
   if (!cfg_.bpf_filter.empty()) {
     bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
-    if (pcap_lookupnet(cfg_.interface.c_str(), &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;
+    if (pcap_lookupnet(c.name.c_str(), &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;
     bpf_program prog;
-    if (pcap_compile(handle_, &prog, cfg_.bpf_filter.c_str(), 1, mask) != 0) {
-      err = "filter expression '" + cfg_.bpf_filter + "' does not compile for interface '" +
-            cfg_.interface + "': " + pcap_geterr(handle_);
+    if (pcap_compile(c.handle, &prog, cfg_.bpf_filter.c_str(), 1, mask) != 0) {
+      err = "filter expression '" + cfg_.bpf_filter + "' does not compile for interface '" + c.name +
+            "': " + pcap_geterr(c.handle);
       return false;
     }
-    const int frc = pcap_setfilter(handle_, &prog);
+    const int frc = pcap_setfilter(c.handle, &prog);
     pcap_freecode(&prog);
     if (frc != 0) {
-      err = where + "cannot set the filter: " + pcap_geterr(handle_);
+      err = where + "cannot set the filter: " + pcap_geterr(c.handle);
       return false;
     }
   }
-  if (pcap_setnonblock(handle_, 1, errbuf) != 0) {
+  if (pcap_setnonblock(c.handle, 1, errbuf) != 0) {
     err = where + "cannot set non-blocking mode: " + errbuf;
     return false;
   }
-  fd_ = pcap_get_selectable_fd(handle_);
+  c.fd = pcap_get_selectable_fd(c.handle);
   return true;
 }
 
@@ -96,45 +113,71 @@ void PcapLiveSource::on_packet(unsigned char* user, const pcap_pkthdr* h, const 
   v.caplen = copy;
   v.wirelen = h->len < copy ? copy : h->len;
   v.ts_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000ULL +
-            static_cast<uint64_t>(h->ts.tv_usec) * self->frac_scale_;
+            static_cast<uint64_t>(h->ts.tv_usec) * self->cur_->frac_scale;
+  // Interfaces read in turn interleave by bursts, a little out of time
+  // order: the timer clock only moves forward.
   v.clock_ns = self->last_ts_ns_;
   if (v.ts_ns > self->last_ts_ns_) self->last_ts_ns_ = v.ts_ns;
-  v.linktype = static_cast<uint16_t>(self->linktype_);
+  v.linktype = static_cast<uint16_t>(self->cur_->linktype);
   v.pad = 0;
   self->burst_n_ = n + 1;
 }
 
 uint32_t PcapLiveSource::rx_burst(PacketView* out, uint32_t max) {
-  if (done_ || !handle_) return 0;
+  if (done_ || caps_.empty()) return 0;
   if (max > kSlabPackets) max = kSlabPackets;
   burst_out_ = out;
   burst_n_ = 0;
-  // Two tries: what is ready now, then (if nothing was) what arrives
+  const size_t n = caps_.size();
+  // Two rounds: what is ready now, then (if nothing was) what arrives
   // within the idle wait.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const int rc = pcap_dispatch(handle_, static_cast<int>(max), on_packet,
-                                 reinterpret_cast<unsigned char*>(this));
-    if (rc < 0) {
-      errors_.push_back("capture on interface '" + cfg_.interface + "' failed: " +
-                        (rc == PCAP_ERROR_BREAK ? std::string("interrupted") : std::string(pcap_geterr(handle_))));
-      done_ = true;
-      break;
+    for (size_t k = 0; k < n && burst_n_ < max; ++k) {
+      Capture& c = caps_[(first_ + k) % n];
+      if (c.failed) continue;
+      cur_ = &c;
+      const int rc = pcap_dispatch(c.handle, static_cast<int>(max - burst_n_), on_packet,
+                                   reinterpret_cast<unsigned char*>(this));
+      if (rc < 0) {
+        c.failed = true;
+        errors_.push_back("capture on interface '" + c.name + "' failed: " +
+                          (rc == PCAP_ERROR_BREAK ? std::string("interrupted") : std::string(pcap_geterr(c.handle))));
+        // Once per interface, and at once: the sensor goes on with the
+        // others, and a long-running one must not keep this for its exit.
+        if (n > 1) std::fprintf(stderr, "argos: %s; going on with the other interfaces\n", errors_.back().c_str());
+        if (++failed_ == n) done_ = true;
+      }
     }
-    if (burst_n_ || attempt == 1 || fd_ < 0 || cfg_.idle_wait_ms <= 0) break;
-    pollfd pfd{fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, cfg_.idle_wait_ms) <= 0) break;
+    first_ = (first_ + 1) % n;
+    if (burst_n_ || done_ || attempt == 1 || cfg_.idle_wait_ms <= 0) break;
+    pollfd pfds[kMaxInterfaces];
+    nfds_t np = 0;
+    for (const Capture& c : caps_)
+      if (!c.failed && c.fd >= 0 && np < kMaxInterfaces) pfds[np++] = pollfd{c.fd, POLLIN, 0};
+    if (np == 0 || ::poll(pfds, np, cfg_.idle_wait_ms) <= 0) break;
   }
   return burst_n_;
 }
 
-bool PcapLiveSource::capture_stats(CaptureStats& out) {
-  if (!handle_) return false;
-  pcap_stat st{};
-  if (pcap_stats(handle_, &st) != 0) return false;
-  out.received = st.ps_recv;
-  out.dropped = st.ps_drop;
-  out.if_dropped = st.ps_ifdrop;
-  return true;
+bool PcapLiveSource::capture_stats(CaptureStats& out, std::vector<CaptureStats>* each) {
+  out = CaptureStats{};
+  if (each) each->clear();
+  bool any = false;
+  for (const Capture& c : caps_) {
+    pcap_stat st{};
+    CaptureStats one;
+    if (c.handle && pcap_stats(c.handle, &st) == 0) {
+      one.received = st.ps_recv;
+      one.dropped = st.ps_drop;
+      one.if_dropped = st.ps_ifdrop;
+      any = true;
+    }
+    out.received += one.received;
+    out.dropped += one.dropped;
+    out.if_dropped += one.if_dropped;
+    if (each) each->push_back(one);
+  }
+  return any;
 }
 
 }  // namespace argos

@@ -1,6 +1,8 @@
-// libpcap live source: one interface, promiscuous unless asked otherwise,
-// non-blocking reads in bursts. Packets are copied into the source's slab so
-// they outlive libpcap's ring; they carry libpcap's (wall-clock) timestamps.
+// libpcap live source: one interface or several read as one (the two
+// directions of a tapped link arrive on two ports), promiscuous unless asked
+// otherwise, non-blocking reads in bursts. Packets are copied into the
+// source's slab so they outlive libpcap's ring; they carry libpcap's
+// (wall-clock) timestamps.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,7 @@ struct pcap_pkthdr;
 namespace argos {
 
 struct PcapLiveConfig {
-  std::string interface;
+  std::vector<std::string> interfaces;  // each opened with the same settings
   std::string bpf_filter;
   uint32_t snaplen = 2048;       // bytes captured per packet (headers and some data)
   bool promiscuous = true;
@@ -34,39 +36,57 @@ class PcapLiveSource {
  public:
   static constexpr uint32_t kMaxCopyBytes = 2048;  // bytes kept per packet
   static constexpr uint32_t kSlabPackets = 64;     // largest burst
+  static constexpr size_t kMaxInterfaces = 16;     // interfaces one sensor reads
 
   explicit PcapLiveSource(PcapLiveConfig cfg);
   ~PcapLiveSource();
   PcapLiveSource(const PcapLiveSource&) = delete;
   PcapLiveSource& operator=(const PcapLiveSource&) = delete;
 
-  // Opens and activates the capture, sets the filter and non-blocking mode.
-  // On failure `err` is one line naming the interface and the cause.
+  // Opens and activates every capture, sets the filter and non-blocking
+  // mode. On failure `err` is one line naming the interface and the cause.
   bool open(std::string& err);
 
-  // Fills up to `max` views with the packets ready now. When none is ready
-  // it waits at most idle_wait_ms for the capture to become readable (a
-  // libpcap host should not spin a core) and returns 0 if still nothing.
-  // The views stay valid until the next call.
+  // Fills up to `max` views with the packets ready now, taking each
+  // interface in turn (the first one served moves on at every call, so a
+  // flooded interface cannot starve the others). When none is ready it
+  // waits at most idle_wait_ms for a capture to become readable (a libpcap
+  // host should not spin a core) and returns 0 if still nothing. The views
+  // stay valid until the next call.
   uint32_t rx_burst(PacketView* out, uint32_t max);
-  // A live capture never ends by itself; true only after a read error
-  // (the interface went away), which is then in errors().
+  // A live capture never ends by itself; true only once every interface
+  // failed to read (went away). Each failure is in errors(), and said on
+  // stderr when it happens: the other interfaces carry on.
   bool done() const { return done_; }
   const std::vector<std::string>& errors() const { return errors_; }
-  int linktype() const { return linktype_; }
+  // The first interface's link type (the MARs name one).
+  int linktype() const { return caps_.empty() ? -1 : caps_[0].linktype; }
+  size_t interface_count() const { return caps_.size(); }
+  const std::string& interface_name(size_t i) const { return caps_[i].name; }
 
-  // Reads libpcap's counters. Call from the thread that reads the capture,
-  // or after it stopped: on Linux each read of the kernel counters resets them.
-  bool capture_stats(CaptureStats& out);
+  // Reads libpcap's counters, summed over the interfaces, and with `each`
+  // per interface. Call from the thread that reads the capture, or after it
+  // stopped: on Linux each read of the kernel counters resets them.
+  bool capture_stats(CaptureStats& out, std::vector<CaptureStats>* each = nullptr);
 
  private:
   static void on_packet(unsigned char* user, const pcap_pkthdr* h, const unsigned char* data);
 
+  struct Capture {
+    std::string name;
+    pcap* handle = nullptr;
+    int fd = -1;  // selectable descriptor, -1 when libpcap offers none
+    int linktype = -1;
+    uint64_t frac_scale = 1000;  // ns per timestamp fraction unit (1 with nanosecond stamps)
+    bool failed = false;         // a read failed: no longer read
+  };
+  bool open_one(Capture& c, std::string& err);
+
   PcapLiveConfig cfg_;
-  pcap* handle_ = nullptr;
-  int fd_ = -1;  // selectable descriptor, -1 when libpcap offers none
-  int linktype_ = -1;
-  uint64_t frac_scale_ = 1000;  // ns per timestamp fraction unit (1 with nanosecond stamps)
+  std::vector<Capture> caps_;
+  size_t first_ = 0;          // the interface served first by the next burst
+  size_t failed_ = 0;         // interfaces that failed
+  const Capture* cur_ = nullptr;  // the capture on_packet is reading
   uint8_t* slab_ = nullptr;     // kSlabPackets * kMaxCopyBytes
   PacketView* burst_out_ = nullptr;  // the burst being filled by on_packet
   uint32_t burst_n_ = 0;

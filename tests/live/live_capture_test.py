@@ -156,6 +156,9 @@ def main():
                 check_live(ns, argos, os.path.join(tmp, "live.argus"), workers)
         with tempfile.TemporaryDirectory() as tmp:
             check_capture_options(ns, argos, tmp)
+        # Last: it adds a second link, which the checks above do not expect.
+        with tempfile.TemporaryDirectory() as tmp:
+            check_two_interfaces(ns, argos, tmp)
         return 0
     finally:
         ns.__exit__(None, None, None)
@@ -216,6 +219,68 @@ def check_capture_options(ns, argos, tmp):
         fail("-s 64: no packet was cut short: %r" % kv)
     print("PASS: capture options: promiscuous by default, -p off, --pcap-buffer rings %d/%d bytes, -s 64 cut %s packets"
           % (ring8, ring32, kv["parse_rejects"]))
+
+
+def check_two_interfaces(ns, argos, tmp):
+    """Two interfaces read as one link, as a tap's two ports deliver the two
+    directions of a conversation: a second veth pair joins the namespaces
+    and the capturing side routes its replies over it, so the sender's
+    packets arrive on the first interface and the replies leave by the
+    second. With both given (-i A -i B) each flow is one bidirectional
+    record with both directions' packets, and each interface has its line
+    of counters."""
+    cap_if2, snd_if2 = ns.cap_if + "b", ns.snd_if + "b"
+    run("ip", "-n", ns.cap, "link", "add", cap_if2, "type", "veth", "peer", "name", snd_if2, "netns", ns.snd)
+    for n, i in ((ns.cap, cap_if2), (ns.snd, snd_if2)):
+        run("ip", "-n", n, "link", "set", i, "up")
+        # Each side receives on one link and answers on the other: no
+        # reverse-path filter may drop that.
+        for conf in ("all", "default", i, ns.cap_if if n == ns.cap else ns.snd_if):
+            run("ip", "netns", "exec", n, "sysctl", "-q", "-w", "net.ipv4.conf.%s.rp_filter=0" % conf)
+    run("ip", "-n", ns.cap, "route", "add", SND_ADDR + "/32", "dev", cap_if2)
+
+    out = os.path.join(tmp, "two.argus")
+    server = ns.exec(ns.cap, sys.executable, "-c", SERVER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT),
+                     stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        fail("the listener did not start")
+    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-i", cap_if2, "-w", out, "not", "ip6",
+                   stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    if proc.poll() is not None:
+        fail("argos -i %s -i %s exited early: %s" % (ns.cap_if, cap_if2, proc.stderr.read()))
+    sender = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT),
+                     str(UDP_DATAGRAMS))
+    if sender.wait(timeout=30) != 0:
+        fail("the sender failed over the two links")
+    server.wait(timeout=10)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    print("argos stderr: " + err.strip())
+    if proc.returncode != 0:
+        fail("argos -i A -i B: exit status %d" % proc.returncode)
+    summary = [l for l in err.splitlines() if l.startswith("argos: packets=")][0]
+    kv = dict(re.findall(r"(\S+)=(\d+)", summary))
+    per = {m[0]: int(m[1]) for m in re.findall(r"argos: interface (\S+): received=(\d+)", err)}
+    if sorted(per) != sorted([ns.cap_if, cap_if2]) or sum(per.values()) != int(kv["capture.received"]):
+        fail("per-interface counters %r do not add up to capture.received=%s" % (per, kv["capture.received"]))
+    # The sender's TCP segments (at least 4) came in on one, the replies
+    # (at least 3) left by the other.
+    if per[ns.cap_if] < UDP_DATAGRAMS + 4 or per[cap_if2] < 3:
+        fail("the directions did not take separate links: %r" % per)
+    fields = ("proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts", "state")
+    tcp = [l for l in ra_lines(out, fields, "tcp") if l[4] == str(TCP_PORT)]
+    if len(tcp) != 1:
+        fail("expected one TCP record for the connection over two links, ra shows %r" % tcp)
+    t = tcp[0]
+    if t[1] != SND_ADDR or int(t[5]) < 4 or int(t[6]) < 3 or t[7] not in ("FIN", "CLO"):
+        fail("TCP flow over two links %r: want %s's connection with both directions, closed" % (t, SND_ADDR))
+    total = sum(int(a) + int(b) for a, b in ra_lines(out, ("spkts", "dpkts"), "not", "man"))
+    if total != int(kv["packets"]):
+        fail("records hold %d packets, the summary says packets=%s" % (total, kv["packets"]))
+    print("PASS: two interfaces as one link: %s received %d, %s received %d; TCP %s/%s %s"
+          % (ns.cap_if, per[ns.cap_if], cap_if2, per[cap_if2], t[5], t[6], t[7]))
 
 
 def check_live(ns, argos, out, workers):

@@ -276,27 +276,35 @@ TEST(ArgusConf, AccessPortAndBindAddresses) {
   EXPECT_NE(error_of("ARGUS_BIND_IP=127.0.0.1,,10.0.0.1\n"), "");
 }
 
-// Only one plain interface carries over: the first member of a group, the
-// name without its /srcid, the first of several lines; each loss is a note.
-TEST(ArgusConf, InterfaceKeepsTheFirstPlainName) {
+// Every member of every interface line carries over, read as one link
+// (dup: and bond: are that already); a /srcid, ind: (a flow model per
+// interface in argus) and ind:all each come with a note.
+TEST(ArgusConf, InterfacesCarryOverAsOneLink) {
   EXPECT_EQ(load("ARGUS_INTERFACE=eth0\n")["input"]["interface"].as<std::string>(), "eth0");
   EXPECT_TRUE(convert("ARGUS_INTERFACE=eth0\n").notes.empty());
 
   struct Case {
     const char* conf;
-    const char* kept;
+    std::vector<std::string> kept;
     size_t notes;
   };
   const Case cases[] = {
-      {"ARGUS_INTERFACE=eth0/12\n", "eth0", 1},
-      {"ARGUS_INTERFACE=ind:eth1,eth2\n", "eth1", 1},
-      {"ARGUS_INTERFACE=dup:[bond:eth3,eth4],eth5\n", "eth3", 1},
-      {"ARGUS_INTERFACE=eth6\nARGUS_INTERFACE=eth7\n", "eth6", 1},
-      {"ARGUS_INTERFACE=ind:all\nARGUS_INTERFACE=eth8\n", "eth8", 1},
+      {"ARGUS_INTERFACE=eth0/12\n", {"eth0"}, 1},
+      {"ARGUS_INTERFACE=ind:eth1,eth2\n", {"eth1", "eth2"}, 1},
+      {"ARGUS_INTERFACE=dup:[bond:eth3,eth4],eth5\n", {"eth3", "eth4", "eth5"}, 0},
+      {"ARGUS_INTERFACE=dup:eth6,eth7\n", {"eth6", "eth7"}, 0},
+      {"ARGUS_INTERFACE=eth6\nARGUS_INTERFACE=eth7\n", {"eth6", "eth7"}, 0},
+      {"ARGUS_INTERFACE=ind:all\nARGUS_INTERFACE=eth8\n", {"eth8"}, 1},
   };
   for (const Case& c : cases) {
     const ArgusConfResult r = convert(c.conf);
-    EXPECT_EQ(YAML::Load(r.yaml)["input"]["interface"].as<std::string>(), c.kept) << c.conf;
+    const YAML::Node n = YAML::Load(r.yaml)["input"]["interface"];
+    std::vector<std::string> got;
+    if (n.IsScalar())
+      got.push_back(n.as<std::string>());
+    else
+      for (const auto& item : n) got.push_back(item.as<std::string>());
+    EXPECT_EQ(got, c.kept) << c.conf;
     EXPECT_EQ(r.notes.size(), c.notes) << c.conf;
   }
   const ArgusConfResult all = convert("ARGUS_INTERFACE=ind:all\n");
