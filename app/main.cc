@@ -29,6 +29,7 @@
 #include "config/sensor_config.h"
 #include "dataplane/dispatch.h"
 #include "dataplane/paced_source.h"
+#include "dataplane/packet_range.h"
 #include "dataplane/pcap_live.h"
 #if ARGOS_HAVE_DPDK
 #include "dataplane/dpdk_source.h"
@@ -117,6 +118,8 @@ constexpr const char* kUsage =
     "  --record-buffer N  reports each worker may hold for the outputs (default:\n"
     "                   the flow capacity when live, 16384 on replay); beyond it\n"
     "                   a live worker drops reports and counts them\n"
+    "  -N N | A-B       read only the first N packets, or skip A and end after the\n"
+    "                   B-th (argus -N); libpcap inputs\n"
     "  -T FACTOR        replay files at packet-time pace x FACTOR (1 = real time),\n"
     "                   so collectors follow a recorded capture as if live\n"
     "  --rotate-size BYTES  start a new output file (NAME.1, NAME.2, ...) before one\n"
@@ -625,15 +628,26 @@ int main(int argc, char** argv) {
     }
     have_port_stats = ports_stats(port_stats, &queue_names);
 #endif
-  } else if (live) {
-    run_source(live_source);
-    // Read once the workers have stopped: reading resets the kernel counters.
-    have_capture_stats = live_source.capture_stats(capture, &capture_each);
-  } else if (cfg.pace_factor > 0) {
-    PacedSource<PcapFileSource> paced(source, cfg.pace_factor);
-    run_source(paced);
   } else {
-    run_source(source);
+    // -N: a libpcap input counted and cut to its packets A+1..B, then
+    // paced (-T) as it is read.
+    auto ranged = [&](auto& src, auto&& run) {
+      if (cfg.packets_last == 0) return run(src);
+      PacketRange<std::remove_reference_t<decltype(src)>> range(src, cfg.packets_skip, cfg.packets_last);
+      run(range);
+    };
+    if (live) {
+      ranged(live_source, run_source);
+      // Read once the workers have stopped: reading resets the kernel counters.
+      have_capture_stats = live_source.capture_stats(capture, &capture_each);
+    } else if (cfg.pace_factor > 0) {
+      ranged(source, [&](auto& src) {
+        PacedSource<std::remove_reference_t<decltype(src)>> paced(src, cfg.pace_factor);
+        run_source(paced);
+      });
+    } else {
+      ranged(source, run_source);
+    }
   }
   export_thread.join();
   finished.store(true, std::memory_order_relaxed);

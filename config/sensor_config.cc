@@ -153,6 +153,24 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.read_files.size(); ++i)
     if (cfg.read_files[i] == "-" && ++stdin_count > 1)
       return c.fail("input.files", "-r - (standard input) can be given only once");
+  // -N: "N" or "A-B", numbers of packets as the input delivers them.
+  cfg.packets_skip = cfg.packets_last = 0;
+  if (!cfg.packet_range.empty()) {
+    const std::string& t = cfg.packet_range;
+    const size_t dash = t.find('-');
+    auto number = [](const std::string& s, uint64_t& v) {
+      if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+      v = std::strtoull(s.c_str(), nullptr, 10);
+      return true;
+    };
+    uint64_t a = 0, b = 0;
+    const bool ok = dash == std::string::npos ? number(t, b) : number(t.substr(0, dash), a) && number(t.substr(dash + 1), b);
+    if (!ok) return c.fail("input.packets", "'" + t + "' is not N or A-B (packet numbers)");
+    if (b <= a) return c.fail("input.packets", "'" + t + "' selects no packet: A-B reads packets A+1 to B");
+    if (dpdk) return c.fail("input.packets", "applies to libpcap inputs (-r, -i IFACE), not to DPDK ports");
+    cfg.packets_skip = a;
+    cfg.packets_last = b;
+  }
   std::set<std::string> ifaces;
   for (size_t i = 0; i < cfg.interfaces.size(); ++i) {
     const std::string key = "input.interface[" + std::to_string(i) + "]";

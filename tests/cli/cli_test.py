@@ -300,7 +300,32 @@ def main():
         p = subprocess.run([argos, "-r", f, "-P", str(port)], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and "server.accepted=0" in p.stderr, p.stderr
 
-    checks = [("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
+    def packet_range(tmp):
+        # -N as argus counts packets: the first N, or A-B (A skipped, up to
+        # the B-th). The real argus on the same range gives the same
+        # records; with several workers and with -T as well.
+        for name, rng in (("large-echo-500-tcp-conns.pcap", "100"), ("large-echo-500-tcp-conns.pcap", "1000-5000"),
+                          ("large-http-browsing.pcap", "50-400")):
+            ref = os.path.join(tmp, "ref.argus")
+            if os.path.exists(ref):
+                os.unlink(ref)
+            r = subprocess.run(["argus", "-X", "-r", pc(name), "-N", rng, "-w", ref], capture_output=True, text=True,
+                               timeout=120)
+            assert r.returncode == 0, r.stderr
+            want = sorted(ra_lines(ref))
+            lo, hi = (0, int(rng)) if "-" not in rng else map(int, rng.split("-"))
+            for extra in ([], ["--workers", "2"]):
+                p, out = run_argos(argos, ["-r", pc(name), "-N", rng] + extra, tmp)
+                assert p.returncode == 0, p.stderr
+                assert counters(p.stderr)["packets"] == hi - lo, (rng, extra, p.stderr)
+                assert sorted(ra_lines(out)) == want, f"-N {rng} {extra}: the records differ from argus -N {rng}"
+        p, out = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-N", "10-20", "-T", "1000"], tmp)
+        assert p.returncode == 0 and counters(p.stderr)["packets"] == 10, p.stderr
+        for bad, why in (("0", "selects no packet"), ("5-5", "selects no packet"), ("x", "is not N or A-B")):
+            p, out = run_argos(argos, ["-r", pc("dns-udp.pcap"), "-N", bad], tmp)
+            assert p.returncode == 2 and why in p.stderr, p.stderr
+
+    checks = [("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
