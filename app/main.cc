@@ -697,6 +697,8 @@ int main(int argc, char** argv) {
     line += " capture.received=" + std::to_string(capture.received) +
             " capture.dropped=" + std::to_string(capture.dropped) +
             " capture.if_dropped=" + std::to_string(capture.if_dropped);
+  if (live && live_source.failures())
+    line += " capture.failures=" + std::to_string(live_source.failures());
 #if ARGOS_HAVE_DPDK
   if (have_port_stats)
     line += " port.received=" + std::to_string(port_stats.received) +

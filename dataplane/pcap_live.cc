@@ -2,9 +2,11 @@
 
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <utility>
 
@@ -123,8 +125,59 @@ void PcapLiveSource::on_packet(unsigned char* user, const pcap_pkthdr* h, const 
   self->burst_n_ = n + 1;
 }
 
+namespace {
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+}  // namespace
+
+void PcapLiveSource::close_failed(Capture& c, const char* why) {
+  c.failed = true;
+  c.failed_at_ns = monotonic_ns();
+  ++failed_;
+  ++failures_;
+  errors_.push_back("capture on interface '" + c.name + "' failed: " + why);
+  // Once per failure and at once (a rare event, not a per-packet one): a
+  // long-running sensor must not keep this for its exit.
+  std::fprintf(stderr, "argos: %s; opening it again every second%s\n", errors_.back().c_str(),
+               caps_.size() > 1 ? ", the other interfaces go on" : "");
+  pcap_stat st{};
+  if (pcap_stats(c.handle, &st) == 0) {
+    c.closed.received += st.ps_recv;
+    c.closed.dropped += st.ps_drop;
+    c.closed.if_dropped += st.ps_ifdrop;
+  }
+  pcap_close(c.handle);
+  c.handle = nullptr;
+  c.fd = -1;
+  if (next_reopen_ns_ == 0) next_reopen_ns_ = c.failed_at_ns + kReopenIntervalNs;
+}
+
+void PcapLiveSource::reopen_failed() {
+  const uint64_t now = monotonic_ns();
+  if (now < next_reopen_ns_) return;
+  next_reopen_ns_ = now + kReopenIntervalNs;
+  for (Capture& c : caps_) {
+    if (!c.failed) continue;
+    std::string why;
+    if (!open_one(c, why)) {
+      if (c.handle) pcap_close(c.handle);  // opened but not set up (filter, link type)
+      c.handle = nullptr;
+      continue;
+    }
+    c.failed = false;
+    --failed_;
+    std::fprintf(stderr, "argos: capture on interface '%s' resumed after %.1f s\n", c.name.c_str(),
+                 static_cast<double>(now - c.failed_at_ns) / 1e9);
+  }
+  if (failed_ == 0) next_reopen_ns_ = 0;
+}
+
 uint32_t PcapLiveSource::rx_burst(PacketView* out, uint32_t max) {
-  if (done_ || caps_.empty()) return 0;
+  if (caps_.empty()) return 0;
+  if (failed_ > 0) reopen_failed();
   if (max > kSlabPackets) max = kSlabPackets;
   burst_out_ = out;
   burst_n_ = 0;
@@ -138,23 +191,21 @@ uint32_t PcapLiveSource::rx_burst(PacketView* out, uint32_t max) {
       cur_ = &c;
       const int rc = pcap_dispatch(c.handle, static_cast<int>(max - burst_n_), on_packet,
                                    reinterpret_cast<unsigned char*>(this));
-      if (rc < 0) {
-        c.failed = true;
-        errors_.push_back("capture on interface '" + c.name + "' failed: " +
-                          (rc == PCAP_ERROR_BREAK ? std::string("interrupted") : std::string(pcap_geterr(c.handle))));
-        // Once per interface, and at once: the sensor goes on with the
-        // others, and a long-running one must not keep this for its exit.
-        if (n > 1) std::fprintf(stderr, "argos: %s; going on with the other interfaces\n", errors_.back().c_str());
-        if (++failed_ == n) done_ = true;
-      }
+      if (rc < 0) close_failed(c, rc == PCAP_ERROR_BREAK ? "interrupted" : pcap_geterr(c.handle));
     }
     first_ = (first_ + 1) % n;
-    if (burst_n_ || done_ || attempt == 1 || cfg_.idle_wait_ms <= 0) break;
+    if (burst_n_ || attempt == 1 || cfg_.idle_wait_ms <= 0) break;
     pollfd pfds[kMaxInterfaces];
     nfds_t np = 0;
     for (const Capture& c : caps_)
       if (!c.failed && c.fd >= 0 && np < kMaxInterfaces) pfds[np++] = pollfd{c.fd, POLLIN, 0};
-    if (np == 0 || ::poll(pfds, np, cfg_.idle_wait_ms) <= 0) break;
+    if (np == 0) {
+      // Nothing to wait on (every interface down, or none selectable):
+      // wait all the same, rather than spin a core.
+      ::usleep(static_cast<useconds_t>(cfg_.idle_wait_ms) * 1000);
+      break;
+    }
+    if (::poll(pfds, np, cfg_.idle_wait_ms) <= 0) break;
   }
   return burst_n_;
 }
@@ -162,22 +213,20 @@ uint32_t PcapLiveSource::rx_burst(PacketView* out, uint32_t max) {
 bool PcapLiveSource::capture_stats(CaptureStats& out, std::vector<CaptureStats>* each) {
   out = CaptureStats{};
   if (each) each->clear();
-  bool any = false;
   for (const Capture& c : caps_) {
     pcap_stat st{};
-    CaptureStats one;
+    CaptureStats one = c.closed;
     if (c.handle && pcap_stats(c.handle, &st) == 0) {
-      one.received = st.ps_recv;
-      one.dropped = st.ps_drop;
-      one.if_dropped = st.ps_ifdrop;
-      any = true;
+      one.received += st.ps_recv;
+      one.dropped += st.ps_drop;
+      one.if_dropped += st.ps_ifdrop;
     }
     out.received += one.received;
     out.dropped += one.dropped;
     out.if_dropped += one.if_dropped;
     if (each) each->push_back(one);
   }
-  return any;
+  return !caps_.empty();
 }
 
 }  // namespace argos

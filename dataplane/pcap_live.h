@@ -54,10 +54,14 @@ class PcapLiveSource {
   // host should not spin a core) and returns 0 if still nothing. The views
   // stay valid until the next call.
   uint32_t rx_burst(PacketView* out, uint32_t max);
-  // A live capture never ends by itself; true only once every interface
-  // failed to read (went away). Each failure is in errors(), and said on
-  // stderr when it happens: the other interfaces carry on.
-  bool done() const { return done_; }
+  // A live capture never ends by itself. An interface that fails to read
+  // (it went away: a NIC reset, a virtual interface re-created) is said on
+  // stderr at once, kept in errors(), and opened again every
+  // kReopenInterval until it is back, while the others carry on.
+  bool done() const { return false; }
+  static constexpr uint64_t kReopenIntervalNs = 1'000'000'000ULL;
+  // Read failures so far (each one a gap in the capture).
+  uint64_t failures() const { return failures_; }
   const std::vector<std::string>& errors() const { return errors_; }
   // The first interface's link type (the MARs name one).
   int linktype() const { return caps_.empty() ? -1 : caps_[0].linktype; }
@@ -78,20 +82,25 @@ class PcapLiveSource {
     int fd = -1;  // selectable descriptor, -1 when libpcap offers none
     int linktype = -1;
     uint64_t frac_scale = 1000;  // ns per timestamp fraction unit (1 with nanosecond stamps)
-    bool failed = false;         // a read failed: no longer read
+    bool failed = false;         // a read failed: closed until it opens again
+    uint64_t failed_at_ns = 0;   // monotonic time of the failure
+    CaptureStats closed;         // counters of the handles closed after a failure
   };
   bool open_one(Capture& c, std::string& err);
+  void close_failed(Capture& c, const char* why);
+  void reopen_failed();
 
   PcapLiveConfig cfg_;
   std::vector<Capture> caps_;
   size_t first_ = 0;          // the interface served first by the next burst
-  size_t failed_ = 0;         // interfaces that failed
+  size_t failed_ = 0;         // interfaces down now
+  uint64_t failures_ = 0;
+  uint64_t next_reopen_ns_ = 0;  // monotonic time of the next attempt
   const Capture* cur_ = nullptr;  // the capture on_packet is reading
   uint8_t* slab_ = nullptr;     // kSlabPackets * kMaxCopyBytes
   PacketView* burst_out_ = nullptr;  // the burst being filled by on_packet
   uint32_t burst_n_ = 0;
   uint64_t last_ts_ns_ = 0;
-  bool done_ = false;
   std::vector<std::string> errors_;
 };
 

@@ -156,6 +156,8 @@ def main():
                 check_live(ns, argos, os.path.join(tmp, "live.argus"), workers)
         with tempfile.TemporaryDirectory() as tmp:
             check_capture_options(ns, argos, tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            check_interface_returns(ns, argos, tmp)
         # Last: it adds a second link, which the checks above do not expect.
         with tempfile.TemporaryDirectory() as tmp:
             check_two_interfaces(ns, argos, tmp)
@@ -219,6 +221,73 @@ def check_capture_options(ns, argos, tmp):
         fail("-s 64: no packet was cut short: %r" % kv)
     print("PASS: capture options: promiscuous by default, -p off, --pcap-buffer rings %d/%d bytes, -s 64 cut %s packets"
           % (ring8, ring32, kv["parse_rejects"]))
+
+
+def check_interface_returns(ns, argos, tmp):
+    """An interface that goes away under the capture (deleted, as a NIC
+    reset or a re-created virtual interface does) is said at once; the
+    sensor waits for it without spinning a core, opens it again once it is
+    back, and records what comes after. Exit status 1 and
+    capture.failures=1 tell of the gap."""
+    cap_if, snd_if = ns.cap_if + "r", ns.snd_if + "r"
+    cap_addr, snd_addr = "10.213.79.1", "10.213.79.2"
+
+    def link():
+        run("ip", "-n", ns.cap, "link", "add", cap_if, "type", "veth", "peer", "name", snd_if, "netns", ns.snd)
+        run("ip", "-n", ns.cap, "addr", "add", cap_addr + "/24", "dev", cap_if)
+        run("ip", "-n", ns.snd, "addr", "add", snd_addr + "/24", "dev", snd_if)
+        run("ip", "-n", ns.cap, "link", "set", cap_if, "up")
+        run("ip", "-n", ns.snd, "link", "set", snd_if, "up")
+
+    def send(port, n):
+        code = ("import socket, sys, time\n"
+                "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "u.bind(('0.0.0.0', int(sys.argv[2])))\n"
+                "for i in range(int(sys.argv[3])):\n"
+                "    u.sendto(b'back-%d' % i, (sys.argv[1], 9))\n"
+                "    time.sleep(0.01)\n")
+        if ns.exec(ns.snd, sys.executable, "-c", code, cap_addr, str(port), str(n)).wait(timeout=30) != 0:
+            fail("the sender failed")
+
+    link()
+    out = os.path.join(tmp, "back.argus")
+    proc = ns.exec(ns.cap, argos, "-i", cap_if, "-w", out, "udp", stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    if proc.poll() is not None:
+        fail("argos exited early: " + proc.stderr.read())
+    send(41000, 5)
+    time.sleep(0.2)
+    run("ip", "-n", ns.cap, "link", "del", cap_if)  # its peer goes with it
+    time.sleep(0.5)
+    with open("/proc/%d/stat" % proc.pid) as f:
+        cpu0 = sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
+    time.sleep(2.0)
+    with open("/proc/%d/stat" % proc.pid) as f:
+        cpu1 = sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
+    if proc.poll() is not None:
+        fail("argos ended when its interface went away: " + proc.stderr.read())
+    # Clock ticks (1/100 s) over 2 s of waiting: a spinning core would take 200.
+    if cpu1 - cpu0 > 40:
+        fail("argos used %d of 200 clock ticks while its interface was gone" % (cpu1 - cpu0))
+    link()
+    time.sleep(2.5)  # opened again within a second or so
+    send(41001, 5)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    print("argos stderr: " + err.strip())
+    if proc.returncode != 1:
+        fail("exit status %d after a capture gap, want 1" % proc.returncode)
+    if "capture on interface '%s' failed" % cap_if not in err or "capture on interface '%s' resumed" % cap_if not in err:
+        fail("the failure and the return were not said")
+    kv = dict(re.findall(r"(\S+)=(\d+)", [l for l in err.splitlines() if l.startswith("argos: packets=")][0]))
+    if kv.get("capture.failures") != "1":
+        fail("capture.failures=%s, want 1" % kv.get("capture.failures"))
+    flows = {l[0]: int(l[1]) for l in ra_lines(out, ("sport", "spkts"), "udp")}
+    if flows.get("41000") != 5 or flows.get("41001") != 5:
+        fail("want 5 datagrams before the gap and 5 after, ra shows %r" % flows)
+    print("PASS: interface gone and back: %d ticks of CPU in 2 s while gone, 5 + 5 datagrams recorded"
+          % (cpu1 - cpu0))
 
 
 def check_two_interfaces(ns, argos, tmp):
