@@ -1,5 +1,6 @@
 #include "export/exporter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -69,6 +70,11 @@ void Exporter::run() {
   uint8_t buf[kMaxFarBytes];
   uint64_t next_mar_ns = cfg_.start_wall_ns + cfg_.mar_interval_ns;
   uint64_t last_poll_ns = 0;
+  // Idle waits grow from 200 us to 4 ms while nothing arrives, and fall back
+  // at the first batch: a quiet sensor wakes 250 times a second, not 5000,
+  // and a wave of reports waits at most one long sleep.
+  constexpr uint32_t kIdleSleepMinUs = 200, kIdleSleepMaxUs = 4000;
+  uint32_t idle_sleep_us = kIdleSleepMinUs;
   while (open_channels > 0) {
     bool moved = false;
     for (size_t i = 0; i < channels_.size(); ++i) {
@@ -107,9 +113,12 @@ void Exporter::run() {
       next_mar_ns += cfg_.mar_interval_ns;
       if (next_mar_ns <= now) next_mar_ns = now + cfg_.mar_interval_ns;
     }
-    if (!moved) {
+    if (moved) {
+      idle_sleep_us = kIdleSleepMinUs;
+    } else {
       for (RecordSink* s : sinks_) s->flush();
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::microseconds(idle_sleep_us));
+      idle_sleep_us = std::min(idle_sleep_us * 2, kIdleSleepMaxUs);
     }
   }
   write_mar(MarKind::kStop, wall_clock_ns());
