@@ -594,7 +594,10 @@ int main(int argc, char** argv) {
     for (uint32_t w = 0; w < nw; ++w) {
       rings.push_back(std::make_unique<PacketRing>());
       ring_ptrs.push_back(rings.back().get());
-      ring_sources.push_back(std::make_unique<RingSource>(*rings.back()));
+      // Workers behind a libpcap capture may nap up to 4 ms when idle: the
+      // kernel's capture buffer holds what arrives while the reader waits
+      // for a ring with room.
+      ring_sources.push_back(std::make_unique<RingSource>(*rings.back(), live ? 4000 : 200));
     }
     std::vector<std::thread> workers;
     for (uint32_t w = 0; w < nw; ++w)

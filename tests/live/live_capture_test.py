@@ -81,6 +81,7 @@ class Namespaces:
         self.cap, self.snd = "argos-cap-" + tag, "argos-snd-" + tag
         self.cap_if, self.snd_if = "argc" + tag[-8:], "args" + tag[-8:]
         self.made = []
+        self.procs = []
 
     def __enter__(self):
         if os.geteuid() != 0:
@@ -118,11 +119,23 @@ class Namespaces:
         run("ip", "-n", self.snd, "link", "set", self.snd_if, "up")
 
     def __exit__(self, *exc):
+        for p in self.procs:  # a failed check leaves no process behind
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         for ns in reversed(self.made):  # deleting a namespace removes its veth end
             run("ip", "netns", "del", ns, check=False)
 
     def exec(self, ns, *cmd, **kw):
-        return subprocess.Popen(("ip", "netns", "exec", ns) + cmd, **kw)
+        p = subprocess.Popen(("ip", "netns", "exec", ns) + cmd, **kw)
+        self.procs.append(p)
+        return p
+
+
+def cpu_ticks(pid):
+    """User and system clock ticks of a process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        return sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
 
 
 def fail(msg):
@@ -259,15 +272,13 @@ def check_interface_returns(ns, argos, tmp):
     time.sleep(0.2)
     run("ip", "-n", ns.cap, "link", "del", cap_if)  # its peer goes with it
     time.sleep(0.5)
-    with open("/proc/%d/stat" % proc.pid) as f:
-        cpu0 = sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
+    cpu0 = cpu_ticks(proc.pid)
     time.sleep(2.0)
-    with open("/proc/%d/stat" % proc.pid) as f:
-        cpu1 = sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
+    cpu1 = cpu_ticks(proc.pid)
     if proc.poll() is not None:
         fail("argos ended when its interface went away: " + proc.stderr.read())
     # Clock ticks (1/100 s) over 2 s of waiting: a spinning core would take 200.
-    if cpu1 - cpu0 > 40:
+    if cpu1 - cpu0 > 20:
         fail("argos used %d of 200 clock ticks while its interface was gone" % (cpu1 - cpu0))
     link()
     time.sleep(2.5)  # opened again within a second or so
@@ -371,8 +382,13 @@ def check_live(ns, argos, out, workers):
     server.wait(timeout=10)
     # No packet for a while: the timers must run on the wall clock and report
     # the flows above before the signal. Then one late datagram, which only
-    # the shutdown flush can report.
+    # the shutdown flush can report. Idle, the sensor must not keep a core
+    # busy (clock ticks of 1/100 s, all its threads).
+    ticks0 = cpu_ticks(proc.pid)
     time.sleep(IDLE_WAIT_S)
+    idle_ticks = cpu_ticks(proc.pid) - ticks0
+    if idle_ticks > IDLE_WAIT_S * 100 * 0.05:
+        fail("idle for %.0f s, argos used %d clock ticks (over 5%% of a core)" % (IDLE_WAIT_S, idle_ticks))
     late = ns.exec(ns.snd, sys.executable, "-c", SENDER, CAP_ADDR, str(UDP_PORT), str(TCP_PORT), "0")
     if late.wait(timeout=30) != 0:
         fail("the late sender failed")
@@ -447,8 +463,9 @@ def check_live(ns, argos, out, workers):
     closing = [(t_, c) for t_, c, _ in records(data)][-1]
     if closing != (0x83, 0x30):
         fail("last record is %r, want the closing MAR (0x83, 0x30)" % (closing,))
-    print("PASS: live capture, %d worker(s): %d packets (capture.received=%d), UDP %s/%s, TCP %d/%d %s, %d FARs"
-          % (workers, packets, received, u[5], u[6], spkts, dpkts, t[7], len(causes)))
+    print("PASS: live capture, %d worker(s): %d packets (capture.received=%d), UDP %s/%s, TCP %d/%d %s, %d FARs; "
+          "%d clock ticks in %.0f s idle" % (workers, packets, received, u[5], u[6], spkts, dpkts, t[7], len(causes),
+                                              idle_ticks, IDLE_WAIT_S))
     return 0
 
 
