@@ -53,6 +53,20 @@ def main():
             time.sleep(0.05)
         return False
 
+    def rotate_log_and_stop(pid, log):
+        # logrotate: move the log away, SIGHUP, later lines go to a new
+        # file; then SIGTERM, which must end the sensor.
+        os.rename(log, log + ".1")
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGTERM)
+        assert wait_gone(pid, 60), "the daemon did not stop on SIGTERM"
+
+    def summary_lines(log):
+        with open(log) as f:
+            text = f.read()
+        return text, [l for l in text.splitlines() if "packets=" in l and "bytes_per_flow=" in l]
+
     def daemon_config(tmp, pace=0.5):
         # A replay paced to about 13 s: long enough to be stopped part-way.
         return write(os.path.join(tmp, "d.yaml"),
@@ -83,19 +97,12 @@ def main():
             assert os.readlink(f"/proc/{pid}/cwd") == "/", os.readlink(f"/proc/{pid}/cwd")
             time.sleep(2.5)
             assert alive(pid), "the daemon ended before the replay did"
-            # logrotate: move the log away, SIGHUP, later lines go to a new file.
-            os.rename(os.path.join(tmp, "argos.log"), os.path.join(tmp, "argos.log.1"))
-            os.kill(pid, signal.SIGHUP)
-            time.sleep(0.5)
-            os.kill(pid, signal.SIGTERM)
-            assert wait_gone(pid, 60), "the daemon did not stop on SIGTERM"
+            rotate_log_and_stop(pid, os.path.join(tmp, "argos.log"))
         finally:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         assert not os.path.exists(os.path.join(tmp, "argos.pid")), "pid file left behind"
-        with open(os.path.join(tmp, "argos.log")) as f:
-            log = f.read()
-        summary = [l for l in log.splitlines() if "packets=" in l and "bytes_per_flow=" in l]
+        log, summary = summary_lines(os.path.join(tmp, "argos.log"))
         assert len(summary) == 1, "no summary line in the reopened log:\n" + log
         # "2026-11-22T13:45:01.123Z argos[PID]: packets=..."
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z argos\[%d\]: " % pid, summary[0]), summary[0]
@@ -244,18 +251,12 @@ def main():
             assert len(tasks) >= 3, f"threads: {tasks}"  # worker and exporter, started after the drop or not
             for f in (f"{work}/out.argus", f"{work}/argos.log", f"{rundir}/argos.pid"):
                 assert os.stat(f).st_uid == nobody.pw_uid, f"{f} not handed to nobody"
-            os.rename(f"{work}/argos.log", f"{work}/argos.log.1")
-            os.kill(pid, signal.SIGHUP)
-            time.sleep(0.5)
-            os.kill(pid, signal.SIGTERM)
-            assert wait_gone(pid, 60), "the sensor did not stop on SIGTERM"
+            rotate_log_and_stop(pid, f"{work}/argos.log")
         finally:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         assert os.stat(f"{work}/argos.log").st_uid == nobody.pw_uid
-        with open(f"{work}/argos.log") as f:
-            log = f.read()
-        summary = [l for l in log.splitlines() if "packets=" in l and "bytes_per_flow=" in l]
+        log, summary = summary_lines(f"{work}/argos.log")
         assert len(summary) == 1 and "stopped_by_signal=1" in summary[0], "no summary in the reopened log:\n" + log
         packets = int(re.search(r" packets=(\d+)", summary[0]).group(1))
         assert os.path.exists(f"{rundir}/argos.pid") and os.path.getsize(f"{rundir}/argos.pid") == 0, \

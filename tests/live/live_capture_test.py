@@ -138,6 +138,17 @@ def cpu_ticks(pid):
         return sum(int(x) for x in f.read().split(") ")[1].split()[11:13])
 
 
+def stop(proc):
+    """SIGTERM, then argos's stderr and its summary line's counters."""
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    print("argos stderr: " + err.strip())
+    summary = [l for l in err.splitlines() if l.startswith("argos: packets=")]
+    if len(summary) != 1:
+        fail("no summary line")
+    return err, dict(re.findall(r"(\S+)=(\d+)", summary[0]))
+
+
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
@@ -284,14 +295,11 @@ def check_interface_returns(ns, argos, tmp):
     time.sleep(2.5)  # opened again within a second or so
     send(41001, 5)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=10)
-    print("argos stderr: " + err.strip())
+    err, kv = stop(proc)
     if proc.returncode != 1:
         fail("exit status %d after a capture gap, want 1" % proc.returncode)
     if "capture on interface '%s' failed" % cap_if not in err or "capture on interface '%s' resumed" % cap_if not in err:
         fail("the failure and the return were not said")
-    kv = dict(re.findall(r"(\S+)=(\d+)", [l for l in err.splitlines() if l.startswith("argos: packets=")][0]))
     if kv.get("capture.failures") != "1":
         fail("capture.failures=%s, want 1" % kv.get("capture.failures"))
     flows = {l[0]: int(l[1]) for l in ra_lines(out, ("sport", "spkts"), "udp")}
@@ -335,13 +343,9 @@ def check_two_interfaces(ns, argos, tmp):
         fail("the sender failed over the two links")
     server.wait(timeout=10)
     time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=10)
-    print("argos stderr: " + err.strip())
+    err, kv = stop(proc)
     if proc.returncode != 0:
         fail("argos -i A -i B: exit status %d" % proc.returncode)
-    summary = [l for l in err.splitlines() if l.startswith("argos: packets=")][0]
-    kv = dict(re.findall(r"(\S+)=(\d+)", summary))
     per = {m[0]: int(m[1]) for m in re.findall(r"argos: interface (\S+): received=(\d+)", err)}
     if sorted(per) != sorted([ns.cap_if, cap_if2]) or sum(per.values()) != int(kv["capture.received"]):
         fail("per-interface counters %r do not add up to capture.received=%s" % (per, kv["capture.received"]))
