@@ -517,6 +517,11 @@ int main(int argc, char** argv) {
                        " records=" + std::to_string(r) + " records_dropped=" + std::to_string(d) +
                        " worker_packets=" + slash_list(wp) + " worker_rejected=" + slash_list(wrej) +
                        " worker_flows=" + slash_list(wflows) + " worker_batches=" + slash_list(wbatches);
+    if (live) {
+      const CaptureStats cs = live_source.published_stats();
+      line += " capture_received=" + std::to_string(cs.received) + " capture_dropped=" + std::to_string(cs.dropped) +
+              " capture_if_dropped=" + std::to_string(cs.if_dropped);
+    }
 #if ARGOS_HAVE_DPDK
     DpdkPortStats ps;
     if (dpdk && ports_stats(ps))

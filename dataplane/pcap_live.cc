@@ -178,6 +178,17 @@ void PcapLiveSource::reopen_failed() {
 uint32_t PcapLiveSource::rx_burst(PacketView* out, uint32_t max) {
   if (caps_.empty()) return 0;
   if (failed_ > 0) reopen_failed();
+  // The kernel's counters are read by this thread only (libpcap adds each
+  // read to its totals); other threads see the copy published here. A
+  // coarse clock read per burst, a system call per interface a second.
+  if (const uint64_t now = monotonic_ns(); now >= next_publish_ns_) {
+    next_publish_ns_ = now + kPublishIntervalNs;
+    CaptureStats s;
+    capture_stats(s);
+    published_[0].store(s.received, std::memory_order_relaxed);
+    published_[1].store(s.dropped, std::memory_order_relaxed);
+    published_[2].store(s.if_dropped, std::memory_order_relaxed);
+  }
   if (max > kSlabPackets) max = kSlabPackets;
   burst_out_ = out;
   burst_n_ = 0;

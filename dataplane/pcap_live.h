@@ -5,6 +5,7 @@
 // (wall-clock) timestamps.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,6 +73,13 @@ class PcapLiveSource {
   // per interface. Call from the thread that reads the capture, or after it
   // stopped: on Linux each read of the kernel counters resets them.
   bool capture_stats(CaptureStats& out, std::vector<CaptureStats>* each = nullptr);
+  // The totals as the reading thread last read them (about once a second),
+  // for any other thread: the periodic stats line.
+  CaptureStats published_stats() const {
+    return {published_[0].load(std::memory_order_relaxed), published_[1].load(std::memory_order_relaxed),
+            published_[2].load(std::memory_order_relaxed)};
+  }
+  static constexpr uint64_t kPublishIntervalNs = 1'000'000'000ULL;
 
  private:
   static void on_packet(unsigned char* user, const pcap_pkthdr* h, const unsigned char* data);
@@ -96,6 +104,8 @@ class PcapLiveSource {
   size_t failed_ = 0;         // interfaces down now
   uint64_t failures_ = 0;
   uint64_t next_reopen_ns_ = 0;  // monotonic time of the next attempt
+  uint64_t next_publish_ns_ = 0;  // monotonic time of the next published_ refresh
+  std::atomic<uint64_t> published_[3] = {};  // received, dropped, if_dropped
   const Capture* cur_ = nullptr;  // the capture on_packet is reading
   uint8_t* slab_ = nullptr;     // kSlabPackets * kMaxCopyBytes
   PacketView* burst_out_ = nullptr;  // the burst being filled by on_packet

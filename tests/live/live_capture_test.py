@@ -373,7 +373,7 @@ def check_live(ns, argos, out, workers):
     if server.stdout.readline().strip() != "ready":
         fail("the listener did not start")
     # ARP is left in: its flow is checked too, an empty filter is the default.
-    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, "--workers", str(workers),
+    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, "--workers", str(workers), "--stats-interval", "1",
                    stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)  # the capture is active once argos has opened it
     if proc.poll() is not None:
@@ -426,6 +426,11 @@ def check_live(ns, argos, out, workers):
         fail("capture.dropped=%s on a few packets" % kv["capture.dropped"])
     if received < packets or packets < UDP_DATAGRAMS + 7:
         fail("implausible counts: packets=%d capture.received=%d" % (packets, received))
+    # The periodic line carries the capture's counters while it runs: during
+    # the quiet spell they hold the traffic above already.
+    seen = [int(m) for m in re.findall(r"argos: stats .* capture_received=(\d+) capture_dropped=\d+", err)]
+    if not seen or max(seen) < UDP_DATAGRAMS + 7 or max(seen) > received:
+        fail("stats lines show capture_received %r, the summary %d" % (seen, received))
 
     # Flows as the real ra reads them.
     fields = ("proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts", "state")
