@@ -1,6 +1,7 @@
 #include "config/sensor_config.h"
 
 #include <arpa/inet.h>
+#include <pcap/pcap.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -194,6 +195,11 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
       if (c.set_apart(k)) return c.fail(k, "applies to DPDK ports (-i dpdk:PORT, input.dpdk.ports)");
   if (dpdk && !cfg.bpf_filter.empty())
     return c.fail("input.filter", "a filter expression applies to libpcap inputs (-r, -i IFACE), not to DPDK ports");
+  // A port twice is the mistake to name, before counting its queues.
+  std::set<std::string> names;
+  for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i)
+    if (!names.insert(cfg.dpdk_ports[i].name).second)
+      return c.fail("input.dpdk.ports[" + std::to_string(i) + "]", "port '" + cfg.dpdk_ports[i].name + "' is given twice");
   // One worker per receive queue, unless a single queue is shared by
   // software dispatch.
   const uint32_t queues = dpdk ? total_queues(cfg) : 0;
@@ -209,10 +215,6 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
     return c.fail(c.later(cfg.dpdk_ports.size() == 1 ? "input.dpdk.rx_queues" : "input.dpdk.ports", "sensor.workers"),
                   why);
   }
-  std::set<std::string> names;
-  for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i)
-    if (!names.insert(cfg.dpdk_ports[i].name).second)
-      return c.fail("input.dpdk.ports[" + std::to_string(i) + "]", "port '" + cfg.dpdk_ports[i].name + "' is given twice");
   if (cfg.pace_factor > 0 && !files) return c.fail("input.pace", "-T paces the replay of files: give -r FILE");
   if (cfg.pace_factor > 0 && cfg.pace_factor < 0.001)
     return c.fail("input.pace", "speed factor must be at least 0.001 (0 = as fast as possible)");
@@ -281,6 +283,29 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
     return c.fail("sensor.log.to", "logging to a file needs --log-file PATH (sensor.log.file)");
   if (cfg.log_to != "file" && !cfg.log_file.empty())
     return c.fail("sensor.log.file", "is set but messages go to " + cfg.log_to + " (sensor.log.to: file)");
+  return true;
+}
+
+// Live capture: each interface is one libpcap can open here (a network
+// device, or one of its own such as "any"), so a misspelt name fails
+// --check-config rather than the next start.
+bool check_interfaces(const SensorConfig& cfg, Checker& c) {
+  if (cfg.interfaces.empty()) return true;
+  pcap_if_t* all = nullptr;
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  if (pcap_findalldevs(&all, errbuf) != 0) return true;  // cannot tell: opening will say
+  std::vector<std::string> names;
+  for (const pcap_if_t* d = all; d; d = d->next) names.emplace_back(d->name);
+  pcap_freealldevs(all);
+  for (size_t i = 0; i < cfg.interfaces.size(); ++i) {
+    const std::string& n = cfg.interfaces[i];
+    if (std::find(names.begin(), names.end(), n) != names.end()) continue;
+    std::string list;
+    for (const std::string& m : names) list += (list.empty() ? "" : ", ") + m;
+    const std::string key = "input.interface[" + std::to_string(i) + "]";
+    return c.fail(c.given(key) ? key : std::string("input.interface"),
+                  "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
+  }
   return true;
 }
 
@@ -378,7 +403,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     return c.fail("sensor.pid_file", "directory '" + dir_of(cfg.pid_file) + "' does not exist");
   if (!cfg.log_file.empty() && !is_dir(dir_of(cfg.log_file)))
     return c.fail("sensor.log.file", "directory '" + dir_of(cfg.log_file) + "' does not exist");
-  return check_run_as(cfg, c);
+  return check_interfaces(cfg, c) && check_run_as(cfg, c);
 }
 
 // Ethernet, IPv4 and TCP headers without options: the least a packet puts

@@ -143,7 +143,15 @@ def main():
              "a daemon cannot write standard output", 4),
             ("log directory missing", io + "sensor:\n  log:\n    file: /nonexistent/dir/argos.log\n",
              "directory '/nonexistent/dir' does not exist", 7),
-            ("live setting with files", io + "input:\n  snap_length: 128\n", "", 5),
+            ("live setting with files", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  snap_length: 128\n",
+             "input.snap_length: applies to live capture", 5),
+            ("unknown interface", f"outputs:\n  files: [{out}]\ninput:\n  interface: [lo, no-such-if0]\n",
+             "input.interface[1]: no interface 'no-such-if0' to capture on here", 4),
+            ("interface given twice", f"outputs:\n  files: [{out}]\ninput:\n  interface: [lo, lo]\n",
+             "interface 'lo' is given twice", 4),
+            ("empty packet range", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  packets: 5-5\n",
+             "input.packets: '5-5' selects no packet", 5),
+            ("unknown user", io + "sensor:\n  user: no-such-user-here\n", "sensor.user: no user 'no-such-user-here'", 6),
             ("udp collector port", io + "  udp: [\"host:99999\"]\n", "is not HOST[:PORT]", 5),
             ("DPDK port without a name", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports:\n      - rx_queues: 2\n",
              "input.dpdk.ports[0]: a port needs a name", 6),
@@ -152,9 +160,6 @@ def main():
             ("two ports, one worker", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0, net_null1]\n",
              "2 ports with 2 receive queues in all need --workers 2", 5),
         ]
-        # A duplicate top-level "input:" is itself a mistake the loader names.
-        cases[-2] = ("live setting with files", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  snap_length: 128\n",
-                     "input.snap_length: applies to live capture", 5)
         assert len(cases) >= 20
         bad = []
         for i, (name, text, frag, line) in enumerate(cases):
