@@ -372,6 +372,9 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<FileSink>> sinks;
   std::vector<std::unique_ptr<UdpSink>> udp_sinks;
   std::vector<RecordSink*> sink_ptrs;
+  // Per sink, its record filter (files may have one), nullptr: every record.
+  std::vector<std::unique_ptr<RecordFilter>> filters;
+  std::vector<const RecordFilter*> filter_ptrs;
   bool rotating = false;
   for (const auto& f : cfg.files) {
     FileRotation rotation;
@@ -382,6 +385,12 @@ int main(int argc, char** argv) {
     auto s = std::make_unique<FileSink>();
     if (!s->open(f.path, err, rotation)) return startup_error(err);
     sink_ptrs.push_back(s.get());
+    filter_ptrs.push_back(nullptr);
+    if (!f.filter.empty()) {
+      filters.push_back(std::make_unique<RecordFilter>());
+      if (!filters.back()->compile(f.filter, err)) return startup_error(err);  // validated already
+      filter_ptrs.back() = filters.back().get();
+    }
     sinks.push_back(std::move(s));
   }
   for (const auto& host : cfg.udp) {
@@ -489,7 +498,7 @@ int main(int argc, char** argv) {
     }
     return m;
   };
-  Exporter exporter(ecfg, channel_ptrs, sink_ptrs, mar_counters);
+  Exporter exporter(ecfg, channel_ptrs, sink_ptrs, mar_counters, filter_ptrs);
   exporter.write_start();
   std::thread export_thread([&] {
     if (pinned) pin_self(plan.export_thread.pu);

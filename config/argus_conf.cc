@@ -1,4 +1,5 @@
 #include "config/argus_conf.h"
+#include "export/record_filter.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -588,6 +589,9 @@ class Converter {
     const std::string_view target = l.value.substr(0, gap);
     std::string_view filter = gap == std::string_view::npos ? std::string_view() : trim(l.value.substr(gap));
     if (target.empty()) return fail_value(l, "an output file or argus-udp://host[:port]");
+    if (filter.size() >= 2 && filter.front() == '"' && filter.back() == '"') filter = filter.substr(1, filter.size() - 2);
+    // A file keeps its record filter when Argos reads it the same way.
+    std::string why = "record filters apply to files only";
     const bool stream = l.name == "ARGUS_OUTPUT_STREAM";
     if (stream || starts_with(target, kUdpScheme)) {
       const std::string_view host_port = starts_with(target, kUdpScheme) ? target.substr(kUdpScheme.size()) : target;
@@ -595,15 +599,17 @@ class Converter {
       if (!udp_target(host_port, yaml)) return fail_value(l, "argus-udp://host[:port] with a port from 1 to 65535");
       udp_.push_back(ListItem{l.number, yaml_quote(yaml), l.source});
     } else {
-      files_.push_back(ListItem{l.number, "path: " + yaml_quote(target), l.source});
-    }
-    if (!filter.empty()) {
-      if (filter.size() >= 2 && filter.front() == '"' && filter.back() == '"') {
-        filter = filter.substr(1, filter.size() - 2);
+      std::string item = "path: " + yaml_quote(target);
+      RecordFilter rf;
+      if (!filter.empty() && rf.compile(std::string(filter), why)) {
+        item += "\n      filter: " + yaml_quote(filter);  // under the item's "path" (list at indent 4)
+        filter = {};
       }
-      note(l.number, l.name,
-           "record filter \"" + std::string(filter) + "\" dropped; Argos sends every record to this output");
+      files_.push_back(ListItem{l.number, item, l.source});
     }
+    if (!filter.empty())
+      note(l.number, l.name,
+           "record filter \"" + std::string(filter) + "\" dropped (" + why + "); Argos sends every record to this output");
     return true;
   }
 

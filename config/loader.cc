@@ -223,7 +223,7 @@ class Loader {
     return true;
   }
 
-  // outputs.files: a list of paths or of {path, rotate_size, rotate_interval, rotate_utc}.
+  // outputs.files: a list of paths or of {path, rotate_size, rotate_interval, rotate_utc, filter}.
   bool files(const YAML::Node& v, const std::string& path) {
     cfg_.files.clear();
     if (v.IsNull()) return true;
@@ -232,7 +232,8 @@ class Loader {
       const YAML::Node item = v[i];
       const std::string ipath = path + "[" + std::to_string(i) + "]";
       FileOutputConfig f;
-      const bool ok = entry(item, ipath, "file", "path", {"path", "rotate_size", "rotate_interval", "rotate_utc"},
+      const bool ok = entry(item, ipath, "file", "path",
+                            {"path", "rotate_size", "rotate_interval", "rotate_utc", "filter"},
                             [&](const std::string& name, const YAML::Node& val, const std::string& kpath) {
         const std::string text = val.Scalar();
         if (name == "path") {
@@ -242,6 +243,8 @@ class Loader {
             return fail(val.Mark(), kpath, "'" + text + "' is not a size in bytes (e.g. 100MiB, 1GiB)");
           if (f.rotate_bytes && f.rotate_bytes < 4096)
             return fail(val.Mark(), kpath, "'" + text + "' is too small: at least 4096 bytes (0 = off)");
+        } else if (name == "filter") {
+          f.filter = text;
         } else if (name == "rotate_interval") {
           if (!parse_seconds_text(text, "s", f.rotate_interval_s) || !whole_seconds_u32(f.rotate_interval_s))
             return fail(val.Mark(), kpath, "'" + text + "' is not a whole number of seconds (e.g. 3600s, 60m, 1h)");
@@ -443,6 +446,7 @@ std::string print_config(const SensorConfig& given) {
           out << YAML::Key << "rotate_size" << YAML::Value << format_bytes(f.rotate_bytes);
           out << YAML::Key << "rotate_interval" << YAML::Value << format_seconds(f.rotate_interval_s);
           out << YAML::Key << "rotate_utc" << YAML::Value << (f.rotate_utc ? "true" : "false");
+          out << YAML::Key << "filter" << YAML::Value << YAML::DoubleQuoted << f.filter;
           out << YAML::EndMap;
         }
         out << YAML::EndSeq;

@@ -165,7 +165,7 @@ const OptionSpec kOptions[] = {
      .as_count = ARGOS_FIELD(uint32_t, user_data_bytes)},
     // outputs
     {.key = "outputs.files", .flag = "-w", .kind = OptionKind::kFiles, .min = 0, .max = 0, .choices = nullptr,
-     .bare_unit = nullptr, .help = "record files: path, rotate_size, rotate_interval, rotate_utc"},
+     .bare_unit = nullptr, .help = "record files: path, rotate_size, rotate_interval, rotate_utc, filter (a record filter: argus's -w FILE \"filter\")"},
     {.key = "outputs.udp", .flag = nullptr, .kind = OptionKind::kTextList, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "collectors pushed one datagram per record, HOST[:PORT]",
      .as_text_list = ARGOS_FIELD(std::vector<std::string>, udp)},

@@ -16,6 +16,7 @@
 #include "config/options.h"
 #include "config/run_as.h"
 #include "dataplane/pcap_live.h"
+#include "export/record_filter.h"
 #include "export/stream_server.h"
 
 namespace argos {
@@ -236,6 +237,11 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
       ++stdout_count;
       if (f.rotate_bytes || f.rotate_interval_s)
         return c.fail(key, "standard output (-w -) cannot be rotated");
+    }
+    if (!f.filter.empty()) {
+      RecordFilter rf;
+      std::string why;
+      if (!rf.compile(f.filter, why)) return c.fail(key + ".filter", why);
     }
     if (f.rotate_interval_s > 0 && f.path != "-" && f.path.find('%') == std::string::npos)
       return c.fail(key, "rotation by interval: '" + f.path + "' needs strftime fields to name each file "

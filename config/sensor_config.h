@@ -21,6 +21,7 @@ struct FileOutputConfig {
   uint64_t rotate_bytes = 0;  // 0: no size rotation
   double rotate_interval_s = 0;  // whole seconds; 0: no time rotation
   bool rotate_utc = false;    // strftime fields in UTC instead of local time
+  std::string filter;         // record filter (argus's -w FILE "filter"); "" = every record
 
   bool operator==(const FileOutputConfig&) const = default;
 };

@@ -13,14 +13,27 @@ uint64_t wall_clock_ns() {
 }
 
 Exporter::Exporter(const ExportConfig& cfg, std::vector<BatchChannel*> channels,
-                   std::vector<RecordSink*> sinks, std::function<MarCounters()> counters)
+                   std::vector<RecordSink*> sinks, std::function<MarCounters()> counters,
+                   std::vector<const RecordFilter*> filters)
     : cfg_(cfg),
       channels_(std::move(channels)),
       sinks_(std::move(sinks)),
-      counters_(std::move(counters)) {}
+      counters_(std::move(counters)),
+      filters_(std::move(filters)) {
+  bool any = false;
+  for (const RecordFilter* f : filters_) any |= f != nullptr;
+  if (!any) filters_.clear();  // the common case: no test per record
+  filters_.resize(filters_.empty() ? 0 : sinks_.size(), nullptr);
+}
 
 void Exporter::write_bytes(const uint8_t* p, size_t n) {
   for (RecordSink* s : sinks_) s->write(p, n);
+}
+
+void Exporter::write_record(const FlowRecord& rec, const uint8_t* p, size_t n) {
+  if (filters_.empty()) return write_bytes(p, n);
+  for (size_t i = 0; i < sinks_.size(); ++i)
+    if (!filters_[i] || filters_[i]->match(rec)) sinks_[i]->write(p, n);
 }
 
 void Exporter::write_mar(MarKind kind, uint64_t now_ns) {
@@ -86,7 +99,7 @@ void Exporter::run() {
         moved = true;
         for (uint32_t r = 0; r < b->count; ++r) {
           const size_t n = encode_far(b->records[r], cfg_.encode, buf);
-          write_bytes(buf, n);
+          write_record(b->records[r], buf, n);
         }
         records_.fetch_add(b->count, std::memory_order_relaxed);
         period_records_ += b->count;

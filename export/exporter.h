@@ -11,6 +11,7 @@
 #include "export/argus_encoder.h"
 #include "export/record_sink.h"
 #include "export/record_batch.h"
+#include "export/record_filter.h"
 
 namespace argos {
 
@@ -37,8 +38,11 @@ struct MarCounters {
 
 class Exporter {
  public:
+  // `filters`, when given, holds one entry per sink: the records it takes
+  // (nullptr: every record). Management records go to every sink.
   Exporter(const ExportConfig& cfg, std::vector<BatchChannel*> channels,
-           std::vector<RecordSink*> sinks, std::function<MarCounters()> counters);
+           std::vector<RecordSink*> sinks, std::function<MarCounters()> counters,
+           std::vector<const RecordFilter*> filters = {});
 
   // Writes the start MAR to every sink; call before any worker starts.
   void write_start();
@@ -52,12 +56,14 @@ class Exporter {
 
  private:
   void write_bytes(const uint8_t* p, size_t n);
+  void write_record(const FlowRecord& rec, const uint8_t* p, size_t n);
   void write_mar(MarKind kind, uint64_t now_ns);
 
   ExportConfig cfg_;
   std::vector<BatchChannel*> channels_;
   std::vector<RecordSink*> sinks_;
   std::function<MarCounters()> counters_;
+  std::vector<const RecordFilter*> filters_;  // per sink; empty: none at all
   std::atomic<uint64_t> records_{0};
   uint64_t mars_ = 0;
   uint64_t period_start_ns_ = 0;

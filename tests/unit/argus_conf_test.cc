@@ -178,15 +178,25 @@ TEST(ArgusConf, RepeatedOutputFileAddsEntries) {
   EXPECT_NE(r.yaml.find("    # ARGUS_OUTPUT_FILE=-\n    - path: \"-\"\n"), std::string::npos) << r.yaml;
 }
 
-// A record filter after the output file has no equivalent: the file is kept,
-// the filter is dropped with a note.
-TEST(ArgusConf, OutputFileRecordFilterIsDroppedWithANote) {
+// A record filter after the output file carries over when Argos reads it
+// as ra does; one outside the supported part is dropped with a note naming
+// the word, and so is a filter on a UDP push.
+TEST(ArgusConf, OutputFileRecordFilter) {
   const ArgusConfResult r = convert("ARGUS_OUTPUT_FILE=/tmp/tcp.out \"tcp and port 80\"\n");
-  EXPECT_EQ(YAML::Load(r.yaml)["outputs"]["files"][0]["path"].as<std::string>(), "/tmp/tcp.out");
-  ASSERT_EQ(r.notes.size(), 1u);
-  EXPECT_EQ(r.notes[0],
-            "test.conf:1: ARGUS_OUTPUT_FILE: record filter \"tcp and port 80\" dropped; "
-            "Argos sends every record to this output");
+  const YAML::Node f = YAML::Load(r.yaml)["outputs"]["files"][0];
+  EXPECT_EQ(f["path"].as<std::string>(), "/tmp/tcp.out");
+  EXPECT_EQ(f["filter"].as<std::string>(), "tcp and port 80");
+  EXPECT_TRUE(r.notes.empty()) << r.notes[0];
+
+  const ArgusConfResult ttl = convert("ARGUS_OUTPUT_FILE=/tmp/t.out \"ttl gt 3\"\n");
+  EXPECT_FALSE(YAML::Load(ttl.yaml)["outputs"]["files"][0]["filter"]);
+  ASSERT_EQ(ttl.notes.size(), 1u);
+  EXPECT_NE(ttl.notes[0].find("record filter \"ttl gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
+  EXPECT_NE(ttl.notes[0].find("'ttl' is not supported"), std::string::npos) << ttl.notes[0];
+
+  const ArgusConfResult udp = convert("ARGUS_OUTPUT_FILE=argus-udp://10.0.0.9 \"udp\"\n");
+  ASSERT_EQ(udp.notes.size(), 1u);
+  EXPECT_NE(udp.notes[0].find("record filters apply to files only"), std::string::npos) << udp.notes[0];
 }
 
 // yes/no options look at the first three letters only, case-insensitively,

@@ -112,7 +112,7 @@ TEST(ConfigLoader, PrintLoadsBack) {
   cfg.workers = 3;
   cfg.monitor_id_text = "\"en0\"";
   cfg.status_interval_s = 0.25;
-  cfg.files.push_back({"a b.argus", 1u << 20, 3600, true});
+  cfg.files.push_back({"a b.argus", 1u << 20, 3600, true, "tcp and not port 22"});
   cfg.udp = {"[::1]:561"};
   cfg.server_allow = {"10.0.0.0/8"};
   cfg.bpf_filter = "tcp and port 80: # not a comment";

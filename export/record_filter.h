@@ -1,0 +1,63 @@
+// Record filters for outputs (argus's `-w FILE "filter"`, argus.conf's
+// ARGUS_OUTPUT_FILE second word): the part of the Argus client filter
+// language that selects flows by protocol, address, port and size, as `ra`
+// reads it. Compiled once at start-up; matching allocates nothing.
+//
+//   expr    := term { (or | ||) term }
+//   term    := factor { (and | &&) factor }
+//   factor  := (not | !) factor | ( expr ) | primitive
+//   primitive := tcp | udp | icmp | igmp | ip | ipv4 | ipv6 | arp | rarp | man
+//              | [src | dst] host ADDR        (IPv4 or IPv6)
+//              | [src | dst] net ADDR/LEN
+//              | [src | dst] port N
+//              | [src | dst] (pkts | bytes) (gt | lt | eq) N
+//
+// Without src or dst a primitive holds when either side matches, as ra
+// reads it: "port 53" is sport or dport, "pkts eq 1" a side with one packet.
+// Words outside this part (hostnames, TCP flags, ttl, ...) are refused with a
+// message naming them, never ignored.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flowtable/flow_record.h"
+
+namespace argos {
+
+class RecordFilter {
+ public:
+  // False with `err` (naming the word at fault) when `text` is not in the
+  // supported language.
+  bool compile(const std::string& text, std::string& err);
+  bool empty() const { return nodes_.empty(); }
+  bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r); }
+  const std::string& text() const { return text_; }
+
+ private:
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount };
+  enum class Side : uint8_t { kEither, kSrc, kDst };
+  struct Node {
+    Op op;
+    Side side = Side::kEither;
+    uint8_t proto = 0;      // kProto: a ProtoWord
+    uint8_t v6 = 0;         // kHost, kNet: the address is IPv6
+    uint8_t prefix = 0;     // kNet: prefix length
+    uint8_t field = 0;      // kCount: 0 pkts, 1 bytes
+    uint8_t cmp = 0;        // kCount: 0 gt, 1 lt, 2 eq
+    uint16_t port = 0;
+    uint64_t value = 0;
+    uint8_t addr[16] = {};
+    int32_t a = -1, b = -1;  // operands (node indices)
+  };
+  bool eval(int32_t i, const FlowRecord& r) const;
+  bool addr_match(const Node& n, const FlowRecord& r) const;
+
+  class Parser;
+  std::vector<Node> nodes_;
+  int32_t root_ = -1;
+  std::string text_;
+};
+
+}  // namespace argos
