@@ -75,6 +75,11 @@ class RecordFilter::Parser {
     if (err_.empty()) err_ = why;
     return false;
   }
+  // The same, for the node builders: no node.
+  int32_t error(const std::string& why) {
+    fail(why);
+    return -1;
+  }
   bool at(const char* a, const char* b = nullptr) const {
     return pos_ < toks_.size() && (toks_[pos_] == a || (b && toks_[pos_] == b));
   }
@@ -111,7 +116,7 @@ class RecordFilter::Parser {
     return left;
   }
   int32_t factor() {
-    if (pos_ >= toks_.size()) return fail("the filter ends where a primitive was expected"), -1;
+    if (pos_ >= toks_.size()) return error("the filter ends where a primitive was expected");
     if (at("not", "!")) {
       ++pos_;
       const int32_t inner = factor();
@@ -121,7 +126,7 @@ class RecordFilter::Parser {
       ++pos_;
       const int32_t inner = expr();
       if (inner < 0) return -1;
-      if (!at(")")) return fail("a '(' without its ')'"), -1;
+      if (!at(")")) return error("a '(' without its ')'");
       ++pos_;
       return inner;
     }
@@ -141,33 +146,33 @@ class RecordFilter::Parser {
     std::string kind = w;
     if (w == "src" || w == "dst") {
       n.side = w == "src" ? Side::kSrc : Side::kDst;
-      if (pos_ >= toks_.size()) return fail("'" + w + "' ends the filter"), -1;
+      if (pos_ >= toks_.size()) return error("'" + w + "' ends the filter");
       kind = toks_[pos_++];
     }
-    if (pos_ >= toks_.size()) return fail("'" + kind + "' needs a value"), -1;
+    if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
     const std::string& v = toks_[pos_++];
     if (kind == "host" || kind == "net") {
       std::string a = v;
       if (kind == "net") {
         const size_t slash = v.find('/');
         uint64_t len = 0;
-        if (slash == std::string::npos) return fail("net '" + v + "' needs a prefix length (ADDR/LEN)"), -1;
+        if (slash == std::string::npos) return error("net '" + v + "' needs a prefix length (ADDR/LEN)");
         a = v.substr(0, slash);
         n.v6 = a.find(':') != std::string::npos;
         if (!parse_number(v.substr(slash + 1), n.v6 ? 128 : 32, len))
-          return fail("'" + v + "' is not a network (ADDR/LEN)"), -1;
+          return error("'" + v + "' is not a network (ADDR/LEN)");
         n.prefix = static_cast<uint8_t>(len);
       }
       n.v6 = a.find(':') != std::string::npos;
       if (inet_pton(n.v6 ? AF_INET6 : AF_INET, a.c_str(), n.addr) != 1)
-        return fail("'" + a + "' is not an IPv4 or IPv6 address (host names are not looked up)"), -1;
+        return error("'" + a + "' is not an IPv4 or IPv6 address (host names are not looked up)");
       if (kind == "host") n.prefix = n.v6 ? 128 : 32;
       n.op = kind == "host" ? Op::kHost : Op::kNet;
       return add(n);
     }
     if (kind == "port") {
       uint64_t p = 0;
-      if (!parse_number(v, 65535, p)) return fail("'" + v + "' is not a port number"), -1;
+      if (!parse_number(v, 65535, p)) return error("'" + v + "' is not a port number");
       n.op = Op::kPort;
       n.port = static_cast<uint16_t>(p);
       return add(n);
@@ -177,9 +182,9 @@ class RecordFilter::Parser {
       int cmp = -1;
       for (int c = 0; c < 3; ++c)
         if (v == kCmp[c]) cmp = c;
-      if (cmp < 0) return fail("'" + kind + " " + v + "': the comparison is gt, lt or eq"), -1;
+      if (cmp < 0) return error("'" + kind + " " + v + "': the comparison is gt, lt or eq");
       if (pos_ >= toks_.size() || !parse_number(toks_[pos_], UINT64_MAX >> 1, n.value))
-        return fail("'" + kind + " " + v + "' needs a number"), -1;
+        return error("'" + kind + " " + v + "' needs a number");
       ++pos_;
       n.op = Op::kCount;
       n.field = kind == "bytes";
@@ -187,8 +192,8 @@ class RecordFilter::Parser {
       return add(n);
     }
     --pos_;  // name the word itself
-    return fail("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes; "
-                "and, or, not, parentheses)"), -1;
+    return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes; "
+                "and, or, not, parentheses)");
   }
 
   RecordFilter& f_;
