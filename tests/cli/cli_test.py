@@ -348,19 +348,25 @@ def main():
                 raise AssertionError(f"ra - {expr}: {p.stderr.strip()}")
             return sorted(l for l in p.stdout.splitlines()[1:] if ",man," not in l)
 
-        for name in ("mixed-dhcp-arp-icmp-icmpv6.pcap", "large-home-lan-mixed.pcap", "large-http-browsing.pcap"):
+        yaml = os.path.join(tmp, "filters.yaml")
+
+        def run_filtered(name, fs):
+            # One run of `name`: every record to one file, each filter's to its own.
             every = os.path.join(tmp, "every.argus")
-            outs = [os.path.join(tmp, f"f{i}.argus") for i in range(len(filters))]
+            outs = [os.path.join(tmp, f"f{i}.argus") for i in range(len(fs))]
             for o in [every] + outs:
                 if os.path.exists(o):
                     os.unlink(o)
-            yaml = os.path.join(tmp, "filters.yaml")
             with open(yaml, "w") as y:
                 y.write(f"input:\n  files: [{pc(name)}]\noutputs:\n  files:\n    - {every}\n")
-                for o, f in zip(outs, filters):
+                for o, f in zip(outs, fs):
                     y.write(f"    - path: {o}\n      filter: \"{f}\"\n")
             p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=120)
             assert p.returncode == 0, p.stderr
+            return every, outs
+
+        for name in ("mixed-dhcp-arp-icmp-icmpv6.pcap", "large-home-lan-mixed.pcap", "large-http-browsing.pcap"):
+            every, outs = run_filtered(name, filters)
             selected = 0
             for o, f in zip(outs, filters):
                 got = sorted(ra_lines(o))
@@ -375,22 +381,14 @@ def main():
         directed = ["src host 10.0.0.6 and tcp", "dst port 443", "dst net 10.0.0.0/24", "src pkts gt 3",
                     "dst bytes gt 1000", "src net 10.0.0.0/24", "dst host 127.0.0.1 and dst port 7000",
                     "dst port 53 and udp", "dst pkts eq 1"]
+
+        def upright(lines):
+            dirs = [l.split(",")[COLS.index("dir")].strip() for l in lines]
+            return [l for l, d in zip(lines, dirs) if "?" not in d and d != "<-"]
+
         chosen = {}
         for name in ("large-http-browsing.pcap", "large-echo-500-tcp-conns.pcap"):
-            every = os.path.join(tmp, "every.argus")
-            outs = [os.path.join(tmp, f"d{i}.argus") for i in range(len(directed))]
-            for o in [every] + outs:
-                if os.path.exists(o):
-                    os.unlink(o)
-            with open(yaml, "w") as y:
-                y.write(f"input:\n  files: [{pc(name)}]\noutputs:\n  files:\n    - {every}\n")
-                for o, f in zip(outs, directed):
-                    y.write(f"    - path: {o}\n      filter: \"{f}\"\n")
-            p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=120)
-            assert p.returncode == 0, p.stderr
-            def upright(lines):
-                dirs = [l.split(",")[COLS.index("dir")].strip() for l in lines]
-                return [l for l, d in zip(lines, dirs) if "?" not in d and d != "<-"]
+            every, outs = run_filtered(name, directed)
             for o, f in zip(outs, directed):
                 got, want = upright(sorted(ra_lines(o))), upright(ra_select(every, f))
                 assert got == want, f"{name}, filter '{f}': {len(got)} records, ra selects {len(want)}"
