@@ -655,7 +655,8 @@ int main(int argc, char** argv) {
     };
     if (live) {
       ranged(live_source, run_source);
-      // Read once the workers have stopped: reading resets the kernel counters.
+      // Read once the workers have stopped: only the capturing thread may
+      // read the kernel's counters while it runs.
       have_capture_stats = live_source.capture_stats(capture, &capture_each);
     } else if (cfg.pace_factor > 0) {
       ranged(source, [&](auto& src) {
