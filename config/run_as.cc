@@ -12,8 +12,6 @@ namespace argos {
 
 namespace {
 
-std::string errno_text(int e) { return std::strerror(e); }
-
 size_t lookup_buffer_bytes(int name) {
   const long n = ::sysconf(name);
   return n > 0 ? static_cast<size_t>(n) : 16384;
@@ -46,7 +44,7 @@ bool resolve_run_as(const std::string& user, const std::string& group, RunAs& ou
     struct passwd* found = nullptr;
     const int e = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
     if (!found) {
-      err = e ? "cannot look user '" + user + "' up: " + errno_text(e) : "no user '" + user + "' on this host";
+      err = e ? "cannot look user '" + user + "' up: " + std::strerror(e) : "no user '" + user + "' on this host";
       return false;
     }
     out.change_user = true;
@@ -63,7 +61,7 @@ bool resolve_run_as(const std::string& user, const std::string& group, RunAs& ou
     struct group* found = nullptr;
     const int e = ::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
     if (!found) {
-      err = e ? "cannot look group '" + group + "' up: " + errno_text(e) : "no group '" + group + "' on this host";
+      err = e ? "cannot look group '" + group + "' up: " + std::strerror(e) : "no group '" + group + "' on this host";
       return false;
     }
     out.change_group = true;
@@ -165,7 +163,7 @@ bool drop_privileges(const RunAs& as, std::string& err) {
   int e = 0;
   if (!take_ids(as, e)) {
     err = "cannot run as " + (as.change_user ? "user '" + as.user + "'" : "group '" + as.group + "'") + ": " +
-          errno_text(e);
+          std::strerror(e);
     return false;
   }
   // For good: neither root nor the old group may be taken back.

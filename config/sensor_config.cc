@@ -37,6 +37,12 @@ class Checker {
   }
   // Set explicitly (in the file or on the command line), not a default.
   bool given(const std::string& key) const { return origins_.count(key) != 0; }
+  // Item i of a list setting, for messages: "LIST[i]" where that item was
+  // given on its own (a file line, a repeated flag), else the whole list.
+  std::string item(const std::string& list, size_t i) const {
+    const std::string key = list + "[" + std::to_string(i) + "]";
+    return given(key) ? key : list;
+  }
   // Set on purpose: on the command line, or in a file to something else
   // than the default (a printed configuration spells out every default).
   bool set_apart(const char* key) const {
@@ -308,9 +314,7 @@ bool check_interfaces(const SensorConfig& cfg, Checker& c) {
     if (std::find(names.begin(), names.end(), n) != names.end()) continue;
     std::string list;
     for (const std::string& m : names) list += (list.empty() ? "" : ", ") + m;
-    const std::string key = "input.interface[" + std::to_string(i) + "]";
-    return c.fail(c.given(key) ? key : std::string("input.interface"),
-                  "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
+    return c.fail(c.item("input.interface", i), "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
   }
   return true;
 }
@@ -351,15 +355,10 @@ bool check_run_as(const SensorConfig& cfg, Checker& c) {
   // Files after the first are opened as the replay reaches them.
   for (size_t i = 0; i < cfg.read_files.size(); ++i) {
     if (cfg.read_files[i] == "-") continue;
-    const std::string key = "input.files[" + std::to_string(i) + "]";
     checks.push_back({cfg.read_files[i], R_OK});
-    needs.push_back({c.given(key) ? key : std::string("input.files"),
-                     "pcap file '" + cfg.read_files[i] + "' is not readable"});
+    needs.push_back({c.item("input.files", i), "pcap file '" + cfg.read_files[i] + "' is not readable"});
   }
-  for (size_t i = 0; i < cfg.files.size(); ++i) {
-    const std::string key = "outputs.files[" + std::to_string(i) + "]";
-    need(c.given(key) ? key : std::string("outputs.files"), cfg.files[i].path, "output file");
-  }
+  for (size_t i = 0; i < cfg.files.size(); ++i) need(c.item("outputs.files", i), cfg.files[i].path, "output file");
   need("sensor.log.file", cfg.log_file, "log file");
   int error = 0;
   const int bad = first_denied(as, checks, error);
@@ -375,9 +374,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.read_files.size(); ++i) {
     const std::string& f = cfg.read_files[i];
     if (f != "-" && ::access(f.c_str(), R_OK) != 0)
-      return c.fail(c.given("input.files[" + std::to_string(i) + "]") ? "input.files[" + std::to_string(i) + "]"
-                                                                          : std::string("input.files"),
-                    "cannot read pcap file '" + f + "': " + std::strerror(errno));
+      return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': " + std::strerror(errno));
   }
   const uint32_t cpus = usable_cpus();
   const uint32_t queues = cfg.dpdk_ports.empty() ? 0 : total_queues(cfg);

@@ -32,7 +32,6 @@ class PacketRange {
   }
 
   bool done() const { return ended_ || src_.done(); }
-  uint64_t packets_read() const { return read_; }
 
  private:
   Source& src_;

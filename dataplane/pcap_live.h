@@ -66,7 +66,6 @@ class PcapLiveSource {
   const std::vector<std::string>& errors() const { return errors_; }
   // The first interface's link type (the MARs name one).
   int linktype() const { return caps_.empty() ? -1 : caps_[0].linktype; }
-  size_t interface_count() const { return caps_.size(); }
   const std::string& interface_name(size_t i) const { return caps_[i].name; }
 
   // Reads libpcap's counters, summed over the interfaces, and with `each`
