@@ -31,9 +31,8 @@ void Exporter::write_bytes(const uint8_t* p, size_t n) {
 }
 
 void Exporter::write_record(const FlowRecord& rec, const uint8_t* p, size_t n) {
-  if (filters_.empty()) return write_bytes(p, n);
   for (size_t i = 0; i < sinks_.size(); ++i)
-    if (!filters_[i] || filters_[i]->match(rec)) sinks_[i]->write(p, n);
+    if (filters_.empty() || !filters_[i] || filters_[i]->match(rec)) sinks_[i]->write_far(rec, p, n);
 }
 
 void Exporter::write_mar(MarKind kind, uint64_t now_ns) {

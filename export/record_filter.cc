@@ -140,7 +140,14 @@ class RecordFilter::Parser {
       if (w == p.word) {
         n.op = Op::kProto;
         n.proto = p.proto;
-        return add(n);
+        const int32_t proto = add(n);
+        // "tcp port 80", "udp dst port 53": the protocol qualifies the port
+        // primitive that follows, as ra reads it.
+        const bool qualifies = (p.proto == kWordTcp || p.proto == kWordUdp) &&
+                               (at("port") || (at("src", "dst") && pos_ + 1 < toks_.size() && toks_[pos_ + 1] == "port"));
+        if (!qualifies) return proto;
+        const int32_t port = primitive();
+        return port < 0 ? -1 : binary(Op::kAnd, proto, port);
       }
     }
     std::string kind = w;
@@ -214,6 +221,12 @@ bool RecordFilter::compile(const std::string& text, std::string& err) {
     return false;
   }
   return true;
+}
+
+bool RecordFilter::directed() const {
+  for (const Node& n : nodes_)
+    if (n.side != Side::kEither) return true;
+  return false;
 }
 
 bool RecordFilter::addr_match(const Node& n, const FlowRecord& r) const {

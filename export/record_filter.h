@@ -7,6 +7,7 @@
 //   term    := factor { (and | &&) factor }
 //   factor  := (not | !) factor | ( expr ) | primitive
 //   primitive := tcp | udp | icmp | igmp | ip | ipv4 | ipv6 | arp | rarp | man
+//              | (tcp | udp) [src | dst] port N   (tcpdump's form of "tcp and port N")
 //              | [src | dst] host ADDR        (IPv4 or IPv6)
 //              | [src | dst] net ADDR/LEN
 //              | [src | dst] port N
@@ -34,6 +35,10 @@ class RecordFilter {
   bool empty() const { return nodes_.empty(); }
   bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r); }
   const std::string& text() const { return text_; }
+  // True when a primitive names src or dst. ra matches those after turning
+  // some records around for display (mid-stream TCP, lone replies), so only
+  // a filter without them selects at the sensor exactly what ra keeps.
+  bool directed() const;
 
  private:
   enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount };

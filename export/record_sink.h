@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "flowtable/flow_record.h"
+
 namespace argos {
 
 class RecordSink {
@@ -17,6 +19,12 @@ class RecordSink {
   virtual void start(const uint8_t* mar, size_t len) = 0;
   // One whole record (FAR or MAR).
   virtual void write(const uint8_t* data, size_t len) = 0;
+  // One flow record, encoded (`data`) and as reported (`rec`), for a sink
+  // that selects per reader: a server applies each client's filter.
+  virtual void write_far(const FlowRecord& rec, const uint8_t* data, size_t len) {
+    (void)rec;
+    write(data, len);
+  }
   // The exporter is idle: push buffered bytes out. False after an error.
   virtual bool flush() = 0;
   // Housekeeping on every pass of the export loop (accept clients, read

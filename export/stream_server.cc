@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -24,7 +25,36 @@ const char* const kCounterNames[] = {ARGOS_SERVER_COUNTERS(ARGOS_COUNTER_NAME)};
 constexpr uint8_t kCauseAccessDenied = 0x81;
 constexpr uint8_t kCauseTooManyClients = 0x82;
 
-constexpr size_t kInboxMaxBytes = 4096;  // client messages are short strings
+// Client messages are short strings; a filter may be longer.
+constexpr size_t kInboxMaxBytes = 64 * 1024;
+
+// ra sends its filter expression as "man or (EXPR)", so the parenthesis
+// that opens EXPR closes at the message's last byte: a filter is known to be
+// whole once it does, however the message was split into segments.
+constexpr const char* kClientWrap = "man or (";
+
+// Where the FILTER: message at the start of `inbox` ends, when it is all
+// there: false while the rest may still come. A message in another form
+// ends with what has arrived (or before a START: behind it).
+bool filter_end(const std::string& inbox, size_t& end) {
+  const size_t body = inbox.find_first_not_of(' ', 7);
+  if (body == std::string::npos) return false;
+  const std::string wrap = kClientWrap;
+  const size_t have = std::min(inbox.size() - body, wrap.size());
+  if (inbox.compare(body, have, wrap, 0, have) != 0) {
+    end = std::min(inbox.size(), inbox.find("START:", body));
+    return true;
+  }
+  int depth = 0;
+  for (size_t i = body + wrap.size() - 1; i < inbox.size(); ++i) {
+    depth += inbox[i] == '(' ? 1 : inbox[i] == ')' ? -1 : 0;
+    if (depth == 0) {
+      end = i + 1;
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string peer_text(const sockaddr_storage& sa) {
   char host[INET6_ADDRSTRLEN] = "?";
@@ -222,12 +252,17 @@ void StreamServer::read_client(Client& c) {
   }
   // Messages are unterminated strings matched by prefix; each comes in its
   // own send, but two may share a segment ("START: " right after a reply).
-  if (c.inbox.compare(0, 7, "FILTER:") == 0 && !c.filter_answered) {
-    // The client filters too, so everything is sent; the reply is exactly
-    // "OK", once (a second one would corrupt the client's framing).
+  // The client sends START: only once FILTER: is answered, so a filter is
+  // read whole before anything else.
+  if (!c.filter_answered && c.inbox.compare(0, 7, "FILTER:") == 0) {
+    size_t end = 0;
+    if (!filter_end(c.inbox, end)) return;  // the rest of it is on its way
+    take_filter(c, c.inbox.substr(7, end - 7));
+    // Exactly "OK", once: a second one would corrupt the client's framing.
     c.out.push_back('O');
     c.out.push_back('K');
     c.filter_answered = true;
+    c.inbox.erase(0, end);
   }
   if (!c.started && c.inbox.find("START:") != std::string::npos) {
     c.started = true;
@@ -236,8 +271,29 @@ void StreamServer::read_client(Client& c) {
   }
   if (c.inbox.find("DONE:") != std::string::npos) c.closing = true;
   // Keep only a possible message prefix split across reads.
+  if (c.started) c.inbox.clear();
   if (c.inbox.size() > 16) c.inbox.erase(0, c.inbox.size() - 16);
-  if (c.started || c.filter_answered) c.inbox.clear();
+}
+
+void StreamServer::take_filter(Client& c, const std::string& text) {
+  const size_t from = text.find_first_not_of(' ');
+  const std::string expr = from == std::string::npos ? std::string() : text.substr(from);
+  std::string why;
+  if (expr.rfind(kClientWrap, 0) != 0) {
+    why = "not in the form ra sends (\"" + std::string(kClientWrap) + "...)\")";
+  } else if (!c.filter.compile(expr, why)) {
+    // why says which word; the client still filters with its own reading
+  } else if (c.filter.directed()) {
+    why = "it names src or dst, which ra matches after turning some records around";
+  } else {
+    c.filtering = true;
+    bump(ServerCounter::kFiltered);
+    std::fprintf(stderr, "argos: stream client %s: sending only the records of its filter \"%s\"\n",
+                 c.peer.c_str(), expr.c_str());
+    return;
+  }
+  std::fprintf(stderr, "argos: stream client %s: sending every record, its filter \"%s\" is applied by the client (%s)\n",
+               c.peer.c_str(), expr.c_str(), why.c_str());
 }
 
 bool StreamServer::send_pending(Client& c) {
@@ -270,14 +326,27 @@ void StreamServer::reap() {
   clients_.resize(k);
 }
 
+void StreamServer::append(Client& c, const uint8_t* data, size_t len) {
+  if (c.out.size() - c.out_head + len > cfg_.client_buffer_bytes) {
+    drop(c, ServerCounter::kDroppedSlow, "fell behind (its buffer is full)");
+    return;
+  }
+  c.out.insert(c.out.end(), data, data + len);
+}
+
 void StreamServer::write(const uint8_t* data, size_t len) {
+  for (Client& c : clients_)
+    if (c.fd >= 0 && c.started && !c.closing) append(c, data, len);
+}
+
+void StreamServer::write_far(const FlowRecord& rec, const uint8_t* data, size_t len) {
   for (Client& c : clients_) {
     if (c.fd < 0 || !c.started || c.closing) continue;
-    if (c.out.size() - c.out_head + len > cfg_.client_buffer_bytes) {
-      drop(c, ServerCounter::kDroppedSlow, "fell behind (its buffer is full)");
+    if (c.filtering && !c.filter.match(rec)) {
+      bump(ServerCounter::kHeldBack);
       continue;
     }
-    c.out.insert(c.out.end(), data, data + len);
+    append(c, data, len);
   }
 }
 

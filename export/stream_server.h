@@ -1,7 +1,9 @@
 // The Argus remote-access server (argus-format.md section 10): collectors
 // (ra -S, radium) connect over TCP, get the start MAR at once, may send
 // "FILTER: ..." (answered with exactly "OK") and receive records once they
-// have sent "START:". Runs inside the export thread, non-blocking: a client
+// have sent "START:". A client's filter is applied here when the record
+// filter language reads it as ra does, so a collector asking for one port
+// does not get the whole stream; otherwise the client filters alone. Runs inside the export thread, non-blocking: a client
 // that cannot keep up is disconnected when its bounded buffer is full, so no
 // client ever slows the exporter, the other clients or the workers.
 #pragma once
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "export/record_filter.h"
 #include "export/record_sink.h"
 #include "flowtable/counter_table.h"
 
@@ -47,7 +50,9 @@ struct StreamServerConfig {
   X(kRefusedDenied, "server.refused_denied", "clients refused: address not allowed") \
   X(kDroppedSlow, "server.dropped_slow", "clients dropped: their buffer filled up") \
   X(kTimedOut, "server.timed_out", "clients closed: no START: in time")       \
-  X(kClosed, "server.closed", "clients that left (DONE:, EOF or error)")
+  X(kClosed, "server.closed", "clients that left (DONE:, EOF or error)")           \
+  X(kFiltered, "server.filtered", "clients whose FILTER: the sensor applies")        \
+  X(kHeldBack, "server.held_back", "records not sent to a client: its filter rejects them")
 
 enum class ServerCounter : uint8_t {
   ARGOS_SERVER_COUNTERS(ARGOS_COUNTER_ENUMERATOR)
@@ -69,6 +74,7 @@ class StreamServer final : public RecordSink {
 
   void start(const uint8_t* mar, size_t len) override;
   void write(const uint8_t* data, size_t len) override;
+  void write_far(const FlowRecord& rec, const uint8_t* data, size_t len) override;
   bool flush() override;
   void poll(uint64_t now_ns) override;
   void finish() override;
@@ -91,11 +97,15 @@ class StreamServer final : public RecordSink {
     uint64_t connected_ns = 0;
     bool started = false;
     bool filter_answered = false;
+    bool filtering = false;    // `filter` selects this client's records
+    RecordFilter filter;
     bool closing = false;      // close once `out` is sent (DONE:)
   };
   void accept_all(int listen_fd, uint64_t now_ns);
   void refuse(int fd, uint8_t cause, const std::string& peer, const char* why, ServerCounter c);
   void read_client(Client& c);
+  void take_filter(Client& c, const std::string& text);
+  void append(Client& c, const uint8_t* data, size_t len);
   bool send_pending(Client& c);  // false when the client is gone
   void drop(Client& c, ServerCounter reason, const char* why);
   void bump(ServerCounter c) { counters_[static_cast<size_t>(c)].fetch_add(1, std::memory_order_relaxed); }

@@ -18,6 +18,9 @@ what the clients received with the file of the same run:
     client unaffected;
   * a client that never sends START: is closed after 5 s;
   * FILTER: is answered with exactly "OK";
+  * a client's filter is applied by the sensor when it has no src or dst:
+    a raw client, whose filter comes in two segments, receives only the
+    records `ra - FILTER` selects; ra -S clients get the same either way;
   * UDP push sends the start MAR, then one record per datagram: the
     datagrams, concatenated, are the file;
   * files, UDP push and the server in one run all get every record;
@@ -58,14 +61,16 @@ def free_port():
     return p
 
 
-def flows(path):
-    """Flow records as ra prints them (MARs left out). A client reading a
-    stream (ra -S ... -w) rewrites the records of TCP flows whose direction
-    is unknown ("<?>"), swapping their two sides' counters: for those the
-    two (packets, bytes) pairs are compared as a set."""
-    p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS],
+def flows(path, expr=None):
+    """Flow records as ra prints them (MARs left out), those of the record
+    filter `expr` if given. A client reading a stream (ra -S ... -w)
+    rewrites the records of TCP flows whose direction is unknown ("<?>"),
+    swapping their two sides' counters: for those the two (packets, bytes)
+    pairs are compared as a set."""
+    p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS] + (["-", expr] if expr else []),
                        capture_output=True, text=True, timeout=120)
-    if p.returncode != 0 or p.stderr.strip():
+    # ra exits 1 when a filter matches nothing
+    if p.returncode not in ((0, 1) if expr else (0,)) or p.stderr.strip():
         raise AssertionError(f"ra cannot read {path}: {p.stderr.strip()}")
     out = []
     for l in p.stdout.splitlines()[1:]:
@@ -349,6 +354,53 @@ def main():
         assert stream[:2] != b"OK", "a second OK"
         assert [r[:2] for r in records(b"\0" * 128 + stream)][-1] == (0x83, 0x30)
 
+    def client_filters(tmp):
+        # A collector's FILTER: is applied by the sensor when it reads it as
+        # ra does: only the matching records cross the network. A raw
+        # client proves it (it filters nothing itself), its filter split
+        # over two segments; ra -S with a filter without src/dst is
+        # filtered at the sensor too, one with src is left to ra. Each
+        # gets exactly what `ra -r FILE - FILTER` selects from the file.
+        port = free_port()
+        out, got_u, got_s = (os.path.join(tmp, n) for n in ("file.argus", "udp.argus", "src.argus"))
+        x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-P", str(port), "--wait-clients", "3",
+                          "-w", out])
+        raw = connect(port, timeout=15)
+        mar = read_n(raw, 128)
+        assert mar[:2] == b"\x83\x10"
+        raw.sendall(b"FILTER: man or (udp and (port 53 o")
+        raw.settimeout(0.5)
+        try:
+            early = raw.recv(2)
+        except socket.timeout:
+            early = b""
+        assert early == b"", f"answered {early!r} before the filter was whole"
+        raw.settimeout(15)
+        raw.sendall(b"r port 5353))")
+        assert read_n(raw, 2) == b"OK"
+        raw.sendall(b"START: ")
+        clients = [spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got_u, "-", "udp"], stderr=subprocess.PIPE),
+                   spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got_s, "-", "src host 192.168.5.16"],
+                         stderr=subprocess.PIPE)]
+        stream = read_all(raw)
+        c = x.wait()
+        for ra in clients:
+            ra.communicate(timeout=30)
+        rawf = os.path.join(tmp, "raw.argus")
+        open(rawf, "wb").write(mar + stream)
+        every, dns, udp = flows(out), flows(out, "udp and (port 53 or port 5353)"), flows(out, "udp")
+        assert 0 < len(dns) < len(udp) < len(every), (len(dns), len(udp), len(every))
+        have = flows(rawf)
+        assert have == dns, f"raw client: {first_diff(dns, have)}"
+        have = flows(got_u)
+        assert have == udp, f"ra -S - udp: {first_diff(udp, have)}"
+        want, have = flows(out, "src host 192.168.5.16"), flows(got_s)
+        assert want and have == want, f"ra -S - src host: {first_diff(want, have)}"
+        assert c["server.filtered"] == 2, c
+        assert c["server.held_back"] == (len(every) - len(dns)) + (len(every) - len(udp)), c
+        assert x.err.count("sending only the records of its filter") == 2, x.err
+        assert "is applied by the client (it names src or dst" in x.err, x.err
+
     def udp_push(tmp):
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -517,6 +569,7 @@ def main():
               ("--max-clients 3: three served, two refused", max_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
+              ("client filters applied by the sensor", client_filters),
               ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
               ("IPv6 listener, DONE: ends a session", ipv6_and_done),

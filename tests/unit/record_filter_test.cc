@@ -46,7 +46,8 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"", "an empty filter"},
       {"tcp and", "the filter ends where a primitive was expected"},
       {"(tcp or udp", "a '(' without its ')'"},
-      {"tcp port 80", "'port' where 'and', 'or' or the end was expected"},
+      {"tcp host 10.0.0.1", "'host' where 'and', 'or' or the end was expected"},  // ra reads it oddly
+      {"icmp port 7", "'port' where 'and', 'or' or the end was expected"},
       {"host", "'host' needs a value"},
       {"src", "'src' ends the filter"},
       {"net 10.0.0.0", "needs a prefix length"},
@@ -88,6 +89,11 @@ TEST(RecordFilter, SelectsByProtocolAddressPortAndSize) {
   EXPECT_TRUE(selects("(udp or tcp) and !(port 80 || port 22)", web));
   EXPECT_TRUE(selects("udp or tcp and port 443", web));  // and binds tighter than or
   EXPECT_FALSE(selects("man", web));
+  // tcpdump's protocol-qualified port: "tcp port 443" is "tcp and port 443".
+  EXPECT_TRUE(selects("tcp port 443", web));
+  EXPECT_FALSE(selects("udp port 443", web));
+  EXPECT_TRUE(selects("tcp dst port 443 and not udp port 53", web));
+  EXPECT_FALSE(selects("tcp src port 443", web));
 
   FlowRecord dns{};
   dns.key.kind = KeyKind::kIPv6;
@@ -111,6 +117,23 @@ TEST(RecordFilter, SelectsByProtocolAddressPortAndSize) {
   inet_pton(AF_INET, "10.0.0.1", arp.key.dst);
   EXPECT_TRUE(selects("arp and src host 10.0.0.6", arp));
   EXPECT_FALSE(selects("ip", arp));
+}
+
+// A filter without src or dst selects the same records whichever way round
+// ra shows them: only those may be applied by the sensor to a stream client.
+TEST(RecordFilter, KnowsWhetherItNamesADirection) {
+  const struct {
+    const char* text;
+    bool directed;
+  } cases[] = {{"tcp and port 443", false}, {"man or (host 10.0.0.1 or pkts gt 3)", false},
+               {"src host 10.0.0.1", true}, {"not (udp or dst port 53)", true},
+               {"tcp dst port 80", true},   {"bytes lt 100 or src pkts eq 1", true}};
+  for (const auto& c : cases) {
+    RecordFilter rf;
+    std::string err;
+    ASSERT_TRUE(rf.compile(c.text, err)) << err;
+    EXPECT_EQ(rf.directed(), c.directed) << c.text;
+  }
 }
 
 }  // namespace
