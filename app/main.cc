@@ -105,6 +105,8 @@ constexpr const char* kUsage =
     "                   output); repeat for several outputs\n"
     "  -w argus-udp://HOST[:PORT]  push every record to HOST as one UDP datagram\n"
     "                   (port 561 by default), the start MAR first\n"
+    "  -w OUT \"FILTER\"  as argus: a word right after OUT is its record filter\n"
+    "                   (\"tcp and port 80\", \"udp port 53\", \"pkts gt 10\"; ra's language)\n"
     "  -P PORT          serve records to Argus clients (ra -S, radium) on this TCP port\n"
     "  -B ADDR[,ADDR]   addresses the server listens on (default 127.0.0.1: loopback\n"
     "                   only, unlike argus; -B 0.0.0.0 or -B :: for every address)\n"
@@ -147,7 +149,8 @@ constexpr const char* kUsage =
     "                   bucket, default) or drop (count and drop the new flow)\n"
     "  -h, --help       this text\n"
     "\n"
-    "The trailing words form a tcpdump/BPF filter applied to input packets.\n"
+    "The trailing words after the last flag form a tcpdump/BPF filter applied\n"
+    "to input packets.\n"
     "Durations take units (500ms, 60s, 2m, 1h), sizes too (64KiB, 8MiB, 1GiB).\n"
     "Every setting with its YAML key and default: argos -X --print-config\n"
     "Exit status: 0 success, 1 damaged input (records before the damage are\n"
@@ -372,7 +375,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<FileSink>> sinks;
   std::vector<std::unique_ptr<UdpSink>> udp_sinks;
   std::vector<RecordSink*> sink_ptrs;
-  // Per sink, its record filter (files may have one), nullptr: every record.
+  // Per sink, its record filter (files and UDP pushes may have one), nullptr:
+  // every record.
   std::vector<std::unique_ptr<RecordFilter>> filters;
   std::vector<const RecordFilter*> filter_ptrs;
   bool rotating = false;
@@ -393,10 +397,16 @@ int main(int argc, char** argv) {
     }
     sinks.push_back(std::move(s));
   }
-  for (const auto& host : cfg.udp) {
+  for (const auto& out : cfg.udp) {
     auto u = std::make_unique<UdpSink>();
-    if (!u->open(udp_url(host), err)) return startup_error("-w " + err);
+    if (!u->open(udp_url(out.address), err)) return startup_error("-w " + err);
     sink_ptrs.push_back(u.get());
+    filter_ptrs.push_back(nullptr);
+    if (!out.filter.empty()) {
+      filters.push_back(std::make_unique<RecordFilter>());
+      if (!filters.back()->compile(out.filter, err)) return startup_error(err);  // validated already
+      filter_ptrs.back() = filters.back().get();
+    }
     udp_sinks.push_back(std::move(u));
   }
   std::unique_ptr<StreamServer> server;

@@ -590,22 +590,21 @@ class Converter {
     std::string_view filter = gap == std::string_view::npos ? std::string_view() : trim(l.value.substr(gap));
     if (target.empty()) return fail_value(l, "an output file or argus-udp://host[:port]");
     if (filter.size() >= 2 && filter.front() == '"' && filter.back() == '"') filter = filter.substr(1, filter.size() - 2);
-    // A file keeps its record filter when Argos reads it the same way.
-    std::string why = "record filters apply to files only";
+    // An output keeps its record filter when Argos reads it the same way.
+    std::string why;
+    RecordFilter rf;
+    const bool keep = !filter.empty() && rf.compile(std::string(filter), why);
+    // The filter goes under the item's first key (list at indent 4).
+    const std::string with_filter = keep ? "\n      filter: " + yaml_quote(filter) : std::string();
+    if (keep) filter = {};
     const bool stream = l.name == "ARGUS_OUTPUT_STREAM";
     if (stream || starts_with(target, kUdpScheme)) {
       const std::string_view host_port = starts_with(target, kUdpScheme) ? target.substr(kUdpScheme.size()) : target;
       std::string yaml;
       if (!udp_target(host_port, yaml)) return fail_value(l, "argus-udp://host[:port] with a port from 1 to 65535");
-      udp_.push_back(ListItem{l.number, yaml_quote(yaml), l.source});
+      udp_.push_back(ListItem{l.number, keep ? "address: " + yaml_quote(yaml) + with_filter : yaml_quote(yaml), l.source});
     } else {
-      std::string item = "path: " + yaml_quote(target);
-      RecordFilter rf;
-      if (!filter.empty() && rf.compile(std::string(filter), why)) {
-        item += "\n      filter: " + yaml_quote(filter);  // under the item's "path" (list at indent 4)
-        filter = {};
-      }
-      files_.push_back(ListItem{l.number, item, l.source});
+      files_.push_back(ListItem{l.number, "path: " + yaml_quote(target) + with_filter, l.source});
     }
     if (!filter.empty())
       note(l.number, l.name,

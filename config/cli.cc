@@ -10,6 +10,7 @@
 
 #include "config/loader.h"
 #include "config/options.h"
+#include "export/record_filter.h"
 
 namespace argos {
 
@@ -207,13 +208,28 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
         cfg.udp.clear();
       }
       const std::string w = f;
+      // As argus: a word right after the target, not a flag, is the
+      // output's record filter (-w FILE "tcp and port 80"); the capture
+      // filter is the words after the other flags.
+      std::string filter;
+      if (i + 1 < argc && argv[i + 1][0] != '-') {
+        filter = argv[++i];
+        RecordFilter rf;
+        std::string why;
+        if (!rf.compile(filter, why)) {
+          err = "-w " + w + ": " + why + " (the word right after -w TARGET is that output's record filter, as "
+                "with argus; a capture filter goes at the end, after the last flag: -w " + w + " -r FILE 'tcp[13] & 2 != 0')";
+          return 2;
+        }
+      }
       if (w.rfind("argus-udp://", 0) == 0) {
-        cfg.udp.push_back(w.substr(12));
+        cfg.udp.push_back({w.substr(12), filter});
         origin("outputs.udp[" + std::to_string(cfg.udp.size() - 1) + "]", "-w");
         origin("outputs.udp", "-w");
       } else {
         FileOutputConfig fo;
         fo.path = w;
+        fo.filter = filter;
         cfg.files.push_back(fo);
         origin("outputs.files[" + std::to_string(cfg.files.size() - 1) + "]", "-w");
         origin("outputs.files", "-w");

@@ -178,6 +178,8 @@ class Loader {
         return files(v, path);
       case OptionKind::kPorts:
         return ports(v, path);
+      case OptionKind::kUdp:
+        return udp(v, path);
       case OptionKind::kText:
         if (v.IsNull()) {
           spec.as_text(cfg_).clear();
@@ -257,6 +259,31 @@ class Loader {
       if (f.path.empty()) return fail(item.Mark(), ipath, "an empty path");
       cfg_.files.push_back(f);
     }
+    return true;
+  }
+
+  // outputs.udp: a list of HOST[:PORT] or of {address, filter}; one alone
+  // stands for a list of one.
+  bool udp(const YAML::Node& v, const std::string& path) {
+    cfg_.udp.clear();
+    if (v.IsNull()) return true;
+    if (v.IsScalar()) return udp_entry(v, path + "[0]");
+    if (!v.IsSequence()) return fail(v.Mark(), path, std::string("expected a list of collectors, found ") + type_name(v));
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!udp_entry(v[i], path + "[" + std::to_string(i) + "]")) return false;
+    return true;
+  }
+
+  bool udp_entry(const YAML::Node& item, const std::string& ipath) {
+    UdpOutputConfig u;
+    const bool ok = entry(item, ipath, "collector", "HOST[:PORT]", {"address", "filter"},
+                          [&](const std::string& name, const YAML::Node& val, const std::string&) {
+      (name == "address" ? u.address : u.filter) = val.Scalar();
+      return true;
+    });
+    if (!ok) return false;
+    if (u.address.empty()) return fail(item.Mark(), ipath, "an empty address");
+    cfg_.udp.push_back(u);
     return true;
   }
 
@@ -390,6 +417,7 @@ std::string print_config(const SensorConfig& given) {
       open.push_back(segs[open.size()]);
     }
     out << YAML::Key << leaf << YAML::Value;
+    bool udp_block = false;
     switch (o.kind) {
       case OptionKind::kBool:
         out << (o.as_bool(cfg) ? "true" : "false");
@@ -435,6 +463,21 @@ std::string print_config(const SensorConfig& given) {
         }
         out << YAML::EndSeq;
         break;
+      case OptionKind::kUdp:
+        // Addresses alone on one line; a block of maps once one has a filter.
+        for (const auto& u : cfg.udp) udp_block |= !u.filter.empty();
+        if (!udp_block) {
+          out << YAML::Flow << YAML::BeginSeq;
+          for (const auto& u : cfg.udp) out << YAML::DoubleQuoted << u.address;
+          out << YAML::EndSeq;
+          break;
+        }
+        out << YAML::BeginSeq;
+        for (const auto& u : cfg.udp)
+          out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << YAML::DoubleQuoted << u.address
+              << YAML::Key << "filter" << YAML::Value << YAML::DoubleQuoted << u.filter << YAML::EndMap;
+        out << YAML::EndSeq;
+        break;
       case OptionKind::kFiles:
         if (cfg.files.empty()) {
           out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
@@ -453,7 +496,7 @@ std::string print_config(const SensorConfig& given) {
         break;
     }
     // (A comment after a block list would land on its last item.)
-    if (o.kind != OptionKind::kFiles)
+    if (o.kind != OptionKind::kFiles && !(o.kind == OptionKind::kUdp && udp_block))
       out << YAML::Comment(std::string(o.help) + (o.flag ? std::string(" [") + o.flag + "]" : std::string()));
   }
   while (!open.empty()) {

@@ -166,9 +166,9 @@ const OptionSpec kOptions[] = {
     // outputs
     {.key = "outputs.files", .flag = "-w", .kind = OptionKind::kFiles, .min = 0, .max = 0, .choices = nullptr,
      .bare_unit = nullptr, .help = "record files: path, rotate_size, rotate_interval, rotate_utc, filter (a record filter: argus's -w FILE \"filter\")"},
-    {.key = "outputs.udp", .flag = nullptr, .kind = OptionKind::kTextList, .min = 0, .max = 0,
-     .choices = nullptr, .bare_unit = nullptr, .help = "collectors pushed one datagram per record, HOST[:PORT]",
-     .as_text_list = ARGOS_FIELD(std::vector<std::string>, udp)},
+    {.key = "outputs.udp", .flag = nullptr, .kind = OptionKind::kUdp, .min = 0, .max = 0,
+     .choices = nullptr, .bare_unit = nullptr,
+     .help = "collectors pushed one datagram per record: HOST[:PORT] or {address, filter} (a record filter)"},
     {.key = "outputs.record_buffer", .flag = "--record-buffer", .kind = OptionKind::kCount, .min = 0,
      .max = 268435456, .choices = nullptr, .bare_unit = nullptr,
      .help = "reports per worker held for the outputs; 0 = the flow capacity when live, 16384 on replay",
@@ -301,6 +301,7 @@ bool option_differs(const OptionSpec& spec, const SensorConfig& a_in, const Sens
     case OptionKind::kCountList: return spec.as_count_list(a) != spec.as_count_list(b);
     case OptionKind::kFiles: return a.files != b.files;
     case OptionKind::kPorts: return a.dpdk_ports != b.dpdk_ports;
+    case OptionKind::kUdp: return a.udp != b.udp;
   }
   return false;
 }
@@ -477,6 +478,7 @@ bool parse_option_value(const OptionSpec& spec, const std::string& text, SensorC
       return true;
     case OptionKind::kFiles:
     case OptionKind::kPorts:
+    case OptionKind::kUdp:
       break;
   }
   why = "internal: no scalar parser for this option";

@@ -25,6 +25,7 @@ enum class OptionKind : uint8_t {
   kCountList,  // list of whole numbers
   kFiles,      // outputs.files: list of {path, rotate_size, rotate_interval, rotate_utc}
   kPorts,      // input.dpdk.ports: list of {name, rx_queues}
+  kUdp,        // outputs.udp: list of {address, filter}
 };
 
 struct OptionSpec {

@@ -253,10 +253,16 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
       return c.fail(key, "rotation by interval: '" + f.path + "' needs strftime fields to name each file "
                     "(for example argus.%Y%m%d-%H%M%S.out)");
   }
-  for (size_t i = 0; i < cfg.udp.size(); ++i)
-    if (!host_port_ok(cfg.udp[i]))
-      return c.fail("outputs.udp[" + std::to_string(i) + "]",
-                    "'" + cfg.udp[i] + "' is not HOST[:PORT] (argus-udp://HOST[:PORT] on the command line)");
+  for (size_t i = 0; i < cfg.udp.size(); ++i) {
+    const std::string key = "outputs.udp[" + std::to_string(i) + "]";
+    const UdpOutputConfig& u = cfg.udp[i];
+    if (!host_port_ok(u.address))
+      return c.fail(key,
+                    "'" + u.address + "' is not HOST[:PORT] (argus-udp://HOST[:PORT] on the command line)");
+    RecordFilter rf;
+    std::string why;
+    if (!u.filter.empty() && !rf.compile(u.filter, why)) return c.fail(key + ".filter", why);
+  }
   // Server settings with no port anywhere are a forgotten port; a port set
   // to 0 on purpose (-P 0 over a file) turns the configured server off.
   if (cfg.server_port == 0 && !c.given("outputs.server.port")) {

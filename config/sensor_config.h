@@ -26,6 +26,14 @@ struct FileOutputConfig {
   bool operator==(const FileOutputConfig&) const = default;
 };
 
+// One UDP push output (outputs.udp, -w argus-udp://HOST[:PORT]).
+struct UdpOutputConfig {
+  std::string address;  // HOST[:PORT]
+  std::string filter;   // record filter (argus's -w argus-udp://... "filter"); "" = every record
+
+  bool operator==(const UdpOutputConfig&) const = default;
+};
+
 // One DPDK port (input.dpdk.ports, -i dpdk:NAME) and its receive queues.
 struct DpdkPortConfig {
   std::string name;        // PCI address or vdev name
@@ -92,7 +100,7 @@ struct SensorConfig {
 
   // outputs
   std::vector<FileOutputConfig> files;  // -w FILE
-  std::vector<std::string> udp;         // -w argus-udp://HOST[:PORT], kept as HOST[:PORT]
+  std::vector<UdpOutputConfig> udp;     // -w argus-udp://HOST[:PORT]
   uint32_t server_port = 0;             // -P, 0 = no server
   std::vector<std::string> server_bind = {"127.0.0.1"};  // -B
   std::vector<std::string> server_allow;                 // --allow, CIDR text

@@ -64,8 +64,10 @@ def main():
     def bpf_filter(tmp):
         p, all_out = run_argos(argos, ["-r", pc("mixed-dhcp-arp-icmp-icmpv6.pcap")], tmp, "all.argus")
         assert p.returncode == 0, p.stderr
-        p, udp_out = run_argos(argos, ["-r", pc("mixed-dhcp-arp-icmp-icmpv6.pcap"), "-w",
-                                       os.path.join(tmp, "udp.argus"), "udp", "and", "port", "53"], tmp)
+        # The capture filter is the words after the last flag (a word right
+        # after -w FILE would be that output's record filter, as in argus).
+        p, udp_out = run_argos(argos, ["-w", os.path.join(tmp, "udp.argus"), "-r",
+                                       pc("mixed-dhcp-arp-icmp-icmpv6.pcap"), "udp", "and", "port", "53"], tmp)
         assert p.returncode == 0, p.stderr
         every = ra_lines(all_out)
         dns = ra_lines(os.path.join(tmp, "udp.argus"))
@@ -394,6 +396,29 @@ def main():
                 assert got == want, f"{name}, filter '{f}': {len(got)} records, ra selects {len(want)}"
                 chosen[f] = chosen.get(f, 0) + len(got)
         assert all(chosen.values()), f"a filter that selects nothing proves little: {chosen}"
+        # On the command line as argus reads it: the word right after -w
+        # TARGET is that output's record filter, the words after the last
+        # flag the capture filter (not after -r: argus reads the words
+        # after -r as more files). The real argus given the same line
+        # writes the same records.
+        sel = {"every": None, "dns": "udp and port 53", "big": "pkts gt 2", "web": "tcp port 80"}
+        for prog in ("argos", "argus"):
+            d = os.path.join(tmp, prog)
+            os.makedirs(d, exist_ok=True)
+            line = [w for n, f in sel.items() for w in ["-w", os.path.join(d, n)] + ([f] if f else [])]
+            p = subprocess.run([argos if prog == "argos" else "argus", "-X", "-r", pc("large-http-browsing.pcap")] +
+                               line + ["not", "arp"],
+                               capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0, f"{prog}: {p.stderr}"
+        for n, f in sel.items():
+            # (the two sensors write their reports in different orders)
+            mine, theirs = (sorted(ra_lines(os.path.join(tmp, p, n))) for p in ("argos", "argus"))
+            assert mine and mine == theirs, f"-w {n} {f}: argos {len(mine)} records, argus {len(theirs)}"
+            assert f is None or len(mine) < len(ra_lines(os.path.join(tmp, "argos", "every"))), f
+        p = subprocess.run([argos, "-X", "-r", pc("dns-udp.pcap"), "-w", os.path.join(tmp, "x.argus"), "pkts", "gt", "2"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and "'pkts' needs a value" in p.stderr and "record filter, as with argus" in p.stderr, \
+            p.stderr
         # What the filter language leaves out is refused by name.
         p = subprocess.run([argos, "-X", "-F", yaml, "--check-config"], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr

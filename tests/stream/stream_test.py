@@ -22,7 +22,8 @@ what the clients received with the file of the same run:
     a raw client, whose filter comes in two segments, receives only the
     records `ra - FILTER` selects; ra -S clients get the same either way;
   * UDP push sends the start MAR, then one record per datagram: the
-    datagrams, concatenated, are the file;
+    datagrams, concatenated, are the file; with a record filter, they are
+    what `ra - FILTER` selects from the file;
   * files, UDP push and the server in one run all get every record;
   * rotation by size and by time: the packets across all files equal those
     of one unrotated file, and ra reads every file whole;
@@ -424,6 +425,33 @@ def main():
         open(pushed, "wb").write(b"".join(got))
         assert flows(pushed) == flows(out)
 
+    def udp_push_filtered(tmp):
+        # outputs.udp as {address, filter}: the collector gets the start
+        # MAR, then only the records `ra - FILTER` selects from the file.
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(5)
+        got = []
+        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
+        t.start()
+        out, cfg = os.path.join(tmp, "file.argus"), os.path.join(tmp, "udp.yaml")
+        expr = "tcp and pkts gt 5 or icmp"
+        with open(cfg, "w") as f:
+            f.write(f"outputs:\n  files: [{out}]\n  udp:\n"
+                    f"    - address: 127.0.0.1:{rx.getsockname()[1]}\n      filter: {expr}\n")
+        x = Argos(argos, ["-X", "-F", cfg, "-r", pc("large-home-lan-mixed.pcap")])
+        c = x.wait()
+        t.join()
+        assert got and got[0][:2] == b"\x83\x10", "the first datagram is not the start MAR"
+        pushed = os.path.join(tmp, "udp.argus")
+        open(pushed, "wb").write(b"".join(got))
+        want, every = flows(out, expr), flows(out)
+        assert 0 < len(want) < len(every), (len(want), len(every))
+        have = flows(pushed)
+        assert have == want, f"UDP push with a filter: {first_diff(want, have)}"
+        assert c["udp.sent"] == len(got), c
+
     def all_outputs(tmp):
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -570,7 +598,7 @@ def main():
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
               ("client filters applied by the sensor", client_filters),
-              ("UDP push", udp_push), ("files, UDP and server at once", all_outputs),
+              ("UDP push", udp_push), ("UDP push with a record filter", udp_push_filtered), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
               ("IPv6 listener, DONE: ends a session", ipv6_and_done),
               ("dead UDP collector counted", dead_collector), ("failed reopen counted", reopen_fails)]

@@ -2,6 +2,7 @@
 // option mapping of section 2, notes for what does not carry over and errors
 // that name the line.
 #include "config/argus_conf.h"
+#include "config/loader.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -178,9 +179,9 @@ TEST(ArgusConf, RepeatedOutputFileAddsEntries) {
   EXPECT_NE(r.yaml.find("    # ARGUS_OUTPUT_FILE=-\n    - path: \"-\"\n"), std::string::npos) << r.yaml;
 }
 
-// A record filter after the output file carries over when Argos reads it
-// as ra does; one outside the supported part is dropped with a note naming
-// the word, and so is a filter on a UDP push.
+// A record filter after the output file or UDP push carries over when
+// Argos reads it as ra does; one outside the supported part is dropped with
+// a note naming the word. The result loads as a configuration.
 TEST(ArgusConf, OutputFileRecordFilter) {
   const ArgusConfResult r = convert("ARGUS_OUTPUT_FILE=/tmp/tcp.out \"tcp and port 80\"\n");
   const YAML::Node f = YAML::Load(r.yaml)["outputs"]["files"][0];
@@ -194,9 +195,23 @@ TEST(ArgusConf, OutputFileRecordFilter) {
   EXPECT_NE(ttl.notes[0].find("record filter \"ttl gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
   EXPECT_NE(ttl.notes[0].find("'ttl' is not supported"), std::string::npos) << ttl.notes[0];
 
-  const ArgusConfResult udp = convert("ARGUS_OUTPUT_FILE=argus-udp://10.0.0.9 \"udp\"\n");
+  const ArgusConfResult udp = convert(
+      "ARGUS_OUTPUT_FILE=argus-udp://10.0.0.9 \"udp\"\n"
+      "ARGUS_OUTPUT_STREAM=argus-udp://10.0.0.8:600 \"ttl gt 3\"\n");
+  const YAML::Node u = YAML::Load(udp.yaml)["outputs"]["udp"];
+  ASSERT_EQ(u.size(), 2u) << udp.yaml;
+  EXPECT_EQ(u[0]["address"].as<std::string>(), "10.0.0.9:561");
+  EXPECT_EQ(u[0]["filter"].as<std::string>(), "udp");
+  EXPECT_EQ(u[1].as<std::string>(), "10.0.0.8:600");
   ASSERT_EQ(udp.notes.size(), 1u);
-  EXPECT_NE(udp.notes[0].find("record filters apply to files only"), std::string::npos) << udp.notes[0];
+  EXPECT_NE(udp.notes[0].find("'ttl' is not supported"), std::string::npos) << udp.notes[0];
+  SensorConfig cfg;
+  ConfigOrigins origins;
+  std::string err;
+  ASSERT_TRUE(load_config_text(udp.yaml, "converted.yaml", cfg, origins, err)) << err << "\n" << udp.yaml;
+  ASSERT_EQ(cfg.udp.size(), 2u);
+  EXPECT_EQ(cfg.udp[0], (UdpOutputConfig{"10.0.0.9:561", "udp"}));
+  EXPECT_EQ(cfg.udp[1], (UdpOutputConfig{"10.0.0.8:600", ""}));
 }
 
 // yes/no options look at the first three letters only, case-insensitively,

@@ -113,7 +113,9 @@ TEST(ConfigLoader, PrintLoadsBack) {
   cfg.monitor_id_text = "\"en0\"";
   cfg.status_interval_s = 0.25;
   cfg.files.push_back({"a b.argus", 1u << 20, 3600, true, "tcp and not port 22"});
-  cfg.udp = {"[::1]:561"};
+  cfg.udp = {{"[::1]:561", ""}};
+  SensorConfig filtered = cfg;
+  filtered.udp.push_back({"10.0.0.9:600", "udp and port 53"});  // then printed as a block of maps
   cfg.server_allow = {"10.0.0.0/8"};
   cfg.bpf_filter = "tcp and port 80: # not a comment";
   cfg.dpdk_ports = {{"0000:03:00.0", 0}, {"net_pcap1", 4}};  // 0: input.dpdk.rx_queues applies
@@ -126,6 +128,11 @@ TEST(ConfigLoader, PrintLoadsBack) {
   EXPECT_EQ(back.dpdk_ports, cfg.dpdk_ports);
   EXPECT_EQ(back.bpf_filter, cfg.bpf_filter);
   EXPECT_EQ(back.monitor_id_text, cfg.monitor_id_text);
+  EXPECT_EQ(back.udp, cfg.udp);
+  const std::string ftext = print_config(filtered);
+  ASSERT_TRUE(load(ftext, back, err)) << err << "\n" << ftext;
+  EXPECT_EQ(back.udp, filtered.udp);
+  EXPECT_EQ(print_config(back), ftext);
 }
 
 // Validation names the place a clashing value came from.
