@@ -21,6 +21,42 @@ constexpr NamedProto kProtoWords[] = {{"tcp", kWordTcp},   {"udp", kWordUdp},   
                                       {"ipv6", kWordIpv6}, {"arp", kWordArp},   {"rarp", kWordArp},
                                       {"man", kWordMan}};
 
+// Words that test a property of the record: TCP state, fragments, ICMP
+// messages, multicast. TCP words with a side (reset, retrans, ...) take src
+// or dst.
+enum FlagWord : uint8_t {
+  kFlagSyn, kFlagSynAck, kFlagFin, kFlagFinAck, kFlagReset, kFlagRetrans, kFlagOutOfOrder, kFlagWinShut, kFlagEcn,
+  kFlagFrag, kFlagEcho, kFlagUnreach, kFlagRedirect, kFlagTimexed, kFlagMulticast
+};
+struct NamedFlag {
+  const char* word;
+  FlagWord flag;
+};
+constexpr NamedFlag kFlags[] = {
+    {"syn", kFlagSyn},         {"synack", kFlagSynAck},         {"fin", kFlagFin},
+    {"finack", kFlagFinAck},   {"reset", kFlagReset},           {"retrans", kFlagRetrans},
+    {"outoforder", kFlagOutOfOrder}, {"winshut", kFlagWinShut}, {"ecn", kFlagEcn},
+    {"frag", kFlagFrag},       {"echo", kFlagEcho},             {"unreach", kFlagUnreach},
+    {"redirect", kFlagRedirect}, {"timexed", kFlagTimexed},     {"multicast", kFlagMulticast}};
+
+// Numeric fields compared with gt, gte, lt, lte or eq, per direction.
+enum Field : uint8_t { kFieldPkts, kFieldBytes, kFieldTtl, kFieldTos };
+struct NamedField {
+  const char* word;
+  Field field;
+  uint64_t max;
+};
+// (ra 3.0.8 selects flows without any VLAN tag or MPLS label for "vid gt 0"
+// and "mid gt 0": vid, vpri and mid are not taken.)
+constexpr NamedField kFields[] = {{"pkts", kFieldPkts, UINT64_MAX >> 1}, {"bytes", kFieldBytes, UINT64_MAX >> 1},
+                                  {"ttl", kFieldTtl, 255}, {"tos", kFieldTos, 255}};
+enum Cmp : uint8_t { kCmpGt, kCmpGte, kCmpLt, kCmpLte, kCmpEq };
+struct NamedCmp {
+  const char* word;
+  Cmp cmp;
+};
+constexpr NamedCmp kCmps[] = {{"gt", kCmpGt}, {"gte", kCmpGte}, {"lt", kCmpLt}, {"lte", kCmpLte}, {"eq", kCmpEq}};
+
 bool is_ipv4(const FlowKey& k) { return k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv4Frag; }
 bool is_ipv6(const FlowKey& k) { return k.kind == KeyKind::kIPv6 || k.kind == KeyKind::kIPv6Frag; }
 
@@ -133,6 +169,22 @@ class RecordFilter::Parser {
     return primitive();
   }
 
+  // A word that names a primitive or an operator: anything else in a
+  // primitive's place is an id that takes the most recent keyword.
+  static bool keyword(const std::string& w) {
+    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "not", "and", "or", "!", "(", ")",
+                                         "&&", "||"};
+    for (const char* k : kWords)
+      if (w == k) return true;
+    for (const NamedProto& p : kProtoWords)
+      if (w == p.word) return true;
+    for (const NamedField& f : kFields)
+      if (w == f.word) return true;
+    for (const NamedFlag& f : kFlags)
+      if (w == f.word) return true;
+    return false;
+  }
+
   int32_t primitive() {
     Node n{};
     const std::string& w = toks_[pos_++];
@@ -145,67 +197,113 @@ class RecordFilter::Parser {
         // primitive that follows, as ra reads it.
         const bool qualifies = (p.proto == kWordTcp || p.proto == kWordUdp) &&
                                (at("port") || (at("src", "dst") && pos_ + 1 < toks_.size() && toks_[pos_ + 1] == "port"));
-        if (!qualifies) return proto;
+        if (!qualifies) {
+          last_ = -1;  // an id after "tcp" has no keyword to repeat
+          return proto;
+        }
         const int32_t port = primitive();
-        return port < 0 ? -1 : binary(Op::kAnd, proto, port);
+        if (port < 0) return -1;
+        last_proto_ = proto;
+        return binary(Op::kAnd, proto, port);
       }
     }
+    // An id alone repeats the most recent keyword: "port 53 or 443",
+    // "tcp dst port 80 or 8080", "host A or B".
+    if (!keyword(w) && last_ >= 0) {
+      n = f_.nodes_[static_cast<size_t>(last_)];
+      n.a = n.b = -1;
+      --pos_;
+      const int32_t id = value(n, n.op == Op::kPort ? "port" : n.op == Op::kNet ? "net" : "host");
+      if (id < 0 || last_proto_ < 0) return id;
+      Node q = f_.nodes_[static_cast<size_t>(last_proto_)];
+      return binary(Op::kAnd, add(q), id);
+    }
+    last_proto_ = -1;
     std::string kind = w;
     if (w == "src" || w == "dst") {
       n.side = w == "src" ? Side::kSrc : Side::kDst;
       if (pos_ >= toks_.size()) return error("'" + w + "' ends the filter");
       kind = toks_[pos_++];
-    }
-    if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
-    const std::string& v = toks_[pos_++];
-    if (kind == "host" || kind == "net") {
-      std::string a = v;
-      if (kind == "net") {
-        const size_t slash = v.find('/');
-        uint64_t len = 0;
-        if (slash == std::string::npos) return error("net '" + v + "' needs a prefix length (ADDR/LEN)");
-        a = v.substr(0, slash);
-        n.v6 = a.find(':') != std::string::npos;
-        if (!parse_number(v.substr(slash + 1), n.v6 ? 128 : 32, len))
-          return error("'" + v + "' is not a network (ADDR/LEN)");
-        n.prefix = static_cast<uint8_t>(len);
+      // "src 10.0.0.1": an address without a type is a host, as in ra.
+      if (!keyword(kind) && kind.find_first_of(".:") != std::string::npos) {
+        --pos_;
+        kind = "host";
       }
-      n.v6 = a.find(':') != std::string::npos;
-      if (inet_pton(n.v6 ? AF_INET6 : AF_INET, a.c_str(), n.addr) != 1)
-        return error("'" + a + "' is not an IPv4 or IPv6 address (host names are not looked up)");
-      if (kind == "host") n.prefix = n.v6 ? 128 : 32;
-      n.op = kind == "host" ? Op::kHost : Op::kNet;
+    } else if (!keyword(w) && w.find_first_of(".:") != std::string::npos) {
+      --pos_;
+      kind = "host";
+    }
+    if (kind == "host" || kind == "net" || kind == "port") {
+      const int32_t id = value(n, kind);
+      if (id >= 0) last_ = id;
+      return id;
+    }
+    for (const NamedFlag& f : kFlags) {
+      if (kind != f.word) continue;
+      n.op = Op::kFlag;
+      n.proto = f.flag;
       return add(n);
     }
+    for (const NamedField& f : kFields) {
+      if (kind != f.word) continue;
+      if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
+      // The comparison is optional: "ttl 1" is "ttl eq 1".
+      n.cmp = kCmpEq;
+      for (const NamedCmp& c : kCmps)
+        if (toks_[pos_] == c.word) {
+          n.cmp = c.cmp;
+          ++pos_;
+        }
+      if (pos_ >= toks_.size() || !parse_number(toks_[pos_], f.max, n.value))
+        return error("'" + kind + "' needs a number" + (f.max < UINT32_MAX ? " up to " + std::to_string(f.max) : "") +
+                     " (comparisons: gt, gte, lt, lte, eq)");
+      ++pos_;
+      n.op = Op::kCount;
+      n.field = f.field;
+      return add(n);
+    }
+    --pos_;  // name the word itself
+    return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes, "
+                "ttl, tos, TCP and ICMP words, frag, multicast; and, or, not, parentheses)");
+  }
+
+  // The id of a host, net or port primitive, at pos_.
+  int32_t value(Node& n, const std::string& kind) {
+    if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
+    const std::string& v = toks_[pos_++];
     if (kind == "port") {
+      // (ra 3.0.8 selects flows outside a port range such as "100-200":
+      // ranges are not taken.)
       uint64_t p = 0;
       if (!parse_number(v, 65535, p)) return error("'" + v + "' is not a port number");
       n.op = Op::kPort;
       n.port = static_cast<uint16_t>(p);
       return add(n);
     }
-    if (kind == "pkts" || kind == "bytes") {
-      static const char* const kCmp[] = {"gt", "lt", "eq"};
-      int cmp = -1;
-      for (int c = 0; c < 3; ++c)
-        if (v == kCmp[c]) cmp = c;
-      if (cmp < 0) return error("'" + kind + " " + v + "': the comparison is gt, lt or eq");
-      if (pos_ >= toks_.size() || !parse_number(toks_[pos_], UINT64_MAX >> 1, n.value))
-        return error("'" + kind + " " + v + "' needs a number");
-      ++pos_;
-      n.op = Op::kCount;
-      n.field = kind == "bytes";
-      n.cmp = static_cast<uint8_t>(cmp);
-      return add(n);
+    std::string a = v;
+    if (kind == "net") {
+      const size_t slash = v.find('/');
+      uint64_t len = 0;
+      if (slash == std::string::npos) return error("net '" + v + "' needs a prefix length (ADDR/LEN)");
+      a = v.substr(0, slash);
+      n.v6 = a.find(':') != std::string::npos;
+      if (!parse_number(v.substr(slash + 1), n.v6 ? 128 : 32, len))
+        return error("'" + v + "' is not a network (ADDR/LEN)");
+      n.prefix = static_cast<uint8_t>(len);
     }
-    --pos_;  // name the word itself
-    return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes; "
-                "and, or, not, parentheses)");
+    n.v6 = a.find(':') != std::string::npos;
+    if (inet_pton(n.v6 ? AF_INET6 : AF_INET, a.c_str(), n.addr) != 1)
+      return error("'" + a + "' is not an IPv4 or IPv6 address (host names are not looked up)");
+    if (kind == "host") n.prefix = n.v6 ? 128 : 32;
+    n.op = kind == "host" ? Op::kHost : Op::kNet;
+    return add(n);
   }
 
   RecordFilter& f_;
   std::vector<std::string> toks_;
   size_t pos_ = 0;
+  int32_t last_ = -1;        // the latest host, net or port primitive
+  int32_t last_proto_ = -1;  // and the tcp/udp that qualified it
   std::string& err_;
 };
 
@@ -221,6 +319,62 @@ bool RecordFilter::compile(const std::string& text, std::string& err) {
     return false;
   }
   return true;
+}
+
+// Field `f` of direction d; false when ra would not compare it.
+bool RecordFilter::field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v) {
+  const DirMetrics& m = r.dir[d];
+  switch (f) {
+    case kFieldPkts: v = m.pkts; return true;
+    case kFieldBytes: v = m.bytes; return true;
+    case kFieldTtl:
+    case kFieldTos:
+      // As ra reads them: IPv4 only, and 0 for a side without attributes.
+      if (!is_ipv4(r.key)) return false;
+      v = (!m.pkts && !m.attrs_carried) ? 0 : f == kFieldTtl ? m.ttl : m.tos;
+      return true;
+    default: return false;
+  }
+}
+
+bool RecordFilter::flag(const Node& n, const FlowRecord& r) {
+  const FlowKey& k = r.key;
+  const bool src = n.side != Side::kDst, dst = n.side != Side::kSrc;
+  // ra reads syn and fin from the segments of this report (their status
+  // bits stay set for the connection's later reports), the others from the
+  // record's status word.
+  auto segment = [&](uint8_t tcp_flag) {
+    return (r.flags & kRecTcp) && ((src && (r.tcp.dir[0].flags & tcp_flag)) || (dst && (r.tcp.dir[1].flags & tcp_flag)));
+  };
+  auto sided = [&](uint32_t s_bit, uint32_t d_bit) {
+    return (r.flags & kRecTcp) && ((src && (r.tcp.status & s_bit)) || (dst && (r.tcp.status & d_bit)));
+  };
+  // ICMP words: an IPv4 ICMP flow of that type, or a flow an ICMP error of
+  // that type was mapped onto; ra does not apply them to ICMPv6.
+  const bool icmp4 = is_ipv4(k) && k.proto == 1;
+  const uint8_t icmp_type = static_cast<uint8_t>(k.sport >> 8);
+  auto icmp_is = [&](uint8_t type) {
+    return (icmp4 && icmp_type == type) || ((r.flags & kRecIcmpMapped) && r.icmp.type == type);
+  };
+  switch (n.proto) {
+    case kFlagSyn: return segment(0x02);
+    case kFlagSynAck: return sided(kTcpSawSynSent, kTcpSawSynSent);
+    case kFlagFin: return segment(0x01);
+    case kFlagFinAck: return sided(kTcpFinAcked, kTcpFinAcked);
+    case kFlagReset: return sided(kTcpSrcReset, kTcpDstReset);
+    case kFlagRetrans: return sided(kTcpSrcRetrans, kTcpDstRetrans);
+    case kFlagOutOfOrder: return sided(kTcpSrcOutOfOrder, kTcpDstOutOfOrder);
+    case kFlagWinShut: return sided(kTcpSrcWindowShut, kTcpDstWindowShut);
+    case kFlagEcn: return sided(kTcpSrcCongested, kTcpDstCongested);
+    case kFlagFrag: return (src && r.dir[0].fragments) || (dst && r.dir[1].fragments);
+    case kFlagEcho: return icmp_is(8) || icmp_is(0);
+    case kFlagUnreach: return icmp_is(3);
+    case kFlagRedirect: return icmp_is(5);
+    case kFlagTimexed: return icmp_is(11);
+    case kFlagMulticast:  // IPv4 only, and the limited broadcast counts (dst 224.0.0.0 and above)
+      return is_ipv4(k) && k.dst[0] >= 224;
+    default: return false;
+  }
 }
 
 bool RecordFilter::directed() const {
@@ -269,12 +423,20 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r) const {
       if (!(is_ipv4(k) || is_ipv6(k)) || (k.proto != 6 && k.proto != 17 && k.proto != 132)) return false;
       return (n.side != Side::kDst && k.sport == n.port) || (n.side != Side::kSrc && k.dport == n.port);
     }
+    case Op::kFlag: return flag(n, r);
     case Op::kCount: {
       // Without src or dst, either direction may match, as for addresses
       // and ports (ra's reading: "pkts eq 1" is a side with one packet).
       auto test = [&](unsigned d) {
-        const uint64_t v = n.field ? r.dir[d].bytes : uint64_t{r.dir[d].pkts};
-        return n.cmp == 0 ? v > n.value : n.cmp == 1 ? v < n.value : v == n.value;
+        uint64_t v = 0;
+        if (!field_value(n.field, r, d, v)) return false;
+        switch (n.cmp) {
+          case kCmpGt: return v > n.value;
+          case kCmpGte: return v >= n.value;
+          case kCmpLt: return v < n.value;
+          case kCmpLte: return v <= n.value;
+          default: return v == n.value;
+        }
       };
       return (n.side != Side::kDst && test(0)) || (n.side != Side::kSrc && test(1));
     }

@@ -1,22 +1,30 @@
-// Record filters for outputs (argus's `-w FILE "filter"`, argus.conf's
-// ARGUS_OUTPUT_FILE second word): the part of the Argus client filter
-// language that selects flows by protocol, address, port and size, as `ra`
-// reads it. Compiled once at start-up; matching allocates nothing.
+// Record filters for outputs and stream clients (argus's -w FILE "filter",
+// a client's FILTER: message): the part of the Argus client filter language
+// that ra 3.0.8 reads consistently, with ra's meaning, checked against ra on
+// the pcap corpus. Compiled once at start-up; matching allocates nothing.
 //
 //   expr    := term { (or | ||) term }
 //   term    := factor { (and | &&) factor }
 //   factor  := (not | !) factor | ( expr ) | primitive
 //   primitive := tcp | udp | icmp | igmp | ip | ipv4 | ipv6 | arp | rarp | man
 //              | (tcp | udp) [src | dst] port N   (tcpdump's form of "tcp and port N")
-//              | [src | dst] host ADDR        (IPv4 or IPv6)
+//              | [src | dst] [host] ADDR      (IPv4 or IPv6)
 //              | [src | dst] net ADDR/LEN
 //              | [src | dst] port N
-//              | [src | dst] (pkts | bytes) (gt | lt | eq) N
+//              | [src | dst] (pkts | bytes | ttl | tos) [gt | gte | lt | lte | eq] N
+//              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
+//              | synack | finack | ecn | echo | unreach | redirect | timexed | multicast
+//              | ID                           (an id alone repeats the latest host, net
+//                                              or port keyword: "port 53 or 443")
 //
 // Without src or dst a primitive holds when either side matches, as ra
 // reads it: "port 53" is sport or dport, "pkts eq 1" a side with one packet.
-// Words outside this part (hostnames, TCP flags, ttl, ...) are refused with a
-// message naming them, never ignored.
+// ttl and tos apply to IPv4 only (0 for a side never heard), ICMP words to
+// ICMPv4 flows and to flows an ICMP error was mapped onto, multicast to
+// IPv4 destinations from 224.0.0.0 up (the broadcast address included);
+// syn and fin mean a segment of this report, the other TCP words the
+// record's status bits. Words outside this part (hostnames, port ranges,
+// vid, appbytes, ...) are refused with a message naming them, never ignored.
 #pragma once
 
 #include <cstdint>
@@ -41,16 +49,16 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;
     Side side = Side::kEither;
-    uint8_t proto = 0;      // kProto: a ProtoWord
+    uint8_t proto = 0;      // kProto: a ProtoWord; kFlag: a FlagWord
     uint8_t v6 = 0;         // kHost, kNet: the address is IPv6
     uint8_t prefix = 0;     // kNet: prefix length
-    uint8_t field = 0;      // kCount: 0 pkts, 1 bytes
-    uint8_t cmp = 0;        // kCount: 0 gt, 1 lt, 2 eq
+    uint8_t field = 0;      // kCount: a Field (record_filter.cc)
+    uint8_t cmp = 0;        // kCount: a Cmp
     uint16_t port = 0;
     uint64_t value = 0;
     uint8_t addr[16] = {};
@@ -58,6 +66,8 @@ class RecordFilter {
   };
   bool eval(int32_t i, const FlowRecord& r) const;
   bool addr_match(const Node& n, const FlowRecord& r) const;
+  static bool flag(const Node& n, const FlowRecord& r);
+  static bool field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v);
 
   class Parser;
   std::vector<Node> nodes_;

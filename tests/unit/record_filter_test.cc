@@ -53,9 +53,12 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"net 10.0.0.0", "needs a prefix length"},
       {"net 10.0.0.0/33", "is not a network"},
       {"port 70000", "'70000' is not a port number"},
-      {"pkts ge 3", "the comparison is gt, lt or eq"},
+      {"pkts ge 3", "'pkts' needs a number (comparisons: gt, gte, lt, lte, eq)"},
+      {"ttl gt 300", "'ttl' needs a number up to 255"},
+      {"port 1-1024", "'1-1024' is not a port number"},
+      {"vid gt 0", "'vid' is not supported"},
       {"bytes gt lots", "needs a number"},
-      {"ttl gt 3", "'ttl' is not supported in record filters"},
+      {"appbytes gt 3", "'appbytes' is not supported in record filters"},
       {"host example.com", "host names are not looked up"},
   };
   for (const auto& c : cases) {
@@ -94,6 +97,16 @@ TEST(RecordFilter, SelectsByProtocolAddressPortAndSize) {
   EXPECT_FALSE(selects("udp port 443", web));
   EXPECT_TRUE(selects("tcp dst port 443 and not udp port 53", web));
   EXPECT_FALSE(selects("tcp src port 443", web));
+  // An id alone repeats the latest keyword with its qualifiers.
+  EXPECT_TRUE(selects("port 80 or 443", web));
+  EXPECT_FALSE(selects("udp port 80 or 443", web));  // udp port 80 or udp port 443
+  EXPECT_TRUE(selects("tcp dst port 80 or 443", web));
+  EXPECT_TRUE(selects("host 10.9.9.9 or 93.184.216.34", web));
+  EXPECT_TRUE(selects("src 10.0.0.6 and dst 93.184.216.34", web));  // host by default
+  EXPECT_FALSE(selects("src 10.0.0.6 and 93.184.216.34", web));     // src host 93.184.216.34
+  EXPECT_TRUE(selects("not host 10.9.9.9 and 10.0.0.6", web));      // (not host A) and host B
+  EXPECT_FALSE(selects("not host 10.0.0.6 and 10.9.9.9", web));
+  EXPECT_TRUE(selects("pkts gte 12 and dst pkts lte 9 and not src pkts lt 12", web));
 
   FlowRecord dns{};
   dns.key.kind = KeyKind::kIPv6;
@@ -117,6 +130,37 @@ TEST(RecordFilter, SelectsByProtocolAddressPortAndSize) {
   inet_pton(AF_INET, "10.0.0.1", arp.key.dst);
   EXPECT_TRUE(selects("arp and src host 10.0.0.6", arp));
   EXPECT_FALSE(selects("ip", arp));
+}
+
+// TCP and ICMP words, attributes and multicast, with ra's meanings.
+TEST(RecordFilter, SelectsByStateAndAttributes) {
+  FlowRecord web = v4("10.0.0.6", 51000, "93.184.216.34", 443, 6, 12, 9);
+  web.flags = kRecTcp | kRecIsIp;
+  web.tcp.status = kTcpSawSyn | kTcpSawSynSent | kTcpEstablished | kTcpDstReset;
+  web.tcp.dir[1].flags = 0x14;  // RST+ACK, no SYN in this report
+  web.dir[0].ttl = 64;
+  web.dir[1].ttl = 52;
+  web.dir[1].tos = 0x20;
+  EXPECT_FALSE(selects("syn", web));  // the SYN was in an earlier report
+  EXPECT_TRUE(selects("synack and reset and dst reset", web));
+  EXPECT_FALSE(selects("src reset or fin or retrans", web));
+  web.tcp.dir[0].flags = 0x02;
+  EXPECT_TRUE(selects("src syn and not dst syn", web));
+  EXPECT_TRUE(selects("ttl eq 52 and src ttl gte 64 and dst tos 32", web));
+  EXPECT_FALSE(selects("ttl gt 64", web));
+  web.dir[1].pkts = 0;  // a side never heard reads as 0
+  EXPECT_TRUE(selects("dst ttl eq 0", web));
+
+  FlowRecord dns = v4("10.0.0.6", 40000, "10.0.0.1", 53, 17, 1, 0);
+  EXPECT_FALSE(selects("unreach or syn", dns));
+  dns.flags |= kRecIcmpMapped;
+  dns.icmp.type = 3;
+  EXPECT_TRUE(selects("udp and unreach", dns));  // the port-unreachable it drew
+  const FlowRecord ping = v4("10.0.0.6", 0x0800, "10.0.0.1", 7, 1, 1, 1);
+  EXPECT_TRUE(selects("echo and not unreach", ping));
+  EXPECT_TRUE(selects("multicast", v4("10.0.0.6", 5353, "224.0.0.251", 5353, 17, 1, 0)));
+  EXPECT_TRUE(selects("multicast", v4("0.0.0.0", 68, "255.255.255.255", 67, 17, 1, 0)));
+  EXPECT_FALSE(selects("multicast or ttl gt 0", v4("10.0.0.6", 5353, "10.0.0.1", 5353, 17, 1, 0)));
 }
 
 // A filter without src or dst selects the same records whichever way round
