@@ -116,8 +116,8 @@ class RecordFilter::Parser {
     fail(why);
     return -1;
   }
-  bool at(const char* a, const char* b = nullptr) const {
-    return pos_ < toks_.size() && (toks_[pos_] == a || (b && toks_[pos_] == b));
+  bool at(const char* a, const char* b = nullptr, const char* c = nullptr) const {
+    return pos_ < toks_.size() && (toks_[pos_] == a || (b && toks_[pos_] == b) || (c && toks_[pos_] == c));
   }
   int32_t add(const Node& n) {
     f_.nodes_.push_back(n);
@@ -153,6 +153,10 @@ class RecordFilter::Parser {
   }
   int32_t factor() {
     if (pos_ >= toks_.size()) return error("the filter ends where a primitive was expected");
+    // A filter can come from the network (a stream client's FILTER:): the
+    // recursion is bounded so that no text can exhaust the stack.
+    if (at("not", "!", "(") && ++depth_ > kMaxDepth)
+      return error("nested deeper than " + std::to_string(kMaxDepth) + " levels of parentheses and 'not'");
     if (at("not", "!")) {
       ++pos_;
       const int32_t inner = factor();
@@ -302,6 +306,8 @@ class RecordFilter::Parser {
   RecordFilter& f_;
   std::vector<std::string> toks_;
   size_t pos_ = 0;
+  static constexpr int kMaxDepth = 64;
+  int depth_ = 0;            // parentheses and 'not's opened so far
   int32_t last_ = -1;        // the latest host, net or port primitive
   int32_t last_proto_ = -1;  // and the tcp/udp that qualified it
   std::string& err_;
@@ -315,7 +321,9 @@ bool RecordFilter::compile(const std::string& text, std::string& err) {
   Parser p(*this, tokens(text), err);
   if (!p.run()) {
     nodes_.clear();
-    err = "record filter '" + text + "': " + err;
+    // (A filter from the network may be long: the message quotes its start.)
+    const std::string quoted = text.size() <= 120 ? text : text.substr(0, 120) + "...";
+    err = "record filter '" + quoted + "': " + err;
     return false;
   }
   return true;

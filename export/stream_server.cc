@@ -33,6 +33,12 @@ constexpr size_t kInboxMaxBytes = 64 * 1024;
 // whole once it does, however the message was split into segments.
 constexpr const char* kClientWrap = "man or (";
 
+// A client's text as the log shows it: a filter may be 64 KiB long.
+std::string shortened(const std::string& s) {
+  constexpr size_t kMax = 240;
+  return s.size() <= kMax ? s : s.substr(0, kMax) + "...(" + std::to_string(s.size()) + " bytes)";
+}
+
 // Where the FILTER: message at the start of `inbox` ends, when it is all
 // there: false while the rest may still come. A message in another form
 // ends with what has arrived (or before a START: behind it).
@@ -246,6 +252,8 @@ void StreamServer::read_client(Client& c) {
     }
     c.inbox.append(buf, static_cast<size_t>(n));
     if (c.inbox.size() > kInboxMaxBytes) {
+      std::fprintf(stderr, "argos: stream client %s disconnected: client message too long (over %zu bytes)\n",
+                   c.peer.c_str(), kInboxMaxBytes);
       drop(c, ServerCounter::kClosed, "client message too long");
       return;
     }
@@ -289,11 +297,11 @@ void StreamServer::take_filter(Client& c, const std::string& text) {
     c.filtering = true;
     bump(ServerCounter::kFiltered);
     std::fprintf(stderr, "argos: stream client %s: sending only the records of its filter \"%s\"\n",
-                 c.peer.c_str(), expr.c_str());
+                 c.peer.c_str(), shortened(expr).c_str());
     return;
   }
   std::fprintf(stderr, "argos: stream client %s: sending every record, its filter \"%s\" is applied by the client (%s)\n",
-               c.peer.c_str(), expr.c_str(), why.c_str());
+               c.peer.c_str(), shortened(expr).c_str(), shortened(why).c_str());
 }
 
 bool StreamServer::send_pending(Client& c) {

@@ -21,6 +21,8 @@ what the clients received with the file of the same run:
   * a client's filter is applied by the sensor when it has no src or dst:
     a raw client, whose filter comes in two segments, receives only the
     records `ra - FILTER` selects; ra -S clients get the same either way;
+    a filter nested 20000 deep is left to the client, one that never
+    closes is cut off at 64 KiB;
   * UDP push sends the start MAR, then one record per datagram: the
     datagrams, concatenated, are the file; with a record filter, they are
     what `ra - FILTER` selects from the file;
@@ -402,6 +404,38 @@ def main():
         assert x.err.count("sending only the records of its filter") == 2, x.err
         assert "is applied by the client (it names src or dst" in x.err, x.err
 
+    def hostile_filters(tmp):
+        # FILTER: text from the network: a filter nested 20000 deep is
+        # answered "OK" and left to the client (every record is sent); one
+        # that never closes is cut off at 64 KiB. The sensor carries on.
+        port = free_port()
+        out = os.path.join(tmp, "file.argus")
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", "1", "-w", out])
+        endless = connect(port)
+        read_n(endless, 128)
+        try:
+            endless.sendall(b"FILTER: man or (" + b"(" * 70000)
+        except OSError:
+            pass  # closed while sending: what is asked
+        try:
+            rest = read_n(endless, 1)
+        except ConnectionResetError:
+            rest = b""  # closed with the unread bytes: a reset
+        assert rest == b"", "a 70 KB filter that never closes was not cut off"
+        deep = connect(port)
+        mar = read_n(deep, 128)
+        deep.sendall(b"FILTER: man or (" + b"(" * 20000 + b"udp" + b")" * 20000 + b")")
+        assert read_n(deep, 2) == b"OK"
+        deep.sendall(b"START: ")
+        stream = read_all(deep)
+        c = x.wait()
+        got = os.path.join(tmp, "deep.argus")
+        open(got, "wb").write(mar + stream)
+        want, have = flows(out), flows(got)
+        assert want and have == want, f"deep filter: {first_diff(want, have)}"
+        assert c["server.filtered"] == 0 and c["server.closed"] == 2, c
+        assert "client message too long" in x.err and "nested deeper than 64 levels" in x.err, x.err
+
     def udp_push(tmp):
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -597,7 +631,7 @@ def main():
               ("--max-clients 3: three served, two refused", max_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
-              ("client filters applied by the sensor", client_filters),
+              ("client filters applied by the sensor", client_filters), ("hostile FILTER: messages", hostile_filters),
               ("UDP push", udp_push), ("UDP push with a record filter", udp_push_filtered), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
               ("IPv6 listener, DONE: ends a session", ipv6_and_done),

@@ -163,6 +163,20 @@ TEST(RecordFilter, SelectsByStateAndAttributes) {
   EXPECT_FALSE(selects("multicast or ttl gt 0", v4("10.0.0.6", 5353, "10.0.0.1", 5353, 17, 1, 0)));
 }
 
+// A stream client's FILTER: is untrusted text: nesting is bounded, so a
+// deep one is refused instead of exhausting the stack.
+TEST(RecordFilter, RefusesDeepNesting) {
+  RecordFilter rf;
+  std::string err;
+  EXPECT_FALSE(rf.compile(std::string(100000, '(') + "tcp" + std::string(100000, ')'), err));
+  EXPECT_NE(err.find("nested deeper than 64 levels"), std::string::npos) << err.substr(0, 200);
+  std::string nots;
+  for (int i = 0; i < 50000; ++i) nots += "not ";
+  EXPECT_FALSE(rf.compile(nots + "tcp", err));
+  EXPECT_NE(err.find("nested deeper than 64 levels"), std::string::npos) << err.substr(0, 200);
+  EXPECT_TRUE(rf.compile(std::string(30, '(') + "not not tcp" + std::string(30, ')'), err)) << err;
+}
+
 // A filter without src or dst selects the same records whichever way round
 // ra shows them: only those may be applied by the sensor to a stream client.
 TEST(RecordFilter, KnowsWhetherItNamesADirection) {
