@@ -257,6 +257,7 @@ class RecordFilter::Parser {
         if (toks_[pos_] == c.word) {
           n.cmp = c.cmp;
           ++pos_;
+          break;
         }
       if (pos_ >= toks_.size() || !parse_number(toks_[pos_], f.max, n.value))
         return error("'" + kind + "' needs a number" + (f.max < UINT32_MAX ? " up to " + std::to_string(f.max) : "") +

@@ -26,7 +26,7 @@ root=$(pwd)
 LOGDIR=build-test-logs
 PCAPDIR=tests/data/pcaps
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-FUZZ_TARGETS=(fuzz_parser fuzz_pcap fuzz_config)
+FUZZ_TARGETS=(fuzz_parser fuzz_pcap fuzz_config fuzz_filter)
 REPLAY_TIMEOUT=${REPLAY_TIMEOUT:-300}
 
 rm -rf "$LOGDIR"

@@ -8,7 +8,8 @@
 # For each target:
 #   1. seeds from tests/data/pcaps go to a temporary directory (seeds.py):
 #      whole captures for fuzz_pcap, one file per frame for fuzz_parser; the
-#      example configurations (config/examples) for fuzz_config;
+#      example configurations (config/examples) for fuzz_config; the lines
+#      of filter_seeds.txt for fuzz_filter;
 #   2. every file of tests/fuzz/crashers/TARGET/ is run once: inputs that
 #      crashed once must not crash again;
 #   3. the fuzzer runs for SECONDS (-max_total_time) from the seeds and the
@@ -35,7 +36,7 @@ seconds=$2
 [[ "$seconds" =~ ^[0-9]+$ ]] || usage
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_parser fuzz_pcap fuzz_config)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_parser fuzz_pcap fuzz_config fuzz_filter)
 
 logdir=${FUZZ_LOG_DIR:-$build/fuzz-logs}
 corpusdir=${FUZZ_CORPUS_DIR:-$build/fuzz-corpus}
@@ -92,6 +93,14 @@ for t in "${targets[@]}"; do
     # The shipped example configurations: every section, lists, comments.
     mkdir -p "$seeds" && cp "$root"/config/examples/*.yaml "$seeds"/ 2>"$logdir/$t-seeds.log" ||
       { echo "FAIL  fuzz $t  (no seeds, see $logdir/$t-seeds.log)"; failed=1; continue; }
+  elif [ "$kind" = filter ]; then
+    # One filter per line of filter_seeds.txt: every word of the language.
+    mkdir -p "$seeds"
+    n=0
+    while IFS= read -r line; do
+      printf '%s' "$line" >"$seeds/filter-$n"
+      n=$((n + 1))
+    done <"$here/filter_seeds.txt"
   elif ! python3 "$here/seeds.py" "$kind" "$seeds" "${pcaps[@]}" >"$logdir/$t-seeds.log" 2>&1; then
     echo "FAIL  fuzz $t  (no seeds, see $logdir/$t-seeds.log)"
     failed=1

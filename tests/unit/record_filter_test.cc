@@ -58,6 +58,7 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"port 1-1024", "'1-1024' is not a port number"},
       {"vid gt 0", "'vid' is not supported"},
       {"bytes gt lots", "needs a number"},
+      {"src pkts gte ", "'pkts' needs a number"},  // the comparison ends the text
       {"appbytes gt 3", "'appbytes' is not supported in record filters"},
       {"host example.com", "host names are not looked up"},
   };
