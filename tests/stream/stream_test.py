@@ -437,15 +437,8 @@ def main():
         assert "client message too long" in x.err and "nested deeper than 64 levels" in x.err, x.err
 
     def udp_push(tmp):
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        rx.bind(("127.0.0.1", 0))
-        rx.settimeout(5)
-        port = rx.getsockname()[1]
+        port, got, t = udp_collector()
         out = os.path.join(tmp, "file.argus")
-        got = []
-        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
-        t.start()
         x = Argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap"), "-w", out,
                           "-w", f"argus-udp://127.0.0.1:{port}"])
         c = x.wait()
@@ -462,18 +455,12 @@ def main():
     def udp_push_filtered(tmp):
         # outputs.udp as {address, filter}: the collector gets the start
         # MAR, then only the records `ra - FILTER` selects from the file.
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        rx.bind(("127.0.0.1", 0))
-        rx.settimeout(5)
-        got = []
-        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
-        t.start()
+        port, got, t = udp_collector()
         out, cfg = os.path.join(tmp, "file.argus"), os.path.join(tmp, "udp.yaml")
         expr = "tcp and pkts gt 5 or icmp"
         with open(cfg, "w") as f:
             f.write(f"outputs:\n  files: [{out}]\n  udp:\n"
-                    f"    - address: 127.0.0.1:{rx.getsockname()[1]}\n      filter: {expr}\n")
+                    f"    - address: 127.0.0.1:{port}\n      filter: {expr}\n")
         x = Argos(argos, ["-X", "-F", cfg, "-r", pc("large-home-lan-mixed.pcap")])
         c = x.wait()
         t.join()
@@ -487,17 +474,11 @@ def main():
         assert c["udp.sent"] == len(got), c
 
     def all_outputs(tmp):
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        rx.bind(("127.0.0.1", 0))
-        rx.settimeout(5)
-        got = []
-        t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
-        t.start()
+        udp_port, got, t = udp_collector()
         port = free_port()
         f1, f2, s = (os.path.join(tmp, n) for n in ("a.argus", "b.argus", "s.argus"))
         x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-w", f1, "-w", f2, "-P", str(port),
-                          "--wait-clients", "1", "-w", f"argus-udp://127.0.0.1:{rx.getsockname()[1]}"])
+                          "--wait-clients", "1", "-w", f"argus-udp://127.0.0.1:{udp_port}"])
         ra = spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", s], stderr=subprocess.DEVNULL)
         x.wait()
         ra.communicate(timeout=30)
@@ -639,6 +620,19 @@ def main():
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
     return run_checks("stream", checks, cleanup=kill_running)
+
+
+def udp_collector():
+    """A UDP collector on loopback: its port, the list its datagrams go to,
+    and the thread filling it, which ends 5 s after the last datagram."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5)
+    got = []
+    t = threading.Thread(target=lambda: [got.append(d) for d in iter_datagrams(rx)])
+    t.start()
+    return rx.getsockname()[1], got, t
 
 
 def iter_datagrams(sock):
