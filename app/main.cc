@@ -115,6 +115,8 @@ constexpr const char* kUsage =
     "  --max-clients N  stream clients at once (default 10); the next is refused\n"
     "  --client-buffer BYTES  bytes queued per client (default 8 MiB); a client\n"
     "                   that falls that far behind is disconnected\n"
+    "  --client-timeout SECS  a client whose host acknowledges nothing for SECS\n"
+    "                   (default 60; status MARs keep every client busy) is dropped\n"
     "  --wait-clients N read no input until N clients have sent START: (serving a\n"
     "                   replay from its first record)\n"
     "  --record-buffer N  reports each worker may hold for the outputs (default:\n"
@@ -415,6 +417,7 @@ int main(int argc, char** argv) {
   server_cfg.bind_addrs = cfg.server_bind;
   server_cfg.max_clients = cfg.server_max_clients;
   server_cfg.client_buffer_bytes = cfg.server_client_buffer_bytes;
+  server_cfg.client_timeout_ms = static_cast<uint32_t>(cfg.server_client_timeout_s * 1000.0);
   for (const auto& a : cfg.server_allow) {
     Cidr net;
     std::string why;

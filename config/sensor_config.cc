@@ -268,11 +268,11 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   if (cfg.server_port == 0 && !c.given("outputs.server.port")) {
     static const char* const kServerOnly[] = {"outputs.server.bind", "outputs.server.allow",
                                               "outputs.server.max_clients", "outputs.server.client_buffer",
-                                              "outputs.server.wait_clients"};
+                                              "outputs.server.client_timeout", "outputs.server.wait_clients"};
     for (const char* k : kServerOnly)
       if (c.set_apart(k))
-        return c.fail(k, "configures the stream server (-B, --allow, --max-clients, --client-buffer and "
-                      "--wait-clients): give -P PORT (outputs.server.port)");
+        return c.fail(k, "configures the stream server (-B, --allow, --max-clients, --client-buffer, "
+                      "--client-timeout and --wait-clients): give -P PORT (outputs.server.port)");
   }
   for (size_t i = 0; i < cfg.server_bind.size(); ++i)
     if (!is_address(cfg.server_bind[i]))

@@ -106,6 +106,7 @@ struct SensorConfig {
   std::vector<std::string> server_allow;                 // --allow, CIDR text
   uint32_t server_max_clients = 10;                      // --max-clients
   uint64_t server_client_buffer_bytes = 8u << 20;        // --client-buffer
+  double server_client_timeout_s = 60;                   // --client-timeout
   uint32_t wait_clients = 0;                             // --wait-clients
   // --record-buffer: reports each worker may hold for the exporter; 0 = on a
   // live input the flow capacity (record_buffer_batches), on replay 16,384.

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -216,6 +217,10 @@ void StreamServer::accept_all(int listen_fd, uint64_t now_ns) {
              ("already " + std::to_string(cfg_.max_clients) + " clients").c_str(), ServerCounter::kRefusedFull);
       continue;
     }
+    // The kernel ends the connection once sent data stays unacknowledged
+    // for the client timeout; the next send or receive then says so.
+    const unsigned timeout_ms = cfg_.client_timeout_ms;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms);
     Client c;
     c.fd = fd;
     c.peer = peer;
@@ -237,6 +242,13 @@ void StreamServer::drop(Client& c, ServerCounter reason, const char* why) {
     std::fprintf(stderr, "argos: stream client %s disconnected: %s\n", c.peer.c_str(), why);
 }
 
+void StreamServer::lost(Client& c, int err) {
+  if (err != ETIMEDOUT) return drop(c, ServerCounter::kClosed, std::strerror(err));
+  const std::string why = "unreachable: nothing acknowledged for " + std::to_string(cfg_.client_timeout_ms / 1000) +
+                          " s (--client-timeout)";
+  drop(c, ServerCounter::kUnreachable, why.c_str());
+}
+
 void StreamServer::read_client(Client& c) {
   char buf[1024];
   for (;;) {
@@ -247,7 +259,7 @@ void StreamServer::read_client(Client& c) {
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      drop(c, ServerCounter::kClosed, std::strerror(errno));
+      lost(c, errno);
       return;
     }
     c.inbox.append(buf, static_cast<size_t>(n));
@@ -309,7 +321,7 @@ bool StreamServer::send_pending(Client& c) {
     const ssize_t n = ::send(c.fd, c.out.data() + c.out_head, c.out.size() - c.out_head, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      drop(c, ServerCounter::kClosed, std::strerror(errno));
+      lost(c, errno);
       return false;
     }
     c.out_head += static_cast<size_t>(n);

@@ -41,6 +41,9 @@ struct StreamServerConfig {
   size_t client_buffer_bytes = 8u << 20; // per client; beyond it the client is dropped
   uint32_t start_timeout_ms = 5000;      // argus's ARGUS_CLIENT_STARTUP_TIMEOUT
   uint32_t finish_timeout_ms = 2000;     // at shutdown, to deliver the closing MAR
+  // Sent data unacknowledged this long ends the connection (TCP_USER_TIMEOUT):
+  // a collector host that vanished is dropped instead of holding its place.
+  uint32_t client_timeout_ms = 60000;
 };
 
 #define ARGOS_SERVER_COUNTERS(X)                                               \
@@ -51,6 +54,7 @@ struct StreamServerConfig {
   X(kDroppedSlow, "server.dropped_slow", "clients dropped: their buffer filled up") \
   X(kTimedOut, "server.timed_out", "clients closed: no START: in time")       \
   X(kClosed, "server.closed", "clients that left (DONE:, EOF or error)")           \
+  X(kUnreachable, "server.unreachable", "clients dropped: their host acknowledged nothing within the client timeout") \
   X(kFiltered, "server.filtered", "clients whose FILTER: the sensor applies")        \
   X(kHeldBack, "server.held_back", "records not sent to a client: its filter rejects them")
 
@@ -108,6 +112,7 @@ class StreamServer final : public RecordSink {
   void append(Client& c, const uint8_t* data, size_t len);
   bool send_pending(Client& c);  // false when the client is gone
   void drop(Client& c, ServerCounter reason, const char* why);
+  void lost(Client& c, int err);  // a send or receive failed with errno `err`
   void bump(ServerCounter c) { counters_[static_cast<size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
   void reap();
 

@@ -4,6 +4,9 @@ namespaces this test creates. Known traffic goes from the sender namespace to
 the capturing one only (10.213.77.0/24); argos is stopped with SIGTERM and its
 output is judged by the real ra and by the raw record bytes. It runs with one
 worker, then with two sharing the capture through the software dispatcher.
+Then: capture options, an interface that goes away and comes back, a stream
+collector whose host vanishes (dropped after --client-timeout), and two
+interfaces read as one link.
 
 Exit 77 (skipped) where namespaces cannot be made (no CAP_NET_ADMIN).
 """
@@ -182,6 +185,8 @@ def main():
             check_capture_options(ns, argos, tmp)
         with tempfile.TemporaryDirectory() as tmp:
             check_interface_returns(ns, argos, tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            check_dead_collector(ns, argos, tmp)
         # Last: it adds a second link, which the checks above do not expect.
         with tempfile.TemporaryDirectory() as tmp:
             check_two_interfaces(ns, argos, tmp)
@@ -307,6 +312,52 @@ def check_interface_returns(ns, argos, tmp):
         fail("want 5 datagrams before the gap and 5 after, ra shows %r" % flows)
     print("PASS: interface gone and back: %d ticks of CPU in 2 s while gone, 5 + 5 datagrams recorded"
           % (cpu1 - cpu0))
+
+
+def check_dead_collector(ns, argos, tmp):
+    """A stream client whose host vanishes without closing (its link cut)
+    is dropped once nothing is acknowledged for --client-timeout, is said
+    and counted, and frees its place: with --max-clients 1 a new client is
+    served, not refused."""
+    port = 41561
+    client = ("import socket, sys, time\n"
+              "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n"
+              "head = b''\n"
+              "while len(head) < 128:\n"
+              "    more = s.recv(128 - len(head))\n"
+              "    if not more:\n"
+              "        break  # refused: a 4-byte error MAR, then closed\n"
+              "    head += more\n"
+              "print(head[:2].hex(), flush=True)\n"
+              "if sys.argv[3] == 'stay':\n"
+              "    s.sendall(b'START: ')\n"
+              "    s.recv(128)  # a status MAR: started\n"
+              "    print('started', flush=True)\n"
+              "    time.sleep(60)\n")
+    out = os.path.join(tmp, "dead.argus")
+    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-w", out, "-P", str(port), "-B", CAP_ADDR, "-M", "1",
+                   "--max-clients", "1", "--client-timeout", "2", stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    if proc.poll() is not None:
+        fail("argos exited early: " + proc.stderr.read())
+    gone = ns.exec(ns.snd, sys.executable, "-c", client, CAP_ADDR, str(port), "stay", stdout=subprocess.PIPE, text=True)
+    if gone.stdout.readline().strip() != "8310" or gone.stdout.readline().strip() != "started":
+        fail("the first client was not served")
+    run("ip", "-n", ns.snd, "link", "set", ns.snd_if, "down")  # its host is gone, nothing closed
+    time.sleep(4.5)  # a status MAR within 1 s, unacknowledged for 2 s
+    run("ip", "-n", ns.snd, "link", "set", ns.snd_if, "up")
+    time.sleep(1.5)
+    second = ns.exec(ns.snd, sys.executable, "-c", client, CAP_ADDR, str(port), "look", stdout=subprocess.PIPE, text=True)
+    head = second.communicate(timeout=20)[0].strip()
+    err, kv = stop(proc)
+    if head != "8310":
+        fail("the next client got %r, want the start MAR (8310): the dead client kept its place" % head)
+    if kv.get("server.unreachable") != "1" or kv.get("server.accepted") != "2":
+        fail("server.unreachable=%s server.accepted=%s, want 1 and 2"
+             % (kv.get("server.unreachable"), kv.get("server.accepted")))
+    if "unreachable: nothing acknowledged for 2 s" not in err:
+        fail("the dropped client was not said")
+    print("PASS: a vanished collector dropped after --client-timeout 2, its place served again")
 
 
 def check_two_interfaces(ns, argos, tmp):
