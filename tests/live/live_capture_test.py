@@ -280,7 +280,7 @@ def check_interface_returns(ns, argos, tmp):
 
     link()
     out = os.path.join(tmp, "back.argus")
-    proc = ns.exec(ns.cap, argos, "-i", cap_if, "-w", out, "udp", stderr=subprocess.PIPE, text=True)
+    proc = ns.exec(ns.cap, argos, "-w", out, "-i", cap_if, "udp", stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     if proc.poll() is not None:
         fail("argos exited early: " + proc.stderr.read())
@@ -383,7 +383,7 @@ def check_two_interfaces(ns, argos, tmp):
                      stdout=subprocess.PIPE, text=True)
     if server.stdout.readline().strip() != "ready":
         fail("the listener did not start")
-    proc = ns.exec(ns.cap, argos, "-i", ns.cap_if, "-i", cap_if2, "-w", out, "not", "ip6",
+    proc = ns.exec(ns.cap, argos, "-w", out, "-i", ns.cap_if, "-i", cap_if2, "not", "ip6",
                    stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     if proc.poll() is not None:
