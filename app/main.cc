@@ -68,6 +68,8 @@ constexpr const char* kUsage =
     "                   Without -F, /etc/argos/argos.yaml is read when it exists\n"
     "  -X               ignore /etc/argos/argos.yaml: start from built-in defaults\n"
     "  --print-config   print the effective configuration as YAML and exit\n"
+    "  -b               print the capture filter as compiled for the first input\n"
+    "                   (tcpdump -d form) and exit; -O compiles it unoptimised\n"
     "  --check-config   validate the configuration on this host and exit\n"
     "  --check-portable validate without looking at this host (files, CPUs, memory)\n"
     "  --from-argus-conf FILE  print the YAML equivalent of an argus.conf file\n"
@@ -86,6 +88,7 @@ constexpr const char* kUsage =
     "                   SIGTERM ends the capture; several workers share it by\n"
     "                   software dispatch)\n"
     "  -p               do not put the interface into promiscuous mode\n"
+    "  -O               compile the capture filter without libpcap's optimiser\n"
     "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name; repeat\n"
     "                   for several ports, --workers = their queues in all) set up\n"
     "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
@@ -250,6 +253,22 @@ int main(int argc, char** argv) {
     std::fputs(print_config(built).c_str(), stdout);
     return 0;
   }
+  // -b, as argus: the capture filter as compiled for the first input, then
+  // exit; nothing is written (no filter: nothing to print).
+  if (req.print_filter) {
+    if (built.read_files.empty() && built.interfaces.empty()) {
+      std::fprintf(stderr, "argos: -b prints the capture filter of a libpcap input: give -r FILE or -i IFACE\n");
+      return 2;
+    }
+    if (built.bpf_filter.empty()) return 0;
+    const std::string first = built.read_files.empty() ? std::string() : built.read_files[0];
+    if (!print_filter_program(first, built.interfaces.empty() ? std::string() : built.interfaces[0],
+                              built.bpf_filter, built.bpf_optimize, err)) {
+      std::fprintf(stderr, "argos: -b: %s\n", err.c_str());
+      return 2;
+    }
+    return 0;
+  }
   const ValidateScope scope = req.check_portable ? ValidateScope::kPortable : ValidateScope::kThisHost;
   if (!validate_config(built, origins, scope, err)) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
@@ -296,10 +315,11 @@ int main(int argc, char** argv) {
     return startup_error("log: " + err);
 
   // Inputs and outputs are checked before any packet is read.
-  PcapFileSource source(cfg.read_files, cfg.bpf_filter);
+  PcapFileSource source(cfg.read_files, cfg.bpf_filter, cfg.bpf_optimize);
   PcapLiveConfig lcfg;
   lcfg.interfaces = cfg.interfaces;
   lcfg.bpf_filter = cfg.bpf_filter;
+  lcfg.bpf_optimize = cfg.bpf_optimize;
   lcfg.snaplen = cfg.snaplen;
   lcfg.promiscuous = cfg.promiscuous;
   lcfg.buffer_bytes = static_cast<uint32_t>(cfg.pcap_buffer_bytes);

@@ -44,7 +44,7 @@ constexpr SpecialFlag kSpecial[] = {
     {"-F", true},           {"-X", false},           {"-h", false},         {"--help", false},
     {"--print-config", false}, {"--check-config", false}, {"--check-portable", false},
     {"--from-argus-conf", true}, {"--rotate-size", true}, {"--rotate-interval", true}, {"--rotate-utc", false},
-    {"--foreground", false},
+    {"--foreground", false}, {"-b", false},
 };
 
 const SpecialFlag* special(const std::string& a) {
@@ -65,6 +65,7 @@ int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, Conf
     if (a == "-h" || a == "--help") req.help = true;
     if (a == "-X") defaults_only = true;
     if (a == "--print-config") req.print_config = true;
+    if (a == "-b") req.print_filter = true;
     if (a == "--check-config") req.check_config = true;
     if (a == "--check-portable") req.check_portable = true;
     if (s && s->takes_value) {

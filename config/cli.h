@@ -16,6 +16,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/argos/argos.yaml";
 struct CliRequest {
   bool help = false;
   bool print_config = false;     // --print-config: print the effective YAML, exit
+  bool print_filter = false;     // -b: print the compiled capture filter, exit
   bool check_config = false;     // --check-config: validate against this host, exit
   bool check_portable = false;   // --check-portable: validate without looking at this host, exit
   std::string config_file;       // -F, or the default file when it was read

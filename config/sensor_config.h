@@ -71,6 +71,7 @@ struct SensorConfig {
   uint32_t snaplen = 2048;              // -s
   uint64_t pcap_buffer_bytes = 0;       // --pcap-buffer, 0 = libpcap's default
   std::string bpf_filter;               // trailing expression
+  bool bpf_optimize = true;             // -O turns libpcap's filter optimiser off
   std::vector<DpdkPortConfig> dpdk_ports;  // -i dpdk:PORT, repeatable
   std::vector<std::string> eal_args;    // --eal, one word each
   uint32_t rx_queues = 1;               // --rx-queues: per port, unless the port says

@@ -84,7 +84,7 @@ bool PcapLiveSource::open_one(Capture& c, std::string& err) {
     bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
     if (pcap_lookupnet(c.name.c_str(), &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;
     bpf_program prog;
-    if (pcap_compile(c.handle, &prog, cfg_.bpf_filter.c_str(), 1, mask) != 0) {
+    if (pcap_compile(c.handle, &prog, cfg_.bpf_filter.c_str(), cfg_.bpf_optimize ? 1 : 0, mask) != 0) {
       err = "filter expression '" + cfg_.bpf_filter + "' does not compile for interface '" + c.name +
             "': " + pcap_geterr(c.handle);
       return false;

@@ -20,6 +20,7 @@ namespace argos {
 struct PcapLiveConfig {
   std::vector<std::string> interfaces;  // each opened with the same settings
   std::string bpf_filter;
+  bool bpf_optimize = true;
   uint32_t snaplen = 2048;       // bytes captured per packet (headers and some data)
   bool promiscuous = true;
   uint32_t buffer_bytes = 0;     // kernel capture buffer; 0 = libpcap's default

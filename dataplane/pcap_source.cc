@@ -31,10 +31,10 @@ pcap* open_offline(const std::string& file, std::string& err) {
   return p;
 }
 
-bool set_filter(pcap* p, const std::string& filter, const std::string& file, std::string& err) {
+bool set_filter(pcap* p, const std::string& filter, bool optimize, const std::string& file, std::string& err) {
   if (filter.empty()) return true;
   bpf_program prog;
-  if (pcap_compile(p, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+  if (pcap_compile(p, &prog, filter.c_str(), optimize ? 1 : 0, PCAP_NETMASK_UNKNOWN) != 0) {
     err = "filter expression '" + filter + "' does not compile for '" + file +
           "': " + pcap_geterr(p);
     return false;
@@ -49,8 +49,8 @@ bool set_filter(pcap* p, const std::string& filter, const std::string& file, std
 }
 }  // namespace
 
-PcapFileSource::PcapFileSource(std::vector<std::string> files, std::string bpf_filter)
-    : files_(std::move(files)), filter_(std::move(bpf_filter)) {
+PcapFileSource::PcapFileSource(std::vector<std::string> files, std::string bpf_filter, bool bpf_optimize)
+    : files_(std::move(files)), filter_(std::move(bpf_filter)), optimize_(bpf_optimize) {
   slab_ = static_cast<uint8_t*>(std::malloc(size_t{kSlabPackets} * kMaxCopyBytes));
 }
 
@@ -86,7 +86,7 @@ bool PcapFileSource::validate(std::string& err) {
       return false;
     }
     if (first_linktype_ < 0) first_linktype_ = dlt;
-    const bool ok = set_filter(p, filter_, f, err);
+    const bool ok = set_filter(p, filter_, optimize_, f, err);
     pcap_close(p);
     if (!ok) return false;
   }
@@ -169,7 +169,7 @@ bool PcapFileSource::open_mapped(const std::string& file) {
     filter_handle_ = pcap_open_dead(cur_linktype_, kMaxRecordBytes);
     auto* prog = new bpf_program;
     if (!filter_handle_ ||
-        pcap_compile(filter_handle_, prog, filter_.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        pcap_compile(filter_handle_, prog, filter_.c_str(), optimize_ ? 1 : 0, PCAP_NETMASK_UNKNOWN) != 0) {
       delete prog;
       errors_.push_back("filter expression '" + filter_ + "' does not compile for '" + file + "'");
       close_current();
@@ -285,7 +285,7 @@ bool PcapFileSource::open_next() {
       continue;
     }
     if (first_linktype_ < 0) first_linktype_ = cur_linktype_;
-    if (!set_filter(cur_, filter_, cur_name_, err)) {
+    if (!set_filter(cur_, filter_, optimize_, cur_name_, err)) {
       errors_.push_back(err);
       close_current();
       continue;
@@ -361,6 +361,35 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
     close_current();  // end of this file (or damage): go on with the next one
   }
   return n;
+}
+
+bool print_filter_program(const std::string& file, const std::string& interface, const std::string& filter,
+                          bool optimize, std::string& err) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  pcap* p = nullptr;
+  bpf_u_int32 mask = PCAP_NETMASK_UNKNOWN;
+  if (!file.empty()) {
+    p = open_offline(file, err);
+    if (!p) return false;
+  } else {
+    p = pcap_open_live(interface.c_str(), 65535, 0, 0, errbuf);
+    if (!p) {
+      err = "cannot open interface '" + interface + "': " + errbuf;
+      return false;
+    }
+    bpf_u_int32 net = 0;
+    if (pcap_lookupnet(interface.c_str(), &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;
+  }
+  bpf_program prog;
+  const bool ok = pcap_compile(p, &prog, filter.c_str(), optimize ? 1 : 0, mask) == 0;
+  if (ok) {
+    bpf_dump(&prog, 1);
+    pcap_freecode(&prog);
+  } else {
+    err = "filter expression '" + filter + "' does not compile: " + pcap_geterr(p);
+  }
+  pcap_close(p);
+  return ok;
 }
 
 }  // namespace argos

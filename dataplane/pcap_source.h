@@ -18,7 +18,7 @@ class PcapFileSource {
  public:
   static constexpr uint32_t kMaxCopyBytes = 2048;  // bytes kept per packet (headers + data)
 
-  PcapFileSource(std::vector<std::string> files, std::string bpf_filter);
+  PcapFileSource(std::vector<std::string> files, std::string bpf_filter, bool bpf_optimize = true);
   ~PcapFileSource();
   PcapFileSource(const PcapFileSource&) = delete;
   PcapFileSource& operator=(const PcapFileSource&) = delete;
@@ -44,6 +44,7 @@ class PcapFileSource {
 
   std::vector<std::string> files_;
   std::string filter_;
+  bool optimize_ = true;  // libpcap's BPF optimiser
   size_t next_file_ = 0;
   pcap* cur_ = nullptr;
   std::string cur_name_;
@@ -71,5 +72,12 @@ class PcapFileSource {
   pcap* filter_handle_ = nullptr;  // dead handle holding the compiled filter
   void* filter_prog_ = nullptr;    // bpf_program, when a filter is set
 };
+
+// argus's -b: compiles `filter` as it is compiled for reading `file` (the
+// first input) or, when `file` is empty, for capturing on `interface`, and
+// prints the program to standard output in tcpdump -d form. False with
+// `err` when the input cannot be opened or the filter does not compile.
+bool print_filter_program(const std::string& file, const std::string& interface, const std::string& filter,
+                          bool optimize, std::string& err);
 
 }  // namespace argos

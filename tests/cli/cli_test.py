@@ -83,6 +83,33 @@ def main():
         assert sorted(map(key, dns)) == sorted(map(key, expected)), \
             "filtered records differ from the DNS records of the full run"
 
+    def print_filter(tmp):
+        # -b prints the compiled capture filter as argus -b does (tcpdump -d
+        # form), optimised or not (-O), and writes nothing.
+        for f in ("mixed-dhcp-arp-icmp-icmpv6.pcap", "nsec-linux-sll-tcp-handshake.pcap"):  # Ethernet, cooked
+            for extra in ([], ["-O"]):
+                expr = ["udp", "port", "53", "or", "arp"]
+                want = subprocess.run(["argus", "-X", "-r", pc(f), "-b", *extra, *expr],
+                                      capture_output=True, text=True, timeout=60)
+                got = subprocess.run([argos, "-X", "-r", pc(f), "-b", *extra, *expr],
+                                     capture_output=True, text=True, timeout=60)
+                assert got.returncode == 0 and got.stdout == want.stdout and "(000)" in got.stdout, \
+                    f"{f} {extra}: argos -b printed\n{got.stdout}{got.stderr}\nargus -b\n{want.stdout}"
+        plain, opt = (subprocess.run([argos, "-X", "-r", pc("dns-udp.pcap"), "-b", *x, "udp", "port", "53"],
+                                     capture_output=True, text=True, timeout=60).stdout for x in (["-O"], []))
+        assert len(plain.splitlines()) > len(opt.splitlines()), "-O made no difference"
+        p = subprocess.run([argos, "-X", "-r", pc("dns-udp.pcap"), "-b", "udp", "port"], capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 2 and "does not compile" in p.stderr, p.stderr
+        # The capture filter optimised or not selects the same packets.
+        outs = []
+        for x in ([], ["-O"]):
+            p, o = run_argos(argos, ["-X", *x, "-w", os.path.join(tmp, f"o{len(outs)}.argus"), "-r",
+                                     pc("large-home-lan-mixed.pcap"), "tcp", "or", "udp", "port", "53"], tmp)
+            assert p.returncode == 0, p.stderr
+            outs.append(sorted(ra_lines(os.path.join(tmp, f"o{len(outs)}.argus"))))
+        assert outs[0] and outs[0] == outs[1]
+
     def bad_filter(tmp):
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "tcp", "and", "and"], tmp)
         assert p.returncode == 2, f"exit {p.returncode}"
@@ -442,7 +469,7 @@ def main():
     checks = [("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
-    checks += [("bpf filter", bpf_filter), ("bad filter", bad_filter), ("-e source id", source_id),
+    checks += [("bpf filter", bpf_filter), ("-b prints the filter, -O", print_filter), ("bad filter", bad_filter), ("-e source id", source_id),
                      ("several -w outputs", several_outputs), ("-S status interval", status_interval),
                      ("table full: drop", table_full_drop), ("table full: evict", table_full_evict),
                      ("summary counters", summary_counters), ("-R response time", response_time)]

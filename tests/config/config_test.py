@@ -376,7 +376,7 @@ def main():
             "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.pace": "stream (-T)", "input.packets": "cli -N packet range",
             "input.interface": "live-capture", "input.promiscuous": "live-capture capture options (-p)",
             "input.snap_length": "live-capture capture options (-s)", "input.buffer_size": "live-capture capture options (--pcap-buffer)",
-            "input.filter": "cli filter", "input.dpdk.ports": "dpdk-replay check_yaml, two_ports", "input.dpdk.eal": "dpdk-replay check_yaml",
+            "input.filter": "cli filter", "input.filter_optimize": "cli -b prints the filter, -O", "input.dpdk.ports": "dpdk-replay check_yaml, two_ports", "input.dpdk.eal": "dpdk-replay check_yaml",
             "input.dpdk.rx_queues": "dpdk (2 queues)", "input.dpdk.mbufs": "dpdk-replay check_mbufs", "input.dpdk.exit_when_idle": "dpdk",
             "flows.capacity": "cli full_policy", "flows.full_policy": "cli full_policy",
             "flows.status_interval": "parity (-S)", "flows.idle_timeout.tcp": "config idle_timeouts",
@@ -388,10 +388,10 @@ def main():
             "metrics.packet_size": "parity-switches (-Z)", "metrics.response_time": "parity-switches (-R on both sensors: argus's records, unchanged)",
             "metrics.bidirectional_timestamps": "parity-switches (sstime sltime dstime dltime)",
             "metrics.user_data": "parity-switches (-U 32: suser duser); config user_data_limit",
-            "outputs.files": "stream rotation, config rotate_utc, cli record filters on outputs", "outputs.udp": "stream udp_push",
+            "outputs.files": "stream rotation, config rotate_utc, cli record filters on outputs", "outputs.udp": "stream udp_push, udp_push_filtered",
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
             "outputs.server.max_clients": "stream max_clients", "outputs.server.client_buffer": "stream slow_client",
-            "outputs.server.wait_clients": "stream",
+            "outputs.server.wait_clients": "stream", "outputs.server.client_timeout": "live-capture dead collector",
             "outputs.record_buffer": "dpdk-replay check_report_wave; unit ConfigValidate.RecordBufferFollowsTheInput",
         }
         p = run(["-X", "--print-config"])
