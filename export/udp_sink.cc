@@ -1,6 +1,8 @@
 #include "export/udp_sink.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@ namespace argos {
 namespace {
 constexpr const char* kScheme = "argus-udp://";
 constexpr const char* kDefaultPort = "561";  // argus's remote-access port
+constexpr int kMulticastHops = 128;          // argus's multicast TTL
 }  // namespace
 
 bool is_udp_output(const std::string& spec) { return spec.rfind(kScheme, 0) == 0; }
@@ -58,6 +61,13 @@ bool UdpSink::open(const std::string& spec, std::string& err) {
   for (addrinfo* a = res; a; a = a->ai_next) {
     fd_ = ::socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) continue;
+    // A multicast group of collectors may lie beyond routers: argus sends
+    // with a TTL (hop limit) of 128, where the system default is 1.
+    const int hops = kMulticastHops;
+    if (a->ai_family == AF_INET && IN_MULTICAST(ntohl(reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr.s_addr)))
+      ::setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_TTL, &hops, sizeof hops);
+    if (a->ai_family == AF_INET6 && IN6_IS_ADDR_MULTICAST(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr))
+      ::setsockopt(fd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
     if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0) break;
     ::close(fd_);
     fd_ = -1;

@@ -5,8 +5,8 @@ the capturing one only (10.213.77.0/24); argos is stopped with SIGTERM and its
 output is judged by the real ra and by the raw record bytes. It runs with one
 worker, then with two sharing the capture through the software dispatcher.
 Then: capture options, an interface that goes away and comes back, a stream
-collector whose host vanishes (dropped after --client-timeout), and two
-interfaces read as one link.
+collector whose host vanishes (dropped after --client-timeout), UDP push to
+a multicast group (TTL 128, as argus), and two interfaces read as one link.
 
 Exit 77 (skipped) where namespaces cannot be made (no CAP_NET_ADMIN).
 """
@@ -22,6 +22,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from argus_records import records  # noqa: E402
 
+# A capture whose records are pushed to a multicast group (check_multicast_push).
+PCAP_FOR_PUSH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "pcaps",
+                             "large-http-browsing.pcap")
 CAP_ADDR = "10.213.77.1"
 SND_ADDR = "10.213.77.2"
 UDP_PORT = 9999
@@ -187,6 +190,8 @@ def main():
             check_interface_returns(ns, argos, tmp)
         with tempfile.TemporaryDirectory() as tmp:
             check_dead_collector(ns, argos, tmp)
+        with tempfile.TemporaryDirectory() as tmp:
+            check_multicast_push(ns, argos, tmp)
         # Last: it adds a second link, which the checks above do not expect.
         with tempfile.TemporaryDirectory() as tmp:
             check_two_interfaces(ns, argos, tmp)
@@ -358,6 +363,53 @@ def check_dead_collector(ns, argos, tmp):
     if "unreachable: nothing acknowledged for 2 s" not in err:
         fail("the dropped client was not said")
     print("PASS: a vanished collector dropped after --client-timeout 2, its place served again")
+
+
+def check_multicast_push(ns, argos, tmp):
+    """UDP push to a multicast group of collectors goes out with a TTL of
+    128, as argus sends it (the system default, 1, would stop at the first
+    router). A member of the group in the other namespace reads the TTL of
+    each datagram and the records themselves."""
+    group, port = "239.255.77.1", 41600
+    member = ("import socket, struct, sys\n"
+              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "s.bind(('0.0.0.0', int(sys.argv[2])))\n"
+              "s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,\n"
+              "             socket.inet_aton(sys.argv[1]) + socket.inet_aton(sys.argv[3]))\n"
+              "s.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL (Linux)\n"
+              "s.settimeout(3)\n"
+              "print('ready', flush=True)\n"
+              "try:\n"
+              "    while True:\n"
+              "        data, anc, _, _ = s.recvmsg(65536, 64)\n"
+              "        ttl = [struct.unpack('i', d[:4])[0] for l, t, d in anc if t == 2]  # IP_TTL\n"
+              "        print(len(data), data[:2].hex(), ttl[0] if ttl else -1, flush=True)\n"
+              "except socket.timeout:\n"
+              "    pass\n")
+    run("ip", "-n", ns.cap, "route", "add", "224.0.0.0/4", "dev", ns.cap_if)
+    try:
+        rx = ns.exec(ns.snd, sys.executable, "-c", member, group, str(port), SND_ADDR, stdout=subprocess.PIPE,
+                     text=True)
+        if rx.stdout.readline().strip() != "ready":
+            fail("the group member did not start")
+        out = os.path.join(tmp, "mc.argus")
+        p = ns.exec(ns.cap, argos, "-r", PCAP_FOR_PUSH, "-w", out, "-w", "argus-udp://%s:%d" % (group, port),
+                    stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate(timeout=60)
+        if p.returncode != 0:
+            fail("argos pushing to a multicast group: exit %d: %s" % (p.returncode, err))
+        lines = rx.communicate(timeout=30)[0].split()
+    finally:
+        run("ip", "-n", ns.cap, "route", "del", "224.0.0.0/4", "dev", ns.cap_if, check=False)
+    got = [lines[i:i + 3] for i in range(0, len(lines), 3)]
+    with open(out, "rb") as f:
+        want = 1 + len(list(records(f.read())))  # the start MAR, then what follows it
+    if len(got) != want or not got or got[0][1] != "8310":
+        fail("the group member got %d datagrams (first %r), the file has %d records" % (len(got), got[:1], want))
+    ttls = {g[2] for g in got}
+    if ttls != {"128"}:
+        fail("multicast datagrams went out with TTL %s, want 128 (argus's)" % sorted(ttls))
+    print("PASS: UDP push to multicast group %s: %d datagrams, TTL 128" % (group, len(got)))
 
 
 def check_two_interfaces(ns, argos, tmp):
