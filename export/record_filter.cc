@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace argos {
 
@@ -346,9 +347,8 @@ bool RecordFilter::field_value(uint8_t f, const FlowRecord& r, unsigned d, uint6
   }
 }
 
-bool RecordFilter::flag(const Node& n, const FlowRecord& r) {
+bool RecordFilter::flag(const Node& n, const FlowRecord& r, bool src, bool dst, bool swap) {
   const FlowKey& k = r.key;
-  const bool src = n.side != Side::kDst, dst = n.side != Side::kSrc;
   // ra reads syn and fin from the segments of this report (their status
   // bits stay set for the connection's later reports), the others from the
   // record's status word.
@@ -381,7 +381,7 @@ bool RecordFilter::flag(const Node& n, const FlowRecord& r) {
     case kFlagRedirect: return icmp_is(5);
     case kFlagTimexed: return icmp_is(11);
     case kFlagMulticast:  // IPv4 only, and the limited broadcast counts (dst 224.0.0.0 and above)
-      return is_ipv4(k) && k.dst[0] >= 224;
+      return is_ipv4(k) && (swap ? k.src : k.dst)[0] >= 224;
     default: return false;
   }
 }
@@ -392,7 +392,7 @@ bool RecordFilter::directed() const {
   return false;
 }
 
-bool RecordFilter::addr_match(const Node& n, const FlowRecord& r) const {
+bool RecordFilter::addr_match(const Node& n, const FlowRecord& r, bool src, bool dst) {
   const FlowKey& k = r.key;
   // ARP flows carry the protocol addresses (sender and target) as IPv4.
   const bool v4 = is_ipv4(k) || k.kind == KeyKind::kArp || k.kind == KeyKind::kRarp;
@@ -404,16 +404,20 @@ bool RecordFilter::addr_match(const Node& n, const FlowRecord& r) const {
     const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
     return (a[full] & mask) == (n.addr[full] & mask);
   };
-  return (n.side != Side::kDst && in(k.src)) || (n.side != Side::kSrc && in(k.dst));
+  return (src && in(k.src)) || (dst && in(k.dst));
 }
 
-bool RecordFilter::eval(int32_t i, const FlowRecord& r) const {
+bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
   const Node& n = nodes_[static_cast<size_t>(i)];
   const FlowKey& k = r.key;
+  // Which of the record's sides the primitive looks at: "src" is the
+  // record's dst when it is turned around.
+  bool src = n.side != Side::kDst, dst = n.side != Side::kSrc;
+  if (swap) std::swap(src, dst);
   switch (n.op) {
-    case Op::kAnd: return eval(n.a, r) && eval(n.b, r);
-    case Op::kOr: return eval(n.a, r) || eval(n.b, r);
-    case Op::kNot: return !eval(n.a, r);
+    case Op::kAnd: return eval(n.a, r, swap) && eval(n.b, r, swap);
+    case Op::kOr: return eval(n.a, r, swap) || eval(n.b, r, swap);
+    case Op::kNot: return !eval(n.a, r, swap);
     case Op::kProto:
       switch (n.proto) {
         case kWordTcp: return (is_ipv4(k) || is_ipv6(k)) && k.proto == 6;
@@ -427,12 +431,12 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r) const {
         default: return false;  // man: management records, never a flow
       }
     case Op::kHost:
-    case Op::kNet: return addr_match(n, r);
+    case Op::kNet: return addr_match(n, r, src, dst);
     case Op::kPort: {
       if (!(is_ipv4(k) || is_ipv6(k)) || (k.proto != 6 && k.proto != 17 && k.proto != 132)) return false;
-      return (n.side != Side::kDst && k.sport == n.port) || (n.side != Side::kSrc && k.dport == n.port);
+      return (src && k.sport == n.port) || (dst && k.dport == n.port);
     }
-    case Op::kFlag: return flag(n, r);
+    case Op::kFlag: return flag(n, r, src, dst, swap);
     case Op::kCount: {
       // Without src or dst, either direction may match, as for addresses
       // and ports (ra's reading: "pkts eq 1" is a side with one packet).
@@ -447,7 +451,7 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r) const {
           default: return v == n.value;
         }
       };
-      return (n.side != Side::kDst && test(0)) || (n.side != Side::kSrc && test(1));
+      return (src && test(0)) || (dst && test(1));
     }
   }
   return false;

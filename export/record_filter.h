@@ -41,7 +41,12 @@ class RecordFilter {
   // supported language.
   bool compile(const std::string& text, std::string& err);
   bool empty() const { return nodes_.empty(); }
-  bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r); }
+  bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r, false); }
+  // The record as written or turned around (src and dst swapped) matches:
+  // what ra can select however it shows the record, and a little more.
+  bool match_either_way(const FlowRecord& r) const {
+    return nodes_.empty() || eval(root_, r, false) || eval(root_, r, true);
+  }
   const std::string& text() const { return text_; }
   // True when a primitive names src or dst. ra matches those after turning
   // some records around for display (mid-stream TCP, lone replies), so only
@@ -64,9 +69,11 @@ class RecordFilter {
     uint8_t addr[16] = {};
     int32_t a = -1, b = -1;  // operands (node indices)
   };
-  bool eval(int32_t i, const FlowRecord& r) const;
-  bool addr_match(const Node& n, const FlowRecord& r) const;
-  static bool flag(const Node& n, const FlowRecord& r);
+  // `swap`: evaluate the record turned around. src and dst say which of the
+  // record's own sides a primitive looks at.
+  bool eval(int32_t i, const FlowRecord& r, bool swap) const;
+  static bool addr_match(const Node& n, const FlowRecord& r, bool src, bool dst);
+  static bool flag(const Node& n, const FlowRecord& r, bool src, bool dst, bool swap);
   static bool field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v);
 
   class Parser;

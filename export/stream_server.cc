@@ -303,13 +303,16 @@ void StreamServer::take_filter(Client& c, const std::string& text) {
     why = "not in the form ra sends (\"" + std::string(kClientWrap) + "...)\")";
   } else if (!c.filter.compile(expr, why)) {
     // why says which word; the client still filters with its own reading
-  } else if (c.filter.directed()) {
-    why = "it names src or dst, which ra matches after turning some records around";
   } else {
+    // ra turns some records around for display (mid-stream TCP, lone
+    // replies) before it matches src and dst: a filter that names them is
+    // matched both ways round, so nothing ra would keep is held back.
     c.filtering = true;
+    c.either_way = c.filter.directed();
     bump(ServerCounter::kFiltered);
-    std::fprintf(stderr, "argos: stream client %s: sending only the records of its filter \"%s\"\n",
-                 c.peer.c_str(), shortened(expr).c_str());
+    std::fprintf(stderr, "argos: stream client %s: sending only the records of its filter \"%s\"%s\n",
+                 c.peer.c_str(), shortened(expr).c_str(),
+                 c.either_way ? " (matched both ways round: it names src or dst)" : "");
     return;
   }
   std::fprintf(stderr, "argos: stream client %s: sending every record, its filter \"%s\" is applied by the client (%s)\n",
@@ -362,7 +365,7 @@ void StreamServer::write(const uint8_t* data, size_t len) {
 void StreamServer::write_far(const FlowRecord& rec, const uint8_t* data, size_t len) {
   for (Client& c : clients_) {
     if (c.fd < 0 || !c.started || c.closing) continue;
-    if (c.filtering && !c.filter.match(rec)) {
+    if (c.filtering && !(c.either_way ? c.filter.match_either_way(rec) : c.filter.match(rec))) {
       bump(ServerCounter::kHeldBack);
       continue;
     }

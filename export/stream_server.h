@@ -102,6 +102,7 @@ class StreamServer final : public RecordSink {
     bool started = false;
     bool filter_answered = false;
     bool filtering = false;    // `filter` selects this client's records
+    bool either_way = false;   // ... matched both ways round (it names src or dst)
     RecordFilter filter;
     bool closing = false;      // close once `out` is sent (DONE:)
   };

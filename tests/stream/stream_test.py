@@ -21,6 +21,8 @@ what the clients received with the file of the same run:
   * a client's filter is applied by the sensor when it has no src or dst:
     a raw client, whose filter comes in two segments, receives only the
     records `ra - FILTER` selects; ra -S clients get the same either way;
+    filters naming src or dst are matched both ways round and hold back
+    nothing ra keeps;
     a filter nested 20000 deep is left to the client, one that never
     closes is cut off at 64 KiB;
   * UDP push sends the start MAR, then one record per datagram: the
@@ -361,9 +363,10 @@ def main():
         # A collector's FILTER: is applied by the sensor when it reads it as
         # ra does: only the matching records cross the network. A raw
         # client proves it (it filters nothing itself), its filter split
-        # over two segments; ra -S with a filter without src/dst is
-        # filtered at the sensor too, one with src is left to ra. Each
-        # gets exactly what `ra -r FILE - FILTER` selects from the file.
+        # over two segments; ra -S clients are filtered at the sensor too,
+        # one naming src both ways round (ra may turn a record around
+        # before matching). Each gets exactly what `ra -r FILE - FILTER`
+        # selects from the file.
         port = free_port()
         out, got_u, got_s = (os.path.join(tmp, n) for n in ("file.argus", "udp.argus", "src.argus"))
         x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-P", str(port), "--wait-clients", "3",
@@ -392,6 +395,7 @@ def main():
         rawf = os.path.join(tmp, "raw.argus")
         open(rawf, "wb").write(mar + stream)
         every, dns, udp = flows(out), flows(out, "udp and (port 53 or port 5353)"), flows(out, "udp")
+        host = flows(out, "host 192.168.5.16")  # src host, both ways round
         assert 0 < len(dns) < len(udp) < len(every), (len(dns), len(udp), len(every))
         have = flows(rawf)
         assert have == dns, f"raw client: {first_diff(dns, have)}"
@@ -399,10 +403,46 @@ def main():
         assert have == udp, f"ra -S - udp: {first_diff(udp, have)}"
         want, have = flows(out, "src host 192.168.5.16"), flows(got_s)
         assert want and have == want, f"ra -S - src host: {first_diff(want, have)}"
-        assert c["server.filtered"] == 2, c
-        assert c["server.held_back"] == (len(every) - len(dns)) + (len(every) - len(udp)), c
-        assert x.err.count("sending only the records of its filter") == 2, x.err
-        assert "is applied by the client (it names src or dst" in x.err, x.err
+        assert c["server.filtered"] == 3, c
+        assert c["server.held_back"] == (len(every) - len(dns)) + (len(every) - len(udp)) + (len(every) - len(host)), c
+        assert x.err.count("sending only the records of its filter") == 3, x.err
+        assert x.err.count("(matched both ways round: it names src or dst)") == 1, x.err
+
+    def directed_filters(tmp):
+        # Filters naming src or dst, matched by the sensor both ways round:
+        # each raw client gets every record ra selects with that filter
+        # (whichever way ra shows it) and nothing outside the file; on
+        # captures with mid-stream TCP and lone replies, which ra turns
+        # around.
+        exprs = ["src host 10.0.0.6", "dst port 443", "src pkts gt 3", "dst bytes gt 1000", "src syn",
+                 "dst reset or src fin", "src ttl eq 64 and tcp", "not src net 10.0.0.0/8", "dst 192.168.5.16"]
+        narrower = set()  # filters that held something back
+        for name in ("large-http-browsing.pcap", "large-home-lan-mixed.pcap"):
+            port = free_port()
+            out = os.path.join(tmp, "file.argus")
+            if os.path.exists(out):
+                os.unlink(out)
+            x = Argos(argos, ["-r", pc(name), "-P", str(port), "--wait-clients", str(len(exprs)), "-w", out])
+            socks = []
+            for e in exprs:
+                s = connect(port, timeout=30)
+                socks.append((s, read_n(s, 128)))
+                s.sendall(b"FILTER: man or (" + e.encode() + b")")
+                assert read_n(s, 2) == b"OK", e
+                s.sendall(b"START: ")
+            streams = [mar + read_all(s) for s, mar in socks]
+            c = x.wait()
+            every = set(flows(out))
+            for e, data in zip(exprs, streams):
+                got = os.path.join(tmp, "got.argus")
+                open(got, "wb").write(data)
+                have, want = set(flows(got)), set(flows(out, e))
+                assert want <= have <= every, f"{name}, '{e}': {len(want - have)} records ra keeps were held " \
+                    f"back, {len(have - every)} not in the file"
+                if len(have) < len(every):
+                    narrower.add(e)
+            assert c["server.filtered"] == len(exprs), (name, c)
+        assert narrower == set(exprs), f"filters that held nothing back anywhere: {set(exprs) - narrower}"
 
     def hostile_filters(tmp):
         # FILTER: text from the network: a filter nested 20000 deep is
@@ -612,7 +652,8 @@ def main():
               ("--max-clients 3: three served, two refused", max_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),
               ("client killed mid-stream", killed_client), ("START: timeout and FILTER: OK", start_timeout),
-              ("client filters applied by the sensor", client_filters), ("hostile FILTER: messages", hostile_filters),
+              ("client filters applied by the sensor", client_filters),
+              ("src/dst filters matched both ways round", directed_filters), ("hostile FILTER: messages", hostile_filters),
               ("UDP push", udp_push), ("UDP push with a record filter", udp_push_filtered), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
               ("IPv6 listener, DONE: ends a session", ipv6_and_done),

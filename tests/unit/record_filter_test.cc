@@ -178,6 +178,28 @@ TEST(RecordFilter, RefusesDeepNesting) {
   EXPECT_TRUE(rf.compile(std::string(30, '(') + "not not tcp" + std::string(30, ')'), err)) << err;
 }
 
+// Both ways round: the record as written or with src and dst swapped, for
+// every word that has a side.
+TEST(RecordFilter, MatchesEitherWayRound) {
+  FlowRecord r = v4("10.0.0.6", 51000, "224.0.0.9", 443, 6, 12, 9);
+  r.flags = kRecTcp | kRecIsIp;
+  r.tcp.status = kTcpSrcReset;
+  r.tcp.dir[1].flags = 0x02;
+  const char* const turned[] = {"dst host 10.0.0.6", "src host 224.0.0.9", "src port 443", "dst port 51000",
+                                "src pkts eq 9", "dst bytes eq 1200", "dst reset", "src syn"};
+  for (const char* t : turned) {
+    RecordFilter f;
+    std::string err;
+    ASSERT_TRUE(f.compile(t, err)) << err;
+    EXPECT_FALSE(f.match(r)) << t;
+    EXPECT_TRUE(f.match_either_way(r)) << t;
+  }
+  RecordFilter none;
+  std::string err;
+  ASSERT_TRUE(none.compile("dst host 10.0.0.7 or src port 80 or udp", err));
+  EXPECT_FALSE(none.match_either_way(r));
+}
+
 // A filter without src or dst selects the same records whichever way round
 // ra shows them: only those may be applied by the sensor to a stream client.
 TEST(RecordFilter, KnowsWhetherItNamesADirection) {
