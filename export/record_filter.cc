@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -177,8 +178,8 @@ class RecordFilter::Parser {
   // A word that names a primitive or an operator: anything else in a
   // primitive's place is an id that takes the most recent keyword.
   static bool keyword(const std::string& w) {
-    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "not", "and", "or", "!", "(", ")",
-                                         "&&", "||"};
+    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "ether", "not", "and", "or", "!",
+                                         "(", ")", "&&", "||"};
     for (const char* k : kWords)
       if (w == k) return true;
     for (const NamedProto& p : kProtoWords)
@@ -238,6 +239,7 @@ class RecordFilter::Parser {
       --pos_;
       kind = "host";
     }
+    if (kind == "ether" && n.side == Side::kEither) return ether(n);
     if (kind == "host" || kind == "net" || kind == "port") {
       const int32_t id = value(n, kind);
       if (id >= 0) last_ = id;
@@ -271,6 +273,22 @@ class RecordFilter::Parser {
     --pos_;  // name the word itself
     return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes, "
                 "ttl, tos, TCP and ICMP words, frag, multicast; and, or, not, parentheses)");
+  }
+
+  // "ether host|src|dst MAC", after "ether".
+  int32_t ether(Node& n) {
+    if (pos_ + 1 >= toks_.size() || !(at("host") || at("src") || at("dst")))
+      return error("'ether' takes host, src or dst and a MAC address (ether src 00:11:22:33:44:55)");
+    const std::string& q = toks_[pos_++];
+    n.side = q == "src" ? Side::kSrc : q == "dst" ? Side::kDst : Side::kEither;
+    const std::string& v = toks_[pos_++];
+    unsigned b[6];
+    char tail = 0;
+    if (std::sscanf(v.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+      return error("'" + v + "' is not a MAC address (six hex bytes: 00:11:22:33:44:55)");
+    for (int i = 0; i < 6; ++i) n.addr[i] = static_cast<uint8_t>(b[i]);
+    n.op = Op::kEther;
+    return add(n);
   }
 
   // The id of a host, net or port primitive, at pos_.
@@ -437,6 +455,9 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
       return (src && k.sport == n.port) || (dst && k.dport == n.port);
     }
     case Op::kFlag: return flag(n, r, src, dst, swap);
+    case Op::kEther:  // only records that carry the MAC addresses (-m)
+      return (r.flags & kRecHasMacs) && ((src && std::memcmp(r.mac_src, n.addr, 6) == 0) ||
+                                         (dst && std::memcmp(r.mac_dst, n.addr, 6) == 0));
     case Op::kCount: {
       // Without src or dst, either direction may match, as for addresses
       // and ports (ra's reading: "pkts eq 1" is a side with one packet).

@@ -10,6 +10,7 @@
 //              | (tcp | udp) [src | dst] port N   (tcpdump's form of "tcp and port N")
 //              | [src | dst] [host] ADDR      (IPv4 or IPv6)
 //              | [src | dst] net ADDR/LEN
+//              | ether (host | src | dst) MAC      (with -m: the MAC addresses DSR)
 //              | [src | dst] port N
 //              | [src | dst] (pkts | bytes | ttl | tos) [gt | gte | lt | lte | eq] N
 //              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
@@ -23,7 +24,8 @@
 // ICMPv4 flows and to flows an ICMP error was mapped onto, multicast to
 // IPv4 destinations from 224.0.0.0 up (the broadcast address included);
 // syn and fin mean a segment of this report, the other TCP words the
-// record's status bits. Words outside this part (hostnames, port ranges,
+// record's status bits; ether words only records with MAC addresses (-m).
+// Words outside this part (hostnames, port ranges,
 // vid, appbytes, ...) are refused with a message naming them, never ignored.
 #pragma once
 
@@ -54,7 +56,7 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;

@@ -384,7 +384,7 @@ def main():
 
         yaml = os.path.join(tmp, "filters.yaml")
 
-        def run_filtered(name, fs):
+        def run_filtered(name, fs, extra=()):
             # One run of `name`: every record to one file, each filter's to its own.
             every = os.path.join(tmp, "every.argus")
             outs = [os.path.join(tmp, f"f{i}.argus") for i in range(len(fs))]
@@ -395,7 +395,7 @@ def main():
                 y.write(f"input:\n  files: [{pc(name)}]\noutputs:\n  files:\n    - {every}\n")
                 for o, f in zip(outs, fs):
                     y.write(f"    - path: {o}\n      filter: \"{f}\"\n")
-            p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=120)
+            p = subprocess.run([argos, "-X", "-F", yaml, *extra], capture_output=True, text=True, timeout=120)
             assert p.returncode == 0, p.stderr
             return every, outs
 
@@ -435,6 +435,16 @@ def main():
                 assert got == want, f"{name}, filter '{f}': {len(got)} records, ra selects {len(want)}"
                 chosen[f] = chosen.get(f, 0) + len(got)
         assert all(chosen.values()), f"a filter that selects nothing proves little: {chosen}"
+        # MAC addresses, in records that carry them (-m); none without.
+        macs = ["ether host 08:00:27:19:1c:78", "ether dst 30:46:9a:23:fb:fa", "ether src 08:00:27:19:1c:78",
+                "ether dst ff:ff:ff:ff:ff:ff", "not ether host 08:00:27:19:1c:78 and tcp"]
+        for extra in (["-m"], []):
+            every, outs = run_filtered("large-http-browsing.pcap", macs, extra)
+            for o, f in zip(outs, macs):
+                got = sorted(ra_lines(o))
+                assert got == ra_select(every, f), f"{extra} '{f}': {len(got)} records, ra selects " \
+                    f"{len(ra_select(every, f))}"
+                assert bool(got) == bool(extra) or f.startswith("not"), (extra, f, len(got))
         # On the command line as argus reads it: the word right after -w
         # TARGET is that output's record filter, the words after the last
         # flag the capture filter (not after -r: argus reads the words

@@ -60,6 +60,8 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"bytes gt lots", "needs a number"},
       {"src pkts gte ", "'pkts' needs a number"},  // the comparison ends the text
       {"appbytes gt 3", "'appbytes' is not supported in record filters"},
+      {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
+      {"ether src 00:11:22:33:44", "is not a MAC address"},
       {"host example.com", "host names are not looked up"},
   };
   for (const auto& c : cases) {
@@ -162,6 +164,17 @@ TEST(RecordFilter, SelectsByStateAndAttributes) {
   EXPECT_TRUE(selects("multicast", v4("10.0.0.6", 5353, "224.0.0.251", 5353, 17, 1, 0)));
   EXPECT_TRUE(selects("multicast", v4("0.0.0.0", 68, "255.255.255.255", 67, 17, 1, 0)));
   EXPECT_FALSE(selects("multicast or ttl gt 0", v4("10.0.0.6", 5353, "10.0.0.1", 5353, 17, 1, 0)));
+
+  // MAC addresses only in records that carry them (-m).
+  FlowRecord l2 = v4("10.0.0.6", 40000, "10.0.0.1", 53, 17, 1, 1);
+  const uint8_t a[6] = {0x08, 0x00, 0x27, 0x19, 0x1c, 0x78}, b[6] = {0x30, 0x46, 0x9a, 0x23, 0xfb, 0xfa};
+  std::memcpy(l2.mac_src, a, 6);
+  std::memcpy(l2.mac_dst, b, 6);
+  EXPECT_FALSE(selects("ether host 08:00:27:19:1c:78", l2));
+  l2.flags |= kRecHasMacs;
+  EXPECT_TRUE(selects("ether src 08:00:27:19:1c:78 and ether dst 30:46:9a:23:fb:fa", l2));
+  EXPECT_TRUE(selects("ether host 30:46:9A:23:FB:FA", l2));
+  EXPECT_FALSE(selects("ether dst 08:00:27:19:1c:78", l2));
 }
 
 // A stream client's FILTER: is untrusted text: nesting is bounded, so a
