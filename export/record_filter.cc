@@ -96,8 +96,8 @@ bool parse_number(const std::string& t, uint64_t max, uint64_t& v) {
 
 class RecordFilter::Parser {
  public:
-  Parser(RecordFilter& f, std::vector<std::string> toks, std::string& err)
-      : f_(f), toks_(std::move(toks)), err_(err) {}
+  Parser(RecordFilter& f, std::vector<std::string> toks, std::string& err, const SourceId& own)
+      : f_(f), toks_(std::move(toks)), own_(own), err_(err) {}
 
   bool run() {
     if (toks_.empty()) return fail("an empty filter");
@@ -178,8 +178,8 @@ class RecordFilter::Parser {
   // A word that names a primitive or an operator: anything else in a
   // primitive's place is an id that takes the most recent keyword.
   static bool keyword(const std::string& w) {
-    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "ether", "not", "and", "or", "!",
-                                         "(", ")", "&&", "||"};
+    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "ether", "srcid", "not", "and", "or",
+                                         "!", "(", ")", "&&", "||"};
     for (const char* k : kWords)
       if (w == k) return true;
     for (const NamedProto& p : kProtoWords)
@@ -240,6 +240,7 @@ class RecordFilter::Parser {
       kind = "host";
     }
     if (kind == "ether" && n.side == Side::kEither) return ether(n);
+    if (kind == "srcid" && n.side == Side::kEither) return srcid(n);
     if (kind == "host" || kind == "net" || kind == "port") {
       const int32_t id = value(n, kind);
       if (id >= 0) last_ = id;
@@ -273,6 +274,20 @@ class RecordFilter::Parser {
     --pos_;  // name the word itself
     return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes, "
                 "ttl, tos, TCP and ICMP words, frag, multicast; and, or, not, parentheses)");
+  }
+
+  // "srcid ID", after "srcid": every record of this sensor carries its own
+  // id, so the primitive is a constant. ra compares the 32-bit value of a
+  // number or IPv4 id and never matches a string id.
+  int32_t srcid(Node& n) {
+    if (pos_ >= toks_.size()) return error("'srcid' needs a value");
+    const std::string& v = toks_[pos_++];
+    SourceId want;
+    if (v.empty() || v[0] == '"' || !parse_source_id(v.c_str(), want))
+      return error("'" + v + "' is not a numeric or IPv4 source id (names are not looked up)");
+    n.op = Op::kConst;
+    n.v6 = own_.type != SrcIdType::kString && own_.value == want.value;
+    return add(n);
   }
 
   // "ether host|src|dst MAC", after "ether".
@@ -325,6 +340,7 @@ class RecordFilter::Parser {
 
   RecordFilter& f_;
   std::vector<std::string> toks_;
+  const SourceId own_;
   size_t pos_ = 0;
   static constexpr int kMaxDepth = 64;
   int depth_ = 0;            // parentheses and 'not's opened so far
@@ -333,12 +349,12 @@ class RecordFilter::Parser {
   std::string& err_;
 };
 
-bool RecordFilter::compile(const std::string& text, std::string& err) {
+bool RecordFilter::compile(const std::string& text, std::string& err, const SourceId& own) {
   nodes_.clear();
   root_ = -1;
   text_ = text;
   err.clear();
-  Parser p(*this, tokens(text), err);
+  Parser p(*this, tokens(text), err, own);
   if (!p.run()) {
     nodes_.clear();
     // (A filter from the network may be long: the message quotes its start.)
@@ -455,6 +471,7 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
       return (src && k.sport == n.port) || (dst && k.dport == n.port);
     }
     case Op::kFlag: return flag(n, r, src, dst, swap);
+    case Op::kConst: return n.v6 != 0;
     case Op::kEther:  // only records that carry the MAC addresses (-m)
       return (r.flags & kRecHasMacs) && ((src && std::memcmp(r.mac_src, n.addr, 6) == 0) ||
                                          (dst && std::memcmp(r.mac_dst, n.addr, 6) == 0));

@@ -11,6 +11,7 @@
 //              | [src | dst] [host] ADDR      (IPv4 or IPv6)
 //              | [src | dst] net ADDR/LEN
 //              | ether (host | src | dst) MAC      (with -m: the MAC addresses DSR)
+//              | srcid (N | 0xHEX | A.B.C.D)   (the sensor's own id, -e; a string id never)
 //              | [src | dst] port N
 //              | [src | dst] (pkts | bytes | ttl | tos) [gt | gte | lt | lte | eq] N
 //              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
@@ -33,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "export/argus_encoder.h"
 #include "flowtable/flow_record.h"
 
 namespace argos {
@@ -40,8 +42,9 @@ namespace argos {
 class RecordFilter {
  public:
   // False with `err` (naming the word at fault) when `text` is not in the
-  // supported language.
-  bool compile(const std::string& text, std::string& err);
+  // supported language. `own`: the sensor's source id, which every record
+  // it writes carries (for "srcid"); none given, srcid matches id 0.
+  bool compile(const std::string& text, std::string& err, const SourceId& own = SourceId{});
   bool empty() const { return nodes_.empty(); }
   bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r, false); }
   // The record as written or turned around (src and dst swapped) matches:
@@ -56,13 +59,13 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;
     Side side = Side::kEither;
     uint8_t proto = 0;      // kProto: a ProtoWord; kFlag: a FlagWord
-    uint8_t v6 = 0;         // kHost, kNet: the address is IPv6
+    uint8_t v6 = 0;         // kHost, kNet: the address is IPv6; kConst: the value
     uint8_t prefix = 0;     // kNet: prefix length
     uint8_t field = 0;      // kCount: a Field (record_filter.cc)
     uint8_t cmp = 0;        // kCount: a Cmp

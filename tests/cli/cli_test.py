@@ -445,6 +445,15 @@ def main():
                 assert got == ra_select(every, f), f"{extra} '{f}': {len(got)} records, ra selects " \
                     f"{len(ra_select(every, f))}"
                 assert bool(got) == bool(extra) or f.startswith("not"), (extra, f, len(got))
+        # srcid: the sensor's own id (-e), which every record carries; ra
+        # compares the value of a number or an IPv4 id, never a string id.
+        ids = ["srcid 1234", "srcid 0x4d2", "srcid 10.1.2.3", "srcid 167838211", "srcid 0", "not srcid 1234 and udp"]
+        for sid in ("1234", "10.1.2.3", '"abcd"', None):
+            every, outs = run_filtered("dns-udp.pcap", ids, ["-e", sid] if sid else [])
+            for o, f in zip(outs, ids):
+                got = sorted(ra_lines(o))
+                assert got == ra_select(every, f), f"-e {sid} '{f}': {len(got)} records, ra selects " \
+                    f"{len(ra_select(every, f))}"
         # On the command line as argus reads it: the word right after -w
         # TARGET is that output's record filter, the words after the last
         # flag the capture filter (not after -r: argus reads the words

@@ -61,6 +61,7 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"src pkts gte ", "'pkts' needs a number"},  // the comparison ends the text
       {"appbytes gt 3", "'appbytes' is not supported in record filters"},
       {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
+      {"srcid sensor1", "is not a numeric or IPv4 source id"},
       {"ether src 00:11:22:33:44", "is not a MAC address"},
       {"host example.com", "host names are not looked up"},
   };
@@ -189,6 +190,24 @@ TEST(RecordFilter, RefusesDeepNesting) {
   EXPECT_FALSE(rf.compile(nots + "tcp", err));
   EXPECT_NE(err.find("nested deeper than 64 levels"), std::string::npos) << err.substr(0, 200);
   EXPECT_TRUE(rf.compile(std::string(30, '(') + "not not tcp" + std::string(30, ')'), err)) << err;
+}
+
+// srcid is the sensor's own id, the same for every record: a constant.
+TEST(RecordFilter, SrcidIsTheSensorsOwnId) {
+  const FlowRecord r = v4("10.0.0.6", 40000, "10.0.0.1", 53, 17, 1, 1);
+  SourceId own;
+  ASSERT_TRUE(parse_source_id("1234", own));
+  RecordFilter f;
+  std::string err;
+  ASSERT_TRUE(f.compile("srcid 0x4d2 and udp", err, own)) << err;
+  EXPECT_TRUE(f.match(r));
+  ASSERT_TRUE(f.compile("srcid 1235 or tcp", err, own)) << err;
+  EXPECT_FALSE(f.match(r));
+  ASSERT_TRUE(f.compile("srcid 0", err)) << err;  // no id given: 0
+  EXPECT_TRUE(f.match(r));
+  ASSERT_TRUE(parse_source_id("\"abcd\"", own));
+  ASSERT_TRUE(f.compile("srcid 1633837924", err, own)) << err;  // a string id is never matched
+  EXPECT_FALSE(f.match(r));
 }
 
 // Both ways round: the record as written or with src and dst swapped, for
