@@ -401,6 +401,7 @@ int main(int argc, char** argv) {
   // every record.
   std::vector<std::unique_ptr<RecordFilter>> filters;
   std::vector<const RecordFilter*> filter_ptrs;
+  const RecordFilter::Context filter_context{cfg.monitor_id, cfg.app_bytes};
   bool rotating = false;
   for (const auto& f : cfg.files) {
     FileRotation rotation;
@@ -414,7 +415,7 @@ int main(int argc, char** argv) {
     filter_ptrs.push_back(nullptr);
     if (!f.filter.empty()) {
       filters.push_back(std::make_unique<RecordFilter>());
-      if (!filters.back()->compile(f.filter, err, cfg.monitor_id)) return startup_error(err);  // validated already
+      if (!filters.back()->compile(f.filter, err, filter_context)) return startup_error(err);  // validated already
       filter_ptrs.back() = filters.back().get();
     }
     sinks.push_back(std::move(s));
@@ -426,7 +427,7 @@ int main(int argc, char** argv) {
     filter_ptrs.push_back(nullptr);
     if (!out.filter.empty()) {
       filters.push_back(std::make_unique<RecordFilter>());
-      if (!filters.back()->compile(out.filter, err, cfg.monitor_id)) return startup_error(err);  // validated already
+      if (!filters.back()->compile(out.filter, err, filter_context)) return startup_error(err);  // validated already
       filter_ptrs.back() = filters.back().get();
     }
     udp_sinks.push_back(std::move(u));
@@ -437,7 +438,7 @@ int main(int argc, char** argv) {
   server_cfg.bind_addrs = cfg.server_bind;
   server_cfg.max_clients = cfg.server_max_clients;
   server_cfg.client_buffer_bytes = cfg.server_client_buffer_bytes;
-  server_cfg.srcid = cfg.monitor_id;
+  server_cfg.filter_context = filter_context;
   server_cfg.client_timeout_ms = static_cast<uint32_t>(cfg.server_client_timeout_s * 1000.0);
   for (const auto& a : cfg.server_allow) {
     Cidr net;

@@ -42,7 +42,7 @@ constexpr NamedFlag kFlags[] = {
     {"redirect", kFlagRedirect}, {"timexed", kFlagTimexed},     {"multicast", kFlagMulticast}};
 
 // Numeric fields compared with gt, gte, lt, lte or eq, per direction.
-enum Field : uint8_t { kFieldPkts, kFieldBytes, kFieldTtl, kFieldTos };
+enum Field : uint8_t { kFieldPkts, kFieldBytes, kFieldAppBytes, kFieldTtl, kFieldTos };
 struct NamedField {
   const char* word;
   Field field;
@@ -50,8 +50,11 @@ struct NamedField {
 };
 // (ra 3.0.8 selects flows without any VLAN tag or MPLS label for "vid gt 0"
 // and "mid gt 0": vid, vpri and mid are not taken.)
-constexpr NamedField kFields[] = {{"pkts", kFieldPkts, UINT64_MAX >> 1}, {"bytes", kFieldBytes, UINT64_MAX >> 1},
-                                  {"ttl", kFieldTtl, 255}, {"tos", kFieldTos, 255}};
+constexpr NamedField kFields[] = {{"pkts", kFieldPkts, UINT64_MAX >> 1},
+                                  {"bytes", kFieldBytes, UINT64_MAX >> 1},
+                                  {"appbytes", kFieldAppBytes, UINT64_MAX >> 1},
+                                  {"ttl", kFieldTtl, 255},
+                                  {"tos", kFieldTos, 255}};
 enum Cmp : uint8_t { kCmpGt, kCmpGte, kCmpLt, kCmpLte, kCmpEq };
 struct NamedCmp {
   const char* word;
@@ -98,6 +101,7 @@ class RecordFilter::Parser {
  public:
   Parser(RecordFilter& f, std::vector<std::string> toks, std::string& err, const SourceId& own)
       : f_(f), toks_(std::move(toks)), own_(own), err_(err) {}
+
 
   bool run() {
     if (toks_.empty()) return fail("an empty filter");
@@ -273,7 +277,7 @@ class RecordFilter::Parser {
     }
     --pos_;  // name the word itself
     return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes, "
-                "ttl, tos, TCP and ICMP words, frag, multicast; and, or, not, parentheses)");
+                "appbytes, ttl, tos, TCP and ICMP words, frag, multicast, ether, srcid; and, or, not, parentheses)");
   }
 
   // "srcid ID", after "srcid": every record of this sensor carries its own
@@ -349,12 +353,13 @@ class RecordFilter::Parser {
   std::string& err_;
 };
 
-bool RecordFilter::compile(const std::string& text, std::string& err, const SourceId& own) {
+bool RecordFilter::compile(const std::string& text, std::string& err, const Context& ctx) {
   nodes_.clear();
   root_ = -1;
   text_ = text;
   err.clear();
-  Parser p(*this, tokens(text), err, own);
+  app_bytes_ = ctx.app_bytes;
+  Parser p(*this, tokens(text), err, ctx.srcid);
   if (!p.run()) {
     nodes_.clear();
     // (A filter from the network may be long: the message quotes its start.)
@@ -366,11 +371,12 @@ bool RecordFilter::compile(const std::string& text, std::string& err, const Sour
 }
 
 // Field `f` of direction d; false when ra would not compare it.
-bool RecordFilter::field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v) {
+bool RecordFilter::field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v) const {
   const DirMetrics& m = r.dir[d];
   switch (f) {
     case kFieldPkts: v = m.pkts; return true;
     case kFieldBytes: v = m.bytes; return true;
+    case kFieldAppBytes: v = app_bytes_ ? m.app_bytes : 0; return true;
     case kFieldTtl:
     case kFieldTos:
       // As ra reads them: IPv4 only, and 0 for a side without attributes.

@@ -13,7 +13,7 @@
 //              | ether (host | src | dst) MAC      (with -m: the MAC addresses DSR)
 //              | srcid (N | 0xHEX | A.B.C.D)   (the sensor's own id, -e; a string id never)
 //              | [src | dst] port N
-//              | [src | dst] (pkts | bytes | ttl | tos) [gt | gte | lt | lte | eq] N
+//              | [src | dst] (pkts | bytes | appbytes | ttl | tos) [gt | gte | lt | lte | eq] N
 //              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
 //              | synack | finack | ecn | echo | unreach | redirect | timexed | multicast
 //              | ID                           (an id alone repeats the latest host, net
@@ -27,7 +27,7 @@
 // syn and fin mean a segment of this report, the other TCP words the
 // record's status bits; ether words only records with MAC addresses (-m).
 // Words outside this part (hostnames, port ranges,
-// vid, appbytes, ...) are refused with a message naming them, never ignored.
+// vid, rate, ...) are refused with a message naming them, never ignored.
 #pragma once
 
 #include <cstdint>
@@ -39,12 +39,20 @@
 
 namespace argos {
 
+// What the records carry besides the flow: the sensor's source id (every
+// record has it; "srcid" compares it) and whether application byte counts
+// are written (-A; without them ra reads "appbytes" as 0).
+struct RecordFilterContext {
+  SourceId srcid;
+  bool app_bytes = false;
+};
+
 class RecordFilter {
  public:
+  using Context = RecordFilterContext;
   // False with `err` (naming the word at fault) when `text` is not in the
-  // supported language. `own`: the sensor's source id, which every record
-  // it writes carries (for "srcid"); none given, srcid matches id 0.
-  bool compile(const std::string& text, std::string& err, const SourceId& own = SourceId{});
+  // supported language.
+  bool compile(const std::string& text, std::string& err, const Context& ctx = Context{});
   bool empty() const { return nodes_.empty(); }
   bool match(const FlowRecord& r) const { return nodes_.empty() || eval(root_, r, false); }
   // The record as written or turned around (src and dst swapped) matches:
@@ -79,12 +87,13 @@ class RecordFilter {
   bool eval(int32_t i, const FlowRecord& r, bool swap) const;
   static bool addr_match(const Node& n, const FlowRecord& r, bool src, bool dst);
   static bool flag(const Node& n, const FlowRecord& r, bool src, bool dst, bool swap);
-  static bool field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v);
+  bool field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v) const;
 
   class Parser;
   std::vector<Node> nodes_;
   int32_t root_ = -1;
   std::string text_;
+  bool app_bytes_ = false;  // Context::app_bytes
 };
 
 }  // namespace argos

@@ -301,7 +301,7 @@ void StreamServer::take_filter(Client& c, const std::string& text) {
   std::string why;
   if (expr.rfind(kClientWrap, 0) != 0) {
     why = "not in the form ra sends (\"" + std::string(kClientWrap) + "...)\")";
-  } else if (!c.filter.compile(expr, why, cfg_.srcid)) {
+  } else if (!c.filter.compile(expr, why, cfg_.filter_context)) {
     // why says which word; the client still filters with its own reading
   } else {
     // ra turns some records around for display (mid-stream TCP, lone

@@ -44,7 +44,7 @@ struct StreamServerConfig {
   // Sent data unacknowledged this long ends the connection (TCP_USER_TIMEOUT):
   // a collector host that vanished is dropped instead of holding its place.
   uint32_t client_timeout_ms = 60000;
-  SourceId srcid;  // the sensor's id, for clients' "srcid" filters
+  RecordFilter::Context filter_context;  // what the records carry, for clients' filters
 };
 
 #define ARGOS_SERVER_COUNTERS(X)                                               \

@@ -445,6 +445,16 @@ def main():
                 assert got == ra_select(every, f), f"{extra} '{f}': {len(got)} records, ra selects " \
                     f"{len(ra_select(every, f))}"
                 assert bool(got) == bool(extra) or f.startswith("not"), (extra, f, len(got))
+        # Application bytes: counted with -A, read as 0 without it (as ra
+        # reads records that do not carry them).
+        apps = ["appbytes gt 0", "appbytes eq 0", "tcp and dst appbytes gte 100000", "appbytes lt 100 and udp"]
+        for extra in (["-A"], []):
+            every, outs = run_filtered("large-http-browsing.pcap", apps, extra)
+            for o, f in zip(outs, apps):
+                got = sorted(ra_lines(o))
+                assert got == ra_select(every, f), f"{extra} '{f}': {len(got)} records, ra selects " \
+                    f"{len(ra_select(every, f))}"
+                assert bool(got) == bool(extra) or f in ("appbytes eq 0", "appbytes lt 100 and udp"), (extra, f, len(got))
         # srcid: the sensor's own id (-e), which every record carries; ra
         # compares the value of a number or an IPv4 id, never a string id.
         ids = ["srcid 1234", "srcid 0x4d2", "srcid 10.1.2.3", "srcid 167838211", "srcid 0", "not srcid 1234 and udp"]
@@ -481,9 +491,9 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml, "--check-config"], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         with open(yaml, "a") as y:
-            y.write(f"    - path: {tmp}/ttl.argus\n      filter: \"appbytes gt 3\"\n")
+            y.write(f"    - path: {tmp}/ttl.argus\n      filter: \"rate gt 3\"\n")
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
-        assert p.returncode == 2 and "'appbytes' is not supported in record filters" in p.stderr, p.stderr
+        assert p.returncode == 2 and "'rate' is not supported in record filters" in p.stderr, p.stderr
 
     checks = [("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),

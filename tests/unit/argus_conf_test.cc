@@ -189,22 +189,22 @@ TEST(ArgusConf, OutputFileRecordFilter) {
   EXPECT_EQ(f["filter"].as<std::string>(), "tcp and port 80");
   EXPECT_TRUE(r.notes.empty()) << r.notes[0];
 
-  const ArgusConfResult ttl = convert("ARGUS_OUTPUT_FILE=/tmp/t.out \"appbytes gt 3\"\n");
+  const ArgusConfResult ttl = convert("ARGUS_OUTPUT_FILE=/tmp/t.out \"rate gt 3\"\n");
   EXPECT_FALSE(YAML::Load(ttl.yaml)["outputs"]["files"][0]["filter"]);
   ASSERT_EQ(ttl.notes.size(), 1u);
-  EXPECT_NE(ttl.notes[0].find("record filter \"appbytes gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
-  EXPECT_NE(ttl.notes[0].find("'appbytes' is not supported"), std::string::npos) << ttl.notes[0];
+  EXPECT_NE(ttl.notes[0].find("record filter \"rate gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
+  EXPECT_NE(ttl.notes[0].find("'rate' is not supported"), std::string::npos) << ttl.notes[0];
 
   const ArgusConfResult udp = convert(
       "ARGUS_OUTPUT_FILE=argus-udp://10.0.0.9 \"udp\"\n"
-      "ARGUS_OUTPUT_STREAM=argus-udp://10.0.0.8:600 \"appbytes gt 3\"\n");
+      "ARGUS_OUTPUT_STREAM=argus-udp://10.0.0.8:600 \"rate gt 3\"\n");
   const YAML::Node u = YAML::Load(udp.yaml)["outputs"]["udp"];
   ASSERT_EQ(u.size(), 2u) << udp.yaml;
   EXPECT_EQ(u[0]["address"].as<std::string>(), "10.0.0.9:561");
   EXPECT_EQ(u[0]["filter"].as<std::string>(), "udp");
   EXPECT_EQ(u[1].as<std::string>(), "10.0.0.8:600");
   ASSERT_EQ(udp.notes.size(), 1u);
-  EXPECT_NE(udp.notes[0].find("'appbytes' is not supported"), std::string::npos) << udp.notes[0];
+  EXPECT_NE(udp.notes[0].find("'rate' is not supported"), std::string::npos) << udp.notes[0];
   SensorConfig cfg;
   ConfigOrigins origins;
   std::string err;

@@ -59,7 +59,7 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"vid gt 0", "'vid' is not supported"},
       {"bytes gt lots", "needs a number"},
       {"src pkts gte ", "'pkts' needs a number"},  // the comparison ends the text
-      {"appbytes gt 3", "'appbytes' is not supported in record filters"},
+      {"rate gt 3", "'rate' is not supported in record filters"},
       {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
       {"srcid sensor1", "is not a numeric or IPv4 source id"},
       {"ether src 00:11:22:33:44", "is not a MAC address"},
@@ -199,14 +199,14 @@ TEST(RecordFilter, SrcidIsTheSensorsOwnId) {
   ASSERT_TRUE(parse_source_id("1234", own));
   RecordFilter f;
   std::string err;
-  ASSERT_TRUE(f.compile("srcid 0x4d2 and udp", err, own)) << err;
+  ASSERT_TRUE(f.compile("srcid 0x4d2 and udp", err, {own})) << err;
   EXPECT_TRUE(f.match(r));
-  ASSERT_TRUE(f.compile("srcid 1235 or tcp", err, own)) << err;
+  ASSERT_TRUE(f.compile("srcid 1235 or tcp", err, {own})) << err;
   EXPECT_FALSE(f.match(r));
   ASSERT_TRUE(f.compile("srcid 0", err)) << err;  // no id given: 0
   EXPECT_TRUE(f.match(r));
   ASSERT_TRUE(parse_source_id("\"abcd\"", own));
-  ASSERT_TRUE(f.compile("srcid 1633837924", err, own)) << err;  // a string id is never matched
+  ASSERT_TRUE(f.compile("srcid 1633837924", err, {own})) << err;  // a string id is never matched
   EXPECT_FALSE(f.match(r));
 }
 
