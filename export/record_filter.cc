@@ -137,23 +137,16 @@ class RecordFilter::Parser {
     return add(n);
   }
 
-  int32_t expr() {
-    int32_t left = term();
-    while (left >= 0 && at("or", "||")) {
+  int32_t expr() { return chain(Op::kOr, "or", "||", &Parser::term); }
+  int32_t term() { return chain(Op::kAnd, "and", "&&", &Parser::factor); }
+  // Operands of `next` joined by `op` (either spelling), left to right.
+  int32_t chain(Op op, const char* word, const char* symbol, int32_t (Parser::*next)()) {
+    int32_t left = (this->*next)();
+    while (left >= 0 && at(word, symbol)) {
       ++pos_;
-      const int32_t right = term();
+      const int32_t right = (this->*next)();
       if (right < 0) return -1;
-      left = binary(Op::kOr, left, right);
-    }
-    return left;
-  }
-  int32_t term() {
-    int32_t left = factor();
-    while (left >= 0 && at("and", "&&")) {
-      ++pos_;
-      const int32_t right = factor();
-      if (right < 0) return -1;
-      left = binary(Op::kAnd, left, right);
+      left = binary(op, left, right);
     }
     return left;
   }
