@@ -175,8 +175,8 @@ class RecordFilter::Parser {
   // A word that names a primitive or an operator: anything else in a
   // primitive's place is an id that takes the most recent keyword.
   static bool keyword(const std::string& w) {
-    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "ether", "srcid", "not", "and", "or",
-                                         "!", "(", ")", "&&", "||"};
+    static const char* const kWords[] = {"src", "dst", "host", "net", "port", "ether", "srcid", "encaps", "not",
+                                         "and", "or", "!", "(", ")", "&&", "||"};
     for (const char* k : kWords)
       if (w == k) return true;
     for (const NamedProto& p : kProtoWords)
@@ -238,6 +238,7 @@ class RecordFilter::Parser {
     }
     if (kind == "ether" && n.side == Side::kEither) return ether(n);
     if (kind == "srcid" && n.side == Side::kEither) return srcid(n);
+    if (kind == "encaps" && n.side == Side::kEither) return encaps(n);
     if (kind == "host" || kind == "net" || kind == "port") {
       const int32_t id = value(n, kind);
       if (id >= 0) last_ = id;
@@ -285,6 +286,30 @@ class RecordFilter::Parser {
     n.op = Op::kConst;
     n.v6 = own_.type != SrcIdType::kString && own_.value == want.value;
     return add(n);
+  }
+
+  // "encaps LAYER", after "encaps": the layer among those either side's
+  // packets came in (the encapsulation DSR's bitmaps).
+  int32_t encaps(Node& n) {
+    static const struct {
+      const char* word;
+      uint32_t bit;  // argus's encapsulation bit (argus-format.md 6.14)
+    } kLayers[] = {{"eth", 0x02},       {"802q", 0x04},     {"llc", 0x08},      {"pppoe", 0x10},
+                   {"isl", 0x20},       {"gre", 0x40},      {"ah", 0x80},       {"ipnip", 0x100},
+                   {"ipnip6", 0x200},   {"hdlc", 0x400},    {"chdlc", 0x800},   {"atm", 0x1000},
+                   {"sll", 0x2000},     {"arc", 0x10000},   {"wlan", 0x20000},  {"prism", 0x40000},
+                   {"avs", 0x80000},    {"teredo", 0x400000}, {"juniper", 0x2000000}, {"erspan", 0x4000000}};
+    // (ra 3.0.8 cannot read "encaps mpls", "encaps fddi" or "encaps slip":
+    // they are refused here too.)
+    if (pos_ >= toks_.size()) return error("'encaps' needs a layer (eth, 802q, llc, pppoe, gre, sll, ...)");
+    const std::string& v = toks_[pos_++];
+    for (const auto& l : kLayers)
+      if (v == l.word) {
+        n.op = Op::kEncaps;
+        n.value = l.bit;
+        return add(n);
+      }
+    return error("'" + v + "' is not an encapsulation layer (eth, 802q, llc, pppoe, gre, sll, ...)");
   }
 
   // "ether host|src|dst MAC", after "ether".
@@ -471,6 +496,8 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
     }
     case Op::kFlag: return flag(n, r, src, dst, swap);
     case Op::kConst: return n.v6 != 0;
+    case Op::kEncaps:  // a side without packets in the report writes no layers
+      return ((r.dir[0].pkts ? r.dir[0].encaps : 0) | (r.dir[1].pkts ? r.dir[1].encaps : 0)) & n.value;
     case Op::kEther:  // only records that carry the MAC addresses (-m)
       return (r.flags & kRecHasMacs) && ((src && std::memcmp(r.mac_src, n.addr, 6) == 0) ||
                                          (dst && std::memcmp(r.mac_dst, n.addr, 6) == 0));

@@ -12,6 +12,7 @@
 //              | [src | dst] net ADDR/LEN
 //              | ether (host | src | dst) MAC      (with -m: the MAC addresses DSR)
 //              | srcid (N | 0xHEX | A.B.C.D)   (the sensor's own id, -e; a string id never)
+//              | encaps LAYER                 (eth, 802q, llc, pppoe, gre, sll, ...)
 //              | [src | dst] port N
 //              | [src | dst] (pkts | bytes | appbytes | ttl | tos) [gt | gte | lt | lte | eq] N
 //              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
@@ -67,7 +68,7 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst, kEncaps };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;

@@ -372,7 +372,8 @@ def main():
                    "not host 8.8.8.8 and 10.5.5.1", "pkts gte 3", "bytes lte 200",
                    "ttl eq 64", "ttl lt 64", "tos gt 0", "ttl gte 128 or tos eq 0",
                    "syn", "tcp and not syn", "synack", "fin", "finack", "reset", "retrans", "outoforder",
-                   "winshut", "ecn", "frag", "echo", "unreach", "timexed", "icmp and not echo", "multicast"]
+                   "winshut", "ecn", "frag", "echo", "unreach", "timexed", "icmp and not echo", "multicast",
+                   "encaps 802q", "encaps gre", "tcp and not encaps 802q", "encaps llc or encaps sll"]
 
         def ra_select(path, expr):
             p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS, "-", expr],
@@ -413,7 +414,8 @@ def main():
         picked = {}
         for name in ("mixed-dhcp-arp-icmp-icmpv6.pcap", "large-home-lan-mixed.pcap", "large-http-browsing.pcap",
                      "tcp-rst-injection.pcap", "tcp-zero-window-retrans.pcap", "icmp-unreachable-udp.pcap",
-                     "ip-fragments-ipv4-nfs-udp.pcap", "large-echo-500-tcp-conns.pcap", "gre-sample.pcap"):
+                     "ip-fragments-ipv4-nfs-udp.pcap", "large-echo-500-tcp-conns.pcap", "gre-sample.pcap",
+                     "vlan-qinq-8100-8100-http.pcap", "nsec-linux-sll-tcp-handshake.pcap"):
             for f, n in same_as_ra(name, filters).items():
                 picked[f] = picked.get(f, 0) + n
         # Each filter selects something somewhere (but what these captures

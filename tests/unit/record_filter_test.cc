@@ -62,6 +62,7 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"rate gt 3", "'rate' is not supported in record filters"},
       {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
       {"srcid sensor1", "is not a numeric or IPv4 source id"},
+      {"encaps mpls", "'mpls' is not an encapsulation layer"},  // ra 3.0.8 cannot read it
       {"ether src 00:11:22:33:44", "is not a MAC address"},
       {"host example.com", "host names are not looked up"},
   };
@@ -165,6 +166,13 @@ TEST(RecordFilter, SelectsByStateAndAttributes) {
   EXPECT_TRUE(selects("multicast", v4("10.0.0.6", 5353, "224.0.0.251", 5353, 17, 1, 0)));
   EXPECT_TRUE(selects("multicast", v4("0.0.0.0", 68, "255.255.255.255", 67, 17, 1, 0)));
   EXPECT_FALSE(selects("multicast or ttl gt 0", v4("10.0.0.6", 5353, "10.0.0.1", 5353, 17, 1, 0)));
+
+  // Encapsulation layers of either side that sent packets.
+  FlowRecord tagged = v4("10.0.0.6", 40000, "10.0.0.1", 53, 17, 1, 0);
+  tagged.dir[0].encaps = 0x06;  // Ethernet, 802.1Q
+  tagged.dir[1].encaps = 0x40;  // no packets: not counted
+  EXPECT_TRUE(selects("encaps 802q and encaps eth", tagged));
+  EXPECT_FALSE(selects("encaps gre or encaps sll", tagged));
 
   // MAC addresses only in records that carry them (-m).
   FlowRecord l2 = v4("10.0.0.6", 40000, "10.0.0.1", 53, 17, 1, 1);
