@@ -402,6 +402,14 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<RecordFilter>> filters;
   std::vector<const RecordFilter*> filter_ptrs;
   const RecordFilter::Context filter_context{cfg.monitor_id, cfg.app_bytes};
+  // The next sink's filter ("" = none); false with err when it does not compile.
+  auto add_filter = [&](const std::string& text) {
+    filter_ptrs.push_back(nullptr);
+    if (text.empty()) return true;
+    filters.push_back(std::make_unique<RecordFilter>());
+    filter_ptrs.back() = filters.back().get();
+    return filters.back()->compile(text, err, filter_context);
+  };
   bool rotating = false;
   for (const auto& f : cfg.files) {
     FileRotation rotation;
@@ -412,24 +420,14 @@ int main(int argc, char** argv) {
     auto s = std::make_unique<FileSink>();
     if (!s->open(f.path, err, rotation)) return startup_error(err);
     sink_ptrs.push_back(s.get());
-    filter_ptrs.push_back(nullptr);
-    if (!f.filter.empty()) {
-      filters.push_back(std::make_unique<RecordFilter>());
-      if (!filters.back()->compile(f.filter, err, filter_context)) return startup_error(err);  // validated already
-      filter_ptrs.back() = filters.back().get();
-    }
+    if (!add_filter(f.filter)) return startup_error(err);  // validated already
     sinks.push_back(std::move(s));
   }
   for (const auto& out : cfg.udp) {
     auto u = std::make_unique<UdpSink>();
     if (!u->open(udp_url(out.address), err)) return startup_error("-w " + err);
     sink_ptrs.push_back(u.get());
-    filter_ptrs.push_back(nullptr);
-    if (!out.filter.empty()) {
-      filters.push_back(std::make_unique<RecordFilter>());
-      if (!filters.back()->compile(out.filter, err, filter_context)) return startup_error(err);  // validated already
-      filter_ptrs.back() = filters.back().get();
-    }
+    if (!add_filter(out.filter)) return startup_error(err);  // validated already
     udp_sinks.push_back(std::move(u));
   }
   std::unique_ptr<StreamServer> server;

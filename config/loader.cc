@@ -266,11 +266,20 @@ class Loader {
   // stands for a list of one.
   bool udp(const YAML::Node& v, const std::string& path) {
     cfg_.udp.clear();
+    return items(v, path, "collectors", [&](const YAML::Node& item, const std::string& ipath) {
+      return udp_entry(item, ipath);
+    });
+  }
+
+  // A list setting whose items may be maps: null is an empty list, one item
+  // alone a list of one; `each(item, path)` reads an item.
+  template <typename Each>
+  bool items(const YAML::Node& v, const std::string& path, const char* plural, Each each) {
     if (v.IsNull()) return true;
-    if (v.IsScalar()) return udp_entry(v, path + "[0]");
-    if (!v.IsSequence()) return fail(v.Mark(), path, std::string("expected a list of collectors, found ") + type_name(v));
+    if (v.IsScalar()) return each(v, path + "[0]");
+    if (!v.IsSequence()) return fail(v.Mark(), path, std::string("expected a list of ") + plural + ", found " + type_name(v));
     for (size_t i = 0; i < v.size(); ++i)
-      if (!udp_entry(v[i], path + "[" + std::to_string(i) + "]")) return false;
+      if (!each(v[i], path + "[" + std::to_string(i) + "]")) return false;
     return true;
   }
 
@@ -291,12 +300,7 @@ class Loader {
   // stands for a list of one.
   bool ports(const YAML::Node& v, const std::string& path) {
     cfg_.dpdk_ports.clear();
-    if (v.IsNull()) return true;
-    if (v.IsScalar()) return port(v, path + "[0]");
-    if (!v.IsSequence()) return fail(v.Mark(), path, std::string("expected a list of ports, found ") + type_name(v));
-    for (size_t i = 0; i < v.size(); ++i)
-      if (!port(v[i], path + "[" + std::to_string(i) + "]")) return false;
-    return true;
+    return items(v, path, "ports", [&](const YAML::Node& item, const std::string& ipath) { return port(item, ipath); });
   }
 
   bool port(const YAML::Node& item, const std::string& ipath) {

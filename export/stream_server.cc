@@ -232,14 +232,13 @@ void StreamServer::accept_all(int listen_fd, uint64_t now_ns) {
   }
 }
 
-void StreamServer::drop(Client& c, ServerCounter reason, const char* why) {
+void StreamServer::drop(Client& c, ServerCounter reason, const char* why, bool say) {
   if (c.fd < 0) return;
   ::close(c.fd);
   c.fd = -1;
   if (c.started) started_now_.fetch_sub(1, std::memory_order_relaxed);
   bump(reason);
-  if (reason != ServerCounter::kClosed)
-    std::fprintf(stderr, "argos: stream client %s disconnected: %s\n", c.peer.c_str(), why);
+  if (say) std::fprintf(stderr, "argos: stream client %s disconnected: %s\n", c.peer.c_str(), why);
 }
 
 void StreamServer::lost(Client& c, int err) {
@@ -264,9 +263,8 @@ void StreamServer::read_client(Client& c) {
     }
     c.inbox.append(buf, static_cast<size_t>(n));
     if (c.inbox.size() > kInboxMaxBytes) {
-      std::fprintf(stderr, "argos: stream client %s disconnected: client message too long (over %zu bytes)\n",
-                   c.peer.c_str(), kInboxMaxBytes);
-      drop(c, ServerCounter::kClosed, "client message too long");
+      const std::string why = "client message too long (over " + std::to_string(kInboxMaxBytes) + " bytes)";
+      drop(c, ServerCounter::kClosed, why.c_str(), true);
       return;
     }
   }

@@ -113,7 +113,10 @@ class StreamServer final : public RecordSink {
   void take_filter(Client& c, const std::string& text);
   void append(Client& c, const uint8_t* data, size_t len);
   bool send_pending(Client& c);  // false when the client is gone
-  void drop(Client& c, ServerCounter reason, const char* why);
+  // Closes the client and counts it under `reason`; says `why` unless the
+  // client just left (by default, every reason but kClosed is said).
+  void drop(Client& c, ServerCounter reason, const char* why) { drop(c, reason, why, reason != ServerCounter::kClosed); }
+  void drop(Client& c, ServerCounter reason, const char* why, bool say);
   void lost(Client& c, int err);  // a send or receive failed with errno `err`
   void bump(ServerCounter c) { counters_[static_cast<size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
   void reap();
