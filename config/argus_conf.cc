@@ -193,6 +193,7 @@ enum Field : int {
   kResponseTime,
   kUserData,
   kBidirectionalTimestamps,
+  kStartRecords,
   kFieldCount
 };
 
@@ -231,6 +232,7 @@ constexpr Place kPlaces[kFieldCount] = {
     {"metrics", nullptr, "response_time"},
     {"metrics", nullptr, "user_data"},
     {"metrics", nullptr, "bidirectional_timestamps"},
+    {"metrics", nullptr, "start_records"},
 };
 
 enum class Kind { kYesNo, kInterval, kTimeout, kString, kBufferSize, kDataLength };
@@ -267,6 +269,7 @@ constexpr PlainOption kPlainOptions[] = {
     {"ARGUS_GENERATE_RESPONSE_TIME_DATA", Kind::kYesNo, kResponseTime},
     {"ARGUS_CAPTURE_DATA_LEN", Kind::kDataLength, kUserData},
     {"ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS", Kind::kYesNo, kBidirectionalTimestamps},
+    {"ARGUS_GENERATE_START_RECORDS", Kind::kYesNo, kStartRecords},
 };
 
 // When an option without an Argos equivalent still needs no note: its value
@@ -287,7 +290,6 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"ARGUS_PACKET_CAPTURE_FILE", SameAsArgos::kNever, "writing the packets seen to a pcap file is not supported"},
     {"ARGUS_PACKET_CAPTURE_ON_ERROR", SameAsArgos::kWhenNo,
      "writing unclassified packets to a pcap file is not supported"},
-    {"ARGUS_GENERATE_START_RECORDS", SameAsArgos::kWhenNo, "start records are not produced"},
     {"ARGUS_TRACK_DUPLICATES", SameAsArgos::kWhenNo, "duplicate packets are not detected"},
     {"ARGUS_TUNNEL_DISCOVERY", SameAsArgos::kWhenNo, "tunnel discovery is not supported"},
     {"ARGUS_SELF_SYNCHRONIZE", SameAsArgos::kWhenNo, "self-synchronised reporting is not supported"},

@@ -446,6 +446,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.extra_metrics = cfg.packet_size || cfg.mac || cfg.bidir_timestamps;
   t.user_bytes = cfg.user_data_bytes;
   t.jitter = cfg.jitter;
+  t.start_records = cfg.start_records;
   return t;
 }
 

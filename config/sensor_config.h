@@ -97,6 +97,9 @@ struct SensorConfig {
   // synack/ackdat. Accepted, and the records stay argus's.
   bool response_time = false;
   bool bidir_timestamps = false;
+  // ARGUS_GENERATE_START_RECORDS: a flow's first packet is reported at once
+  // (cause Start), so alarms need not wait for the status interval.
+  bool start_records = false;
   uint32_t user_data_bytes = 0;    // -U
 
   // outputs

@@ -98,6 +98,7 @@ constexpr uint8_t kDirMpls = 0x02;   // Cold::mpls_lse[dir] holds the first labe
 constexpr uint8_t kDirFrags = 0x04;
 constexpr uint8_t kDirIpOpts = 0x08; // Cold::ip_opts[dir] holds the options seen
 constexpr uint8_t kDirHeard = 0x10;  // sent in an earlier report: ttl/tos/ip_id are its latest
+constexpr uint8_t kDirFragFirst = 0x20;  // the report's packets so far are later fragments alone
 
 // A report goes out early once a byte count reaches 2^47: no packet adds more
 // than 2^32 - 1, so the 48-bit counts never wrap.
@@ -146,7 +147,11 @@ struct EntryBits {
   uint8_t counted : 1;               // the flow has its id (its first packet was accounted)
   uint8_t start_late : 1;            // the report opened after its first packet: Cold::start_delta_us
   uint8_t icmp_inner_from_dst : 1;   // the quoted packet was sent by the responder
-  uint8_t spare : 5;
+  // A start record went out: the next report keeps the flow's first packet
+  // as its status-interval reference (report_start_ns), as argus's does.
+  uint8_t keep_reference : 1;
+  uint8_t after_start : 1;           // the open report follows the start record
+  uint8_t spare : 3;
   uint8_t spare2;
 };
 static_assert(sizeof(EntryBits) == 4);
@@ -646,6 +651,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   bump(TableCounter::kReports);
   e.b.reported = 1;
   e.b.start_late = 0;
+  e.b.after_start = 0;
   if (users_) std::memset(user_slot(static_cast<uint32_t>(&e - entries_)), 0, 4);
   for (DirState& d : e.dir) {
     // The IP attributes outlive the report (argus repeats a quiet side's).
@@ -1020,11 +1026,24 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   if (extras_)
     account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
                   d);
-  if (users_ && p.user_len) account_user(static_cast<uint32_t>(&e - entries_), p, d);
+  if (users_ && p.user_len && !attached_fragment) account_user(static_cast<uint32_t>(&e - entries_), p, d);
   if (jits_ && !attached_fragment)
     account_jitter(jits_[&e - entries_], first_of_report, first_of_report && !e.b.reported, p, d,
                    (e.b.rec_flags & kRecTcp) != 0, seg);
-  if (first_of_report) {
+  if (first_of_report && __builtin_expect(e.b.keep_reference, 0) &&
+      ts < sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
+    // The report after a start record: its interval counts from the flow's
+    // first packet, so report_start_ns stays there and the report's own
+    // start is this packet (or a later one that opens it).
+    e.b.keep_reference = 0;
+    const uint64_t ts_us = ts / 1000;
+    const uint64_t base_us = e.report_start_ns / 1000;
+    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
+    e.b.start_pending = opens_start ? 0 : 1;
+    e.b.start_late = delta ? 1 : 0;
+    e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+  } else if (first_of_report) {
+    e.b.keep_reference = 0;  // the interval after the start record is over
     e.report_start_ns = ts;
     e.b.start_pending = opens_start ? 0 : 1;
   } else if (e.b.start_pending && opens_start) {
@@ -1034,10 +1053,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     const uint64_t base_us = e.report_start_ns / 1000;
     const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
     e.b.start_pending = 0;
-    if (delta) {
-      e.b.start_late = 1;
-      e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
-    }
+    e.b.start_late = delta ? 1 : 0;
+    if (delta) e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
   }
   // Microseconds after the report's first packet; a capture out of time
   // order clamps to that first packet.
@@ -1046,7 +1063,12 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   const uint64_t rel = ts_us > base_us ? ts_us - base_us : 0;
   const uint32_t rel32 = rel > UINT32_MAX - 1 ? UINT32_MAX - 1 : static_cast<uint32_t>(rel);
   if (m.pkts == 0 || rel32 > m.last_us) m.last_us = rel32;
-  if (extras_ && m.pkts == 0) extras_[&e - entries_].first_us[d] = rel32;  // bidirectional timestamps
+  // Bidirectional timestamps: a direction starts at its first packet, not
+  // at a later fragment of a datagram begun in an earlier report (argus's).
+  if (extras_ && (m.pkts == 0 || ((m.bits & kDirFragFirst) && !attached_fragment))) {
+    extras_[&e - entries_].first_us[d] = rel32;
+    m.bits = static_cast<uint8_t>((m.bits & ~kDirFragFirst) | (attached_fragment ? kDirFragFirst : 0));
+  }
   // IP attributes of the latest packet, as argus reports them.
   m.ttl = p.ttl;
   m.tos = p.tos;
@@ -1126,8 +1148,20 @@ inline bool counts_near_full(const DirState* dir) {
   // other packets do. A report the initiator sends nothing in starts with
   // its first packet all the same.
   bool opens_start = true;
-  if (!first && d == 1) {
-    if (e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6)
+  const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
+  if (!first && d == 1 && __builtin_expect(e.b.after_start, 0)) {
+    // The responder's packet that comes first after a start record (observed
+    // on the corpus): an ICMP reply opens the report, and so does a TCP reset
+    // or a segment of a flow picked up mid-stream, but not a SYN-ACK; a
+    // packet of any other protocol does not.
+    if (icmp)
+      opens_start = true;
+    else if (p.has_tcp)
+      opens_start = (p.tcp_flags & kTcpRst) || !(e.proto.tcp.status & (kTcpSawSyn | kTcpSawSynSent));
+    else
+      opens_start = false;
+  } else if (!first && d == 1) {
+    if (icmp)
       opens_start = false;
     else if (p.has_tcp)
       opens_start = !e.b.after_timer && (p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst));
@@ -1141,6 +1175,14 @@ inline bool counts_near_full(const DirState* dir) {
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
     std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
     e.b.rec_flags |= kRecArpReply;
+  }
+  // Start records: the first packet goes out alone. The flow's next packet
+  // then finds its report empty, as after a report sent on the timer, and
+  // argus starts the next report by the same rules.
+  if (__builtin_expect(first && cfg_.start_records, 0)) {
+    emit_report(e, kCauseStart, out);
+    e.b.keep_reference = 1;
+    e.b.after_start = 1;
   }
 }
 
@@ -1160,7 +1202,9 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
              p.ts_ns >= sat_add(parent.report_start_ns, cfg_.status_interval_ns)) ||
             counts_near_full(parent.dir))
           emit_report(parent, 0, out);
-        account(parent, p, link.dir, true, kSegNew);
+        // A later fragment neither opens its flow's report nor adds user
+        // bytes (the first fragment holds the transport payload's start).
+        account(parent, p, link.dir, false, kSegNew);
         alias.last_ns = p.ts_ns;
         bump(TableCounter::kFragAttached);
         if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete

@@ -118,6 +118,9 @@ struct FlowTableConfig {
   uint32_t user_bytes = 0;
   // -J: inter-packet interval statistics per direction, in a side array.
   bool jitter = false;
+  // A flow's first packet is reported on its own at once (cause Start), as
+  // argus's ARGUS_GENERATE_START_RECORDS; the flow's later reports say Status.
+  bool start_records = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \

@@ -24,6 +24,12 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                dmac sstime sltime dstime dltime suser duser, the interval
                means and deviations) compared as well; deviations.txt plus
                deviations-switches.txt say what may differ.
+    start-records
+               As corpus with start records on both sides (argus.conf's
+               ARGUS_GENERATE_START_RECORDS=yes, Argos's
+               metrics.start_records), the cause column compared too; once
+               with the default record, once with every switch as in
+               switches. deviations-start.txt adds what may differ there.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -114,6 +120,8 @@ TCP_COLUMNS = ["synack", "ackdat", "tcprtt", "sretrans", "dretrans", "swin", "dw
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
                             *JITTER_COLUMNS, *TCP_COLUMNS]
+# The start-records mode compares the cause too (Start, Status).
+START_COLUMNS = SWITCH_COLUMNS + ["cause"]
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
 ARGOS_SWITCH_YAML = "metrics:\n  bidirectional_timestamps: true\n"
 
@@ -393,15 +401,40 @@ def mode_switches(args, tools: Tools, work: Path) -> bool:
     conf.write_text(ARGUS_SWITCH_CONF)
     yaml.write_text(ARGOS_SWITCH_YAML)
     return mode_corpus(args, tools, work, (SWITCHES + ["-F", str(conf)], SWITCHES + ["-F", str(yaml)]),
-                       SWITCH_COLUMNS, args.deviations.with_name("deviations-switches.txt"))
+                       SWITCH_COLUMNS, [args.deviations.with_name("deviations-switches.txt")])
+
+
+def mode_start_records(args, tools: Tools, work: Path) -> bool:
+    """The corpus with start records on both sides (argus.conf's
+    ARGUS_GENERATE_START_RECORDS, Argos's metrics.start_records), the cause
+    column compared as well (each flow's first packet reported alone as
+    Start, the rest as Status): once with the default record, once with
+    every record switch and bidirectional timestamps."""
+    work.mkdir(parents=True, exist_ok=True)
+    conf, yaml = work / "start.conf", work / "start.yaml"
+    conf.write_text("ARGUS_GENERATE_START_RECORDS=yes\n")
+    yaml.write_text("metrics:\n  start_records: true\n")
+    sw_conf, sw_yaml = work / "start-switches.conf", work / "start-switches.yaml"
+    sw_conf.write_text(ARGUS_SWITCH_CONF + "ARGUS_GENERATE_START_RECORDS=yes\n")
+    sw_yaml.write_text(ARGOS_SWITCH_YAML + "  start_records: true\n")
+    start_dev = args.deviations.with_name("deviations-start.txt")
+    print("start records, default record:")
+    plain = mode_corpus(args, tools, work, (["-F", str(conf)], ["-F", str(yaml)]), COLUMNS + ["cause"],
+                        [start_dev], "start-records")
+    print("\nstart records, every record switch:")
+    switches = mode_corpus(args, tools, work, (SWITCHES + ["-F", str(sw_conf)], SWITCHES + ["-F", str(sw_yaml)]),
+                           START_COLUMNS, [args.deviations.with_name("deviations-switches.txt"), start_dev],
+                           "start-records-switches")
+    return plain and switches
 
 
 def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[str]] = ([], []),
-                columns: list[str] = COLUMNS, extra_deviations: Path | None = None) -> bool:
+                columns: list[str] = COLUMNS, extra_deviations: list[Path] = (),
+                label: str | None = None) -> bool:
     files = corpus_files(args.pcaps, args.only)
     deviations, dev_errors = load_deviations(args.deviations)
-    if extra_deviations:
-        extra, extra_errors = load_deviations(extra_deviations)
+    for extra_path in extra_deviations:
+        extra, extra_errors = load_deviations(extra_path)
         dev_errors += extra_errors
         for name, (n, reason) in extra.items():
             base = deviations.get(name, (0, ""))
@@ -418,7 +451,7 @@ def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[
 
     print(f"corpus: {len(files)} captures, argus = {tools.argus}, argos = {tools.argos}")
     results = run_parallel(
-        lambda p: corpus_one(tools, p, work / ("switches" if switches[0] else "corpus") / p.name,
+        lambda p: corpus_one(tools, p, work / (label or ("switches" if switches[0] else "corpus")) / p.name,
                              deviations.get(p.name, (0, ""))[0], switches, columns),
         files, args.jobs)
 
@@ -884,6 +917,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
 MODES = {
     "corpus": mode_corpus,
     "switches": mode_switches,
+    "start-records": mode_start_records,
     "ra-reads": mode_ra_reads,
     "workers": mode_workers,
     "bad-input": mode_bad_input,
@@ -913,7 +947,7 @@ def main() -> int:
 
     tools = Tools(args.argos)
     modes = list(MODES) if args.mode == "all" else [args.mode]
-    problems = tools.check(need_argus="corpus" in modes or "switches" in modes)
+    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records"} & set(modes)))
     if not args.pcaps.is_dir():
         problems.append(f"capture directory not found: {args.pcaps}")
     if problems:

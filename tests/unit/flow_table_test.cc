@@ -645,6 +645,127 @@ TEST(FlowTable, UserBytesAreEachDirectionsFirstBytesOfTheReport) {
   EXPECT_EQ(out.recs[0].user_capacity, 8);
 }
 
+// Start records (argus's ARGUS_GENERATE_START_RECORDS), as argus 3.0.8.2
+// writes them on the capture corpus (tests/parity start-records mode).
+FlowTableConfig start_config() {
+  FlowTableConfig c = table_config();
+  c.start_records = true;
+  return c;
+}
+
+TEST(FlowTable, StartRecordReportsTheFirstPacketAloneAndTheRestAsStatus) {
+  // A UDP exchange, one packet every 500 ms alternating, the client first.
+  FlowTable t(start_config());
+  Collector out;
+  std::vector<ParsedPacket> pkts;
+  for (int i = 0; i <= 12; ++i) {
+    const uint64_t ts = kT0 + static_cast<uint64_t>(i) * 500 * kMs;
+    pkts.push_back(i % 2 ? udp_pkt(host(2), 2000, host(1), 1000, ts) : udp_pkt(host(1), 1000, host(2), 2000, ts));
+  }
+  feed(t, {pkts[0]}, out);
+  ASSERT_EQ(out.recs.size(), 1u) << "the start record goes out with the first packet, before any timer";
+  feed(t, std::vector<ParsedPacket>(pkts.begin() + 1, pkts.end()), out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 3u);
+  EXPECT_EQ(total_pkts(out.recs), 13u) << "no packet lost or counted twice";
+  const FlowRecord& start = out.recs[0];
+  EXPECT_EQ(start.cause, kCauseStart);
+  EXPECT_EQ(start.dir[0].pkts, 1u);
+  EXPECT_EQ(start.dir[1].pkts, 0u);
+  EXPECT_EQ(start.start_ns, kT0);
+  EXPECT_EQ(start.last_ns, kT0);
+  // The next report: Status; its interval counts from the flow's first
+  // packet (it ends before kT0 + 5 s, not 5 s after its own first packet),
+  // and the server's reply at +500 ms does not open it: it starts at the
+  // client's next packet.
+  const FlowRecord& second = out.recs[1];
+  EXPECT_EQ(second.cause, kCauseStatus);
+  EXPECT_EQ(second.seq, start.seq);
+  EXPECT_EQ(second.start_ns, kT0 + 1 * kSec);
+  EXPECT_EQ(second.last_ns, kT0 + 4500 * kMs);
+  EXPECT_EQ(second.dir[0].pkts + second.dir[1].pkts, 9u);
+  EXPECT_EQ(out.recs[2].cause, kCauseStatus);
+  EXPECT_EQ(out.recs[2].start_ns, kT0 + 5 * kSec);
+  EXPECT_EQ(t.counter(TableCounter::kReports), 3u);
+}
+
+TEST(FlowTable, WithoutStartRecordsTheFirstReportHoldsTheFirstPacket) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(2), 2000, host(1), 1000, kT0 + kMs)}, out);
+  EXPECT_TRUE(out.recs.empty());
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].cause, kCauseStart);
+  EXPECT_EQ(out.recs[0].dir[0].pkts + out.recs[0].dir[1].pkts, 2u);
+}
+
+TEST(FlowTable, AfterAQuietIntervalTheReportAfterTheStartRecordCountsFromItsOwnPacket) {
+  // The flow's second packet comes 6 s after its first (status interval
+  // 5 s): the next report starts there and is not cut by the reply 100 ms
+  // later.
+  FlowTable t(start_config());
+  Collector out;
+  feed(t,
+       {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(1), 1000, host(2), 2000, kT0 + 6 * kSec),
+        udp_pkt(host(2), 2000, host(1), 1000, kT0 + 6100 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[1].start_ns, kT0 + 6 * kSec);
+  EXPECT_EQ(out.recs[1].dir[0].pkts, 1u);
+  EXPECT_EQ(out.recs[1].dir[1].pkts, 1u);
+}
+
+TEST(FlowTable, IcmpReplyOpensTheReportAfterTheStartRecord) {
+  // argus (observed): after a start record the responder's ICMP reply
+  // starts the next report, where normally it would not.
+  FlowTable t(start_config());
+  Collector out;
+  feed(t,
+       {parsed(eth_ipv4({.src = kIpA, .dst = kIpB, .proto = kIpIcmp}, icmp_echo(8, 7, 1)), kT0),
+        parsed(eth_ipv4({.src = kIpB, .dst = kIpA, .proto = kIpIcmp}, icmp_echo(0, 7, 1)), kT0 + 20 * kMs),
+        parsed(eth_ipv4({.src = kIpA, .dst = kIpB, .proto = kIpIcmp}, icmp_echo(8, 7, 1)), kT0 + 1 * kSec)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[1].start_ns, kT0 + 20 * kMs);
+}
+
+TEST(FlowTable, LaterFragmentsNeitherOpenTheReportNorGiveUserBytes) {
+  // The start record takes the first fragment; the datagram's later
+  // fragments join the next report, which starts at the next datagram and
+  // takes its user bytes from it (argus's, on ip-fragments-ipv4-nfs-udp).
+  FlowTableConfig c = start_config();
+  c.user_bytes = 4;
+  FlowTable t(c);
+  UserCollector out;
+  Bytes second = payload(1472);
+  second[0] = 'Z';
+  // The frames outlive the parsed packets, which point into them.
+  const std::vector<Bytes> frames = {
+      eth_ipv4({.proto = kIpUdp, .id = 0x1234, .frag = kIp4MoreFrags}, udp(5000, 6000, payload(1472))),
+      eth_ipv4({.proto = kIpUdp, .id = 0x1234, .frag = 185}, payload(1480)),
+      eth_ipv4({.proto = kIpUdp, .id = 0x1235, .frag = kIp4MoreFrags}, udp(5000, 6000, second))};
+  uint8_t user[3][4];
+  std::vector<ParsedPacket> pkts;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    pkts.push_back(parsed(frames[i], kT0 + i * kMs));
+    // As the worker does with -U: the packet's user bytes copied out.
+    PacketView v{};
+    v.data = frames[i].data();
+    v.caplen = v.wirelen = static_cast<uint32_t>(frames[i].size());
+    copy_user_bytes(v, 4, user[i], pkts.back());
+  }
+  ASSERT_EQ(pkts[1].user_len, 4) << "a later fragment has user bytes of its own (its IP header on)";
+  feed(t, pkts, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[1].dir[0].pkts, 2u);
+  EXPECT_EQ(out.recs[1].start_ns, kT0 + 2 * kMs);
+  EXPECT_EQ(out.user[0][1], "Zbcd");
+}
+
 TEST(FlowTable, NoUserBytesWithoutTheSwitch) {
   FlowTable t(table_config());
   UserCollector out;
