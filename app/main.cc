@@ -83,6 +83,8 @@ constexpr const char* kUsage =
     "  --log WHERE      messages to stderr, syslog or file (--log-file FILE); the\n"
     "                   default is stderr, syslog for a daemon\n"
     "  -r FILE...       read packets from these files in order ('-' = standard input)\n"
+    "  -f               follow the last -r file as it grows (a capture still being\n"
+    "                   written, e.g. by dumpcap or tcpdump -U) until SIGINT/SIGTERM\n"
     "  -i IFACE         capture live on this interface through libpcap; repeat it\n"
     "                   to read several as one link (a tap's two ports) (SIGINT or\n"
     "                   SIGTERM ends the capture; several workers share it by\n"
@@ -316,6 +318,8 @@ int main(int argc, char** argv) {
 
   // Inputs and outputs are checked before any packet is read.
   PcapFileSource source(cfg.read_files, cfg.bpf_filter, cfg.bpf_optimize);
+  std::atomic<uint64_t> follow_clock{0};  // -f: the followed file's packet time while it is quiet
+  if (cfg.follow) source.follow_last(&follow_clock);
   PcapLiveConfig lcfg;
   lcfg.interfaces = cfg.interfaces;
   lcfg.bpf_filter = cfg.bpf_filter;
@@ -603,6 +607,7 @@ int main(int argc, char** argv) {
     const bool live_port = live_input(cfg);
     c.batch_policy = live_port ? BatchPolicy::kDrop : BatchPolicy::kWait;
     c.live_clock = live_port;
+    if (cfg.follow) c.idle_clock = &follow_clock;
     c.user_bytes = cfg.user_data_bytes;
     c.stop = &g_stop;
   }

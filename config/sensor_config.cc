@@ -161,6 +161,15 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.read_files.size(); ++i)
     if (cfg.read_files[i] == "-" && ++stdin_count > 1)
       return c.fail("input.files", "-r - (standard input) can be given only once");
+  if (cfg.follow) {
+    if (!files) return c.fail("input.follow", "follows the last file of -r (input.files): give -r FILE");
+    if (cfg.read_files.back() == "-")
+      return c.fail("input.follow", "standard input ends when its writer closes it and cannot be followed: "
+                    "give the file being written as the last -r");
+    if (cfg.pace_factor > 0)
+      return c.fail(c.later("input.follow", "input.pace"),
+                    "-f and -T exclude each other: a followed file is read as it is written");
+  }
   // -N: "N" or "A-B", numbers of packets as the input delivers them.
   cfg.packets_skip = cfg.packets_last = 0;
   if (!cfg.packet_range.empty()) {
@@ -382,6 +391,11 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     if (f != "-" && ::access(f.c_str(), R_OK) != 0)
       return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': " + std::strerror(errno));
   }
+  struct stat st;
+  if (cfg.follow && !cfg.read_files.empty() && cfg.read_files.back() != "-" &&
+      (::stat(cfg.read_files.back().c_str(), &st) != 0 || !S_ISREG(st.st_mode)))
+    return c.fail(c.item("input.files", cfg.read_files.size() - 1),
+                  "'" + cfg.read_files.back() + "' is not a regular file: -f follows a file as it grows");
   const uint32_t cpus = usable_cpus();
   const uint32_t queues = cfg.dpdk_ports.empty() ? 0 : total_queues(cfg);
   if (queues > cpus)

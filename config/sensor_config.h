@@ -60,6 +60,9 @@ struct SensorConfig {
 
   // input: files, a live interface or a DPDK port (one of them).
   std::vector<std::string> read_files;  // -r, in order; "-" = stdin
+  // -f: the last file is followed as it grows (argus's tail mode), until a
+  // signal stops the sensor.
+  bool follow = false;
   double pace_factor = 0;               // -T: packet-time pace x factor, 0 = as fast as possible
   std::string packet_range;             // -N: "N" (the first N packets) or "A-B" (A skipped, up to the B-th)
   uint64_t packets_skip = 0;            // parsed from packet_range by validate_config

@@ -8,14 +8,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 namespace argos {
 
 namespace {
 constexpr uint32_t kSlabPackets = 64;
+// A followed file is polled this often while nothing new is written.
+constexpr int kFollowNapMs = 20;
 
 std::string link_name(int dlt) {
   const char* n = pcap_datalink_val_to_name(dlt);
@@ -99,6 +103,10 @@ void PcapFileSource::close_current() {
   if (map_) retired_maps_.emplace_back(map_, map_len_);
   map_ = nullptr;
   map_len_ = 0;
+  map_off_ = 0;
+  at_end_ = false;
+  if (follow_fd_ >= 0) ::close(follow_fd_);
+  follow_fd_ = -1;
   if (filter_prog_) {
     pcap_freecode(static_cast<bpf_program*>(filter_prog_));
     delete static_cast<bpf_program*>(filter_prog_);
@@ -134,8 +142,16 @@ bool PcapFileSource::open_mapped(const std::string& file) {
     return false;
   }
   void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-  ::close(fd);
-  if (m == MAP_FAILED) return false;
+  if (m == MAP_FAILED) {
+    ::close(fd);
+    return false;
+  }
+  // A followed file's size is watched through its descriptor.
+  if (following()) {
+    follow_fd_ = fd;
+  } else {
+    ::close(fd);
+  }
   const uint8_t* base = static_cast<const uint8_t*>(m);
   const uint32_t magic = rd32le(base);
   bool swapped;
@@ -145,6 +161,8 @@ bool PcapFileSource::open_mapped(const std::string& file) {
     swapped = true;
   } else {
     ::munmap(m, static_cast<size_t>(st.st_size));
+    if (follow_fd_ >= 0) ::close(follow_fd_);
+    follow_fd_ = -1;
     return false;  // pcapng or something libpcap should judge
   }
   auto field = [&](size_t off) { const uint32_t v = rd32le(base + off); return swapped ? __builtin_bswap32(v) : v; };
@@ -152,10 +170,13 @@ bool PcapFileSource::open_mapped(const std::string& file) {
   const uint32_t linktype = field(20) & 0x0fffffff;
   if (major != 2) {
     ::munmap(m, static_cast<size_t>(st.st_size));
+    if (follow_fd_ >= 0) ::close(follow_fd_);
+    follow_fd_ = -1;
     return false;  // libpcap gives the precise complaint
   }
   map_ = base;
   map_len_ = static_cast<size_t>(st.st_size);
+  map_off_ = 0;
   map_pos_ = 24;
   map_swapped_ = swapped;
   map_nanos_ = (swapped ? __builtin_bswap32(magic) : magic) == kMagicNanos;
@@ -195,6 +216,10 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
   uint32_t n = 0;
   std::string damage;
   bool eof = false;
+  // A followed file may end in a record still being written: that is
+  // waited for, not damage.
+  const bool follow = following();
+  bool partial = false;
   while (n < max) {
     if (pos == len) {  // clean end of file
       eof = true;
@@ -206,6 +231,10 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
     __builtin_prefetch(h + kReadAheadBytes);
     __builtin_prefetch(h + kReadAheadBytes + 64);
     if (len - pos < 16) {
+      if (follow) {
+        partial = true;
+        break;
+      }
       damage = "record header cut short (" + std::to_string(len - pos) + " of 16 bytes)";
       break;
     }
@@ -214,6 +243,10 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
     const uint32_t frac = field(4);
     const uint32_t caplen = field(8);
     const uint32_t wirelen = field(12);
+    if (follow && caplen <= kMaxRecordBytes && caplen > len - pos - 16) {
+      partial = true;
+      break;
+    }
     if (caplen > kMaxRecordBytes || caplen > len - pos - 16) {
       damage = "record claims " + std::to_string(caplen) + " captured bytes, " +
                std::to_string(len - pos - 16) + " remain in the file";
@@ -245,12 +278,44 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
   last_ts_ns_ = last_ts;
   if (!damage.empty()) {
     errors_.push_back("pcap file '" + cur_name_ + "' is damaged at byte offset " +
-                      std::to_string(pos) + " (record " + std::to_string(records + 1) + "): " + damage);
+                      std::to_string(map_off_ + pos) + " (record " + std::to_string(records + 1) + "): " + damage);
     close_current();
+  } else if ((eof || partial) && follow) {
+    at_end_ = true;
   } else if (eof) {
     close_current();
   }
   return n;
+}
+
+bool PcapFileSource::grow_mapping() {
+  struct stat st;
+  if (follow_fd_ < 0 || ::fstat(follow_fd_, &st) != 0) return false;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t mapped_end = map_off_ + map_len_;
+  const uint64_t read_to = map_off_ + map_pos_;
+  if (size < read_to) {
+    errors_.push_back("pcap file '" + cur_name_ + "' shrank to " + std::to_string(size) +
+                      " bytes while followed (read up to byte offset " + std::to_string(read_to) + ")");
+    close_current();
+    follow_ = false;  // nothing left to follow: the input ends
+    return false;
+  }
+  if (size <= mapped_end) return false;
+  // Map on from the page holding the next record; the old mapping stays
+  // until the caller is done with the burst (its packets point into it).
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t off = read_to & ~(page - 1);
+  void* m = ::mmap(nullptr, static_cast<size_t>(size - off), PROT_READ, MAP_PRIVATE, follow_fd_,
+                   static_cast<off_t>(off));
+  if (m == MAP_FAILED) return false;  // tried again at the next poll
+  retired_maps_.emplace_back(map_, map_len_);
+  map_ = static_cast<const uint8_t*>(m);
+  map_len_ = static_cast<size_t>(size - off);
+  map_off_ = static_cast<size_t>(off);
+  map_pos_ = static_cast<size_t>(read_to - off);
+  at_end_ = false;
+  return true;
 }
 
 bool PcapFileSource::open_next() {
@@ -315,10 +380,15 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
     }
     if (map_) {
       n += rx_burst_mapped(out + n, max - n);
+      if (map_ && at_end_ && !grow_mapping()) break;  // followed: all of it read
       continue;
     }
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;
+    // A followed file read through libpcap (pcapng): where the next record
+    // starts, to read it again once it is written whole.
+    FILE* follow_fp = following() ? pcap_file(cur_) : nullptr;
+    const long record_start = follow_fp ? std::ftell(follow_fp) : -1;
     const int rc = pcap_next_ex(cur_, &h, &data);
     if (rc == 1) {
       const uint64_t rec_offset = cur_offset_;
@@ -345,6 +415,14 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       continue;
     }
     if (rc == 0) continue;  // cannot happen for files
+    if (follow_fp && record_start >= 0 &&
+        (rc == PCAP_ERROR_BREAK || (rc == PCAP_ERROR && std::strstr(pcap_geterr(cur_), "truncated")))) {
+      // The end of what is written so far (perhaps within a record).
+      std::clearerr(follow_fp);
+      std::fseek(follow_fp, record_start, SEEK_SET);
+      at_end_ = true;
+      break;
+    }
     if (rc == PCAP_ERROR) {
       std::string where;
       if (cur_classic_) {
@@ -359,6 +437,20 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
                         "' is damaged " + where + ": " + pcap_geterr(cur_));
     }
     close_current();  // end of this file (or damage): go on with the next one
+  }
+  if (follow_ && (n || at_end_)) {
+    const uint64_t now = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+    if (n) {
+      last_data_ns_ = now;
+    } else {
+      // Nothing new: the input's clock moves on with the time waited, so
+      // flows still time out while the file is quiet.
+      if (idle_clock_ && last_ts_ns_ && last_data_ns_)
+        idle_clock_->store(last_ts_ns_ + (now - last_data_ns_), std::memory_order_relaxed);
+      std::this_thread::sleep_for(std::chrono::milliseconds(kFollowNapMs));
+    }
   }
   return n;
 }

@@ -3,6 +3,7 @@
 // the burst so they outlive libpcap's buffer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -27,8 +28,18 @@ class PcapFileSource {
   // link type and that the filter compiles. Call once before starting.
   bool validate(std::string& err);
 
+  // -f: the last file is followed as it grows (tail mode). At its end, and
+  // at a record not yet written whole, rx_burst naps briefly and returns 0
+  // with done() false; `idle_clock`, when given, then holds the packet time
+  // the input has reached (the last packet's time plus the time waited
+  // since), so that the workers' timers run on while the file is quiet.
+  void follow_last(std::atomic<uint64_t>* idle_clock) {
+    follow_ = true;
+    idle_clock_ = idle_clock;
+  }
+
   // Fills up to `max` views. Returns 0 at the end of all input (done() is
-  // then true) or, never here, when nothing is ready.
+  // then true) or, when following, while nothing new is there.
   uint32_t rx_burst(PacketView* out, uint32_t max);
   bool done() const { return done_; }
 
@@ -41,6 +52,11 @@ class PcapFileSource {
   void close_current();
   bool open_mapped(const std::string& file);
   uint32_t rx_burst_mapped(PacketView* out, uint32_t max);
+  // The file being read is the last one and -f is on.
+  bool following() const { return follow_ && next_file_ == files_.size(); }
+  // Maps what the followed file has gained; false when it has not grown
+  // (or shrank: reported, and the file is closed).
+  bool grow_mapping();
 
   std::vector<std::string> files_;
   std::string filter_;
@@ -69,6 +85,13 @@ class PcapFileSource {
   std::vector<std::pair<const uint8_t*, size_t>> retired_maps_;
   bool map_swapped_ = false;  // file written on a host of the other byte order
   bool map_nanos_ = false;    // nanosecond timestamps
+  size_t map_off_ = 0;        // file offset of map_[0] (a followed file is mapped on from a page)
+
+  bool follow_ = false;                           // -f
+  std::atomic<uint64_t>* idle_clock_ = nullptr;   // see follow_last
+  int follow_fd_ = -1;         // the followed file, mapped: its size is watched
+  bool at_end_ = false;        // following, and everything written so far is read
+  uint64_t last_data_ns_ = 0;  // steady clock when the followed file last gave packets
   pcap* filter_handle_ = nullptr;  // dead handle holding the compiled filter
   void* filter_prog_ = nullptr;    // bpf_program, when a filter is set
 };

@@ -110,6 +110,9 @@ struct WorkerContext {
   // Live capture: timestamps are wall-clock time, so while no packet arrives
   // the timers follow the wall clock (idle flows still time out and leave).
   bool live_clock = false;
+  // A followed file (-f): while it is quiet, the packet time its reader
+  // has reached (PcapFileSource::follow_last); timers run on to it.
+  const std::atomic<uint64_t>* idle_clock = nullptr;
   // -U: bytes of user data kept per direction and report (0 = none).
   uint32_t user_bytes = 0;
 };
@@ -183,6 +186,13 @@ void run_worker(Source& src, WorkerContext& ctx) {
         if (wall_ns > now_ns) now_ns = wall_ns;
         table.advance_clock(now_ns);
         if (now_ns >= next_sweep_ns) sweep_slice();
+      } else if (ctx.idle_clock) {
+        const uint64_t input_ns = ctx.idle_clock->load(std::memory_order_relaxed);
+        if (input_ns > now_ns) {
+          now_ns = input_ns;
+          table.advance_clock(now_ns);
+          if (now_ns >= next_sweep_ns) sweep_slice();
+        }
       }
       emitter.push_partial();
       continue;

@@ -11,6 +11,7 @@ usage: cli_test.py --argos PATH --pcaps DIR
 import argparse
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -354,6 +355,122 @@ def main():
             p, out = run_argos(argos, ["-r", pc("dns-udp.pcap"), "-N", bad], tmp)
             assert p.returncode == 2 and why in p.stderr, p.stderr
 
+    def follow(tmp):
+        # -f follows the last file as it grows: a capture still being written.
+        # The file starts with a third of a capture's records; the rest is
+        # appended while argos runs, cut in the middle of a record (a
+        # writer's partial write). After SIGINT the flows, packets and bytes
+        # are those of the whole capture read at once, classic pcap (read
+        # mapped) and pcapng (read through libpcap) alike, with one worker
+        # and with two.
+        src = pc("large-http-browsing.pcap")
+        data = open(src, "rb").read()
+        recs, pos = [], 24
+        while pos < len(data):
+            cap = struct.unpack("<I", data[pos + 8:pos + 12])[0]
+            recs.append(data[pos:pos + 16 + cap])
+            pos += 16 + cap
+
+        def pcapng(records):
+            # The same packets as pcapng: section header, one interface, EPBs.
+            def block(kind, body):
+                return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+            head = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)) + \
+                block(1, struct.pack("<HHI", struct.unpack("<I", data[20:24])[0], 0, 262144))
+            out = []
+            for r in records:
+                sec, usec, cap, wire = struct.unpack("<IIII", r[:16])
+                ts = sec * 1000000 + usec
+                out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, cap, wire) + r[16:] +
+                                 b"\0" * ((4 - cap % 4) % 4)))
+            return head, out
+
+        flow_cols = ["proto", "saddr", "sport", "daddr", "dport", "spkts", "dpkts", "sbytes", "dbytes"]
+
+        def flows(path):
+            p = subprocess.run(["racluster", "-M", "norep", "-r", path, "-n", "-c", ",", "-s", *flow_cols],
+                               capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0, p.stderr
+            return sorted(l for l in p.stdout.splitlines()[1:] if ",man," not in l)
+
+        p, whole = run_argos(argos, ["-r", src], tmp, "whole.argus")
+        assert p.returncode == 0, p.stderr
+        want = flows(whole)
+        third = len(recs) // 3
+        for form in ("pcap", "pcapng"):
+            if form == "pcap":
+                head, body = data[:24], recs
+            else:
+                head, body = pcapng(recs)
+            for workers in ("1", "2"):
+                live = os.path.join(tmp, "live." + form)
+                out = os.path.join(tmp, "follow.argus")
+                if os.path.exists(out):
+                    os.unlink(out)
+                with open(live, "wb") as f:
+                    f.write(head + b"".join(body[:third]))
+                proc = subprocess.Popen([argos, "-f", "-r", live, "-w", out, "--workers", workers],
+                                        stderr=subprocess.PIPE, text=True)
+                time.sleep(1)
+                rest = b"".join(body[third:])
+                cut = len(rest) // 2 + 7  # inside a record
+                with open(live, "ab") as f:
+                    f.write(rest[:cut])
+                    f.flush()
+                    time.sleep(0.5)
+                    assert proc.poll() is None, f"{form}: argos ended at a record cut short: {proc.stderr.read()}"
+                    f.write(rest[cut:])
+                time.sleep(1)
+                assert proc.poll() is None, f"{form}: argos ended at the end of the file: {proc.stderr.read()}"
+                proc.send_signal(signal.SIGINT)
+                err = proc.communicate(timeout=30)[1]
+                assert proc.returncode == 0, (form, workers, err)
+                assert counters(err)["packets"] == len(recs), (form, workers, err)
+                assert flows(out) == want, f"{form}, {workers} worker(s): the flows differ from reading the file whole"
+
+        # While the file is quiet the timers run on: the reports of a DNS
+        # capture (status interval 1 s) are written with no packet after
+        # them, before any signal.
+        live = os.path.join(tmp, "quiet.pcap")
+        out = os.path.join(tmp, "quiet.argus")
+        with open(live, "wb") as f:
+            f.write(open(pc("dns-udp.pcap"), "rb").read())
+        if os.path.exists(out):
+            os.unlink(out)
+        proc = subprocess.Popen([argos, "-f", "-r", live, "-w", out, "-S", "1"], stderr=subprocess.PIPE, text=True)
+        try:
+            got = []
+            for _ in range(50):
+                time.sleep(0.2)
+                if os.path.exists(out) and os.path.getsize(out) > 0:
+                    got = ra_lines(out)
+                    if len(got) == 8:
+                        break
+            assert len(got) == 8, f"{len(got)} of the 8 DNS flows reported while the file is quiet"
+            assert proc.poll() is None
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+
+        # A followed file that shrinks ends the input with exit status 1.
+        with open(live, "wb") as f:
+            f.write(open(pc("dns-udp.pcap"), "rb").read())
+        proc = subprocess.Popen([argos, "-f", "-r", live, "-w", out], stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        os.truncate(live, 100)
+        err = proc.communicate(timeout=30)[1]
+        assert proc.returncode == 1 and "shrank to 100 bytes while followed" in err, err
+
+        # What cannot be followed is refused at start.
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        for args, why in ((["-f", "-r", "-"], "standard input ends"),
+                          (["-f", "-r", fifo], "is not a regular file"),
+                          (["-f", "-r", live, "-T", "1"], "-f and -T exclude each other"),
+                          (["-f", "-i", "lo"], "follows the last file of -r")):
+            p, _ = run_argos(argos, args, tmp)
+            assert p.returncode == 2 and why in p.stderr, (args, p.stderr)
+
     def record_filter(tmp):
         # Record filters on outputs (argus's -w FILE "filter", YAML filter:):
         # one run writes every record to one file and each filter's records
@@ -492,7 +609,7 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2 and "'rate' is not supported in record filters" in p.stderr, p.stderr
 
-    checks = [("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
+    checks = [("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("-b prints the filter, -O", print_filter), ("bad filter", bad_filter), ("-e source id", source_id),

@@ -373,7 +373,7 @@ def main():
             "sensor.workers": "cli per_worker_counters", "sensor.cores": "cli core_plan",
             "sensor.pin_threads": "cli core_plan (--no-pin)", "sensor.stats_interval": "cli stats_line",
             "sensor.daemon": "daemon", "sensor.pid_file": "daemon", "sensor.log.to": "daemon",
-            "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.pace": "stream (-T)", "input.packets": "cli -N packet range",
+            "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.follow": "cli -f follows a growing file", "input.pace": "stream (-T)", "input.packets": "cli -N packet range",
             "input.interface": "live-capture", "input.promiscuous": "live-capture capture options (-p)",
             "input.snap_length": "live-capture capture options (-s)", "input.buffer_size": "live-capture capture options (--pcap-buffer)",
             "input.filter": "cli filter", "input.filter_optimize": "cli -b prints the filter, -O", "input.dpdk.ports": "dpdk-replay check_yaml, two_ports", "input.dpdk.eal": "dpdk-replay check_yaml",
