@@ -279,13 +279,29 @@ void PidFile::remove() {
   if (fd_ < 0) return;
   // Unlink while still holding the lock, so nobody can lock the old inode
   // and believe it owns the path.
-  if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) {
+  const int gone = dir_fd_ >= 0 ? ::unlinkat(dir_fd_, base_.c_str(), 0) : ::unlink(path_.c_str());
+  if (gone != 0 && ::ftruncate(fd_, 0) != 0) {
     // Neither: the stale pid stays; the lock is gone with the close, so the
     // next start takes the file over all the same.
   }
   ::close(fd_);
   fd_ = -1;
   path_.clear();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+  dir_fd_ = -1;
+}
+
+bool PidFile::keep_directory(std::string& err) {
+  if (fd_ < 0 || dir_fd_ >= 0) return true;
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) {
+    err = "pid file " + path_ + ": cannot open its directory: " + errno_text(errno);
+    return false;
+  }
+  base_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  return true;
 }
 
 std::string PidFile::hand_over(uid_t uid, gid_t gid) {
@@ -303,7 +319,10 @@ int log_line_priority(std::string_view line) {
   return LOG_INFO;
 }
 
-LogPump::~LogPump() { stop(); }
+LogPump::~LogPump() {
+  stop();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+}
 
 bool LogPump::start(Target target, const std::string& file_path, std::string& err) {
   if (running_) {
@@ -348,7 +367,9 @@ bool LogPump::start(Target target, const std::string& file_path, std::string& er
   file_fd_ = file_fd;
   saved_stderr_ = saved;
   lines_lost_.store(0, std::memory_order_relaxed);
-  if (target == Target::kSyslog) ::openlog("argos", LOG_PID, LOG_DAEMON);
+  // LOG_NDELAY: connected to the log socket now, so a sensor that confines
+  // itself to a directory (-c) later keeps it.
+  if (target == Target::kSyslog) ::openlog("argos", LOG_PID | LOG_NDELAY, LOG_DAEMON);
   // The thread starts before fd 2 moves, so a failure here leaves stderr as
   // it was. std::thread reports failure by exception; it goes no further.
   try {
@@ -389,10 +410,24 @@ void LogPump::stop() {
   running_ = false;
 }
 
+bool LogPump::keep_directory(std::string& err) {
+  if (!running_ || target_ != Target::kFile || dir_fd_ >= 0) return true;
+  const size_t slash = file_path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : file_path_.substr(0, slash);
+  dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) {
+    err = "log file " + file_path_ + ": cannot open its directory: " + errno_text(errno);
+    return false;
+  }
+  file_base_ = slash == std::string::npos ? file_path_ : file_path_.substr(slash + 1);
+  return true;
+}
+
 void LogPump::reopen() {
   if (!running_ || target_ != Target::kFile) return;
   bool created = false;
-  const int fd = open_append(file_path_, 0640, created);
+  const int fd = dir_fd_ >= 0 ? open_append_at(dir_fd_, file_base_, 0640, created)
+                              : open_append(file_path_, 0640, created);
   if (fd < 0) {
     const int e = errno;
     // Goes through the pump into the old file, which is still open: the

@@ -82,9 +82,15 @@ class PidFile {
   // remove() may still empty it. "" or why not.
   std::string hand_over(uid_t uid, gid_t gid);
 
+  // remove() from now on reaches the file through its directory as it is
+  // now, for a sensor about to confine itself to another one (-c).
+  bool keep_directory(std::string& err);
+
  private:
   std::string path_;
   int fd_ = -1;
+  int dir_fd_ = -1;        // see keep_directory
+  std::string base_;       // the file's name in that directory
 };
 
 // Syslog priority of one stderr line: LOG_ERR when it contains "error",
@@ -128,6 +134,10 @@ class LogPump {
   // a line saying why goes to the log. No-op for the other targets.
   void reopen();
 
+  // kFile: reopen() from now on reaches the file through its directory as
+  // it is now, for a sensor about to confine itself to another one (-c).
+  bool keep_directory(std::string& err);
+
   // Before root is given up (-u, -g): the log file, when the pump created
   // it, changes owner. "" or why not.
   std::string hand_over(uid_t uid, gid_t gid);
@@ -142,6 +152,8 @@ class LogPump {
 
   Target target_ = Target::kStderr;
   std::string file_path_;
+  int dir_fd_ = -1;        // see keep_directory
+  std::string file_base_;  // the file's name in that directory
   bool running_ = false;
   int saved_stderr_ = -1;  // dup of fd 2 at start(), put back by stop()
   std::thread thread_;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <unistd.h>
 #include <sstream>
@@ -77,6 +78,8 @@ constexpr const char* kUsage =
     "                   (start-up errors still reach the terminal, exit status 2)\n"
     "  --foreground     do not detach, whatever the file says (for systemd)\n"
     "  --pid-file FILE  write and lock a pid file\n"
+    "  -c DIR           confine the sensor to DIR (chroot) once everything is open;\n"
+    "                   -w paths are then inside DIR (started as root)\n"
     "  -u USER          run as USER once inputs, outputs and files are open\n"
     "                   (started as root; the files it created go to USER)\n"
     "  -g GROUP         run as GROUP from then on (with -u, default: USER's group)\n"
@@ -182,6 +185,13 @@ std::string slash_list(const std::vector<uint64_t>& v) {
   return out.empty() ? "0" : out;
 }
 
+// -c DIR as the prefix of output paths from outside ("" for "/").
+std::string chroot_root(const argos::SensorConfig& cfg) {
+  std::string root = cfg.chroot;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  return root;
+}
+
 // A daemon runs in "/": relative paths are resolved against the directory
 // it was started from, before it leaves it.
 void make_paths_absolute(argos::SensorConfig& cfg) {
@@ -192,7 +202,10 @@ void make_paths_absolute(argos::SensorConfig& cfg) {
     if (!p.empty() && p != "-" && p[0] != '/') p = cwd + "/" + p;
   };
   for (auto& f : cfg.read_files) fix(f);
-  for (auto& f : cfg.files) fix(f.path);
+  // With -c the output paths are inside the chroot directory: kept as given.
+  if (cfg.chroot.empty())
+    for (auto& f : cfg.files) fix(f.path);
+  fix(cfg.chroot);
   fix(cfg.pid_file);
   fix(cfg.log_file);
 }
@@ -422,6 +435,7 @@ int main(int argc, char** argv) {
     rotation.utc = f.rotate_utc;
     rotating |= rotation.max_bytes || rotation.interval_s;
     auto s = std::make_unique<FileSink>();
+    if (!cfg.chroot.empty()) s->set_root(chroot_root(cfg));
     if (!s->open(f.path, err, rotation)) return startup_error(err);
     sink_ptrs.push_back(s.get());
     if (!add_filter(f.filter)) return startup_error(err);  // validated already
@@ -494,8 +508,20 @@ int main(int argc, char** argv) {
   }
 
   // Everything that needs root is open: capture, ports, sockets, files,
-  // memory. -u/-g give root up now, before the first packet; the files
-  // this sensor created go to that user, who reopens them later.
+  // memory. -c confines the sensor to its directory now, then -u/-g give
+  // root up, before the first packet; the files this sensor created go to
+  // that user, who reopens them later.
+  if (!cfg.chroot.empty()) {
+    // What is reached later is reached through what is open now: the pcap
+    // files still to be read, the log file's directory (SIGHUP), the local
+    // time zone (interval rotation names), the syslog socket (opened).
+    if (!live && !dpdk && !source.preopen(err)) return startup_error(err);
+    if (!log_pump.keep_directory(err) || !pid_file.keep_directory(err)) return startup_error(err);
+    ::tzset();
+    if (::chroot(cfg.chroot.c_str()) != 0 || ::chdir("/") != 0)
+      return startup_error("-c " + cfg.chroot + ": cannot confine the sensor to it: " + std::strerror(errno));
+    for (auto& s : sinks) s->set_root("");
+  }
   {
     RunAs as;
     if (!resolve_run_as(cfg.user, cfg.group, as, err)) return startup_error(err);

@@ -171,6 +171,7 @@ enum Field : int {
   kPidFile,
   kUser,
   kGroup,
+  kChroot,
   kMarInterval,
   kInterface,
   kPromiscuous,
@@ -210,6 +211,7 @@ constexpr Place kPlaces[kFieldCount] = {
     {"sensor", nullptr, "pid_file"},
     {"sensor", nullptr, "user"},
     {"sensor", nullptr, "group"},
+    {"sensor", nullptr, "chroot"},
     {"sensor", nullptr, "mar_interval"},
     {"input", nullptr, "interface"},
     {"input", nullptr, "promiscuous"},
@@ -252,6 +254,7 @@ constexpr PlainOption kPlainOptions[] = {
     {"ARGUS_FILTER", Kind::kString, kFilter},
     {"ARGUS_SETUSER_ID", Kind::kString, kUser},
     {"ARGUS_SETGROUP_ID", Kind::kString, kGroup},
+    {"ARGUS_CHROOT_DIR", Kind::kString, kChroot},
     {"ARGUS_PCAP_BUF_SIZE", Kind::kBufferSize, kBufferSize},
     {"ARGUS_FLOW_STATUS_INTERVAL", Kind::kInterval, kStatusInterval},
     {"ARGUS_TCP_TIMEOUT", Kind::kTimeout, kTcpTimeout},
@@ -283,7 +286,6 @@ struct IgnoredOption {
 };
 
 constexpr IgnoredOption kIgnoredOptions[] = {
-    {"ARGUS_CHROOT_DIR", SameAsArgos::kNever, "chroot is not supported"},
     {"ARGUS_DEBUG_LEVEL", SameAsArgos::kNever, "argos has no debug levels"},
     {"ARGUS_EVENT_DATA", SameAsArgos::kNever, "EVENT records are not produced"},
     {"ARGUS_ENV", SameAsArgos::kNever, "not applied; set environment variables in the service definition"},

@@ -53,6 +53,11 @@ const OptionSpec kOptions[] = {
     {.key = "sensor.log.file", .flag = "--log-file", .kind = OptionKind::kText, .min = 0, .max = 0,
      .choices = nullptr, .bare_unit = nullptr, .help = "log file (with sensor.log.to: file)",
      .as_text = ARGOS_FIELD(std::string, log_file)},
+    {.key = "sensor.chroot", .flag = "-c", .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
+     .bare_unit = nullptr,
+     .help = "directory the sensor confines itself to (chroot) once its inputs and sockets are open; "
+             "-w paths are inside it; \"\" = none",
+     .as_text = ARGOS_FIELD(std::string, chroot)},
     {.key = "sensor.user", .flag = "-u", .kind = OptionKind::kText, .min = 0, .max = 0, .choices = nullptr,
      .bare_unit = nullptr,
      .help = "user the sensor runs as once its inputs, outputs and files are open (started as root); \"\" = stay",

@@ -373,7 +373,8 @@ bool check_run_as(const SensorConfig& cfg, Checker& c) {
     checks.push_back({cfg.read_files[i], R_OK});
     needs.push_back({c.item("input.files", i), "pcap file '" + cfg.read_files[i] + "' is not readable"});
   }
-  for (size_t i = 0; i < cfg.files.size(); ++i) need(c.item("outputs.files", i), cfg.files[i].path, "output file");
+  for (size_t i = 0; i < cfg.files.size(); ++i)
+    need(c.item("outputs.files", i), path_outside(cfg, cfg.files[i].path), "output file");
   need("sensor.log.file", cfg.log_file, "log file");
   int error = 0;
   const int bad = first_denied(as, checks, error);
@@ -386,6 +387,12 @@ bool check_run_as(const SensorConfig& cfg, Checker& c) {
 }
 
 bool check_host(const SensorConfig& cfg, Checker& c) {
+  if (!cfg.chroot.empty()) {
+    struct stat dir;
+    if (::stat(cfg.chroot.c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode))
+      return c.fail("sensor.chroot", "'" + cfg.chroot + "' is not a directory");
+    if (::geteuid() != 0) return c.fail("sensor.chroot", "confining the sensor to a directory (chroot) needs root");
+  }
   for (size_t i = 0; i < cfg.read_files.size(); ++i) {
     const std::string& f = cfg.read_files[i];
     if (f != "-" && ::access(f.c_str(), R_OK) != 0)
@@ -446,6 +453,13 @@ bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateSc
                         std::to_string(cfg.user_data_bytes + 128) + " leaves room for IPv6 and TCP options");
   if (!check_portable(cfg, c)) return false;
   return scope == ValidateScope::kPortable || check_host(cfg, c);
+}
+
+std::string path_outside(const SensorConfig& cfg, const std::string& path) {
+  if (cfg.chroot.empty() || path.empty() || path == "-") return path;
+  const bool slash = !cfg.chroot.empty() && cfg.chroot.back() == '/';
+  const std::string root = slash ? cfg.chroot.substr(0, cfg.chroot.size() - 1) : cfg.chroot;
+  return root + (path[0] == '/' ? path : "/" + path);
 }
 
 FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {

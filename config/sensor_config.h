@@ -57,6 +57,9 @@ struct SensorConfig {
   std::string log_file;            // --log-file (log_to file)
   std::string user;                // -u: run as this user once everything is open
   std::string group;               // -g: and this group (default: the user's)
+  // -c DIR: once everything is open the sensor confines itself to DIR
+  // (chroot), as argus; output file paths are then inside DIR.
+  std::string chroot;
 
   // input: files, a live interface or a DPDK port (one of them).
   std::vector<std::string> read_files;  // -r, in order; "-" = stdin
@@ -139,6 +142,10 @@ enum class ValidateScope : uint8_t { kPortable, kThisHost };
 // that names where the offending value came from.
 bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope,
                      std::string& err);
+
+// Where an output file path is from outside: with -c DIR (chroot) the
+// paths of -w files are inside DIR, relative ones from its top.
+std::string path_outside(const SensorConfig& cfg, const std::string& path);
 
 // The flow-table settings of worker `index` out of cfg.workers.
 FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index);

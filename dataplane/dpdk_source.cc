@@ -231,8 +231,7 @@ uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
     } else {
       v.ts_ns = chunk_ns_;
     }
-    v.clock_ns = last_ts_ns_;
-    if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
+    stamp_input_clock(v, last_ts_ns_);
     v.linktype = kLinkEthernet;
     v.pad = 0;
   }

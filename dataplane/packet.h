@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "flowtable/packet_facts.h"
+
 namespace argos {
 
 // Link types the parser understands (pcap LINKTYPE_ values).
@@ -33,5 +35,14 @@ struct PacketView {
   uint16_t linktype;    // LinkType of the source
   uint16_t pad;
 };
+
+// Sets v.clock_ns from the source's input clock `clock` (the latest packet
+// time so far) and moves the clock on: forward with each later packet, back
+// to a packet more than kClockStepBackNs before it.
+inline void stamp_input_clock(PacketView& v, uint64_t& clock) {
+  if (clock > kClockStepBackNs && v.ts_ns < clock - kClockStepBackNs) clock = v.ts_ns;
+  v.clock_ns = clock;
+  if (v.ts_ns > clock) clock = v.ts_ns;
+}
 
 }  // namespace argos

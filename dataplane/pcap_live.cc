@@ -117,9 +117,8 @@ void PcapLiveSource::on_packet(unsigned char* user, const pcap_pkthdr* h, const 
   v.ts_ns = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000'000ULL +
             static_cast<uint64_t>(h->ts.tv_usec) * self->cur_->frac_scale;
   // Interfaces read in turn interleave by bursts, a little out of time
-  // order: the timer clock only moves forward.
-  v.clock_ns = self->last_ts_ns_;
-  if (v.ts_ns > self->last_ts_ns_) self->last_ts_ns_ = v.ts_ns;
+  // order: the timer clock moves back only when the system clock does.
+  stamp_input_clock(v, self->last_ts_ns_);
   v.linktype = static_cast<uint16_t>(self->cur_->linktype);
   v.pad = 0;
   self->burst_n_ = n + 1;

@@ -35,6 +35,25 @@ pcap* open_offline(const std::string& file, std::string& err) {
   return p;
 }
 
+// The same through a descriptor opened earlier (duplicated: libpcap closes
+// its stream).
+pcap* open_offline_fd(int fd, const std::string& file, std::string& err) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {0};
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  FILE* fp = own >= 0 ? ::fdopen(own, "rb") : nullptr;
+  if (!fp) {
+    if (own >= 0) ::close(own);
+    err = "cannot read pcap file '" + file + "': " + std::strerror(errno);
+    return nullptr;
+  }
+  pcap* p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!p) {
+    std::fclose(fp);
+    err = "cannot read pcap file '" + file + "': " + errbuf;
+  }
+  return p;
+}
+
 bool set_filter(pcap* p, const std::string& filter, bool optimize, const std::string& file, std::string& err) {
   if (filter.empty()) return true;
   bpf_program prog;
@@ -60,6 +79,8 @@ PcapFileSource::PcapFileSource(std::vector<std::string> files, std::string bpf_f
 
 PcapFileSource::~PcapFileSource() {
   close_current();
+  for (int fd : opened_)
+    if (fd >= 0) ::close(fd);
   for (const auto& [addr, len] : retired_maps_) ::munmap(const_cast<uint8_t*>(addr), len);
   std::free(slab_);
 }
@@ -93,6 +114,18 @@ bool PcapFileSource::validate(std::string& err) {
     const bool ok = set_filter(p, filter_, optimize_, f, err);
     pcap_close(p);
     if (!ok) return false;
+  }
+  return true;
+}
+
+bool PcapFileSource::preopen(std::string& err) {
+  for (const std::string& f : files_) {
+    int fd = -1;
+    if (f != "-" && (fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC)) < 0) {
+      err = "cannot read pcap file '" + f + "': " + std::strerror(errno);
+      return false;
+    }
+    opened_.push_back(fd);
   }
   return true;
 }
@@ -132,9 +165,9 @@ uint32_t rd32le(const uint8_t* p) {
 
 // Maps a classic pcap file. Returns false (and leaves nothing open) when the
 // file is not a regular classic pcap file, so libpcap reads it instead.
-bool PcapFileSource::open_mapped(const std::string& file) {
+bool PcapFileSource::open_mapped(const std::string& file, int opened_fd) {
   if (file == "-") return false;
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = opened_fd >= 0 ? ::fcntl(opened_fd, F_DUPFD_CLOEXEC, 0) : ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) {
@@ -268,8 +301,7 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
     v.caplen = caplen;
     v.wirelen = wirelen < caplen ? caplen : wirelen;
     v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + uint64_t{frac} * frac_scale;
-    v.clock_ns = last_ts;
-    if (v.ts_ns > last_ts) last_ts = v.ts_ns;
+    stamp_input_clock(v, last_ts);
     v.linktype = linktype;
     v.pad = 0;
   }
@@ -321,8 +353,21 @@ bool PcapFileSource::grow_mapping() {
 bool PcapFileSource::open_next() {
   close_current();
   while (next_file_ < files_.size()) {
-    cur_name_ = files_[next_file_++];
-    if (open_mapped(cur_name_)) {
+    const size_t index = next_file_++;
+    cur_name_ = files_[index];
+    // A file opened before the sensor confined itself (preopen) is read
+    // through that descriptor, which is closed once the file is open.
+    const int opened_fd = index < opened_.size() ? opened_[index] : -1;
+    struct FdCloser {
+      int& fd;
+      ~FdCloser() {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+      }
+    };
+    int none = -1;
+    FdCloser closer{index < opened_.size() ? opened_[index] : none};
+    if (open_mapped(cur_name_, opened_fd)) {
       if (!map_) continue;  // a filter error was reported
       if (!link_type_supported(cur_linktype_)) {
         errors_.push_back("pcap file '" + cur_name_ + "' has unsupported link type " +
@@ -334,7 +379,7 @@ bool PcapFileSource::open_next() {
       return true;
     }
     std::string err;
-    cur_ = open_offline(cur_name_, err);
+    cur_ = opened_fd >= 0 ? open_offline_fd(opened_fd, cur_name_, err) : open_offline(cur_name_, err);
     if (!cur_) {
       // The file was readable at start-up: its header is what is wrong.
       errors_.push_back("pcap file '" + (cur_name_ == "-" ? std::string("<stdin>") : cur_name_) +
@@ -408,8 +453,7 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       const uint64_t frac = static_cast<uint64_t>(h->ts.tv_usec);
       v.ts_ns = sec > (UINT64_MAX - frac) / 1'000'000'000ULL ? UINT64_MAX
                                                             : sec * 1'000'000'000ULL + frac;
-      v.clock_ns = last_ts_ns_;
-      if (v.ts_ns > last_ts_ns_) last_ts_ns_ = v.ts_ns;
+      stamp_input_clock(v, last_ts_ns_);
       v.linktype = static_cast<uint16_t>(cur_linktype_);
       v.pad = 0;
       continue;

@@ -28,6 +28,10 @@ class PcapFileSource {
   // link type and that the filter compiles. Call once before starting.
   bool validate(std::string& err);
 
+  // Opens every file now, to be read later through these descriptors: for a
+  // sensor that confines itself to a directory (-c) before it reaches them.
+  bool preopen(std::string& err);
+
   // -f: the last file is followed as it grows (tail mode). At its end, and
   // at a record not yet written whole, rx_burst naps briefly and returns 0
   // with done() false; `idle_clock`, when given, then holds the packet time
@@ -50,7 +54,7 @@ class PcapFileSource {
  private:
   bool open_next();
   void close_current();
-  bool open_mapped(const std::string& file);
+  bool open_mapped(const std::string& file, int opened_fd);
   uint32_t rx_burst_mapped(PacketView* out, uint32_t max);
   // The file being read is the last one and -f is on.
   bool following() const { return follow_ && next_file_ == files_.size(); }
@@ -59,6 +63,7 @@ class PcapFileSource {
   bool grow_mapping();
 
   std::vector<std::string> files_;
+  std::vector<int> opened_;  // per file, its descriptor from preopen (-1: none, or used)
   std::string filter_;
   bool optimize_ = true;  // libpcap's BPF optimiser
   size_t next_file_ = 0;

@@ -214,7 +214,13 @@ void run_worker(Source& src, WorkerContext& ctx) {
       parsed[i].clock_ns = v.clock_ns;
       if (user_copy) copy_user_bytes(v, user_bytes, user_copy + size_t{i} * user_bytes, parsed[i]);
       bytes += v.wirelen;
-      if (v.ts_ns > now_ns) now_ns = v.ts_ns;
+      if (v.ts_ns > now_ns) {
+        now_ns = v.ts_ns;
+      } else if (v.clock_ns && now_ns - v.clock_ns > kClockStepBackNs) {
+        // The input's clock moved back: sweeps follow it.
+        now_ns = v.clock_ns;
+        next_sweep_ns = now_ns;
+      }
     }
     WorkerCounters::add(cnt.parse[static_cast<unsigned>(ParseResult::kOk)], n - not_ok);
     cnt.add(WorkerCounter::kPackets, n);

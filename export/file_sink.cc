@@ -40,15 +40,19 @@ std::string FileSink::current_name() const {
 }
 
 int open_append(const std::string& path, mode_t mode, bool& created) {
+  return open_append_at(AT_FDCWD, path, mode, created);
+}
+
+int open_append_at(int dir_fd, const std::string& path, mode_t mode, bool& created) {
   // Exclusive creation first, so `created` is exact even when another
   // process makes the file in between (the plain open then finds it).
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0 || errno != EEXIST) {
       created = fd >= 0;
       return fd;
     }
-    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd >= 0 || errno != ENOENT) {
       created = false;
       return fd;
@@ -56,7 +60,7 @@ int open_append(const std::string& path, mode_t mode, bool& created) {
   }
   // A dangling symbolic link fails both: open through it as before.
   created = false;
-  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode);
+  return ::openat(dir_fd, path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode);
 }
 
 std::string FileSink::hand_over(uid_t uid, gid_t gid) {
@@ -66,7 +70,8 @@ std::string FileSink::hand_over(uid_t uid, gid_t gid) {
   return "";
 }
 
-bool FileSink::open_file(const std::string& name) {
+bool FileSink::open_file(const std::string& inside) {
+  const std::string name = root_.empty() ? inside : root_ + (inside[0] == '/' ? "" : "/") + inside;
   fd_ = open_append(name, 0644, created_);
   if (fd_ < 0) {
     note_error("cannot open '" + name + "': " + std::strerror(errno));

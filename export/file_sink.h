@@ -37,6 +37,8 @@ std::string expand_file_pattern(const std::string& pattern, time_t t, bool utc =
 // with `mode` when it does not exist; `created` tells which happened, so a
 // sensor that gives root up hands over only the files it made.
 int open_append(const std::string& path, mode_t mode, bool& created);
+// The same with `path` relative to the directory `dir_fd` (openat(2)).
+int open_append_at(int dir_fd, const std::string& path, mode_t mode, bool& created);
 
 class FileSink final : public RecordSink {
  public:
@@ -49,6 +51,10 @@ class FileSink final : public RecordSink {
   // output), as argus does. On failure returns false and fills `err`.
   bool open(const std::string& path, std::string& err, const FileRotation& rotation = {},
             time_t now = 0);
+  // -c DIR (chroot): until the sensor has entered DIR, the files are reached
+  // through it from outside ("DIR"), then from inside (""). `path` stays
+  // the name inside.
+  void set_root(std::string root) { root_ = std::move(root); }
   void start(const uint8_t* mar, size_t len) override;
   void write(const uint8_t* data, size_t len) override;
   // Flushes buffered bytes to the kernel; returns false after a write error.
@@ -84,6 +90,7 @@ class FileSink final : public RecordSink {
   std::string path_;         // as given (pattern)
   std::string file_name_;    // the open file
   std::vector<std::string> files_;
+  std::string root_;  // see set_root
   FileRotation rotation_;
   time_t period_start_ = 0;  // wall-clock second the current period began
   uint32_t seq_ = 0;         // size rotations within the period

@@ -1323,8 +1323,9 @@ void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, 
     const ParsedPacket& p = pkts[i];
     // The input's clock: with several workers a packet carries the time of
     // the packet before it in the whole input, so every worker runs its
-    // timers exactly when one worker would.
-    if (p.clock_ns > scan_ns_) scan_ns_ = p.clock_ns;
+    // timers exactly when one worker would. It moves back only when the
+    // input's does (kClockStepBackNs).
+    if (p.clock_ns > scan_ns_ || (p.clock_ns && scan_ns_ - p.clock_ns > kClockStepBackNs)) scan_ns_ = p.clock_ns;
     if (p.key.kind == KeyKind::kNone) continue;
     if (p.frag == FragKind::kLater) {
       process_later_fragment(p, out);

@@ -102,6 +102,13 @@ struct ParsedPacket {
   uint16_t user_len;
 };
 
+// The input clock moves back when a packet comes more than this before it
+// (captures spliced out of time order, a stray timestamp far in the
+// future): what follows runs its timers on its own time, as argus's follow
+// packet time. Smaller disorder (interfaces interleaved, a capture a little
+// out of order) leaves the clock where it is.
+inline constexpr uint64_t kClockStepBackNs = 1'000'000'000ULL;
+
 // Bytes of ParsedPacket the parser clears before it fills a packet in.
 inline constexpr size_t kParsedHeadBytes = __builtin_offsetof(ParsedPacket, mac_src);
 

@@ -471,6 +471,64 @@ def main():
             p, _ = run_argos(argos, args, tmp)
             assert p.returncode == 2 and why in p.stderr, (args, p.stderr)
 
+    def chroot(tmp):
+        # -c DIR: once everything is open the sensor confines itself to DIR
+        # (its /proc root is DIR), as root. Output paths are inside DIR (as
+        # argus's); the input files, the pid file and the log file keep
+        # their paths outside, and SIGHUP reopens the output inside DIR and
+        # the log file outside. Every -r file is read, the last one followed
+        # (-f) to keep the sensor running while it is looked at.
+        if os.geteuid() != 0:
+            print("      (skipped: needs root)")
+            return
+        jail = os.path.join(tmp, "jail")
+        os.makedirs(os.path.join(jail, "out"))
+        live = os.path.join(tmp, "live.pcap")
+        with open(live, "wb") as f:
+            f.write(open(pc("dns-udp.pcap"), "rb").read())
+        pid, log = os.path.join(tmp, "argos.pid"), os.path.join(tmp, "argos.log")
+        inputs = [pc("tcp-http-ipv4-single-flow.pcap"), pc("pcapng-multi-interface.pcapng"), live]
+        args = ["-c", jail, "-f", "--pid-file", pid, "--log", "file", "--log-file", log, "-w", "/out/a.argus"]
+        for f in inputs:
+            args += ["-r", f]
+        proc = subprocess.Popen([argos] + args, stderr=subprocess.PIPE, text=True)
+        try:
+            out = os.path.join(jail, "out", "a.argus")
+            for _ in range(50):
+                if os.path.exists(out) and os.path.exists(pid) and os.path.exists(log):
+                    break
+                time.sleep(0.1)
+            time.sleep(1)
+            assert proc.poll() is None, proc.stderr.read()
+            assert os.path.realpath(f"/proc/{proc.pid}/root") == os.path.realpath(jail), \
+                os.readlink(f"/proc/{proc.pid}/root")
+            assert open(pid).read().strip() == str(proc.pid)
+            os.rename(out, out + ".old")
+            os.rename(log, log + ".old")
+            proc.send_signal(signal.SIGHUP)
+            for _ in range(50):
+                if os.path.exists(out) and os.path.exists(log):
+                    break
+                time.sleep(0.1)
+            assert os.path.exists(out), "SIGHUP did not open the output again inside the directory"
+            assert os.path.exists(log), "SIGHUP did not open the log file again outside the directory"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=30)[1]
+        assert proc.returncode == 0, err
+        assert not os.path.exists(pid), "the pid file outside the directory was left behind"
+        assert not os.path.exists(os.path.join(tmp, "out")), "an output was written outside the directory"
+        got = ra_lines(out + ".old") + ra_lines(out)
+        want = []
+        for f in inputs:
+            p, ref = run_argos(argos, ["-r", f], tmp, "ref.argus")
+            assert p.returncode == 0, p.stderr
+            want += ra_lines(ref)
+        assert sorted(got) == sorted(want), "the records differ from reading each file alone"
+        for bad, why in ((["-c", os.path.join(tmp, "none")], "is not a directory"),):
+            p, _ = run_argos(argos, bad + ["-r", pc("dns-udp.pcap")], tmp)
+            assert p.returncode == 2 and why in p.stderr, p.stderr
+
     def record_filter(tmp):
         # Record filters on outputs (argus's -w FILE "filter", YAML filter:):
         # one run writes every record to one file and each filter's records
@@ -609,7 +667,7 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2 and "'rate' is not supported in record filters" in p.stderr, p.stderr
 
-    checks = [("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
+    checks = [("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("-b prints the filter, -O", print_filter), ("bad filter", bad_filter), ("-e source id", source_id),

@@ -281,10 +281,10 @@ def main():
                      "# Debian's file\nARGUS_FLOW_TYPE=\"Bidirectional\"\nARGUS_FLOW_KEY=\"CLASSIC_5_TUPLE\"\n"
                      f"ARGUS_OUTPUT_FILE={tmp}/from-conf.argus\nARGUS_FLOW_STATUS_INTERVAL=3\n"
                      "ARGUS_MAR_STATUS_INTERVAL=60\nARGUS_TCP_TIMEOUT=120\nARGUS_MONITOR_ID=7\n"
-                     "ARGUS_CHROOT_DIR=/var/empty\n")
+                     "ARGUS_EVENT_DATA=prog:/bin/date:60\n")
         p = run(["--from-argus-conf", conf])
         assert p.returncode == 0, p.stderr
-        assert "ARGUS_CHROOT_DIR" in p.stderr, "an option without equivalent must be noted"
+        assert "ARGUS_EVENT_DATA" in p.stderr, "an option without equivalent must be noted"
         y = write(tmp, "converted.yaml", p.stdout)
         p2 = run(["-F", y, "-r", pc("dns-udp.pcap"), "--print-config"])
         assert p2.returncode == 0, p2.stderr
@@ -373,7 +373,7 @@ def main():
             "sensor.workers": "cli per_worker_counters", "sensor.cores": "cli core_plan",
             "sensor.pin_threads": "cli core_plan (--no-pin)", "sensor.stats_interval": "cli stats_line",
             "sensor.daemon": "daemon", "sensor.pid_file": "daemon", "sensor.log.to": "daemon",
-            "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.follow": "cli -f follows a growing file", "input.pace": "stream (-T)", "input.packets": "cli -N packet range",
+            "sensor.log.file": "daemon", "sensor.user": "daemon run_as", "sensor.chroot": "cli -c confines the sensor to a directory", "sensor.group": "daemon run_as", "input.files": "config overrides", "input.follow": "cli -f follows a growing file", "input.pace": "stream (-T)", "input.packets": "cli -N packet range",
             "input.interface": "live-capture", "input.promiscuous": "live-capture capture options (-p)",
             "input.snap_length": "live-capture capture options (-s)", "input.buffer_size": "live-capture capture options (--pcap-buffer)",
             "input.filter": "cli filter", "input.filter_optimize": "cli -b prints the filter, -O", "input.dpdk.ports": "dpdk-replay check_yaml, two_ports", "input.dpdk.eal": "dpdk-replay check_yaml",

@@ -875,11 +875,18 @@ def check_several_files(tools: Tools, pcaps: Path, work: Path, c: Checks) -> Non
         c.report("several files after -r", ["no two candidate captures with "
                                              "disjoint times (test set-up problem)"])
         return
-    a, b = pcaps / pair[0], pcaps / pair[1]
+    # In time order, then the later capture first: the clock steps back
+    # years between the files, and each file's flows are still its own
+    # (one record per packet when the timers stayed at the later time).
+    for a, b in ((pcaps / pair[0], pcaps / pair[1]), (pcaps / pair[1], pcaps / pair[0])):
+        several_files_pair(tools, a, b, work, c)
+
+
+def several_files_pair(tools: Tools, a: Path, b: Path, work: Path, c: Checks) -> None:
     problems = []
-    o, both = argos_records(tools, [a, b], work / "ab.argus")
-    _, ra_a = argos_records(tools, [a], work / "a.argus")
-    _, ra_b = argos_records(tools, [b], work / "b.argus")
+    o, both = argos_records(tools, [a, b], work / f"ab-{a.name}.argus")
+    _, ra_a = argos_records(tools, [a], work / f"a-{a.name}.argus")
+    _, ra_b = argos_records(tools, [b], work / f"b-{b.name}.argus")
     if o.rc != 0:
         problems.append(f"argos -r A B: {o.describe()}: {o.err.strip()[:300]}")
     if both is None or ra_a is None or ra_b is None:

@@ -92,6 +92,7 @@ TEST(ArgusConf, EveryMappedOptionLandsAtItsKey) {
       "ARGUS_CAPTURE_DATA_LEN=32\n"
       "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
       "ARGUS_GENERATE_START_RECORDS=yes\n"
+      "ARGUS_CHROOT_DIR=/var/empty\n"
       "ARGUS_ACCESS_PORT=561\n");
   EXPECT_TRUE(r.notes.empty());
   EXPECT_NE(r.yaml.find("    # ARGUS_TCP_TIMEOUT=61\n    tcp: 61s\n"), std::string::npos) << r.yaml;
@@ -122,6 +123,7 @@ TEST(ArgusConf, EveryMappedOptionLandsAtItsKey) {
   EXPECT_EQ(m["user_data"].as<int>(), 32);
   EXPECT_TRUE(m["bidirectional_timestamps"].as<bool>());
   EXPECT_TRUE(m["start_records"].as<bool>());
+  EXPECT_EQ(y["sensor"]["chroot"].as<std::string>(), "/var/empty");
   EXPECT_EQ(y["outputs"]["server"]["port"].as<int>(), 561);
 }
 
@@ -398,7 +400,6 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
   const ArgusConfResult r = convert(
       "ARGUS_FLOW_TYPE=Unidirectional\n"
       "ARGUS_FLOW_KEY=LAYER_3_MATRIX\n"
-      "ARGUS_CHROOT_DIR=/var/empty\n"
       "ARGUS_DEBUG_LEVEL=2\n"
       "ARGUS_EVENT_DATA=prog:/bin/date:60\n"
       "ARGUS_ENV=\"PCAP_FRAMES=2048\"\n"
@@ -412,7 +413,7 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_MIN_SSF=40\n"
       "ARGUS_MAX_SSF=128\n"
       "ARGUS_COLLECTOR=yes\n");
-  ASSERT_EQ(r.notes.size(), 16u);
+  ASSERT_EQ(r.notes.size(), 15u);
   for (size_t i = 0; i < r.notes.size(); ++i) {
     EXPECT_EQ(r.notes[i].rfind("test.conf:" + std::to_string(i + 1) + ": ARGUS_", 0), 0u) << r.notes[i];
     EXPECT_NE(r.notes[i].find("no Argos equivalent"), std::string::npos) << r.notes[i];

@@ -645,6 +645,41 @@ TEST(FlowTable, UserBytesAreEachDirectionsFirstBytesOfTheReport) {
   EXPECT_EQ(out.recs[0].user_capacity, 8);
 }
 
+TEST(FlowTable, InputClockSteppingBackKeepsTheEarlierCapturesFlowsWhole) {
+  // Two captures read one after the other, the second three years older
+  // (or one packet with a timestamp far in the future): the input clock
+  // steps back with the second, so its flow is one flow of three packets,
+  // not three flows that time out against the first capture's clock.
+  constexpr uint64_t kYears3 = 3ULL * 365 * 86400 * kSec;
+  std::vector<ParsedPacket> pkts = {udp_pkt(host(1), 1000, host(2), 2000, kT0 + kYears3),
+                                    udp_pkt(host(3), 3000, host(4), 4000, kT0),
+                                    udp_pkt(host(4), 4000, host(3), 3000, kT0 + 1 * kSec),
+                                    udp_pkt(host(3), 3000, host(4), 4000, kT0 + 2 * kSec)};
+  uint64_t clock = 0;
+  for (ParsedPacket& p : pkts) {
+    PacketView v{};
+    v.ts_ns = p.ts_ns;
+    stamp_input_clock(v, clock);
+    p.clock_ns = v.clock_ns;
+  }
+  EXPECT_EQ(pkts[1].clock_ns, kT0) << "the clock steps back to the older packet";
+  EXPECT_EQ(pkts[2].clock_ns, kT0);
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, pkts, out);
+  EXPECT_TRUE(out.recs.empty()) << "no flow timed out";
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(total_pkts(out.recs), 4u);
+  // Small disorder leaves the clock alone.
+  uint64_t c2 = kT0 + 5 * kSec;
+  PacketView late{};
+  late.ts_ns = kT0 + 4500 * kMs;
+  stamp_input_clock(late, c2);
+  EXPECT_EQ(late.clock_ns, kT0 + 5 * kSec);
+  EXPECT_EQ(c2, kT0 + 5 * kSec);
+}
+
 // Start records (argus's ARGUS_GENERATE_START_RECORDS), as argus 3.0.8.2
 // writes them on the capture corpus (tests/parity start-records mode).
 FlowTableConfig start_config() {
