@@ -291,17 +291,26 @@ void PidFile::remove() {
   dir_fd_ = -1;
 }
 
+namespace {
+// The directory holding `path` as a descriptor (O_PATH), and the file's name
+// in it, so that the file stays within reach after a chroot. -1 with `err`.
+int open_parent(const std::string& path, const char* what, std::string& base, std::string& err) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    err = std::string(what) + " " + path + ": cannot open its directory: " + errno_text(errno);
+    return -1;
+  }
+  base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return fd;
+}
+}  // namespace
+
 bool PidFile::keep_directory(std::string& err) {
   if (fd_ < 0 || dir_fd_ >= 0) return true;
-  const size_t slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
-  dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) {
-    err = "pid file " + path_ + ": cannot open its directory: " + errno_text(errno);
-    return false;
-  }
-  base_ = slash == std::string::npos ? path_ : path_.substr(slash + 1);
-  return true;
+  dir_fd_ = open_parent(path_, "pid file", base_, err);
+  return dir_fd_ >= 0;
 }
 
 std::string PidFile::hand_over(uid_t uid, gid_t gid) {
@@ -412,15 +421,8 @@ void LogPump::stop() {
 
 bool LogPump::keep_directory(std::string& err) {
   if (!running_ || target_ != Target::kFile || dir_fd_ >= 0) return true;
-  const size_t slash = file_path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : file_path_.substr(0, slash);
-  dir_fd_ = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd_ < 0) {
-    err = "log file " + file_path_ + ": cannot open its directory: " + errno_text(errno);
-    return false;
-  }
-  file_base_ = slash == std::string::npos ? file_path_ : file_path_.substr(slash + 1);
-  return true;
+  dir_fd_ = open_parent(file_path_, "log file", file_base_, err);
+  return dir_fd_ >= 0;
 }
 
 void LogPump::reopen() {
