@@ -1176,9 +1176,9 @@ inline bool counts_near_full(const DirState* dir) {
     std::memcpy(e.proto.arp_responder_mac, p.arp_responder_mac, 6);
     e.b.rec_flags |= kRecArpReply;
   }
-  // Start records: the first packet goes out alone. The flow's next packet
-  // then finds its report empty, as after a report sent on the timer, and
-  // argus starts the next report by the same rules.
+  // Start records: the first packet goes out alone. The next report counts
+  // its interval from this packet (keep_reference) and is opened by the
+  // rules argus follows after a start record (after_start, above).
   if (__builtin_expect(first && cfg_.start_records, 0)) {
     emit_report(e, kCauseStart, out);
     e.b.keep_reference = 1;
