@@ -461,7 +461,16 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
     if (rc == 0) continue;  // cannot happen for files
     if (follow_fp && record_start >= 0 &&
         (rc == PCAP_ERROR_BREAK || (rc == PCAP_ERROR && std::strstr(pcap_geterr(cur_), "truncated")))) {
-      // The end of what is written so far (perhaps within a record).
+      // The end of what is written so far (perhaps within a record),
+      // unless the file shrank under us.
+      struct stat st;
+      if (::fstat(::fileno(follow_fp), &st) == 0 && st.st_size < record_start) {
+        errors_.push_back("pcap file '" + cur_name_ + "' shrank to " + std::to_string(st.st_size) +
+                          " bytes while followed (read up to byte offset " + std::to_string(record_start) + ")");
+        close_current();
+        follow_ = false;  // nothing left to follow: the input ends
+        continue;
+      }
       std::clearerr(follow_fp);
       std::fseek(follow_fp, record_start, SEEK_SET);
       at_end_ = true;

@@ -452,14 +452,18 @@ def main():
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)
 
-        # A followed file that shrinks ends the input with exit status 1.
-        with open(live, "wb") as f:
-            f.write(open(pc("dns-udp.pcap"), "rb").read())
-        proc = subprocess.Popen([argos, "-f", "-r", live, "-w", out], stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
-        os.truncate(live, 100)
-        err = proc.communicate(timeout=30)[1]
-        assert proc.returncode == 1 and "shrank to 100 bytes while followed" in err, err
+        # A followed file that shrinks ends the input with exit status 1
+        # (classic pcap and pcapng).
+        head, body = pcapng(recs[:20])
+        for name, content in (("shrink.pcap", data), ("shrink.pcapng", head + b"".join(body))):
+            shrinking = os.path.join(tmp, name)
+            with open(shrinking, "wb") as f:
+                f.write(content)
+            proc = subprocess.Popen([argos, "-f", "-r", shrinking, "-w", out], stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            os.truncate(shrinking, 100)
+            err = proc.communicate(timeout=30)[1]
+            assert proc.returncode == 1 and "shrank to 100 bytes while followed" in err, (name, err)
 
         # What cannot be followed is refused at start.
         fifo = os.path.join(tmp, "fifo")
