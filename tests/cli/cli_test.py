@@ -465,6 +465,17 @@ def main():
             err = proc.communicate(timeout=30)[1]
             assert proc.returncode == 1 and "shrank to 100 bytes while followed" in err, (name, err)
 
+        # Damage is not taken for a record still being written: a record
+        # header claiming more than any snapshot length ends the input with
+        # the byte offset, after the records before it.
+        damaged = os.path.join(tmp, "damaged.pcap")
+        with open(damaged, "wb") as f:
+            f.write(data[:24] + b"".join(recs[:10]) + struct.pack("<IIII", 1, 0, 0x7fffffff, 60))
+        p, dout = run_argos(argos, ["-f", "-r", damaged], tmp, "damaged.argus")
+        offset = 24 + sum(len(r) for r in recs[:10])
+        assert p.returncode == 1 and f"is damaged at byte offset {offset}" in p.stderr, p.stderr
+        assert counters(p.stderr)["packets"] == 10, p.stderr
+
         # What cannot be followed is refused at start.
         fifo = os.path.join(tmp, "fifo")
         os.mkfifo(fifo)
