@@ -156,6 +156,11 @@ void run_worker(Source& src, WorkerContext& ctx) {
   std::vector<uint8_t> user_bufs(size_t{2} * kBurstSize * user_bytes);
   uint64_t now_ns = 0;
   uint64_t next_sweep_ns = 0;
+  // Bursts read, and the burst at which the sweeps last followed the clock
+  // back (see below).
+  uint64_t bursts = 0;
+  uint64_t rearmed_at_burst = 0;
+  bool rearmed = false;
   bool stopped = false;
   // Sweeps the next slice of the table once now_ns has reached next_sweep_ns.
   auto sweep_slice = [&] {
@@ -217,11 +222,23 @@ void run_worker(Source& src, WorkerContext& ctx) {
       if (v.ts_ns > now_ns) {
         now_ns = v.ts_ns;
       } else if (v.clock_ns && now_ns - v.clock_ns > kClockStepBackNs) {
-        // The input's clock moved back: sweeps follow it.
+        // The input's clock moved back (another capture, a stray timestamp
+        // left behind). The next sweep comes due on the new clock when it is
+        // far ahead of it; at most once every kRearmBursts, so that a merged
+        // capture whose sources' clocks disagree, the clock going back and
+        // forth, does not sweep at every turn. Records do not depend on
+        // when sweeps run, only on the timers.
         now_ns = v.clock_ns;
-        next_sweep_ns = now_ns;
+        constexpr uint64_t kRearmBursts = 1024;
+        const bool far_ahead = next_sweep_ns > now_ns && next_sweep_ns - now_ns > 10 * ctx.sweep_cycle_ns;
+        if (far_ahead && (!rearmed || bursts - rearmed_at_burst >= kRearmBursts)) {
+          next_sweep_ns = now_ns + ctx.sweep_step_ns;
+          rearmed = true;
+          rearmed_at_burst = bursts;
+        }
       }
     }
+    ++bursts;
     WorkerCounters::add(cnt.parse[static_cast<unsigned>(ParseResult::kOk)], n - not_ok);
     cnt.add(WorkerCounter::kPackets, n);
     cnt.add(WorkerCounter::kBytes, bytes);
