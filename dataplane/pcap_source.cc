@@ -179,12 +179,6 @@ bool PcapFileSource::open_mapped(const std::string& file, int opened_fd) {
     ::close(fd);
     return false;
   }
-  // A followed file's size is watched through its descriptor.
-  if (following()) {
-    follow_fd_ = fd;
-  } else {
-    ::close(fd);
-  }
   const uint8_t* base = static_cast<const uint8_t*>(m);
   const uint32_t magic = rd32le(base);
   bool swapped;
@@ -194,8 +188,7 @@ bool PcapFileSource::open_mapped(const std::string& file, int opened_fd) {
     swapped = true;
   } else {
     ::munmap(m, static_cast<size_t>(st.st_size));
-    if (follow_fd_ >= 0) ::close(follow_fd_);
-    follow_fd_ = -1;
+    ::close(fd);
     return false;  // pcapng or something libpcap should judge
   }
   auto field = [&](size_t off) { const uint32_t v = rd32le(base + off); return swapped ? __builtin_bswap32(v) : v; };
@@ -203,9 +196,14 @@ bool PcapFileSource::open_mapped(const std::string& file, int opened_fd) {
   const uint32_t linktype = field(20) & 0x0fffffff;
   if (major != 2) {
     ::munmap(m, static_cast<size_t>(st.st_size));
-    if (follow_fd_ >= 0) ::close(follow_fd_);
-    follow_fd_ = -1;
+    ::close(fd);
     return false;  // libpcap gives the precise complaint
+  }
+  // A followed file's size is watched through its descriptor.
+  if (following()) {
+    follow_fd_ = fd;
+  } else {
+    ::close(fd);
   }
   map_ = base;
   map_len_ = static_cast<size_t>(st.st_size);
@@ -320,6 +318,13 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
   return n;
 }
 
+void PcapFileSource::end_shrunk_file(uint64_t size, uint64_t read_to) {
+  errors_.push_back("pcap file '" + cur_name_ + "' shrank to " + std::to_string(size) +
+                    " bytes while followed (read up to byte offset " + std::to_string(read_to) + ")");
+  close_current();
+  follow_ = false;  // nothing left to follow: the input ends
+}
+
 bool PcapFileSource::grow_mapping() {
   struct stat st;
   if (follow_fd_ < 0 || ::fstat(follow_fd_, &st) != 0) return false;
@@ -327,10 +332,7 @@ bool PcapFileSource::grow_mapping() {
   const uint64_t mapped_end = map_off_ + map_len_;
   const uint64_t read_to = map_off_ + map_pos_;
   if (size < read_to) {
-    errors_.push_back("pcap file '" + cur_name_ + "' shrank to " + std::to_string(size) +
-                      " bytes while followed (read up to byte offset " + std::to_string(read_to) + ")");
-    close_current();
-    follow_ = false;  // nothing left to follow: the input ends
+    end_shrunk_file(size, read_to);
     return false;
   }
   if (size <= mapped_end) return false;
@@ -465,10 +467,7 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       // unless the file shrank under us.
       struct stat st;
       if (::fstat(::fileno(follow_fp), &st) == 0 && st.st_size < record_start) {
-        errors_.push_back("pcap file '" + cur_name_ + "' shrank to " + std::to_string(st.st_size) +
-                          " bytes while followed (read up to byte offset " + std::to_string(record_start) + ")");
-        close_current();
-        follow_ = false;  // nothing left to follow: the input ends
+        end_shrunk_file(static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(record_start));
         continue;
       }
       std::clearerr(follow_fp);

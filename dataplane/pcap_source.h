@@ -61,6 +61,9 @@ class PcapFileSource {
   // Maps what the followed file has gained; false when it has not grown
   // (or shrank: reported, and the file is closed).
   bool grow_mapping();
+  // The followed file shrank below `read_to` (truncated, replaced): said,
+  // and the input ends.
+  void end_shrunk_file(uint64_t size, uint64_t read_to);
 
   std::vector<std::string> files_;
   std::vector<int> opened_;  // per file, its descriptor from preopen (-1: none, or used)

@@ -1013,6 +1013,17 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
 }
 
+namespace {
+// The open report starts at `ts_ns` (microseconds after report_start_ns).
+inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
+  const uint64_t ts_us = ts_ns / 1000;
+  const uint64_t base_us = e.report_start_ns / 1000;
+  const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
+  e.b.start_late = delta ? 1 : 0;
+  e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+}
+}  // namespace
+
 [[gnu::always_inline]] inline void FlowTable::account(Entry& e, const ParsedPacket& p, unsigned d, bool opens_start,
                                                       uint8_t seg) {
   DirState& m = e.dir[d];
@@ -1036,12 +1047,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     // first packet, so report_start_ns stays there and the report's own
     // start is this packet (or a later one that opens it).
     e.b.keep_reference = 0;
-    const uint64_t ts_us = ts / 1000;
-    const uint64_t base_us = e.report_start_ns / 1000;
-    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
     e.b.start_pending = opens_start ? 0 : 1;
-    e.b.start_late = delta ? 1 : 0;
-    e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+    start_report_at(e, ts);
   } else if (first_of_report) {
     e.b.keep_reference = 0;  // the interval after the start record is over
     e.report_start_ns = ts;
@@ -1049,12 +1056,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   } else if (e.b.start_pending && opens_start) {
     // A capture slightly out of time order may put this packet before the
     // one that opened the report: the report then starts at that one.
-    const uint64_t ts_us = ts / 1000;
-    const uint64_t base_us = e.report_start_ns / 1000;
-    const uint64_t delta = ts_us > base_us ? ts_us - base_us : 0;
     e.b.start_pending = 0;
-    e.b.start_late = delta ? 1 : 0;
-    if (delta) e.cold.start_delta_us = delta >= kStartPending ? kStartPending - 1 : static_cast<uint32_t>(delta);
+    start_report_at(e, ts);
   }
   // Microseconds after the report's first packet; a capture out of time
   // order clamps to that first packet.
