@@ -418,7 +418,7 @@ int main(int argc, char** argv) {
   // every record.
   std::vector<std::unique_ptr<RecordFilter>> filters;
   std::vector<const RecordFilter*> filter_ptrs;
-  const RecordFilter::Context filter_context{cfg.monitor_id, cfg.app_bytes};
+  const RecordFilter::Context filter_context{cfg.monitor_id, cfg.app_bytes, cfg.bidir_timestamps};
   // The next sink's filter ("" = none); false with err when it does not compile.
   auto add_filter = [&](const std::string& text) {
     filter_ptrs.push_back(nullptr);

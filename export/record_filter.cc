@@ -42,7 +42,7 @@ constexpr NamedFlag kFlags[] = {
     {"redirect", kFlagRedirect}, {"timexed", kFlagTimexed},     {"multicast", kFlagMulticast}};
 
 // Numeric fields compared with gt, gte, lt, lte or eq, per direction.
-enum Field : uint8_t { kFieldPkts, kFieldBytes, kFieldAppBytes, kFieldTtl, kFieldTos };
+enum Field : uint8_t { kFieldPkts, kFieldBytes, kFieldAppBytes, kFieldTtl, kFieldTos, kFieldSeq };
 struct NamedField {
   const char* word;
   Field field;
@@ -54,13 +54,32 @@ constexpr NamedField kFields[] = {{"pkts", kFieldPkts, UINT64_MAX >> 1},
                                   {"bytes", kFieldBytes, UINT64_MAX >> 1},
                                   {"appbytes", kFieldAppBytes, UINT64_MAX >> 1},
                                   {"ttl", kFieldTtl, 255},
-                                  {"tos", kFieldTos, 255}};
+                                  {"tos", kFieldTos, 255},
+                                  {"seq", kFieldSeq, UINT32_MAX}};
+// Derived quantities, compared as real numbers: "dur gt 0.5", "rate gt 10.5".
+enum Measure : uint8_t { kMeasureDur, kMeasureRate, kMeasureLoad };
+struct NamedMeasure {
+  const char* word;
+  Measure measure;
+};
+constexpr NamedMeasure kMeasures[] = {{"dur", kMeasureDur}, {"rate", kMeasureRate}, {"load", kMeasureLoad}};
 enum Cmp : uint8_t { kCmpGt, kCmpGte, kCmpLt, kCmpLte, kCmpEq };
 struct NamedCmp {
   const char* word;
   Cmp cmp;
 };
 constexpr NamedCmp kCmps[] = {{"gt", kCmpGt}, {"gte", kCmpGte}, {"lt", kCmpLt}, {"lte", kCmpLte}, {"eq", kCmpEq}};
+
+template <typename T>
+bool compare(T v, uint8_t cmp, T against) {
+  switch (cmp) {
+    case kCmpGt: return v > against;
+    case kCmpGte: return v >= against;
+    case kCmpLt: return v < against;
+    case kCmpLte: return v <= against;
+    default: return v == against;
+  }
+}
 
 bool is_ipv4(const FlowKey& k) { return k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv4Frag; }
 bool is_ipv6(const FlowKey& k) { return k.kind == KeyKind::kIPv6 || k.kind == KeyKind::kIPv6Frag; }
@@ -93,6 +112,18 @@ bool parse_number(const std::string& t, uint64_t max, uint64_t& v) {
   if (t.empty() || t.size() > 19 || t.find_first_not_of("0123456789") != std::string::npos) return false;
   v = std::strtoull(t.c_str(), nullptr, 10);
   return v <= max;
+}
+
+// A decimal as ra reads one in "rate gt 10.5": an optional minus, digits,
+// an optional fraction; no exponent, no units.
+bool parse_decimal(const std::string& t, double& v) {
+  size_t i = t.size() > 1 && t[0] == '-' ? 1 : 0;
+  const size_t digits = t.find_first_not_of("0123456789", i);
+  size_t end = digits;
+  if (end != std::string::npos && t[end] == '.') end = t.find_first_not_of("0123456789", end + 1);
+  if (end != std::string::npos || t.size() > 40 || digits == i || t[t.size() - 1] == '.') return false;
+  v = std::strtod(t.c_str(), nullptr);
+  return true;
 }
 
 }  // namespace
@@ -183,6 +214,8 @@ class RecordFilter::Parser {
       if (w == p.word) return true;
     for (const NamedField& f : kFields)
       if (w == f.word) return true;
+    for (const NamedMeasure& m : kMeasures)
+      if (w == m.word) return true;
     for (const NamedFlag& f : kFlags)
       if (w == f.word) return true;
     return false;
@@ -253,14 +286,7 @@ class RecordFilter::Parser {
     for (const NamedField& f : kFields) {
       if (kind != f.word) continue;
       if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
-      // The comparison is optional: "ttl 1" is "ttl eq 1".
-      n.cmp = kCmpEq;
-      for (const NamedCmp& c : kCmps)
-        if (toks_[pos_] == c.word) {
-          n.cmp = c.cmp;
-          ++pos_;
-          break;
-        }
+      n.cmp = comparison();
       if (pos_ >= toks_.size() || !parse_number(toks_[pos_], f.max, n.value))
         return error("'" + kind + "' needs a number" + (f.max < UINT32_MAX ? " up to " + std::to_string(f.max) : "") +
                      " (comparisons: gt, gte, lt, lte, eq)");
@@ -269,9 +295,31 @@ class RecordFilter::Parser {
       n.field = f.field;
       return add(n);
     }
+    for (const NamedMeasure& m : kMeasures) {
+      if (kind != m.word) continue;
+      if (pos_ >= toks_.size()) return error("'" + kind + "' needs a value");
+      n.cmp = comparison();
+      if (pos_ >= toks_.size() || !parse_decimal(toks_[pos_], n.threshold))
+        return error("'" + kind + "' needs a number such as 10 or 0.5 (comparisons: gt, gte, lt, lte, eq)");
+      ++pos_;
+      n.op = Op::kMeasure;
+      n.field = m.measure;
+      return add(n);
+    }
     --pos_;  // name the word itself
     return error("'" + kind + "' is not supported in record filters (protocols, host, net, port, pkts, bytes, "
-                "appbytes, ttl, tos, TCP and ICMP words, frag, multicast, ether, srcid; and, or, not, parentheses)");
+                "appbytes, ttl, tos, seq, dur, rate, load, TCP and ICMP words, frag, multicast, ether, srcid; "
+                "and, or, not, parentheses)");
+  }
+
+  // The comparison word at pos_, taken; without one "ttl 1" is "ttl eq 1".
+  uint8_t comparison() {
+    for (const NamedCmp& c : kCmps)
+      if (toks_[pos_] == c.word) {
+        ++pos_;
+        return c.cmp;
+      }
+    return kCmpEq;
   }
 
   // "srcid ID", after "srcid": every record of this sensor carries its own
@@ -377,6 +425,7 @@ bool RecordFilter::compile(const std::string& text, std::string& err, const Cont
   text_ = text;
   err.clear();
   app_bytes_ = ctx.app_bytes;
+  bidir_timestamps_ = ctx.bidir_timestamps;
   Parser p(*this, tokens(text), err, ctx.srcid);
   if (!p.run()) {
     nodes_.clear();
@@ -401,8 +450,24 @@ bool RecordFilter::field_value(uint8_t f, const FlowRecord& r, unsigned d, uint6
       if (!is_ipv4(r.key)) return false;
       v = (!m.pkts && !m.attrs_carried) ? 0 : f == kFieldTtl ? m.ttl : m.tos;
       return true;
+    case kFieldSeq: v = r.seq; return true;
     default: return false;
   }
+}
+
+// Measure `m` of direction d, computed from what the record carries, at
+// the microsecond resolution its times are written with.
+double RecordFilter::measure(uint8_t m, const FlowRecord& r, unsigned d) const {
+  const uint64_t record_us = r.last_ns / 1000 - r.start_ns / 1000;
+  if (m == kMeasureDur) return static_cast<double>(record_us) / 1e6;
+  const DirMetrics& s = r.dir[d];
+  if (s.pkts < 2) return 0;
+  // With bidirectional timestamps the side's own first and last packets.
+  const uint64_t span_us = bidir_timestamps_ ? s.last_ns / 1000 - s.first_ns / 1000 : record_us;
+  if (span_us == 0) return 0;
+  const double span_s = static_cast<double>(span_us) / 1e6;
+  if (m == kMeasureRate) return static_cast<double>(s.pkts - 1) / span_s;
+  return 8.0 * static_cast<double>(s.bytes - s.bytes / s.pkts) / span_s;
 }
 
 bool RecordFilter::flag(const Node& n, const FlowRecord& r, bool src, bool dst, bool swap) {
@@ -506,15 +571,12 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
       // and ports (ra's reading: "pkts eq 1" is a side with one packet).
       auto test = [&](unsigned d) {
         uint64_t v = 0;
-        if (!field_value(n.field, r, d, v)) return false;
-        switch (n.cmp) {
-          case kCmpGt: return v > n.value;
-          case kCmpGte: return v >= n.value;
-          case kCmpLt: return v < n.value;
-          case kCmpLte: return v <= n.value;
-          default: return v == n.value;
-        }
+        return field_value(n.field, r, d, v) && compare(v, n.cmp, n.value);
       };
+      return (src && test(0)) || (dst && test(1));
+    }
+    case Op::kMeasure: {
+      auto test = [&](unsigned d) { return compare(measure(n.field, r, d), n.cmp, n.threshold); };
       return (src && test(0)) || (dst && test(1));
     }
   }

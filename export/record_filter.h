@@ -15,6 +15,9 @@
 //              | encaps LAYER                 (eth, 802q, llc, pppoe, gre, sll, ...)
 //              | [src | dst] port N
 //              | [src | dst] (pkts | bytes | appbytes | ttl | tos) [gt | gte | lt | lte | eq] N
+//              | [src | dst] (rate | load) [CMP] X     (packets and bits per second)
+//              | [src | dst] dur [CMP] X            (seconds; X may have a fraction)
+//              | seq [CMP] N                        (the flow's sequence number)
 //              | [src | dst] (syn | fin | reset | retrans | outoforder | winshut | frag)
 //              | synack | finack | ecn | echo | unreach | redirect | timexed | multicast
 //              | ID                           (an id alone repeats the latest host, net
@@ -27,8 +30,12 @@
 // IPv4 destinations from 224.0.0.0 up (the broadcast address included);
 // syn and fin mean a segment of this report, the other TCP words the
 // record's status bits; ether words only records with MAC addresses (-m).
-// Words outside this part (hostnames, port ranges,
-// vid, rate, ...) are refused with a message naming them, never ignored.
+// rate and load are ra's: per side (pkts - 1) / dur and
+// 8 * (bytes - bytes / pkts) / dur (the integer quotient), where dur is the
+// record's, or with bidirectional timestamps the side's own span; either
+// is 0 for a side of one packet or a span of 0. dur is the record's span
+// whatever the side. Words outside this part (hostnames, port ranges,
+// vid, ...) are refused with a message naming them, never ignored.
 #pragma once
 
 #include <cstdint>
@@ -42,10 +49,13 @@ namespace argos {
 
 // What the records carry besides the flow: the sensor's source id (every
 // record has it; "srcid" compares it) and whether application byte counts
-// are written (-A; without them ra reads "appbytes" as 0).
+// are written (-A; without them ra reads "appbytes" as 0); whether each
+// side's times are written (bidirectional timestamps: "rate" and "load"
+// then divide by the side's own span).
 struct RecordFilterContext {
   SourceId srcid;
   bool app_bytes = false;
+  bool bidir_timestamps = false;
 };
 
 class RecordFilter {
@@ -68,7 +78,7 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst, kEncaps };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst, kEncaps, kMeasure };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;
@@ -76,10 +86,11 @@ class RecordFilter {
     uint8_t proto = 0;      // kProto: a ProtoWord; kFlag: a FlagWord
     uint8_t v6 = 0;         // kHost, kNet: the address is IPv6; kConst: the value
     uint8_t prefix = 0;     // kNet: prefix length
-    uint8_t field = 0;      // kCount: a Field (record_filter.cc)
-    uint8_t cmp = 0;        // kCount: a Cmp
+    uint8_t field = 0;      // kCount: a Field, kMeasure: a Measure (record_filter.cc)
+    uint8_t cmp = 0;        // kCount, kMeasure: a Cmp
     uint16_t port = 0;
     uint64_t value = 0;
+    double threshold = 0;   // kMeasure
     uint8_t addr[16] = {};
     int32_t a = -1, b = -1;  // operands (node indices)
   };
@@ -89,12 +100,14 @@ class RecordFilter {
   static bool addr_match(const Node& n, const FlowRecord& r, bool src, bool dst);
   static bool flag(const Node& n, const FlowRecord& r, bool src, bool dst, bool swap);
   bool field_value(uint8_t f, const FlowRecord& r, unsigned d, uint64_t& v) const;
+  double measure(uint8_t m, const FlowRecord& r, unsigned d) const;
 
   class Parser;
   std::vector<Node> nodes_;
   int32_t root_ = -1;
   std::string text_;
   bool app_bytes_ = false;  // Context::app_bytes
+  bool bidir_timestamps_ = false;  // Context::bidir_timestamps
 };
 
 }  // namespace argos

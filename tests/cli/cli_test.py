@@ -563,7 +563,13 @@ def main():
                    "ttl eq 64", "ttl lt 64", "tos gt 0", "ttl gte 128 or tos eq 0",
                    "syn", "tcp and not syn", "synack", "fin", "finack", "reset", "retrans", "outoforder",
                    "winshut", "ecn", "frag", "echo", "unreach", "timexed", "icmp and not echo", "multicast",
-                   "encaps 802q", "encaps gre", "tcp and not encaps 802q", "encaps llc or encaps sll"]
+                   "encaps 802q", "encaps gre", "tcp and not encaps 802q", "encaps llc or encaps sll",
+                   "dur gt 1", "dur lt 0.001", "dur eq 0", "rate gt 10", "rate gte 0.5 and rate lt 20",
+                   "rate eq 0", "load gt 100000", "load lte 1000.5", "seq lt 5", "seq gt 40 and udp",
+                   # Each falls between a side's load as ra reads it, bytes less
+                   # their integer mean per packet, and the same with the exact
+                   # mean: they hold the sensor to ra's arithmetic.
+                   "load gt 943.9", "load lt 19954.5", "load gt 12143646.4"]
 
         def ra_select(path, expr):
             p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS, "-", expr],
@@ -575,7 +581,7 @@ def main():
 
         yaml = os.path.join(tmp, "filters.yaml")
 
-        def run_filtered(name, fs, extra=()):
+        def run_filtered(name, fs, extra=(), metrics=""):
             # One run of `name`: every record to one file, each filter's to its own.
             every = os.path.join(tmp, "every.argus")
             outs = [os.path.join(tmp, f"f{i}.argus") for i in range(len(fs))]
@@ -583,17 +589,17 @@ def main():
                 if os.path.exists(o):
                     os.unlink(o)
             with open(yaml, "w") as y:
-                y.write(f"input:\n  files: [{pc(name)}]\noutputs:\n  files:\n    - {every}\n")
+                y.write(f"{metrics}input:\n  files: [{pc(name)}]\noutputs:\n  files:\n    - {every}\n")
                 for o, f in zip(outs, fs):
                     y.write(f"    - path: {o}\n      filter: \"{f}\"\n")
             p = subprocess.run([argos, "-X", "-F", yaml, *extra], capture_output=True, text=True, timeout=120)
             assert p.returncode == 0, p.stderr
             return every, outs
 
-        def same_as_ra(name, fs, extra=()):
+        def same_as_ra(name, fs, extra=(), metrics=""):
             # Each filter's output holds exactly what ra selects from every
             # record of the same run; returns how many it holds.
-            every, outs = run_filtered(name, fs, extra)
+            every, outs = run_filtered(name, fs, extra, metrics)
             counts = {}
             for o, f in zip(outs, fs):
                 got, want = sorted(ra_lines(o)), ra_select(every, f)
@@ -620,7 +626,9 @@ def main():
         directed = ["src host 10.0.0.6 and tcp", "dst port 443", "dst net 10.0.0.0/24", "src pkts gt 3",
                     "dst bytes gt 1000", "src net 10.0.0.0/24", "dst host 127.0.0.1 and dst port 7000",
                     "dst port 53 and udp", "dst pkts eq 1", "src ttl eq 64", "dst ttl eq 0", "dst syn",
-                    "src fin", "dst reset", "src retrans", "src 10.0.0.6 and dst 212.199.202.9"]
+                    "src fin", "dst reset", "src retrans", "src 10.0.0.6 and dst 212.199.202.9",
+                    "src rate gt 10", "dst rate lt 10 and tcp", "dst load gt 50000", "src load lt 5000",
+                    "src dur gt 2"]
 
         def upright(lines):
             dirs = [l.split(",")[COLS.index("dir")].strip() for l in lines]
@@ -633,6 +641,23 @@ def main():
                 got, want = upright(sorted(ra_lines(o))), upright(ra_select(every, f))
                 assert got == want, f"{name}, filter '{f}': {len(got)} records, ra selects {len(want)}"
                 chosen[f] = chosen.get(f, 0) + len(got)
+        assert all(chosen.values()), f"a filter that selects nothing proves little: {chosen}"
+        # rate and load with bidirectional timestamps: ra divides by each
+        # side's own span then, which gives other selections.
+        spans = ["src rate gt 10", "dst rate gt 10", "rate gt 30", "dst load gt 100000", "load lt 2000",
+                 "dur gt 1"]
+        bidir = "metrics:\n  bidirectional_timestamps: true\n"
+        for name in ("large-http-browsing.pcap", "large-home-lan-mixed.pcap"):
+            picks = []
+            for metrics in ("", bidir):
+                every, outs = run_filtered(name, spans, metrics=metrics)
+                picks.append([])
+                for o, f in zip(outs, spans):
+                    got, want = upright(sorted(ra_lines(o))), upright(ra_select(every, f))
+                    assert got == want, f"{name} {metrics!r}, filter '{f}': {len(got)} records, ra selects {len(want)}"
+                    chosen[f] = chosen.get(f, 0) + len(got)
+                    picks[-1].append(len(got))
+            assert picks[0] != picks[1], f"{name}: the sides' own spans change no selection: {picks}"
         assert all(chosen.values()), f"a filter that selects nothing proves little: {chosen}"
         # MAC addresses, in records that carry them (-m); none without.
         macs = ["ether host 08:00:27:19:1c:78", "ether dst 30:46:9a:23:fb:fa", "ether src 08:00:27:19:1c:78",
@@ -678,9 +703,9 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml, "--check-config"], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         with open(yaml, "a") as y:
-            y.write(f"    - path: {tmp}/ttl.argus\n      filter: \"rate gt 3\"\n")
+            y.write(f"    - path: {tmp}/ttl.argus\n      filter: \"vid gt 3\"\n")
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
-        assert p.returncode == 2 and "'rate' is not supported in record filters" in p.stderr, p.stderr
+        assert p.returncode == 2 and "'vid' is not supported in record filters" in p.stderr, p.stderr
 
     checks = [("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),

@@ -59,7 +59,11 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"vid gt 0", "'vid' is not supported"},
       {"bytes gt lots", "needs a number"},
       {"src pkts gte ", "'pkts' needs a number"},  // the comparison ends the text
-      {"rate gt 3", "'rate' is not supported in record filters"},
+      {"rate gt 1e5", "'rate' needs a number such as 10 or 0.5"},  // ra refuses exponents and units too
+      {"dur gt 1.5s", "'dur' needs a number such as 10 or 0.5"},
+      {"load gt 5.", "'load' needs a number"},
+      {"load gt -", "'load' needs a number"},
+      {"seq gt 0.5", "'seq' needs a number"},
       {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
       {"srcid sensor1", "is not a numeric or IPv4 source id"},
       {"encaps mpls", "'mpls' is not an encapsulation layer"},  // ra 3.0.8 cannot read it
@@ -74,6 +78,51 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
     EXPECT_NE(err.find(c.says), std::string::npos) << c.text << " -> " << err;
     EXPECT_TRUE(rf.empty());
   }
+}
+
+// rate, load and dur as ra computes them from the record: per side
+// (pkts - 1) / span and 8 * (bytes - bytes / pkts) / span, the span the
+// record's, or the side's own with bidirectional timestamps.
+TEST(RecordFilter, RateLoadAndDurationFollowRa) {
+  FlowRecord r = v4("10.0.0.6", 51000, "93.184.216.34", 443, 6, 11, 3);
+  r.dir[0].bytes = 1105;  // mean 100.45: ra takes 100 off, not 100.45
+  r.start_ns = 1'000'000'000'000;
+  r.last_ns = r.start_ns + 2'000'000'999;  // the nanoseconds below a microsecond do not count
+  r.dir[0].first_ns = r.start_ns;
+  r.dir[0].last_ns = r.start_ns + 500'000'000;
+  r.dir[1].first_ns = r.start_ns + 1'000'000'000;
+  r.dir[1].last_ns = r.last_ns;
+  struct {
+    const char* text;
+    bool whole_span, own_spans;
+  } cases[] = {
+      {"src rate eq 5", true, false},            // 10 intervals in 2 s
+      {"src rate eq 20", false, true},           // ... in 0.5 s
+      {"dst rate eq 1", true, false},
+      {"dst rate eq 2", false, true},            // 2 intervals in 1 s
+      {"src load eq 4020", true, false},         // 8 * (1105 - 100) / 2
+      {"dst load gt 10000", false, true},        // 8 * (3000 - 1000) / 1, but / 2 is 8000
+      {"rate gt 19", false, true},
+      {"dur eq 2", true, true},                  // the record's span, whatever the side
+      {"dst dur gt 1.5", true, true},
+      {"seq eq 0", true, true},
+      {"seq gt 0", false, false},
+  };
+  for (const auto& c : cases) {
+    for (bool bidir : {false, true}) {
+      RecordFilter rf;
+      std::string err;
+      RecordFilter::Context ctx;
+      ctx.bidir_timestamps = bidir;
+      ASSERT_TRUE(rf.compile(c.text, err, ctx)) << err;
+      EXPECT_EQ(rf.match(r), bidir ? c.own_spans : c.whole_span) << c.text << (bidir ? " (own spans)" : "");
+    }
+  }
+  // One packet, or a span of 0: no rate and no load.
+  FlowRecord one = v4("10.0.0.6", 51000, "93.184.216.34", 443, 6, 1, 0);
+  one.start_ns = one.last_ns = 5'000'000'000;
+  EXPECT_TRUE(selects("rate eq 0 and load eq 0 and dur eq 0", one));
+  EXPECT_TRUE(selects("rate gt -1", one));
 }
 
 TEST(RecordFilter, SelectsByProtocolAddressPortAndSize) {
