@@ -360,10 +360,23 @@ class RecordFilter::Parser {
     return error("'" + v + "' is not an encapsulation layer (eth, 802q, llc, pppoe, gre, sll, ...)");
   }
 
-  // "ether host|src|dst MAC", after "ether".
+  // "ether host|src|dst MAC" or "ether proto N", after "ether".
   int32_t ether(Node& n) {
+    if (pos_ + 1 < toks_.size() && at("proto")) {
+      ++pos_;
+      const std::string& v = toks_[pos_++];
+      char* end = nullptr;
+      const bool hex = v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+      const unsigned long t = std::strtoul(v.c_str(), &end, hex ? 16 : 10);
+      if (v.empty() || v.size() > 8 || *end != '\0' || t > 0xffff || !std::isdigit(static_cast<unsigned char>(v[0])))
+        return error("'" + v + "' is not an EtherType (0x0800, 2048, 0x86dd, 0x0806, 0x88cc, ...)");
+      n.op = Op::kEtherType;
+      n.value = t;
+      return add(n);
+    }
     if (pos_ + 1 >= toks_.size() || !(at("host") || at("src") || at("dst")))
-      return error("'ether' takes host, src or dst and a MAC address (ether src 00:11:22:33:44:55)");
+      return error("'ether' takes host, src or dst and a MAC address (ether src 00:11:22:33:44:55), or proto "
+                   "and an EtherType (ether proto 0x86dd)");
     const std::string& q = toks_[pos_++];
     n.side = q == "src" ? Side::kSrc : q == "dst" ? Side::kDst : Side::kEither;
     const std::string& v = toks_[pos_++];
@@ -563,6 +576,18 @@ bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {
     case Op::kConst: return n.v6 != 0;
     case Op::kEncaps:  // a side without packets in the report writes no layers
       return ((r.dir[0].pkts ? r.dir[0].encaps : 0) | (r.dir[1].pkts ? r.dir[1].encaps : 0)) & n.value;
+    case Op::kEtherType: {
+      // As ra reads it: the EtherType of the record's family (IPv4 0x0800,
+      // IPv6 0x86dd, ARP 0x0806: a RARP key is written in ARP's form), and
+      // a non-IP Ethernet flow's own type (0 for LLC frames).
+      uint64_t type = 0;
+      if (is_ipv4(k)) type = 0x0800;
+      else if (is_ipv6(k)) type = 0x86dd;
+      else if (k.kind == KeyKind::kArp || k.kind == KeyKind::kRarp) type = 0x0806;
+      else if (k.kind == KeyKind::kEther) type = k.aux >> 16;
+      else return false;
+      return type == n.value;
+    }
     case Op::kEther:  // only records that carry the MAC addresses (-m)
       return (r.flags & kRecHasMacs) && ((src && std::memcmp(r.mac_src, n.addr, 6) == 0) ||
                                          (dst && std::memcmp(r.mac_dst, n.addr, 6) == 0));

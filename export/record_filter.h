@@ -11,6 +11,7 @@
 //              | [src | dst] [host] ADDR      (IPv4 or IPv6)
 //              | [src | dst] net ADDR/LEN
 //              | ether (host | src | dst) MAC      (with -m: the MAC addresses DSR)
+//              | ether proto N                (the record's EtherType, decimal or 0xHEX)
 //              | srcid (N | 0xHEX | A.B.C.D)   (the sensor's own id, -e; a string id never)
 //              | encaps LAYER                 (eth, 802q, llc, pppoe, gre, sll, ...)
 //              | [src | dst] port N
@@ -78,7 +79,7 @@ class RecordFilter {
   bool directed() const;
 
  private:
-  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst, kEncaps, kMeasure };
+  enum class Op : uint8_t { kAnd, kOr, kNot, kProto, kHost, kNet, kPort, kCount, kFlag, kEther, kConst, kEncaps, kMeasure, kEtherType };
   enum class Side : uint8_t { kEither, kSrc, kDst };
   struct Node {
     Op op;

@@ -569,7 +569,9 @@ def main():
                    # Each falls between a side's load as ra reads it, bytes less
                    # their integer mean per packet, and the same with the exact
                    # mean: they hold the sensor to ra's arithmetic.
-                   "load gt 943.9", "load lt 19954.5", "load gt 12143646.4"]
+                   "load gt 943.9", "load lt 19954.5", "load gt 12143646.4",
+                   "ether proto 0x0800", "ether proto 34525", "ether proto 0x0806", "ether proto 0x88cc",
+                   "ether proto 0", "not ether proto 2048 and not arp"]
 
         def ra_select(path, expr):
             p = subprocess.run(["ra", "-r", path, "-n", "-u", "-c", ",", "-s", *COLS, "-", expr],
@@ -611,7 +613,8 @@ def main():
         for name in ("mixed-dhcp-arp-icmp-icmpv6.pcap", "large-home-lan-mixed.pcap", "large-http-browsing.pcap",
                      "tcp-rst-injection.pcap", "tcp-zero-window-retrans.pcap", "icmp-unreachable-udp.pcap",
                      "ip-fragments-ipv4-nfs-udp.pcap", "large-echo-500-tcp-conns.pcap", "gre-sample.pcap",
-                     "vlan-qinq-8100-8100-http.pcap", "nsec-linux-sll-tcp-handshake.pcap"):
+                     "vlan-qinq-8100-8100-http.pcap", "nsec-linux-sll-tcp-handshake.pcap", "lldp.pcap",
+                     "stp-8021d.pcap", "ip-fragments-ipv6-dns.pcap"):
             for f, n in same_as_ra(name, filters).items():
                 picked[f] = picked.get(f, 0) + n
         # Each filter selects something somewhere (but what these captures

@@ -64,7 +64,10 @@ TEST(RecordFilter, RefusesWhatItCannotRead) {
       {"load gt 5.", "'load' needs a number"},
       {"load gt -", "'load' needs a number"},
       {"seq gt 0.5", "'seq' needs a number"},
-      {"ether proto 0x800", "'ether' takes host, src or dst and a MAC address"},
+      {"ether proto arp", "'arp' is not an EtherType"},  // ra refuses names too
+      {"ether proto 0x10000", "is not an EtherType"},
+      {"ether proto -1", "is not an EtherType"},
+      {"ether type 0x800", "'ether' takes host, src or dst and a MAC address"},
       {"srcid sensor1", "is not a numeric or IPv4 source id"},
       {"encaps mpls", "'mpls' is not an encapsulation layer"},  // ra 3.0.8 cannot read it
       {"ether src 00:11:22:33:44", "is not a MAC address"},
