@@ -543,6 +543,7 @@ int main(int argc, char** argv) {
   ecfg.encode.mac = cfg.mac;
   ecfg.encode.bidir_timestamps = cfg.bidir_timestamps;
   ecfg.encode.jitter = cfg.jitter;
+  ecfg.encode.unidirectional = cfg.flow_type == "unidirectional";
   ecfg.encode.tcp_perf = cfg.tcp_perf;
   ecfg.report_interval_s = static_cast<uint16_t>(cfg.status_interval_s + 0.5);
   ecfg.mar_interval_s = static_cast<uint16_t>(cfg.mar_interval_s + 0.5);

@@ -179,6 +179,7 @@ enum Field : int {
   kFilterOptimize,
   kBufferSize,
   kStatusInterval,
+  kFlowType,
   kTcpTimeout,
   kIpTimeout,
   kIcmpTimeout,
@@ -219,6 +220,7 @@ constexpr Place kPlaces[kFieldCount] = {
     {"input", nullptr, "filter_optimize"},
     {"input", nullptr, "buffer_size"},
     {"flows", nullptr, "status_interval"},
+    {"flows", nullptr, "type"},
     {"flows", "idle_timeout", "tcp"},
     {"flows", "idle_timeout", "ip"},
     {"flows", "idle_timeout", "icmp"},
@@ -662,11 +664,17 @@ class Converter {
       fields_[kInterface] = Setting{first_line, list + "]", sources};
     }
 
-    // The defaults are what Argos does; anything else has no equivalent.
-    if (flow_type_.line != 0 && !equals_nocase(flow_type_.value, "Bidirectional")) {
-      note(flow_type_.line, "ARGUS_FLOW_TYPE",
-           "no Argos equivalent, ignored: flows are always bidirectional");
+    if (flow_type_.line != 0) {
+      // Bidirectional is Argos's default, as argus's: nothing to say.
+      if (equals_nocase(flow_type_.value, "Unidirectional")) {
+        fields_[kFlowType] = flow_type_;
+        fields_[kFlowType].value = "unidirectional";
+      } else if (!equals_nocase(flow_type_.value, "Bidirectional")) {
+        note(flow_type_.line, "ARGUS_FLOW_TYPE",
+             "\"" + flow_type_.value + "\" is neither Bidirectional nor Unidirectional; ignored");
+      }
     }
+    // The 5-tuple is what Argos keys on; anything else has no equivalent.
     if (flow_key_.line != 0 && !equals_nocase(flow_key_.value, "CLASSIC_5_TUPLE")) {
       note(flow_key_.line, "ARGUS_FLOW_KEY", "no Argos equivalent, ignored: flows are always keyed by the 5-tuple");
     }

@@ -475,6 +475,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.user_bytes = cfg.user_data_bytes;
   t.jitter = cfg.jitter;
   t.start_records = cfg.start_records;
+  t.unidirectional = cfg.flow_type == "unidirectional";
   return t;
 }
 

@@ -88,6 +88,9 @@ struct SensorConfig {
   uint32_t flow_capacity = 1u << 20;    // --flows: per worker
   std::string full_policy = "evict";    // --full-policy: evict or drop
   double status_interval_s = 5.0;       // -S
+  // argus's ARGUS_FLOW_TYPE: one flow per conversation (bidirectional), or
+  // one per direction (unidirectional).
+  std::string flow_type = "bidirectional";
   // Idle timeouts, seconds, per IdleClass (tcp, ip, icmp, igmp, frag, arp, other).
   double idle_timeout_s[kIdleClassCount] = {60, 30, 5, 30, 5, 5, 30};
 

@@ -82,7 +82,7 @@ uint32_t mar_status(SrcIdType t) {
   }
 }
 
-void put_flow(Writer& w, const FlowRecord& r) {
+void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
   const FlowKey& k = r.key;
   switch (k.kind) {
     case KeyKind::kIPv4: {
@@ -164,8 +164,8 @@ void put_flow(Writer& w, const FlowRecord& r) {
       // argus stores L2 keys in canonical order (the greater MAC first) and
       // flags them REVERSE; ra 3 prints them as stored, ra 5 turns them
       // back. Writing the same bytes keeps both clients' output identical to
-      // argus's records.
-      const bool reverse = std::memcmp(k.src, k.dst, 6) > 0;
+      // argus's records. Unidirectional, argus writes the frame's order.
+      const bool reverse = !unidirectional && std::memcmp(k.src, k.dst, 6) > 0;
       w.dsr(0x02, reverse ? 0x41 : 0x01, 0x03, 5);
       w.bytes(reverse ? k.src : k.dst, 6);
       w.bytes(reverse ? k.dst : k.src, 6);
@@ -576,7 +576,7 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   w.dsr(0x01, 0x03, transport_qual(opt.srcid.type), 3);
   w.u32(opt.srcid.value);
   w.u32(r.seq);
-  put_flow(w, r);
+  put_flow(w, r, opt.unidirectional);
   if (opt.bidir_timestamps)
     put_time_bidir(w, r);
   else

@@ -42,6 +42,9 @@ struct EncodeOptions {
   bool tcp_perf = true;
   // -J: the jitter DSR (argus-format.md 6.11).
   bool jitter = false;
+  // Unidirectional flows (ARGUS_FLOW_TYPE): a non-IP Ethernet key is
+  // written in its frame's order, never in argus's canonical one.
+  bool unidirectional = false;
 };
 
 // Writes one FAR into `out` (at least kMaxFarBytes). Returns its length.

@@ -49,6 +49,20 @@ void swap_key_endpoints(FlowKey& k) {
   k.dport = p;
 }
 
+// Unidirectional flows: the key stays in its packet's order. argus then
+// keys ICMPv6 replies and advertisements (echo reply, router and neighbour
+// advertisement) by their own type and sender instead of folding them onto
+// the request, while an ICMPv4 echo pair and ARP stay one flow. Returns
+// true when the key was turned back to its packet's order.
+bool unidirectional_key(FlowKey& k, const ParsedPacket& p) {
+  if (k.kind != KeyKind::kIPv6 || k.proto != 58) return false;
+  if (p.icmp_type != 129 && p.icmp_type != 134 && p.icmp_type != 136) return false;
+  k.sport = static_cast<uint16_t>(p.icmp_type << 8 | p.icmp_code);
+  if (!p.from_key_dst) return false;
+  swap_key_endpoints(k);
+  return true;
+}
+
 }  // namespace
 
 const char* table_counter_name(TableCounter c) {
@@ -778,9 +792,13 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2 };
 inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
 
 // The per-segment step, inlined into the table's update (a call costs
-// about twenty instructions a segment in saves and restores).
+// about twenty instructions a segment in saves and restores). `one_way`:
+// a unidirectional flow, one side of a connection whose other side is a
+// flow of its own. argus then takes a SYN sent again for a resend, but no
+// data segment, and none for out of order: those it judges against the
+// other side, which such a flow never sees.
 [[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
-                                                 unsigned dir, uint64_t ts_ns, bool first) {
+                                                 unsigned dir, uint64_t ts_ns, bool first, bool one_way) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
@@ -807,8 +825,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       t.status |= kTcpSawSyn;
       hs.hs_ns = ts_ns;
     } else if (syn && ack) {
+      // A flow whose first segment is a SYN-ACK (the responder's half of a
+      // unidirectional pair, a one-sided capture): the handshake's ACK
+      // would come from the other side, so argus times none.
       t.status |= kTcpSawSynSent;
-      hs.hs_ns = ts_ns;
     } else {
       t.status |= kTcpEstablished;
     }
@@ -868,7 +888,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         // retransmission, as argus has it; before, it came out of order.
         if (me.bits & kTcpDirHoleAsked) {
           resent = true;
-        } else {
+        } else if (!one_way) {
           me.status |= kTcpDirOutOfOrder;
           out_of_order = true;
           t.status |= kTcpSrcOutOfOrder << dir;
@@ -887,6 +907,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
       me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
     }
+    if (one_way) resent = false;
     // Sequence space counts payload only (a FIN does not advance it), as
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
@@ -1172,7 +1193,7 @@ inline bool counts_near_full(const DirState* dir) {
   uint8_t seg = kSegNew;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
     e.b.rec_flags |= kRecTcp;
-    seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first);
+    seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional);
   }
   account(e, p, d, opens_start, seg);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {
@@ -1277,7 +1298,8 @@ void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& s
   sb.n = n;
   for (uint32_t i = 0; i < n; ++i) {
     sb.keys[i] = pkts[i].key;
-    sb.swapped[i] = flow_key_canonicalize(sb.keys[i]);
+    sb.swapped[i] = cfg_.unidirectional ? unidirectional_key(sb.keys[i], pkts[i])
+                                        : flow_key_canonicalize(sb.keys[i]);
     sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
     // The primary bucket only: flows go there while it has room, so the
     // secondary one is read for new flows and crowded buckets alone, and a
@@ -1367,7 +1389,9 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
 // too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
 void FlowTable::attach_icmp_error(const ParsedPacket& p) {
   FlowKey k = p.inner_key;
-  const bool swapped = flow_key_canonicalize(k);
+  // (The quoted packet went from the error's receiver: unidirectional,
+  // that is the direction the error belongs to.)
+  const bool swapped = !cfg_.unidirectional && flow_key_canonicalize(k);
   const uint32_t idx = find(k, flow_key_hash(k, cfg_.hash_seed));
   if (idx == UINT32_MAX) return;
   Entry& e = entries_[idx];
@@ -1436,7 +1460,7 @@ uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
 
 bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
                bool first) {
-  return track_segment(t, hs, p, dir, ts_ns, first) == kSegResent;
+  return track_segment(t, hs, p, dir, ts_ns, first, false) == kSegResent;
 }
 
 }  // namespace argos

@@ -121,6 +121,11 @@ struct FlowTableConfig {
   // A flow's first packet is reported on its own at once (cause Start), as
   // argus's ARGUS_GENERATE_START_RECORDS; the flow's later reports say Status.
   bool start_records = false;
+  // argus's ARGUS_FLOW_TYPE=Unidirectional: each direction of a
+  // conversation is a flow of its own, keyed in its packets' order, with
+  // src metrics alone. Keys whose orientation the protocol fixes (ICMP
+  // echo and its reply, ARP) stay one flow, as in argus.
+  bool unidirectional = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \

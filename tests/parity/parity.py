@@ -30,6 +30,15 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                metrics.start_records), the cause column compared too; once
                with the default record, once with every switch as in
                switches. deviations-start.txt adds what may differ there.
+    unidirectional
+               As corpus with one flow per direction on both sides
+               (argus.conf's ARGUS_FLOW_TYPE=Unidirectional, Argos's
+               flows.type: unidirectional); once with the default record,
+               once with every switch as in switches (TCP base sequence
+               numbers left out, racluster compared on the default
+               columns: see UNI_SWITCH_COLUMNS).
+               deviations-unidirectional.txt (and -switches.txt for the
+               second pass) add what may differ there.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -120,6 +129,17 @@ TCP_COLUMNS = ["synack", "ackdat", "tcprtt", "sretrans", "dretrans", "swin", "dw
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
                             *JITTER_COLUMNS, *TCP_COLUMNS]
+# The unidirectional mode leaves out the TCP base sequence numbers: argus
+# 3.0.8.2's one-way TCP_PERF block never moves its highest sequence number
+# (it stays the base, and the block's byte count 0), so each later report
+# of the flow carries the first report's base. Argos's blocks follow the
+# direction's sequence space as for bidirectional flows. racluster's merge
+# of a pair's two one-way records is compared on the default columns only:
+# argus files the TCP block of some responder halves (mid-stream, SYN-ACK
+# first) on the other side, and racluster then combines windows, sizes and
+# intervals of the two records in another order; each record on its own is
+# compared in full with ra.
+UNI_SWITCH_COLUMNS = [c for c in SWITCH_COLUMNS if c not in ("stcpb", "dtcpb")]
 # The start-records mode compares the cause too (Start, Status).
 START_COLUMNS = SWITCH_COLUMNS + ["cause"]
 ARGUS_SWITCH_CONF = "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
@@ -343,7 +363,8 @@ class FileResult:
 
 
 def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
-               switches: tuple[list[str], list[str]] = ([], []), columns: list[str] = COLUMNS) -> FileResult:
+               switches: tuple[list[str], list[str]] = ([], []), columns: list[str] = COLUMNS,
+               cluster_columns: list[str] | None = None) -> FileResult:
     res = FileResult(pcap.name, allowed=allowed)
     work.mkdir(parents=True, exist_ok=True)
     ref, ours = work / "ref.argus", work / "ours.argus"
@@ -355,7 +376,8 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
     if a.rc == -1000 or a.rc < 0:
         res.problems.append(f"reference argus {a.describe()}")
     ref_ra = read_records(tools, ref, columns=columns) if ref.exists() else View(False, [], 0, "")
-    ref_cl = read_records(tools, ref, True, columns) if ref.exists() else View(False, [], 0, "")
+    cluster_columns = cluster_columns or columns
+    ref_cl = read_records(tools, ref, True, cluster_columns) if ref.exists() else View(False, [], 0, "")
     res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
 
     o = run([tools.argos, *switches[1], "-r", str(pcap), "-w", str(ours)], cwd=str(work))
@@ -371,7 +393,7 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
         return res
 
     ours_ra = read_records(tools, ours, columns=columns)
-    ours_cl = read_records(tools, ours, True, columns)
+    ours_cl = read_records(tools, ours, True, cluster_columns)
     for label, v in (("ra", ours_ra), ("racluster", ours_cl)):
         if not v.ok:
             res.problems.append(f"{label} cannot read our file cleanly "
@@ -428,9 +450,33 @@ def mode_start_records(args, tools: Tools, work: Path) -> bool:
     return plain and switches
 
 
+def mode_unidirectional(args, tools: Tools, work: Path) -> bool:
+    """The corpus with one flow per direction on both sides (argus.conf's
+    ARGUS_FLOW_TYPE=Unidirectional, Argos's flows.type: unidirectional):
+    once with the default record, once with every record switch and
+    bidirectional timestamps."""
+    work.mkdir(parents=True, exist_ok=True)
+    conf, yaml = work / "uni.conf", work / "uni.yaml"
+    conf.write_text('ARGUS_FLOW_TYPE="Unidirectional"\n')
+    yaml.write_text("flows:\n  type: unidirectional\n")
+    sw_conf, sw_yaml = work / "uni-switches.conf", work / "uni-switches.yaml"
+    sw_conf.write_text(ARGUS_SWITCH_CONF + 'ARGUS_FLOW_TYPE="Unidirectional"\n')
+    sw_yaml.write_text(ARGOS_SWITCH_YAML + "flows:\n  type: unidirectional\n")
+    uni_dev = args.deviations.with_name("deviations-unidirectional.txt")
+    print("unidirectional flows, default record:")
+    plain = mode_corpus(args, tools, work, (["-F", str(conf)], ["-F", str(yaml)]), COLUMNS,
+                        [uni_dev], "unidirectional")
+    print("\nunidirectional flows, every record switch:")
+    switches = mode_corpus(args, tools, work, (SWITCHES + ["-F", str(sw_conf)], SWITCHES + ["-F", str(sw_yaml)]),
+                           UNI_SWITCH_COLUMNS, [args.deviations.with_name("deviations-switches.txt"), uni_dev,
+                                                args.deviations.with_name("deviations-unidirectional-switches.txt")],
+                           "unidirectional-switches", COLUMNS)
+    return plain and switches
+
+
 def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[str]] = ([], []),
                 columns: list[str] = COLUMNS, extra_deviations: list[Path] = (),
-                label: str | None = None) -> bool:
+                label: str | None = None, cluster_columns: list[str] | None = None) -> bool:
     files = corpus_files(args.pcaps, args.only)
     deviations, dev_errors = load_deviations(args.deviations)
     for extra_path in extra_deviations:
@@ -452,7 +498,7 @@ def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[
     print(f"corpus: {len(files)} captures, argus = {tools.argus}, argos = {tools.argos}")
     results = run_parallel(
         lambda p: corpus_one(tools, p, work / (label or ("switches" if switches[0] else "corpus")) / p.name,
-                             deviations.get(p.name, (0, ""))[0], switches, columns),
+                             deviations.get(p.name, (0, ""))[0], switches, columns, cluster_columns),
         files, args.jobs)
 
     # details of every file that differs
@@ -925,6 +971,7 @@ MODES = {
     "corpus": mode_corpus,
     "switches": mode_switches,
     "start-records": mode_start_records,
+    "unidirectional": mode_unidirectional,
     "ra-reads": mode_ra_reads,
     "workers": mode_workers,
     "bad-input": mode_bad_input,
@@ -954,7 +1001,7 @@ def main() -> int:
 
     tools = Tools(args.argos)
     modes = list(MODES) if args.mode == "all" else [args.mode]
-    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records"} & set(modes)))
+    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records", "unidirectional"} & set(modes)))
     if not args.pcaps.is_dir():
         problems.append(f"capture directory not found: {args.pcaps}")
     if problems:

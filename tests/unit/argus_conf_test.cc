@@ -193,22 +193,22 @@ TEST(ArgusConf, OutputFileRecordFilter) {
   EXPECT_EQ(f["filter"].as<std::string>(), "tcp and port 80");
   EXPECT_TRUE(r.notes.empty()) << r.notes[0];
 
-  const ArgusConfResult ttl = convert("ARGUS_OUTPUT_FILE=/tmp/t.out \"rate gt 3\"\n");
+  const ArgusConfResult ttl = convert("ARGUS_OUTPUT_FILE=/tmp/t.out \"vid gt 3\"\n");
   EXPECT_FALSE(YAML::Load(ttl.yaml)["outputs"]["files"][0]["filter"]);
   ASSERT_EQ(ttl.notes.size(), 1u);
-  EXPECT_NE(ttl.notes[0].find("record filter \"rate gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
-  EXPECT_NE(ttl.notes[0].find("'rate' is not supported"), std::string::npos) << ttl.notes[0];
+  EXPECT_NE(ttl.notes[0].find("record filter \"vid gt 3\" dropped ("), std::string::npos) << ttl.notes[0];
+  EXPECT_NE(ttl.notes[0].find("'vid' is not supported"), std::string::npos) << ttl.notes[0];
 
   const ArgusConfResult udp = convert(
       "ARGUS_OUTPUT_FILE=argus-udp://10.0.0.9 \"udp\"\n"
-      "ARGUS_OUTPUT_STREAM=argus-udp://10.0.0.8:600 \"rate gt 3\"\n");
+      "ARGUS_OUTPUT_STREAM=argus-udp://10.0.0.8:600 \"vid gt 3\"\n");
   const YAML::Node u = YAML::Load(udp.yaml)["outputs"]["udp"];
   ASSERT_EQ(u.size(), 2u) << udp.yaml;
   EXPECT_EQ(u[0]["address"].as<std::string>(), "10.0.0.9:561");
   EXPECT_EQ(u[0]["filter"].as<std::string>(), "udp");
   EXPECT_EQ(u[1].as<std::string>(), "10.0.0.8:600");
   ASSERT_EQ(udp.notes.size(), 1u);
-  EXPECT_NE(udp.notes[0].find("'rate' is not supported"), std::string::npos) << udp.notes[0];
+  EXPECT_NE(udp.notes[0].find("'vid' is not supported"), std::string::npos) << udp.notes[0];
   SensorConfig cfg;
   ConfigOrigins origins;
   std::string err;
@@ -398,7 +398,6 @@ TEST(ArgusConf, SetUserAndGroupBecomeRunAs) {
 // values that already describe Argos's behaviour need no note.
 TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
   const ArgusConfResult r = convert(
-      "ARGUS_FLOW_TYPE=Unidirectional\n"
       "ARGUS_FLOW_KEY=LAYER_3_MATRIX\n"
       "ARGUS_DEBUG_LEVEL=2\n"
       "ARGUS_EVENT_DATA=prog:/bin/date:60\n"
@@ -413,7 +412,7 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_MIN_SSF=40\n"
       "ARGUS_MAX_SSF=128\n"
       "ARGUS_COLLECTOR=yes\n");
-  ASSERT_EQ(r.notes.size(), 15u);
+  ASSERT_EQ(r.notes.size(), 14u);
   for (size_t i = 0; i < r.notes.size(); ++i) {
     EXPECT_EQ(r.notes[i].rfind("test.conf:" + std::to_string(i + 1) + ": ARGUS_", 0), 0u) << r.notes[i];
     EXPECT_NE(r.notes[i].find("no Argos equivalent"), std::string::npos) << r.notes[i];
@@ -428,6 +427,22 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_TRACK_DUPLICATES=no\n"
       "ARGUS_KEYSTROKE=no\n");
   EXPECT_TRUE(same.notes.empty());
+}
+
+// One flow per direction carries over; Bidirectional is the default and
+// says nothing; any other word is a note, not a guess.
+TEST(ArgusConf, FlowTypeMapsOntoFlowsType) {
+  const ArgusConfResult uni = convert("ARGUS_FLOW_TYPE=\"unidirectional\"\n");
+  EXPECT_TRUE(uni.notes.empty());
+  EXPECT_EQ(YAML::Load(uni.yaml)["flows"]["type"].as<std::string>(), "unidirectional");
+  EXPECT_NE(uni.yaml.find("# ARGUS_FLOW_TYPE=\"unidirectional\"\n"), std::string::npos) << uni.yaml;
+  const ArgusConfResult bi = convert("ARGUS_FLOW_TYPE=Bidirectional\n");
+  EXPECT_TRUE(bi.notes.empty());
+  EXPECT_FALSE(YAML::Load(bi.yaml)["flows"]);
+  const ArgusConfResult odd = convert("ARGUS_FLOW_TYPE=sideways\n");
+  ASSERT_EQ(odd.notes.size(), 1u);
+  EXPECT_NE(odd.notes[0].find("\"sideways\" is neither Bidirectional nor Unidirectional"), std::string::npos);
+  EXPECT_FALSE(YAML::Load(odd.yaml)["flows"]);
 }
 
 // Single-valued options: the last line wins, as in argus, and the earlier

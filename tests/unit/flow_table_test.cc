@@ -515,6 +515,101 @@ TEST(FlowTable, ArpReplyJoinsTheRequest) {
   EXPECT_FALSE(r.flags & kRecIsIp);
 }
 
+// Unidirectional flows (ARGUS_FLOW_TYPE=Unidirectional), as argus 3.0.8.2
+// keys them: each direction of a UDP or TCP conversation is a flow of its
+// own, src its sender; an ICMPv4 echo pair stays one flow; an ICMPv6 echo
+// reply is a flow of its own, keyed by its own type.
+TEST(FlowTable, UnidirectionalFlowsKeyEachDirectionApart) {
+  FlowTableConfig c = table_config();
+  c.unidirectional = true;
+  FlowTable t(c);
+  Collector out;
+  auto echo = [](uint8_t type, const Ip4& s, const Ip4& d, uint64_t ts) {
+    return parsed(eth_ipv4({.src = s, .dst = d, .proto = kIpIcmp}, icmp_echo(type, 7, 1)), ts);
+  };
+  auto echo6 = [](uint8_t type, const Ip6& s, const Ip6& d, uint64_t ts) {
+    return parsed(eth(kEthIPv6) + ipv6({.src = s, .dst = d, .nh = kIpIcmp6}, icmp_echo(type, 7, 1)), ts);
+  };
+  feed(t,
+       {udp_pkt(host(9), 1000, host(2), 2000, kT0, 32), udp_pkt(host(2), 2000, host(9), 1000, kT0 + kMs, 100),
+        udp_pkt(host(9), 1000, host(2), 2000, kT0 + 2 * kMs, 32), echo(8, host(1), host(2), kT0 + 3 * kMs),
+        echo(0, host(2), host(1), kT0 + 4 * kMs), echo6(128, kIp6A, kIp6B, kT0 + 5 * kMs),
+        echo6(129, kIp6B, kIp6A, kT0 + 6 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 5u);
+  int udp_flows = 0, icmp6_flows = 0;
+  for (const FlowRecord& r : out.recs) {
+    if (r.key.proto == kIpUdp) {
+      ++udp_flows;
+      EXPECT_EQ(r.dir[1].pkts, 0u) << "one direction per flow";
+      const bool from9 = key_src4(r) == bytes_of(host(9));
+      EXPECT_EQ(r.key.sport, from9 ? 1000 : 2000) << "src is the sender, ports with it";
+      EXPECT_EQ(r.dir[0].pkts, from9 ? 2u : 1u);
+    } else if (r.key.proto == kIpIcmp) {
+      EXPECT_EQ(r.dir[0].pkts, 1u);
+      EXPECT_EQ(r.dir[1].pkts, 1u) << "the ICMPv4 reply stays with its request";
+    } else {
+      ASSERT_EQ(r.key.proto, kIpIcmp6);
+      ++icmp6_flows;
+      const bool reply = (r.key.sport >> 8) == 129;
+      EXPECT_EQ(Bytes(r.key.src, r.key.src + 16), bytes_of(reply ? kIp6B : kIp6A));
+      EXPECT_EQ(r.dir[0].pkts, 1u);
+      EXPECT_EQ(r.dir[1].pkts, 0u);
+    }
+  }
+  EXPECT_EQ(udp_flows, 2);
+  EXPECT_EQ(icmp6_flows, 2) << "the ICMPv6 echo reply is keyed by its own type";
+}
+
+// A unidirectional TCP flow sees one side only. argus then takes a SYN sent
+// again for a resend, but neither data sent again nor data filling a gap
+// (it judges those against the other side), and times no handshake ACK
+// for the responder's half (its first segment a SYN-ACK).
+TEST(FlowTable, UnidirectionalTcpHalvesFlagOnlyResentSyns) {
+  for (bool uni : {false, true}) {
+    SCOPED_TRACE(uni ? "unidirectional" : "bidirectional");
+    FlowTableConfig c = table_config();
+    c.unidirectional = uni;
+    FlowTable t(c);
+    Collector out;
+    auto seg = [](const Ip4& s, uint16_t sp, const Ip4& d, uint16_t dp, uint32_t seq, uint8_t flags, size_t len,
+                  uint64_t ts) {
+      return parsed(eth_ipv4({.src = s, .dst = d, .proto = kIpTcp},
+                             tcp({.sport = sp, .dport = dp, .seq = seq, .ack = 1, .flags = flags}, payload(len))),
+                    ts);
+    };
+    // Client 10.0.0.1:40000: a SYN sent twice. Server 10.0.0.2:80: a
+    // SYN-ACK, its ACK's twin from the server side, data sent twice.
+    feed(t,
+         {seg(host(1), 40000, host(2), 80, 100, kTcpSyn, 0, kT0), seg(host(1), 40000, host(2), 80, 100, kTcpSyn, 0, kT0 + kSec),
+          seg(host(2), 80, host(1), 40000, 500, kTcpSyn | kTcpAck, 0, kT0 + kSec + kMs),
+          seg(host(2), 80, host(1), 40000, 501, kTcpAck, 0, kT0 + kSec + 2 * kMs),
+          seg(host(2), 80, host(1), 40000, 501, kTcpAck | kTcpPsh, 10, kT0 + kSec + 3 * kMs),
+          seg(host(2), 80, host(1), 40000, 501, kTcpAck | kTcpPsh, 10, kT0 + kSec + 400 * kMs)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), uni ? 2u : 1u);
+    for (const FlowRecord& r : out.recs) {
+      const bool client = key_src4(r) == bytes_of(host(1));
+      ASSERT_TRUE(r.flags & kRecTcp);
+      if (!uni) {
+        EXPECT_TRUE(r.tcp.status & kTcpSrcRetrans) << "the SYN sent again";
+        EXPECT_TRUE(r.tcp.status & kTcpDstRetrans) << "the server's data sent again";
+        EXPECT_EQ(r.tcp.dir[1].retrans, 1u);
+      } else if (client) {
+        EXPECT_TRUE(r.tcp.status & kTcpSrcRetrans) << "the SYN sent again";
+        EXPECT_EQ(r.tcp.dir[0].retrans, 1u);
+      } else {
+        EXPECT_FALSE(r.tcp.status & (kTcpSrcRetrans | kTcpDstRetrans)) << "data sent again, not judged";
+        EXPECT_EQ(r.tcp.dir[0].retrans, 0u);
+        EXPECT_EQ(r.tcp.ackdat_us, 0u) << "no handshake ACK from the SYN-ACK's own side";
+        EXPECT_EQ(r.tcp.synack_us, 0u);
+      }
+    }
+  }
+}
+
 TEST(FlowTable, VlanAndMplsAttributesReachTheRecord) {
   FlowTable t(table_config());
   Collector out;
