@@ -180,6 +180,7 @@ enum Field : int {
   kBufferSize,
   kStatusInterval,
   kFlowType,
+  kFlowKey,
   kTcpTimeout,
   kIpTimeout,
   kIcmpTimeout,
@@ -221,6 +222,7 @@ constexpr Place kPlaces[kFieldCount] = {
     {"input", nullptr, "buffer_size"},
     {"flows", nullptr, "status_interval"},
     {"flows", nullptr, "type"},
+    {"flows", nullptr, "key"},
     {"flows", "idle_timeout", "tcp"},
     {"flows", "idle_timeout", "ip"},
     {"flows", "idle_timeout", "icmp"},
@@ -674,9 +676,19 @@ class Converter {
              "\"" + flow_type_.value + "\" is neither Bidirectional nor Unidirectional; ignored");
       }
     }
-    // The 5-tuple is what Argos keys on; anything else has no equivalent.
-    if (flow_key_.line != 0 && !equals_nocase(flow_key_.value, "CLASSIC_5_TUPLE")) {
-      note(flow_key_.line, "ARGUS_FLOW_KEY", "no Argos equivalent, ignored: flows are always keyed by the 5-tuple");
+    // The 5-tuple or the address pair; other keys have no equivalent.
+    if (flow_key_.line != 0 && equals_nocase(flow_key_.value, "LAYER_3_MATRIX")) {
+      fields_[kFlowKey] = flow_key_;
+      fields_[kFlowKey].value = "layer_3_matrix";
+      // argus's flows are unidirectional with any key but the 5-tuple,
+      // unless ARGUS_FLOW_TYPE says otherwise.
+      if (flow_type_.line == 0) {
+        fields_[kFlowType] = flow_key_;
+        fields_[kFlowType].value = "unidirectional";
+      }
+    } else if (flow_key_.line != 0 && !equals_nocase(flow_key_.value, "CLASSIC_5_TUPLE")) {
+      note(flow_key_.line, "ARGUS_FLOW_KEY",
+           "no Argos equivalent, ignored: flows are keyed by the 5-tuple (or LAYER_3_MATRIX alone)");
     }
 
     if (access_port_.line == 0 || access_port_.value == "0") {

@@ -476,6 +476,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.jitter = cfg.jitter;
   t.start_records = cfg.start_records;
   t.unidirectional = cfg.flow_type == "unidirectional";
+  t.matrix = cfg.flow_key == "layer_3_matrix";
   return t;
 }
 

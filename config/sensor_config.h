@@ -91,6 +91,9 @@ struct SensorConfig {
   // argus's ARGUS_FLOW_TYPE: one flow per conversation (bidirectional), or
   // one per direction (unidirectional).
   std::string flow_type = "bidirectional";
+  // argus's ARGUS_FLOW_KEY: the 5-tuple, or the IP address pair alone
+  // (LAYER_3_MATRIX: one flow per pair of hosts, for traffic matrices).
+  std::string flow_key = "classic_5_tuple";
   // Idle timeouts, seconds, per IdleClass (tcp, ip, icmp, igmp, frag, arp, other).
   double idle_timeout_s[kIdleClassCount] = {60, 30, 5, 30, 5, 5, 30};
 

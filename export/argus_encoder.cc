@@ -84,6 +84,23 @@ uint32_t mar_status(SrcIdType t) {
 
 void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
   const FlowKey& k = r.key;
+  if (k.flags & kKeyMatrix) {
+    // LAYER_3_MATRIX: the address pair alone, in the record's order. argus
+    // 3.0.8.2 writes an IPv4 pair as host-order (little-endian on x86)
+    // words, which is what ra reads back; IPv6 in network order.
+    if (k.kind == KeyKind::kIPv6) {
+      w.dsr(0x02, 0x03, 0x02, 9);
+      w.bytes(k.src, 16);
+      w.bytes(k.dst, 16);
+    } else {
+      w.dsr(0x02, 0x03, 0x01, 3);
+      for (const uint8_t* a : {k.src, k.dst}) {
+        const uint8_t le[4] = {a[3], a[2], a[1], a[0]};
+        w.bytes(le, 4);
+      }
+    }
+    return;
+  }
   switch (k.kind) {
     case KeyKind::kIPv4: {
       w.dsr(0x02, 0x01, 0x01, 5);

@@ -24,6 +24,7 @@ enum class KeyKind : uint8_t {
 // Key flags (FlowKey::flags).
 inline constexpr uint8_t kKeyNoCanon = 0x01;   // orientation fixed by the protocol (ICMP, ARP)
 inline constexpr uint8_t kKeyAlias = 0x04;     // flow-table bookkeeping entry for IP fragments
+inline constexpr uint8_t kKeyMatrix = 0x08;    // LAYER_3_MATRIX: the address pair alone
 
 // 48 bytes, no implicit padding: hashed and compared as six 64-bit words.
 struct FlowKey {
@@ -117,6 +118,19 @@ inline bool flow_key_canonicalize(FlowKey& k) {
   k.sport = k.dport;
   k.dport = p;
   return true;
+}
+
+// argus's LAYER_3_MATRIX key: an IP packet's flow is its address pair, every
+// protocol and port together (fragments too). Other keys are left alone.
+inline void flow_key_to_matrix(FlowKey& k) {
+  if (k.kind == KeyKind::kIPv4Frag) k.kind = KeyKind::kIPv4;
+  if (k.kind == KeyKind::kIPv6Frag) k.kind = KeyKind::kIPv6;
+  if (k.kind != KeyKind::kIPv4 && k.kind != KeyKind::kIPv6) return;
+  k.aux = 0;
+  k.sport = k.dport = 0;
+  k.proto = 0;
+  k.tp_p = 0;
+  k.flags = kKeyMatrix;
 }
 
 }  // namespace argos

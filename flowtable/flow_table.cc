@@ -1172,7 +1172,9 @@ inline bool counts_near_full(const DirState* dir) {
   // other packets do. A report the initiator sends nothing in starts with
   // its first packet all the same.
   bool opens_start = true;
-  const bool icmp = e.key.proto == kProtoIcmp || e.key.proto == kProtoIcmp6;
+  // (A matrix flow carries every protocol: the packet's own decides.)
+  const uint8_t proto = (e.key.flags & kKeyMatrix) ? p.key.proto : e.key.proto;
+  const bool icmp = proto == kProtoIcmp || proto == kProtoIcmp6;
   if (!first && d == 1 && __builtin_expect(e.b.after_start, 0)) {
     // The responder's packet that comes first after a start record (observed
     // on the corpus): an ICMP reply opens the report, and so does a TCP reset
@@ -1191,7 +1193,7 @@ inline bool counts_near_full(const DirState* dir) {
       opens_start = !e.b.after_timer && (p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst));
   }
   uint8_t seg = kSegNew;
-  if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6)) {
+  if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6) && !(e.key.flags & kKeyMatrix)) {
     e.b.rec_flags |= kRecTcp;
     seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional);
   }
@@ -1268,7 +1270,7 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   Entry& e = entries_[idx];
   update(e, p, p.from_key_dst != swapped, out);
 
-  if (p.frag == FragKind::kFirst) {
+  if (p.frag == FragKind::kFirst && !cfg_.matrix) {
     // Remember where the later fragments of this datagram belong.
     FlowKey ak{};
     ak.kind = key.kind == KeyKind::kIPv6 ? KeyKind::kIPv6Frag : KeyKind::kIPv4Frag;
@@ -1291,6 +1293,20 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   }
 }
 
+bool FlowTable::table_key(FlowKey& k, const ParsedPacket& p) const {
+  if (cfg_.matrix && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6 || k.kind == KeyKind::kIPv4Frag ||
+                      k.kind == KeyKind::kIPv6Frag)) {
+    flow_key_to_matrix(k);
+    if (!cfg_.unidirectional) return flow_key_canonicalize(k);
+    // One flow per sender: a reply the parser folded onto its request's
+    // key is turned back.
+    if (!p.from_key_dst) return false;
+    swap_key_endpoints(k);
+    return true;
+  }
+  return cfg_.unidirectional ? unidirectional_key(k, p) : flow_key_canonicalize(k);
+}
+
 void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const {
   // Canonical keys and hashes for the whole burst; both candidate buckets of
   // each are prefetched, to be read when the burst is processed.
@@ -1298,8 +1314,7 @@ void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& s
   sb.n = n;
   for (uint32_t i = 0; i < n; ++i) {
     sb.keys[i] = pkts[i].key;
-    sb.swapped[i] = cfg_.unidirectional ? unidirectional_key(sb.keys[i], pkts[i])
-                                        : flow_key_canonicalize(sb.keys[i]);
+    sb.swapped[i] = table_key(sb.keys[i], pkts[i]);
     sb.hashes[i] = flow_key_hash(sb.keys[i], cfg_.hash_seed);
     // The primary bucket only: flows go there while it has room, so the
     // secondary one is read for new flows and crowded buckets alone, and a
@@ -1352,12 +1367,12 @@ void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, 
     // input's does (kClockStepBackNs).
     if (p.clock_ns > scan_ns_ || (p.clock_ns && scan_ns_ - p.clock_ns > kClockStepBackNs)) scan_ns_ = p.clock_ns;
     if (p.key.kind == KeyKind::kNone) continue;
-    if (p.frag == FragKind::kLater) {
+    if (p.frag == FragKind::kLater && !cfg_.matrix) {
       process_later_fragment(p, out);
     } else {
       process_one(p, sb.keys[i], sb.swapped[i], sb.hashes[i], sb.hint[i], out);
     }
-    if (p.has_inner) attach_icmp_error(p);
+    if (p.has_inner && !cfg_.matrix) attach_icmp_error(p);
     if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
   }
 }

@@ -126,6 +126,10 @@ struct FlowTableConfig {
   // src metrics alone. Keys whose orientation the protocol fixes (ICMP
   // echo and its reply, ARP) stay one flow, as in argus.
   bool unidirectional = false;
+  // argus's ARGUS_FLOW_KEY=LAYER_3_MATRIX: an IP flow is its address pair,
+  // whatever the protocol and ports (flow_key_to_matrix); ARP and other
+  // non-IP flows keep their keys.
+  bool matrix = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \
@@ -236,6 +240,9 @@ class FlowTable {
   const ParsedPacket* pending_pkts_ = nullptr;  // burst in staged_[pending_slot_], not processed yet
   unsigned pending_slot_ = 0;
   void stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& sb) const;
+  // The key `k` (the packet's) as the table keeps it: matrix, canonical or
+  // unidirectional order. True when its endpoints were swapped.
+  bool table_key(FlowKey& k, const ParsedPacket& p) const;
   void prefetch_entries(StagedBurst& sb) const;
   void process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out);
 

@@ -376,8 +376,12 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
     if a.rc == -1000 or a.rc < 0:
         res.problems.append(f"reference argus {a.describe()}")
     ref_ra = read_records(tools, ref, columns=columns) if ref.exists() else View(False, [], 0, "")
+    # cluster_columns == []: no racluster view (it cannot read the records).
+    clustered = cluster_columns != []
     cluster_columns = cluster_columns or columns
-    ref_cl = read_records(tools, ref, True, cluster_columns) if ref.exists() else View(False, [], 0, "")
+    nothing = View(True, [], 0, "")
+    ref_cl = (read_records(tools, ref, True, cluster_columns) if clustered else nothing) if ref.exists() \
+        else View(False, [], 0, "")
     res.argus_rejected = not ref_ra.lines and bool(res.argus_err)
 
     o = run([tools.argos, *switches[1], "-r", str(pcap), "-w", str(ours)], cwd=str(work))
@@ -393,7 +397,7 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
         return res
 
     ours_ra = read_records(tools, ours, columns=columns)
-    ours_cl = read_records(tools, ours, True, cluster_columns)
+    ours_cl = read_records(tools, ours, True, cluster_columns) if clustered else nothing
     for label, v in (("ra", ours_ra), ("racluster", ours_cl)):
         if not v.ok:
             res.problems.append(f"{label} cannot read our file cleanly "
@@ -474,9 +478,37 @@ def mode_unidirectional(args, tools: Tools, work: Path) -> bool:
     return plain and switches
 
 
+def mode_matrix(args, tools: Tools, work: Path) -> bool:
+    """The corpus with argus's LAYER_3_MATRIX flow key on both sides (an IP
+    flow is its address pair): as argus defaults it, one flow per direction
+    (argus.conf's ARGUS_FLOW_KEY alone; Argos's flows.key and flows.type),
+    then bidirectional (ARGUS_FLOW_TYPE=Bidirectional as well). Compared
+    in ra alone: racluster 3.0.8.2 reads no matrix record, argus's or
+    Argos's ("ArgusGenerateNewFlow: buf 12 not big enough 16")."""
+    work.mkdir(parents=True, exist_ok=True)
+    uni_conf, uni_yaml = work / "matrix-uni.conf", work / "matrix-uni.yaml"
+    uni_conf.write_text('ARGUS_FLOW_KEY="LAYER_3_MATRIX"\n')
+    uni_yaml.write_text("flows:\n  key: layer_3_matrix\n  type: unidirectional\n")
+    bi_conf, bi_yaml = work / "matrix-bi.conf", work / "matrix-bi.yaml"
+    bi_conf.write_text('ARGUS_FLOW_KEY="LAYER_3_MATRIX"\nARGUS_FLOW_TYPE="Bidirectional"\n')
+    bi_yaml.write_text("flows:\n  key: layer_3_matrix\n")
+    dev = args.deviations.with_name("deviations-matrix.txt")
+    print("address-pair flows, one per direction:")
+    uni = mode_corpus(args, tools, work, (["-F", str(uni_conf)], ["-F", str(uni_yaml)]), COLUMNS, [dev],
+                      "matrix-unidirectional", [])
+    print("\naddress-pair flows, bidirectional:")
+    # Bidirectional address pairs give only 528 records on the corpus, so
+    # the four of deviations.txt (argus's ESP times, its QinQ ARP frames)
+    # are 0.76% on their own: the pass asks for 98.5%.
+    bi = mode_corpus(args, tools, work, (["-F", str(bi_conf)], ["-F", str(bi_yaml)]), COLUMNS, [dev],
+                     "matrix-bidirectional", [], 98.5)
+    return uni and bi
+
+
 def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[str]] = ([], []),
                 columns: list[str] = COLUMNS, extra_deviations: list[Path] = (),
-                label: str | None = None, cluster_columns: list[str] | None = None) -> bool:
+                label: str | None = None, cluster_columns: list[str] | None = None,
+                min_percent: float = MIN_MATCHED_PERCENT) -> bool:
     files = corpus_files(args.pcaps, args.only)
     deviations, dev_errors = load_deviations(args.deviations)
     for extra_path in extra_deviations:
@@ -574,9 +606,9 @@ def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[
     for label, ref, match in (("ra", tot["ref"], tot["match"]),
                               ("racluster", tot["cref"], tot["cmatch"])):
         pct = 100.0 * match / ref if ref else 100.0
-        good = pct >= MIN_MATCHED_PERCENT
+        good = pct >= min_percent
         print(f"{label}: {match} of {ref} argus records matched: {pct:.2f}% "
-              f"(need >= {MIN_MATCHED_PERCENT:.0f}%) {'ok' if good else 'FAIL'}")
+              f"(need >= {min_percent:g}%) {'ok' if good else 'FAIL'}")
         ok = ok and good
 
     nfail = sum(r.failed for r in results)
@@ -972,6 +1004,7 @@ MODES = {
     "switches": mode_switches,
     "start-records": mode_start_records,
     "unidirectional": mode_unidirectional,
+    "matrix": mode_matrix,
     "ra-reads": mode_ra_reads,
     "workers": mode_workers,
     "bad-input": mode_bad_input,
@@ -1001,7 +1034,7 @@ def main() -> int:
 
     tools = Tools(args.argos)
     modes = list(MODES) if args.mode == "all" else [args.mode]
-    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records", "unidirectional"} & set(modes)))
+    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records", "unidirectional", "matrix"} & set(modes)))
     if not args.pcaps.is_dir():
         problems.append(f"capture directory not found: {args.pcaps}")
     if problems:

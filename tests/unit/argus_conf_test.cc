@@ -398,7 +398,7 @@ TEST(ArgusConf, SetUserAndGroupBecomeRunAs) {
 // values that already describe Argos's behaviour need no note.
 TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
   const ArgusConfResult r = convert(
-      "ARGUS_FLOW_KEY=LAYER_3_MATRIX\n"
+      "ARGUS_FLOW_KEY=LAYER_2_MATRIX+VLAN\n"
       "ARGUS_DEBUG_LEVEL=2\n"
       "ARGUS_EVENT_DATA=prog:/bin/date:60\n"
       "ARGUS_ENV=\"PCAP_FRAMES=2048\"\n"
@@ -443,6 +443,16 @@ TEST(ArgusConf, FlowTypeMapsOntoFlowsType) {
   ASSERT_EQ(odd.notes.size(), 1u);
   EXPECT_NE(odd.notes[0].find("\"sideways\" is neither Bidirectional nor Unidirectional"), std::string::npos);
   EXPECT_FALSE(YAML::Load(odd.yaml)["flows"]);
+
+  // The address pair, unidirectional unless the type says otherwise, as in
+  // argus.
+  const YAML::Node m = YAML::Load(convert("ARGUS_FLOW_KEY=\"LAYER_3_MATRIX\"\n").yaml)["flows"];
+  EXPECT_EQ(m["key"].as<std::string>(), "layer_3_matrix");
+  EXPECT_EQ(m["type"].as<std::string>(), "unidirectional");
+  const YAML::Node mb =
+      YAML::Load(convert("ARGUS_FLOW_TYPE=Bidirectional\nARGUS_FLOW_KEY=LAYER_3_MATRIX\n").yaml)["flows"];
+  EXPECT_EQ(mb["key"].as<std::string>(), "layer_3_matrix");
+  EXPECT_FALSE(mb["type"]);
 }
 
 // Single-valued options: the last line wins, as in argus, and the earlier

@@ -610,6 +610,54 @@ TEST(FlowTable, UnidirectionalTcpHalvesFlagOnlyResentSyns) {
   }
 }
 
+// LAYER_3_MATRIX: every IP packet between two hosts is one flow whatever
+// its protocol, ports or fragment; ARP keeps its own key; no TCP state.
+// Unidirectional, each host's packets are a flow of their own.
+TEST(FlowTable, MatrixFlowsAreAddressPairs) {
+  for (bool uni : {false, true}) {
+    SCOPED_TRACE(uni ? "unidirectional" : "bidirectional");
+    FlowTableConfig c = table_config();
+    c.matrix = true;
+    c.unidirectional = uni;
+    FlowTable t(c);
+    Collector out;
+    const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    feed(t,
+         {udp_pkt(host(9), 1000, host(2), 53, kT0),
+          parsed(eth_ipv4({.src = host(2), .dst = host(9), .proto = kIpTcp},
+                          tcp({.sport = 80, .dport = 40000, .flags = kTcpSyn | kTcpAck})),
+                 kT0 + kMs),
+          parsed(eth_ipv4({.src = host(9), .dst = host(2), .proto = kIpIcmp}, icmp_echo(8, 7, 1)), kT0 + 2 * kMs),
+          parsed(eth_ipv4({.src = host(2), .dst = host(9), .proto = kIpIcmp}, icmp_echo(0, 7, 1)), kT0 + 3 * kMs),
+          parsed(eth_ipv4({.src = host(9), .dst = host(2), .proto = kIpUdp, .id = 7, .frag = 100},
+                          payload(40)),
+                 kT0 + 4 * kMs),
+          udp_pkt(host(9), 1000, host(3), 53, kT0 + 5 * kMs),
+          parsed(eth(kEthArp, bcast, kMacA) + arp(1, kMacA, kIpA, Mac{}, kIpB), kT0 + 6 * kMs)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), uni ? 4u : 3u);
+    uint64_t pair_pkts = 0;
+    for (const FlowRecord& r : out.recs) {
+      if (r.key.kind == KeyKind::kArp) continue;
+      EXPECT_TRUE(r.key.flags & kKeyMatrix);
+      EXPECT_EQ(r.key.proto, 0);
+      EXPECT_EQ(r.key.sport, 0);
+      EXPECT_EQ(r.key.dport, 0);
+      EXPECT_FALSE(r.flags & kRecTcp) << "a matrix flow keeps no TCP state";
+      if (Bytes(r.key.dst, r.key.dst + 4) == bytes_of(host(3))) continue;
+      if (Bytes(r.key.src, r.key.src + 4) == bytes_of(host(2)) || Bytes(r.key.dst, r.key.dst + 4) == bytes_of(host(2))) {
+        pair_pkts += r.dir[0].pkts + r.dir[1].pkts;
+        EXPECT_EQ(key_src4(r), bytes_of(uni && r.dir[0].pkts == 2 ? host(2) : host(9)));
+        if (uni) {
+          EXPECT_EQ(r.dir[1].pkts, 0u);
+        }
+      }
+    }
+    EXPECT_EQ(pair_pkts, 5u) << "UDP, TCP, the echo pair and the fragment of 10.0.0.9 and 10.0.0.2";
+  }
+}
+
 TEST(FlowTable, VlanAndMplsAttributesReachTheRecord) {
   FlowTable t(table_config());
   Collector out;
