@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <fstream>
 #include <unistd.h>
 #include <sstream>
@@ -219,8 +220,18 @@ int convert_argus_conf(const std::string& path) {
     std::fprintf(stderr, "argos: cannot read '%s': %s\n", path.c_str(), std::strerror(errno));
     return 2;
   }
+  // An argus.conf is a few kilobytes; a device or a runaway file is
+  // refused at 1 MiB rather than read without end.
+  constexpr std::streamsize kMaxBytes = 1 << 20;
+  std::string body(static_cast<size_t>(kMaxBytes) + 1, '\0');
+  in.read(body.data(), kMaxBytes + 1);
+  if (in.gcount() > kMaxBytes) {
+    std::fprintf(stderr, "argos: '%s' is larger than 1 MiB: not an argus configuration file\n", path.c_str());
+    return 2;
+  }
+  body.resize(static_cast<size_t>(in.gcount()));
   std::ostringstream text;
-  text << in.rdbuf();
+  text << body;
   argos::ArgusConfResult res;
   std::string err;
   if (!argos::argus_conf_to_yaml(text.str(), path, res, err)) {
@@ -248,6 +259,18 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
+  // A reader of -w - that goes away (`| head`) is an output that failed,
+  // said and counted like a full disk, not the end of every other output.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Descriptors 0 to 2 closed by the caller would go to the first files
+  // opened, and -w - would then write into one of them: they are taken by
+  // /dev/null, and -w - is refused when standard output was closed.
+  const bool stdout_closed = ::fcntl(STDOUT_FILENO, F_GETFD) < 0;
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) continue;
+    const int n = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (n >= 0 && n != fd) ::close(n);
+  }
   SensorConfig built;
   ConfigOrigins origins;
   CliRequest req;
@@ -288,6 +311,12 @@ int main(int argc, char** argv) {
   if (!validate_config(built, origins, scope, err)) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
     return 2;
+  }
+  for (const auto& f : built.files) {
+    if (f.path == "-" && stdout_closed) {
+      std::fprintf(stderr, "argos: -w -: standard output is closed\n");
+      return 2;
+    }
   }
   for (const auto& n : built.notes) std::fprintf(stderr, "argos: note: %s\n", n.c_str());
   if (req.check_config || req.check_portable) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -497,7 +498,21 @@ class Converter {
         note(l.number, l.name, "command substitution is not supported; set sensor.monitor_id by hand");
         return true;
       }
-      assign(fields_[kMonitorId], l, yaml_quote(l.value));
+      // A number or an IPv4 address as it is; a double-quoted word is a
+      // string id, which sensor.monitor_id writes in its quotes; a bare
+      // word is a host name argus would resolve, which is not done here.
+      SourceId id;
+      const std::string value(l.value);
+      if (parse_source_id(value.c_str(), id)) {
+        assign(fields_[kMonitorId], l, yaml_quote(value));
+      } else if (l.source.find('"') != std::string::npos && !value.empty()) {
+        assign(fields_[kMonitorId], l, yaml_quote("\"" + value + "\""));
+        if (value.size() > 4) note(l.number, l.name, "a string id keeps its first 4 characters, as in argus");
+      } else {
+        note(l.number, l.name,
+             "\"" + value + "\" is neither a number nor an IPv4 address; host names are not resolved here: set "
+             "sensor.monitor_id by hand");
+      }
       return true;
     }
     if (l.name == "ARGUS_SET_PID") {
@@ -566,6 +581,9 @@ class Converter {
         if (!parse_seconds(l.value, true, yaml)) {
           return fail_value(l, "seconds, more than 0 and at most 65534 (fractions allowed)");
         }
+        // Argos sends MARs at most once a second.
+        if (o.field == kMarInterval && std::strtod(std::string(l.value).c_str(), nullptr) < 1)
+          return fail_value(l, "seconds from 1 to 65534 (argos sends management records at most once a second)");
         break;
       case Kind::kTimeout:
         if (!parse_seconds(l.value, false, yaml)) return fail_value(l, "whole seconds from 1 to 65534");

@@ -41,8 +41,11 @@ std::string shortened(const std::string& s) {
 }
 
 // Where the FILTER: message at the start of `inbox` ends, when it is all
-// there: false while the rest may still come. A message in another form
-// ends with what has arrived (or before a START: behind it).
+// there: false while the rest may still come (ra's wrapper not closed yet).
+// Once it is, the message is all that has arrived before a START: behind
+// it: a client that writes "man or (tcp) or (udp)" itself sends more than
+// the wrapper, and none of it is dropped. A message in another form ends
+// the same way.
 bool filter_end(const std::string& inbox, size_t& end) {
   const size_t body = inbox.find_first_not_of(' ', 7);
   if (body == std::string::npos) return false;
@@ -56,7 +59,7 @@ bool filter_end(const std::string& inbox, size_t& end) {
   for (size_t i = body + wrap.size() - 1; i < inbox.size(); ++i) {
     depth += inbox[i] == '(' ? 1 : inbox[i] == ')' ? -1 : 0;
     if (depth == 0) {
-      end = i + 1;
+      end = std::min(inbox.size(), inbox.find("START:", i + 1));
       return true;
     }
   }

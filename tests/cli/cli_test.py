@@ -134,6 +134,26 @@ def main():
         assert p.returncode == 0, p.stderr
         a1, a2 = ra_lines(o1), ra_lines(o2)
         assert a1 and a1 == a2, "the two outputs differ"
+        # A reader of -w - that quits early (`| head`) is a failed output,
+        # said and counted; the file output still gets every record.
+        os.unlink(o2)
+        big = pc("large-echo-500-tcp-conns.pcap")
+        p = subprocess.run(f"'{argos}' -X -r '{big}' -w - -w '{o2}' | head -c 1000 > /dev/null; "
+                           "echo rc=${PIPESTATUS[0]} >&2", shell=True, executable="/bin/bash",
+                           capture_output=True, text=True, timeout=120)
+        assert "rc=1" in p.stderr and "writing '<standard output>' failed: Broken pipe" in p.stderr, p.stderr
+        p2, alone = run_argos(argos, ["-r", big], tmp, "alone.argus")
+        assert p2.returncode == 0 and len(ra_lines(o2)) == len(ra_lines(alone)) > 500, p2.stderr
+        # Standard output closed by the caller: -w - is refused, and no other
+        # output is handed descriptor 1 (it would get every record twice).
+        os.unlink(o2)
+        p = subprocess.run(f"'{argos}' -X -r '{pc('arp.pcap')}' -w - -w '{o2}' >&-", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and "-w -: standard output is closed" in p.stderr, p.stderr
+        p = subprocess.run(f"'{argos}' -X -r '{pc('arp.pcap')}' -w '{o2}' >&-", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        p2, alone = run_argos(argos, ["-r", pc("arp.pcap")], tmp, "alone2.argus")
+        assert p.returncode == 0 and ra_lines(o2) == ra_lines(alone), p.stderr
 
     def response_time(tmp):
         # -R is accepted and, as with argus 3.0.8.2, leaves the records as

@@ -293,6 +293,26 @@ def main():
         p3 = run(["-F", y, "-r", pc("dns-udp.pcap")])
         assert p3.returncode == 0, p3.stderr
         assert len(ra_lines(os.path.join(tmp, "from-conf.argus"))) == 8
+        # Source ids as argus reads them: a quoted word is a string id, kept
+        # in its quotes so that it loads back; a bare host name is a note.
+        for value, want in (('"en0"', 'en0'), ('"abcdef"', 'abcd'), ("0x0a0b0c0d", "10.11.12.13")):
+            ids = write(tmp, "ids.conf", f"ARGUS_MONITOR_ID={value}\n")
+            p5 = run(["--from-argus-conf", ids])
+            assert p5.returncode == 0, p5.stderr
+            y5 = write(tmp, "ids.yaml", p5.stdout)
+            out5 = os.path.join(tmp, "ids.argus")
+            if os.path.exists(out5):
+                os.unlink(out5)
+            p6 = run(["-F", y5, "-r", pc("dns-udp.pcap"), "-w", out5])
+            assert p6.returncode == 0, (value, p6.stderr)
+            srcids = {l.split(",")[0] for l in subprocess.run(["ra", "-r", out5, "-n", "-c", ",", "-s", "srcid"],
+                                                               capture_output=True, text=True).stdout.splitlines()[1:]}
+            assert srcids == {want}, (value, srcids)
+        p7 = run(["--from-argus-conf", write(tmp, "host.conf", "ARGUS_MONITOR_ID=sensorhost\n")])
+        assert p7.returncode == 0 and "host names are not resolved" in p7.stderr, p7.stderr
+        # Nothing read without end: a file over 1 MiB is refused.
+        p8 = run(["--from-argus-conf", write(tmp, "big.conf", "#" * (2 << 20))])
+        assert p8.returncode == 2 and "larger than 1 MiB" in p8.stderr, p8.stderr
         bad = write(tmp, "bad.conf", "ARGUS_TCP_TIMEOUT=abc\n")
         p4 = run(["--from-argus-conf", bad])
         assert p4.returncode == 2 and f"{bad}:1" in p4.stderr, p4.stderr

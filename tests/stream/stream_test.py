@@ -369,8 +369,15 @@ def main():
         # selects from the file.
         port = free_port()
         out, got_u, got_s = (os.path.join(tmp, n) for n in ("file.argus", "udp.argus", "src.argus"))
-        x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-P", str(port), "--wait-clients", "3",
+        x = Argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "-P", str(port), "--wait-clients", "4",
                           "-w", out])
+        # A client of its own that writes more than ra's wrapper: nothing
+        # after the wrapper's parenthesis is dropped.
+        own = connect(port, timeout=15)
+        own_mar = read_n(own, 128)
+        own.sendall(b"FILTER: man or (port 443) or (port 53)")
+        assert read_n(own, 2) == b"OK"
+        own.sendall(b"START: ")
         raw = connect(port, timeout=15)
         mar = read_n(raw, 128)
         assert mar[:2] == b"\x83\x10"
@@ -389,11 +396,17 @@ def main():
                    spawn(["ra", "-S", f"127.0.0.1:{port}", "-w", got_s, "-", "src host 192.168.5.16"],
                          stderr=subprocess.PIPE)]
         stream = read_all(raw)
+        own_stream = read_all(own)
         c = x.wait()
         for ra in clients:
             ra.communicate(timeout=30)
         rawf = os.path.join(tmp, "raw.argus")
         open(rawf, "wb").write(mar + stream)
+        ownf = os.path.join(tmp, "own.argus")
+        open(ownf, "wb").write(own_mar + own_stream)
+        both = flows(out, "port 443 or port 53")
+        assert 0 < len(flows(out, "port 443")) < len(both) < len(flows(out)), len(both)
+        assert flows(ownf) == both, f"client's own filter: {first_diff(both, flows(ownf))}"
         every, dns, udp = flows(out), flows(out, "udp and (port 53 or port 5353)"), flows(out, "udp")
         host = flows(out, "host 192.168.5.16")  # src host, both ways round
         assert 0 < len(dns) < len(udp) < len(every), (len(dns), len(udp), len(every))
@@ -403,9 +416,10 @@ def main():
         assert have == udp, f"ra -S - udp: {first_diff(udp, have)}"
         want, have = flows(out, "src host 192.168.5.16"), flows(got_s)
         assert want and have == want, f"ra -S - src host: {first_diff(want, have)}"
-        assert c["server.filtered"] == 3, c
-        assert c["server.held_back"] == (len(every) - len(dns)) + (len(every) - len(udp)) + (len(every) - len(host)), c
-        assert x.err.count("sending only the records of its filter") == 3, x.err
+        assert c["server.filtered"] == 4, c
+        assert c["server.held_back"] == (len(every) - len(dns)) + (len(every) - len(udp)) + (len(every) - len(host)) + \
+            (len(every) - len(both)), c
+        assert x.err.count("sending only the records of its filter") == 4, x.err
         assert x.err.count("(matched both ways round: it names src or dst)") == 1, x.err
 
     def directed_filters(tmp):
