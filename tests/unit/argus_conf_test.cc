@@ -97,7 +97,7 @@ TEST(ArgusConf, EveryMappedOptionLandsAtItsKey) {
   EXPECT_TRUE(r.notes.empty());
   EXPECT_NE(r.yaml.find("    # ARGUS_TCP_TIMEOUT=61\n    tcp: 61s\n"), std::string::npos) << r.yaml;
   const YAML::Node y = YAML::Load(r.yaml);
-  EXPECT_EQ(y["sensor"]["monitor_id"].as<std::string>(), "en0");
+  EXPECT_EQ(y["sensor"]["monitor_id"].as<std::string>(), "\"en0\"");  // a string id, in its quotes
   EXPECT_TRUE(y["sensor"]["daemon"].as<bool>());
   EXPECT_EQ(y["sensor"]["mar_interval"].as<std::string>(), "60s");
   EXPECT_EQ(y["input"]["interface"].as<std::string>(), "eth0");
@@ -365,11 +365,17 @@ TEST(ArgusConf, PidFileFollowsSetPidAndPidPath) {
   EXPECT_EQ(off.notes[0].rfind("test.conf:2: ARGUS_PID_PATH: ", 0), 0u) << off.notes[0];
 }
 
-// The monitor id stays a string for later validation; `hostname` would need
-// the sensor host, so it is skipped with a note.
+// The monitor id stays text for later validation: a number or an address as
+// it is, a double-quoted word in its quotes (sensor.monitor_id's form of a
+// string id); `hostname` would need the sensor host, and a bare host name
+// a resolver, so both are skipped with a note.
 TEST(ArgusConf, MonitorIdIsKeptAsTextExceptCommandSubstitution) {
   EXPECT_EQ(load("ARGUS_MONITOR_ID=10.0.0.1\n")["sensor"]["monitor_id"].as<std::string>(), "10.0.0.1");
-  EXPECT_EQ(load("ARGUS_MONITOR_ID=\"en0\"\n")["sensor"]["monitor_id"].as<std::string>(), "en0");
+  EXPECT_EQ(load("ARGUS_MONITOR_ID=\"en0\"\n")["sensor"]["monitor_id"].as<std::string>(), "\"en0\"");
+  const ArgusConfResult host = convert("ARGUS_MONITOR_ID=sensor1\n");
+  EXPECT_FALSE(YAML::Load(host.yaml)["sensor"]);
+  ASSERT_EQ(host.notes.size(), 1u);
+  EXPECT_NE(host.notes[0].find("host names are not resolved"), std::string::npos) << host.notes[0];
 
   const ArgusConfResult r = convert("ARGUS_MONITOR_ID=`hostname`\n");
   EXPECT_FALSE(YAML::Load(r.yaml)["sensor"]);
@@ -534,7 +540,7 @@ TEST(ArgusConf, StringsAreEscaped) {
       "ARGUS_MONITOR_ID=\"a\rb\"\n");
   const YAML::Node y = YAML::Load(r.yaml);
   EXPECT_EQ(y["input"]["filter"].as<std::string>(), "ether[0] = 0x5c and \\\\x \"q\"");
-  EXPECT_EQ(y["sensor"]["monitor_id"].as<std::string>(), "a\rb");
+  EXPECT_EQ(y["sensor"]["monitor_id"].as<std::string>(), "\"a\rb\"");
 }
 
 // A file with nothing to carry over still gives a map, so a loader that
