@@ -1,6 +1,7 @@
 #include "config/sensor_config.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "config/options.h"
@@ -397,6 +399,27 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     const std::string& f = cfg.read_files[i];
     if (f != "-" && ::access(f.c_str(), R_OK) != 0)
       return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': " + std::strerror(errno));
+    if (f != "-" && is_dir(f)) return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': it is a directory");
+  }
+  // Output files: their directories exist, none is a directory, and no two
+  // name the same file (./o.argus and o.argus, a link): that one would get
+  // every record twice. Names with strftime fields stand for files to come.
+  std::map<std::string, size_t> real_outputs;
+  for (size_t i = 0; i < cfg.files.size(); ++i) {
+    const std::string path = path_outside(cfg, cfg.files[i].path);
+    if (cfg.files[i].path == "-" || path.find('%') != std::string::npos) continue;
+    const std::string key = c.item("outputs.files", i);
+    if (is_dir(path)) return c.fail(key, "'" + path + "' is a directory");
+    const std::string dir = dir_of(path);
+    char real[PATH_MAX];
+    if (!::realpath(dir.c_str(), real)) return c.fail(key, "directory '" + dir + "' does not exist");
+    std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    std::string where = std::string(real) + "/" + name;
+    char target[PATH_MAX];
+    if (::realpath(path.c_str(), target)) where = target;  // an existing file or link: where it leads
+    const auto [it, fresh] = real_outputs.emplace(where, i);
+    if (!fresh)
+      return c.fail(key, "'" + cfg.files[i].path + "' and '" + cfg.files[it->second].path + "' are the same file");
   }
   struct stat st;
   if (cfg.follow && !cfg.read_files.empty() && cfg.read_files.back() != "-" &&

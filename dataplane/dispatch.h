@@ -23,6 +23,7 @@ struct PacketBurst {
   static constexpr uint32_t kSlotBytes = 2048;
   uint32_t count = 0;
   bool end_of_stream = false;
+  bool boundary = false;  // empty: the input moved on to its next file
   PacketView views[kBurstSize];
   uint8_t data[kBurstSize * kSlotBytes];
 };
@@ -48,6 +49,7 @@ class PacketRing {
   void give_back(PacketBurst* b) {
     b->count = 0;
     b->end_of_stream = false;
+    b->boundary = false;
     empty_.push(b);
   }
   // The dispatcher sends nothing more (set after its last send_full).
@@ -91,6 +93,11 @@ class RingSource {
     }
     empty_polls_ = 0;
     nap_us_ = kFirstNapUs;
+    if (b->boundary) {  // after every packet of the files before, in ring order
+      boundary_ = true;
+      ring_.give_back(b);
+      return 0;
+    }
     if (b->end_of_stream && b->count == 0) {
       ring_.give_back(b);
       done_ = true;
@@ -103,6 +110,11 @@ class RingSource {
     return n;
   }
   bool done() const { return done_ && !held_; }
+  bool take_boundary() {
+    const bool b = boundary_;
+    boundary_ = false;
+    return b;
+  }
   // On a stop the worker takes what the dispatcher has sent and will still
   // send: until the end of stream, or the ring is closed and empty.
   bool buffered() const { return !done_ && (!ring_.closed() || ring_.has_full()); }
@@ -115,6 +127,7 @@ class RingSource {
   uint32_t nap_us_ = kFirstNapUs;
   PacketBurst* held_ = nullptr;
   bool done_ = false;
+  bool boundary_ = false;
   uint32_t empty_polls_ = 0;
 };
 
@@ -175,6 +188,17 @@ uint64_t run_dispatcher(Source& src, std::vector<PacketRing*>& rings, const std:
   while (!stopped) {
     if (stopping() && !source_buffered(src)) break;
     const uint32_t n = src.rx_burst(views, kBurstSize);
+    if (source_boundary(src)) {
+      // The next file: each worker ends its flows once it has taken every
+      // packet of the files before, which the marker follows in its ring.
+      flush_partial();
+      for (uint32_t w = 0; w < nw; ++w) {
+        if (!cur[w] && !acquire(w)) continue;  // stopping: nothing more to end
+        cur[w]->boundary = true;
+        rings[w]->send_full(cur[w]);
+        cur[w] = nullptr;
+      }
+    }
     if (n == 0) {
       if (src.done()) break;
       flush_partial();  // quiet input: what was read goes out now

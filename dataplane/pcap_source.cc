@@ -95,6 +95,18 @@ bool PcapFileSource::validate(std::string& err) {
     // A missing or unreadable file is a configuration error; a file whose
     // contents are damaged is reported when it is read, after the records
     // of the files before it are written.
+    struct stat st;
+    if (::stat(f.c_str(), &st) != 0) {
+      err = "cannot read pcap file '" + f + "': " + std::strerror(errno);
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      err = "cannot read pcap file '" + f + "': it is a directory";
+      return false;
+    }
+    // A FIFO or a pipe (`-r <(zcat x.pcap.gz)`) can be read once only, like
+    // standard input: it is judged when it is read.
+    if (!S_ISREG(st.st_mode)) continue;
     const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       err = "cannot read pcap file '" + f + "': " + std::strerror(errno);
@@ -194,6 +206,9 @@ bool PcapFileSource::open_mapped(const std::string& file, int opened_fd) {
   auto field = [&](size_t off) { const uint32_t v = rd32le(base + off); return swapped ? __builtin_bswap32(v) : v; };
   const uint32_t major = field(4) & 0xffff;
   const uint32_t linktype = field(20) & 0x0fffffff;
+  // libpcap takes a snapshot length of 0 or past its maximum as the maximum.
+  const uint32_t snaplen = field(16);
+  map_snaplen_ = snaplen == 0 || snaplen > kMaxRecordBytes ? kMaxRecordBytes : snaplen;
   if (major != 2) {
     ::munmap(m, static_cast<size_t>(st.st_size));
     ::close(fd);
@@ -240,6 +255,7 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
   const bool swapped = map_swapped_;
   const uint64_t frac_scale = map_nanos_ ? 1 : 1000;
   const uint16_t linktype = static_cast<uint16_t>(cur_linktype_);
+  const uint32_t snaplen = map_snaplen_;
   const bpf_program* prog = static_cast<const bpf_program*>(filter_prog_);
   size_t pos = map_pos_;
   uint64_t records = cur_records_;
@@ -278,26 +294,35 @@ uint32_t PcapFileSource::rx_burst_mapped(PacketView* out, uint32_t max) {
       partial = true;
       break;
     }
-    if (caplen > kMaxRecordBytes || caplen > len - pos - 16) {
+    if (caplen > kMaxRecordBytes) {
+      damage = "record claims " + std::to_string(caplen) + " captured bytes, more than the " +
+               std::to_string(kMaxRecordBytes) + " a record may hold";
+      break;
+    }
+    if (caplen > len - pos - 16) {
       damage = "record claims " + std::to_string(caplen) + " captured bytes, " +
                std::to_string(len - pos - 16) + " remain in the file";
       break;
     }
     const uint8_t* data = h + 16;
     pos += 16 + size_t{caplen};
+    // (Bytes past the snapshot length are skipped, as libpcap skips them.)
+    const uint32_t seen = caplen < snaplen ? caplen : snaplen;
     ++records;
     if (prog) {
       pcap_pkthdr ph;
       ph.ts.tv_sec = sec;
       ph.ts.tv_usec = frac;
-      ph.caplen = caplen;
+      ph.caplen = seen;
       ph.len = wirelen;
       if (pcap_offline_filter(prog, &ph, data) == 0) continue;
     }
     PacketView& v = out[n++];
     v.data = data;
-    v.caplen = caplen;
-    v.wirelen = wirelen < caplen ? caplen : wirelen;
+    v.caplen = seen;
+    // The wire length as the file says, even below the captured length:
+    // libpcap passes it on so, and argus counts it.
+    v.wirelen = wirelen;
     v.ts_ns = uint64_t{sec} * 1'000'000'000ULL + uint64_t{frac} * frac_scale;
     stamp_input_clock(v, last_ts);
     v.linktype = linktype;
@@ -352,6 +377,12 @@ bool PcapFileSource::grow_mapping() {
   return true;
 }
 
+bool PcapFileSource::opened_file() {
+  boundary_ = opened_any_;
+  opened_any_ = true;
+  return true;
+}
+
 bool PcapFileSource::open_next() {
   close_current();
   while (next_file_ < files_.size()) {
@@ -359,7 +390,6 @@ bool PcapFileSource::open_next() {
     cur_name_ = files_[index];
     // A file opened before the sensor confined itself (preopen) is read
     // through that descriptor, which is closed once the file is open.
-    const int opened_fd = index < opened_.size() ? opened_[index] : -1;
     struct FdCloser {
       int& fd;
       ~FdCloser() {
@@ -367,8 +397,16 @@ bool PcapFileSource::open_next() {
         fd = -1;
       }
     };
-    int none = -1;
-    FdCloser closer{index < opened_.size() ? opened_[index] : none};
+    // Otherwise it is opened here, once: a FIFO or a pipe opened twice
+    // would lose its writer (and its data) to the first open.
+    int here = -1;
+    if (index >= opened_.size() && cur_name_ != "-" &&
+        (here = ::open(cur_name_.c_str(), O_RDONLY | O_CLOEXEC)) < 0) {
+      errors_.push_back("cannot read pcap file '" + cur_name_ + "': " + std::strerror(errno));
+      continue;
+    }
+    FdCloser closer{index < opened_.size() ? opened_[index] : here};
+    const int opened_fd = closer.fd;
     if (open_mapped(cur_name_, opened_fd)) {
       if (!map_) continue;  // a filter error was reported
       if (!link_type_supported(cur_linktype_)) {
@@ -378,7 +416,7 @@ bool PcapFileSource::open_next() {
         continue;
       }
       if (first_linktype_ < 0) first_linktype_ = cur_linktype_;
-      return true;
+      return opened_file();
     }
     std::string err;
     cur_ = opened_fd >= 0 ? open_offline_fd(opened_fd, cur_name_, err) : open_offline(cur_name_, err);
@@ -405,10 +443,11 @@ bool PcapFileSource::open_next() {
     // Classic pcap has a 24-byte header and 16-byte record headers; pcapng
     // offsets come from the stdio position instead.
     FILE* fp = pcap_file(cur_);
-    cur_classic_ = pcap_major_version(cur_) == 2 && fp && std::ftell(fp) == 24;
+    cur_major_ = pcap_major_version(cur_);
+    cur_classic_ = cur_major_ == 2 && fp && std::ftell(fp) == 24;
     cur_offset_ = 24;
     cur_records_ = 0;
-    return true;
+    return opened_file();
   }
   return false;
 }
@@ -421,6 +460,8 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
   if (max > kSlabPackets) max = kSlabPackets;
   uint32_t n = 0;
   while (n < max) {
+    // The next file's packets come in a burst of their own.
+    if (!cur_ && !map_ && n > 0) break;
     if (!cur_ && !map_ && !open_next()) {
       done_ = true;
       break;
@@ -450,8 +491,11 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       v.caplen = copy;
       v.wirelen = h->len;
       // Opened with nanosecond precision: tv_usec holds nanoseconds.
-      // Times past the 64-bit nanosecond range (year 2554) saturate.
-      const uint64_t sec = static_cast<uint64_t>(h->ts.tv_sec);
+      // Times past the 64-bit nanosecond range (year 2554) saturate. A
+      // classic pcap's seconds are an unsigned 32-bit field that libpcap
+      // hands over sign-extended: from 2038 on they would go negative.
+      const uint64_t sec = cur_major_ == 2 ? uint64_t{static_cast<uint32_t>(h->ts.tv_sec)}
+                                            : static_cast<uint64_t>(h->ts.tv_sec);
       const uint64_t frac = static_cast<uint64_t>(h->ts.tv_usec);
       v.ts_ns = sec > (UINT64_MAX - frac) / 1'000'000'000ULL ? UINT64_MAX
                                                             : sec * 1'000'000'000ULL + frac;

@@ -46,6 +46,14 @@ class PcapFileSource {
   // then true) or, when following, while nothing new is there.
   uint32_t rx_burst(PacketView* out, uint32_t max);
   bool done() const { return done_; }
+  // True once after the input moved on to its next file, before that file's
+  // first packets are handed out (a burst never mixes two files): as argus
+  // does, every flow of the files before ends there.
+  bool take_boundary() {
+    const bool b = boundary_;
+    boundary_ = false;
+    return b;
+  }
 
   // Errors met while reading (damaged files); reading goes on with the next file.
   const std::vector<std::string>& errors() const { return errors_; }
@@ -53,6 +61,7 @@ class PcapFileSource {
 
  private:
   bool open_next();
+  bool opened_file();  // open_next's success: notes a boundary after the first file
   void close_current();
   bool open_mapped(const std::string& file, int opened_fd);
   uint32_t rx_burst_mapped(PacketView* out, uint32_t max);
@@ -77,6 +86,8 @@ class PcapFileSource {
   uint64_t cur_offset_ = 0;    // offset of the next record (classic pcap)
   uint64_t cur_records_ = 0;
   bool done_ = false;
+  bool opened_any_ = false;  // a file was opened: the next one starts a new part
+  bool boundary_ = false;
   uint64_t last_ts_ns_ = 0;  // latest packet time handed out (PacketView::clock_ns)
   int first_linktype_ = -1;
   std::vector<std::string> errors_;
@@ -92,6 +103,10 @@ class PcapFileSource {
   // (A burst can span several small files: all of them wait.)
   std::vector<std::pair<const uint8_t*, size_t>> retired_maps_;
   bool map_swapped_ = false;  // file written on a host of the other byte order
+  // The file header's snapshot length: longer records are cut to it, as
+  // libpcap (and so argus) reads them.
+  uint32_t map_snaplen_ = 0;
+  int cur_major_ = 0;  // the libpcap-read file's major version (2: classic pcap)
   bool map_nanos_ = false;    // nanosecond timestamps
   size_t map_off_ = 0;        // file offset of map_[0] (a followed file is mapped on from a page)
 

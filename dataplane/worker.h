@@ -137,6 +137,17 @@ bool source_buffered(const Source& src) {
   }
 }
 
+// True once after a file input moved on to its next file (-r A B), before
+// that file's packets: sources that have no files never say so.
+template <class Source>
+bool source_boundary(Source& src) {
+  if constexpr (requires { src.take_boundary(); }) {
+    return src.take_boundary();
+  } else {
+    return false;
+  }
+}
+
 // Runs until the source is exhausted or *ctx.stop is set; then flushes every
 // flow and sends the end-of-stream batch.
 template <class Source>
@@ -182,6 +193,16 @@ void run_worker(Source& src, WorkerContext& ctx) {
       if (!source_buffered(src)) break;
     }
     const uint32_t n = src.rx_burst(views, kBurstSize);
+    if (source_boundary(src)) {
+      // The next file of -r A B: as with argus, every flow of the files
+      // before ends here (a flow in both files is reported in each), its
+      // reports waiting for the outputs as at the end of the input.
+      table.drain(emitter);
+      emitter.set_policy(BatchPolicy::kWait);
+      table.flush_all(0, emitter);
+      emitter.set_policy(ctx.batch_policy);
+      emitter.push_partial();
+    }
     if (n == 0) {
       table.drain(emitter);  // quiet input: finish the pending burst now
       if (src.done()) break;

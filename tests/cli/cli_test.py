@@ -127,6 +127,55 @@ def main():
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "-e", "1.2.3"], tmp)
         assert p.returncode == 2, "a malformed -e value must be refused"
 
+    def inputs_as_libpcap_reads_them(tmp):
+        # A classic pcap read from its file (mapped), from standard input, a
+        # FIFO and a pipe (both through libpcap, opened once) gives the same
+        # records: records longer than the header's snapshot length are cut
+        # to it, a wire length below the captured length is counted as
+        # written, and seconds from 2038 on stay unsigned.
+        def udp_frame(sport, payload):
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(payload), 1, 0, 64, 17, 0,
+                             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+            return b"\x00\x11\x22\x33\x44\x55\x00\x66\x77\x88\x99\xaa\x08\x00" + ip + \
+                struct.pack("!HHHH", sport, 53, 8 + len(payload), 0) + payload
+        t2040 = 2208988800  # 2040-01-01, past 2^31 seconds
+        recs = []
+        for i, (sport, body, wire) in enumerate([(1000, b"A" * 60, None), (2000, b"B" * 5, 40)]):
+            frame = udp_frame(sport, body)
+            recs.append(struct.pack("<IIII", t2040 + i, 0, len(frame), wire or len(frame)) + frame)
+        pcap = os.path.join(tmp, "edges.pcap")
+        with open(pcap, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 64, 1) + b"".join(recs))
+        cols = COLS + ["suser:100"]
+        args = ["-A", "-U", "100"]
+        p, mapped = run_argos(argos, args + ["-r", pcap], tmp, "mapped.argus")
+        assert p.returncode == 0, p.stderr
+        want = ra_lines(mapped, cols)
+        assert len(want) == 2 and all(l.startswith("2208988800") or l.startswith("2208988801") for l in want), want
+        # The first frame (102 bytes) is cut to the 64-byte snapshot: 22
+        # bytes of user data; the second counts its 40 wire bytes.
+        assert any(",102,0," in l and "s[22]=" in l for l in want) and any(",40,0," in l for l in want), want
+        with open(pcap, "rb") as f:
+            p = subprocess.run([argos, "-X", *args, "-r", "-", "-w", os.path.join(tmp, "stdin.argus")], stdin=f,
+                               capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and ra_lines(os.path.join(tmp, "stdin.argus"), cols) == want, p.stderr
+        fifo = os.path.join(tmp, "edges.fifo")
+        os.mkfifo(fifo)
+        writer = subprocess.Popen(f"cat '{pcap}' > '{fifo}'", shell=True)
+        p, via_fifo = run_argos(argos, args + ["-r", fifo], tmp, "fifo.argus")
+        writer.wait(timeout=30)
+        assert p.returncode == 0 and ra_lines(via_fifo, cols) == want, p.stderr
+        piped = os.path.join(tmp, "pipe.argus")
+        p = subprocess.run(f"'{argos}' -X {' '.join(args)} -r <(cat '{pcap}') -w '{piped}'", shell=True,
+                           executable="/bin/bash", capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and ra_lines(piped, cols) == want, p.stderr
+        # A directory is no pcap file: said at start, nothing written.
+        p, out = run_argos(argos, ["-r", tmp], tmp, "dir.argus")
+        assert p.returncode == 2 and "it is a directory" in p.stderr and not os.path.exists(out), p.stderr
+        p = subprocess.run([argos, "-X", "-r", tmp, "-w", out, "--check-config"], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2 and "it is a directory" in p.stderr, p.stderr
+
     def several_outputs(tmp):
         o1, o2 = os.path.join(tmp, "a.argus"), os.path.join(tmp, "b.argus")
         p = subprocess.run([argos, "-r", pc("gre-sample.pcap"), "-w", o1, "-w", o2],
@@ -154,6 +203,20 @@ def main():
                            capture_output=True, text=True, timeout=60)
         p2, alone = run_argos(argos, ["-r", pc("arp.pcap")], tmp, "alone2.argus")
         assert p.returncode == 0 and ra_lines(o2) == ra_lines(alone), p.stderr
+        # One file under two names gets each record twice: refused, as is an
+        # output whose directory is missing or which is a directory, by
+        # --check-config too.
+        for twin in (os.path.join(tmp, ".", "b.argus"), os.path.join(tmp, "link.argus")):
+            if twin.endswith("link.argus") and not os.path.exists(twin):
+                os.symlink(o2, twin)
+            p = subprocess.run([argos, "-X", "-r", pc("arp.pcap"), "-w", o2, "-w", twin], capture_output=True,
+                               text=True, timeout=60)
+            assert p.returncode == 2 and "are the same file" in p.stderr, p.stderr
+        for bad, why in ((os.path.join(tmp, "none", "x.argus"), "does not exist"), (tmp, "is a directory")):
+            for extra in ([], ["--check-config"]):
+                p = subprocess.run([argos, "-X", "-r", pc("arp.pcap"), "-w", bad, *extra], capture_output=True,
+                                   text=True, timeout=60)
+                assert p.returncode == 2 and why in p.stderr, (extra, p.stderr)
 
     def response_time(tmp):
         # -R is accepted and, as with argus 3.0.8.2, leaves the records as
@@ -730,7 +793,8 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2 and "'vid' is not supported in record filters" in p.stderr, p.stderr
 
-    checks = [("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
+    checks = [("inputs read as libpcap reads them", inputs_as_libpcap_reads_them),
+              ("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("-b prints the filter, -O", print_filter), ("bad filter", bad_filter), ("-e source id", source_id),
