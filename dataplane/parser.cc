@@ -416,11 +416,18 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
         out.payload_bytes = qtotal > qihl ? qtotal - qihl : 0;
         // User data likewise: the quoted datagram after its IP header.
         set_user(out, q, qihl, l4_len > 8 ? l4_len - 8 : 0);
-        if (type == 3) k.tp_p = q[9];
+        // What else keys the error, as argus 3.0.8.2 keys it: for protocol
+        // and port unreachable the quoted protocol and destination port; for
+        // net and host unreachable and redirects the quoted destination
+        // address, all four bytes, in the order argus writes them (bytes 16
+        // to 19 of the key: see the encoder); for every other error nothing,
+        // so that one router's time-exceeded messages are one flow.
         if (type == 3 && (code == 2 || code == 3)) {
+          k.tp_p = q[9];
           if (qihl >= 20 && c.left() >= 8 + qihl + 4) k.dport = rd16(q + qihl + 2);
-        } else {
-          k.dport = rd16(q + 16);
+        } else if ((type == 3 && (code == 0 || code == 1)) || type == 5) {
+          k.dport = static_cast<uint16_t>(q[16] | q[17] << 8);
+          k.aux = static_cast<uint16_t>(q[18] | q[19] << 8);
         }
       }
       return ParseResult::kOk;

@@ -883,6 +883,48 @@ def check_linktype(tools: Tools, work: Path, c: Checks) -> None:
              o.err.strip().splitlines()[0][:160] if o.err.strip() else "")
 
 
+def check_icmp_errors(tools: Tools, work: Path, c: Checks) -> None:
+    """ICMP errors keyed as argus keys them (the corpus has no IPv4 time
+    exceeded, and its only unreachable quotes 8.8.4.4, whose byte order
+    does not show): a router's answers to a traceroute towards two targets,
+    every error type quoting UDP, 100 s apart so each is its own record."""
+    def ip4(src, dst, proto, payload, ttl=64):
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 7, 0, ttl, proto, 0,
+                          bytes(src), bytes(dst))
+        return hdr + payload
+
+    def udp(sport, dport, body):
+        return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+
+    eth = bytes(6) + bytes([0, 1, 2, 3, 4, 5]) + b"\x08\x00"
+    host, router = (10, 0, 0, 1), (10, 9, 9, 9)
+    frames = []
+    for target in ((192, 168, 77, 88), (192, 168, 1, 1)):
+        quoted = ip4(host, target, 17, udp(33434, 33435, b"x" * 12), ttl=1)
+        for t, code in ((11, 0), (11, 1), (3, 0), (3, 1), (3, 3), (3, 4), (3, 13), (5, 1), (12, 0), (4, 0)):
+            frames.append(eth + ip4(router, host, 1, bytes([t, code, 0, 0, 0, 0, 0, 0]) + quoted))
+    f = work / "icmp-errors.pcap"
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, pkt in enumerate(frames):
+        data += struct.pack("<IIII", 1000000000 + 100 * i, 0, len(pkt), len(pkt)) + pkt
+    f.write_bytes(data)
+    problems = []
+    views = []
+    for prog, out in ((tools.argus, work / "icmp-errors-argus.argus"), (tools.argos, work / "icmp-errors.argus")):
+        out.unlink(missing_ok=True)
+        o = run([prog, "-X", "-r", str(f), "-w", str(out)] if prog == tools.argus else
+                [prog, "-r", str(f), "-w", str(out)])
+        if o.rc != 0:
+            problems.append(f"{Path(prog).name}: {o.describe()}")
+        views.append(read_records(tools, out) if out.exists() else View(False, [], 0, ""))
+    d = compare(views[0].lines, views[1].lines)
+    if not views[0].lines:
+        problems.append("argus wrote no records")
+    if d.only_ref or d.only_ours:
+        problems += [f"argus only: {x}" for x in d.only_ref[:5]] + [f"argos only: {x}" for x in d.only_ours[:5]]
+    c.report("ICMP errors keyed as argus keys them", problems, f"{len(views[1].lines)} records")
+
+
 def check_help(tools: Tools, c: Checks) -> None:
     o = run([tools.argos, "-h"])
     text = o.out.decode("utf-8", "replace") + o.err
@@ -1009,6 +1051,8 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
     check_truncated(tools, args.pcaps, work, c)
     check_unwritable(tools, args.pcaps, c)
     check_linktype(tools, work, c)
+    if tools.argus:
+        check_icmp_errors(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

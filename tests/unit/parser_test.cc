@@ -276,15 +276,31 @@ std::vector<ParserCase> well_formed_cases() {
                   EXPECT_EQ(p.icmp_type, 3);
                   EXPECT_EQ(p.icmp_code, 3);
                 }}});
-  v.push_back({"ICMP time exceeded: dport holds the first bytes of the quoted destination",
+  // As argus 3.0.8.2 keys errors: a time exceeded by nothing of the quoted
+  // packet (a router's answers to one traceroute are one flow), a host
+  // unreachable by the quoted destination's four bytes, in the order argus
+  // writes them at key bytes 16-19 (dport, then aux, each little-endian).
+  v.push_back({"ICMP time exceeded: nothing of the quoted packet in the key",
                kLinkEthernet,
                eth_ipv4_rev({.src = kIpB, .dst = kIpA, .proto = kIpIcmp},
                             icmp(11, 0, 0,
                                  ipv4({.src = kIpA, .dst = {192, 168, 7, 9}, .proto = kIpTcp},
                                       Bytes(8, 0)))),
                ParseResult::kOk,
-               {.kind = KeyKind::kIPv4, .proto = kIpIcmp, .sport = 0x0b00, .dport = 0xc0a8,
-                .tp_p = 0, .extra = [](const ParsedPacket& p) { EXPECT_TRUE(p.has_inner); }}});
+               {.kind = KeyKind::kIPv4, .proto = kIpIcmp, .sport = 0x0b00, .dport = 0,
+                .tp_p = 0, .extra = [](const ParsedPacket& p) {
+                  EXPECT_TRUE(p.has_inner);
+                  EXPECT_EQ(p.key.aux, 0u);
+                }}});
+  v.push_back({"ICMP host unreachable: the quoted destination's four bytes in the key",
+               kLinkEthernet,
+               eth_ipv4_rev({.src = kIpB, .dst = kIpA, .proto = kIpIcmp},
+                            icmp(3, 1, 0,
+                                 ipv4({.src = kIpA, .dst = {192, 168, 7, 9}, .proto = kIpUdp},
+                                      Bytes(8, 0)))),
+               ParseResult::kOk,
+               {.kind = KeyKind::kIPv4, .proto = kIpIcmp, .sport = 0x0301, .dport = 0xa8c0,
+                .tp_p = 0, .extra = [](const ParsedPacket& p) { EXPECT_EQ(p.key.aux, 0x0907u); }}});
 
   // -- IPv6 and ICMPv6.
   v.push_back({"IPv6 with hop-by-hop, routing and destination-options headers, then TCP",
