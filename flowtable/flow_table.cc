@@ -139,6 +139,12 @@ inline uint32_t unpack_encaps(uint8_t b) { return (b & 0x7fu) | ((b & 0x80) ? kE
 struct AliasState {  // fragment alias entries: where later fragments belong
   uint32_t parent;
   uint32_t parent_id;
+  // The datagram's bytes seen so far, and its length once its last
+  // fragment is seen: the link goes when the datagram is whole, so a copy
+  // of a fragment coming after that is a flow of its own, as with argus,
+  // while a last fragment that overtakes a middle one keeps the link.
+  uint32_t have_bytes;
+  uint32_t total_bytes;
   uint8_t dir;
 };
 union ProtoState {
@@ -1233,7 +1239,10 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
         account(parent, p, link.dir, false, kSegNew);
         alias.last_ns = p.ts_ns;
         bump(TableCounter::kFragAttached);
-        if (!p.more_frags) remove(ai);  // last fragment: the datagram is complete
+        AliasState& st = alias.proto.alias;
+        st.have_bytes += p.frag_bytes;
+        if (!p.more_frags) st.total_bytes = uint32_t{p.frag_offset_bytes} + p.frag_bytes;
+        if (st.total_bytes && st.have_bytes >= st.total_bytes) remove(ai);  // the datagram is whole
         return;
       }
     }
@@ -1290,7 +1299,53 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
                                              entries_[idx].b.initiator_is_key_dst);
     a.b.idle_class = static_cast<uint8_t>(IdleClass::kFrag);
     a.last_ns = p.ts_ns;
+    a.proto.alias.have_bytes = p.frag_bytes;
+    a.proto.alias.total_bytes = 0;
+    // Later fragments that came before this first one (a sender that
+    // sends its fragments last first) made a flow of their own: it joins
+    // this one, as with argus.
+    FlowKey ok = ak;
+    ok.flags = kKeyNoCanon;
+    const uint32_t oi = find(ok, flow_key_hash(ok, cfg_.hash_seed));
+    if (oi != UINT32_MAX && entries_[oi].b.in_use && !is_alias(entries_[oi]) && entries_[oi].dir[0].pkts &&
+        !entries_[oi].b.reported) {
+      join_orphan(entries_[idx], a.proto.alias.dir, entries_[oi]);
+      // Its fragments' bytes count towards the datagram (its last one, if
+      // among them, is not known: the link then stays until it times out).
+      a.proto.alias.have_bytes += static_cast<uint32_t>(get48(entries_[oi].dir[0].app_lo, entries_[oi].dir[0].app_hi));
+      remove(oi);
+    }
   }
+}
+
+// The fragments counted in `o`, a flow of later fragments whose first
+// fragment came after them, join direction d of flow e's open report:
+// packets and bytes, and the report's span.
+void FlowTable::join_orphan(Entry& e, unsigned d, const Entry& o) {
+  const DirState& f = o.dir[0];
+  DirState& s = e.dir[d];
+  const uint64_t o_first_us = o.report_start_ns / 1000;
+  const uint64_t o_last_us = o_first_us + f.last_us;
+  if (o.report_start_ns < e.report_start_ns) {
+    // The report now starts at the earliest fragment: the other times of
+    // the report are kept relative to it.
+    const uint64_t shift = e.report_start_ns / 1000 - o_first_us;
+    for (DirState& x : e.dir)
+      if (x.pkts) x.last_us = static_cast<uint32_t>(x.last_us + shift);
+    e.report_start_ns = o.report_start_ns;
+  }
+  const uint64_t base_us = e.report_start_ns / 1000;
+  if (o_last_us - base_us > s.last_us) s.last_us = static_cast<uint32_t>(o_last_us - base_us);
+  if (o.last_ns > e.last_ns) e.last_ns = o.last_ns;
+  s.pkts += f.pkts;
+  add48(s.bytes_lo, s.bytes_hi, get48(f.bytes_lo, f.bytes_hi));
+  add48(s.app_lo, s.app_hi, get48(f.app_lo, f.app_hi));
+  s.bits |= kDirFrags;
+  e.b.rec_flags |= kRecFragments;
+  bump(TableCounter::kFragAttached, f.pkts);
+  // It was counted as a flow of its own; it is not one.
+  counters_[static_cast<size_t>(TableCounter::kFlowsCreated)] -= 1;
+  counters_[static_cast<size_t>(TableCounter::kFragOrphans)] -= f.pkts;
 }
 
 bool FlowTable::table_key(FlowKey& k, const ParsedPacket& p) const {

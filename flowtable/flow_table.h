@@ -269,6 +269,7 @@ class FlowTable {
   void process_one(const ParsedPacket& p, const FlowKey& key, bool swapped,
                    uint64_t h, uint32_t hint, RecordEmitter& out);
   void process_later_fragment(const ParsedPacket& p, RecordEmitter& out);
+  void join_orphan(Entry& e, unsigned d, const Entry& o);
   void attach_icmp_error(const ParsedPacket& p);
 
   FlowTableConfig cfg_;

@@ -925,6 +925,45 @@ def check_icmp_errors(tools: Tools, work: Path, c: Checks) -> None:
     c.report("ICMP errors keyed as argus keys them", problems, f"{len(views[1].lines)} records")
 
 
+def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
+    """A UDP datagram in three IPv4 fragments, sent in three orders (in
+    order, the last before the middle one, a later one before the first),
+    then a copy of a fragment after the datagram is whole: argus and Argos
+    give the same records for each."""
+    body = bytes(range(150))
+    udp = struct.pack("!HHHH", 1234, 80, 8 + len(body), 0) + body
+    parts = [(0, udp[:64], True), (64, udp[64:128], True), (128, udp[128:], False)]
+
+    def frag(i):
+        off, data, more = parts[i]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), 77, (0x2000 if more else 0) | off // 8,
+                         64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+        return bytes(6) + bytes([0, 1, 2, 3, 4, 5]) + b"\x08\x00" + ip + data
+
+    problems = []
+    for order in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (0, 1, 2, 2)):
+        name = "frag-" + "".join("ABC"[i] for i in order)
+        f = work / f"{name}.pcap"
+        data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+        for k, i in enumerate(order):
+            pkt = frag(i)
+            data += struct.pack("<IIII", 1000000000, 1000 * k, len(pkt), len(pkt)) + pkt
+        f.write_bytes(data)
+        views = []
+        for prog in (tools.argus, tools.argos):
+            out = work / f"{name}-{Path(prog).name}.argus"
+            out.unlink(missing_ok=True)
+            o = run([prog, "-X", "-r", str(f), "-w", str(out)])
+            if o.rc != 0:
+                problems.append(f"{name}: {Path(prog).name} {o.describe()}")
+            views.append(read_records(tools, out) if out.exists() else View(False, [], 0, ""))
+        d = compare(views[0].lines, views[1].lines)
+        if d.only_ref or d.only_ours or not views[0].lines:
+            problems += [f"{name}: argus only: {x}" for x in d.only_ref[:3]]
+            problems += [f"{name}: argos only: {x}" for x in d.only_ours[:3]]
+    c.report("IPv4 fragments out of order, and a copy after the datagram", problems)
+
+
 def check_help(tools: Tools, c: Checks) -> None:
     o = run([tools.argos, "-h"])
     text = o.out.decode("utf-8", "replace") + o.err
@@ -1053,6 +1092,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
     check_linktype(tools, work, c)
     if tools.argus:
         check_icmp_errors(tools, work, c)
+        check_fragment_orders(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

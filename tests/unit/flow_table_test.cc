@@ -400,6 +400,50 @@ TEST(FlowTable, LaterFragmentAloneIsItsOwnFlow) {
   EXPECT_EQ(frag->dir[0].pkts, 2u) << "fragments of one datagram share the fragment flow";
 }
 
+// Fragments out of order, as argus takes them: a last fragment ahead of a
+// middle one keeps the link to the flow until the datagram is whole; later
+// fragments ahead of the first (a sender that sends the last first) join
+// the flow once the first comes, the report starting at the earliest; a
+// copy of a fragment after the datagram is whole is a flow of its own.
+TEST(FlowTable, FragmentsOutOfOrderJoinTheirFlow) {
+  const Bytes first = udp(5000, 6000, payload(56));  // 64 bytes at offset 0
+  struct Case {
+    const char* desc;
+    std::vector<int> order;  // 0 = first, 1 = middle, 2 = last, 3 = the last again
+    uint32_t joined_pkts;
+    uint32_t orphans;
+  } cases[] = {{"in order", {0, 1, 2}, 3, 0},
+               {"the last before the middle one", {0, 2, 1}, 3, 0},
+               {"the last first", {2, 1, 0}, 3, 0},
+               {"a copy after the datagram is whole", {0, 1, 2, 3}, 3, 1}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.desc);
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<ParsedPacket> pkts;
+    for (size_t i = 0; i < c.order.size(); ++i) {
+      const uint64_t ts = kT0 + i * kMs;
+      switch (c.order[i]) {
+        case 0: pkts.push_back(frag4(0x77, kIp4MoreFrags, first, ts)); break;
+        case 1: pkts.push_back(frag4(0x77, kIp4MoreFrags | 8, payload(64), ts)); break;
+        default: pkts.push_back(frag4(0x77, 16, payload(30), ts)); break;
+      }
+    }
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u + c.orphans);
+    const FlowRecord* flow = nullptr;
+    for (const FlowRecord& r : out.recs)
+      if (r.key.kind == KeyKind::kIPv4) flow = &r;
+    ASSERT_NE(flow, nullptr);
+    EXPECT_EQ(flow->dir[0].pkts, c.joined_pkts);
+    EXPECT_EQ(flow->key.sport, 5000);
+    EXPECT_EQ(flow->start_ns / 1000, kT0 / 1000) << "the report starts at the earliest fragment";
+    EXPECT_EQ(t.counter(TableCounter::kFlowsCreated), 1u + c.orphans);
+    EXPECT_EQ(t.counter(TableCounter::kFragOrphans), c.orphans);
+  }
+}
+
 TEST(FlowTable, FragmentsFromTheResponderCountInTheDstDirection) {
   FlowTable t(table_config());
   Collector out;
