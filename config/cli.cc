@@ -53,10 +53,81 @@ const SpecialFlag* special(const std::string& a) {
   return nullptr;
 }
 
+bool known_flag(const std::string& a) { return special(a) || find_option_by_flag(a); }
+
+bool flag_takes_value(const std::string& a) {
+  if (const SpecialFlag* s = special(a)) return s->takes_value;
+  const OptionSpec* o = find_option_by_flag(a);
+  return o && o->kind != OptionKind::kBool;
+}
+
+// The command line as getopt would split it, as argus reads it: "-mAJZ"
+// is -m -A -J -Z, "-S5" is -S 5, "-mS 5" is -m -S 5, "--flows=4096" is
+// --flows 4096, and "--" ends the flags (the words after it are the
+// capture filter). A flag's value is never split.
+std::vector<std::string> getopt_words(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") {
+      for (++i; i < argc; ++i) out.emplace_back(argv[i]);
+      break;
+    }
+    if (known_flag(a)) {
+      out.push_back(a);
+      if (flag_takes_value(a) && i + 1 < argc) out.emplace_back(argv[++i]);
+      continue;
+    }
+    const size_t eq = a.find('=');
+    if (a.rfind("--", 0) == 0 && eq != std::string::npos && known_flag(a.substr(0, eq)) &&
+        flag_takes_value(a.substr(0, eq))) {
+      out.push_back(a.substr(0, eq));
+      out.push_back(a.substr(eq + 1));
+      continue;
+    }
+    if (a.size() > 2 && a[0] == '-' && a[1] != '-' && known_flag(a.substr(0, 2))) {
+      // Short flags run together; a flag that takes a value takes the rest.
+      std::vector<std::string> parts;
+      bool whole = true;
+      bool wants_next = false;  // the last flag takes the next word as its value
+      for (size_t k = 1; k < a.size(); ++k) {
+        const std::string f = std::string("-") + a[k];
+        if (!known_flag(f)) {
+          whole = false;
+          break;
+        }
+        parts.push_back(f);
+        if (flag_takes_value(f)) {
+          if (k + 1 < a.size())
+            parts.push_back(a.substr(k + 1));
+          else
+            wants_next = true;
+          break;
+        }
+      }
+      if (whole) {
+        out.insert(out.end(), parts.begin(), parts.end());
+        if (wants_next && i + 1 < argc) out.emplace_back(argv[++i]);
+        continue;
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
 }  // namespace
 
-int build_config(int argc, char** argv, CliRequest& req, SensorConfig& cfg, ConfigOrigins& origins,
+int build_config(int argc_in, char** argv_in, CliRequest& req, SensorConfig& cfg, ConfigOrigins& origins,
                  std::string& err) {
+  // The getopt reading of the words, then as if given so.
+  std::vector<std::string> words = getopt_words(argc_in, argv_in);
+  std::vector<char*> ptrs;
+  ptrs.push_back(argv_in[0]);
+  for (std::string& w : words) ptrs.push_back(w.data());
+  ptrs.push_back(nullptr);
+  const int argc = static_cast<int>(words.size()) + 1;
+  char** argv = ptrs.data();
   // Pass 1: the requests and the configuration file, which the other flags override.
   bool defaults_only = false;
   for (int i = 1; i < argc; ++i) {

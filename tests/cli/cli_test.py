@@ -176,6 +176,28 @@ def main():
                            timeout=60)
         assert p.returncode == 2 and "it is a directory" in p.stderr, p.stderr
 
+    def getopt_forms(tmp):
+        # argus's command lines as getopt reads them: run-together flags, a
+        # value stuck to its flag, --flag=value, and "--" before the filter
+        # give the configuration of the same line spelt out.
+        pcap = pc("dns-udp.pcap")
+        out = os.path.join(tmp, "g.argus")
+        same = [(["-mAJZR", "-S7", "-U", "32"], ["-m", "-A", "-J", "-Z", "-R", "-S", "7", "-U", "32"]),
+                (["-AU32", "-M", "30"], ["-A", "-U", "32", "-M", "30"]),
+                (["-mU", "16"], ["-m", "-U", "16"]),
+                (["--flows=4096", "--workers=2"], ["--flows", "4096", "--workers", "2"]),
+                (["--", "udp", "and", "port", "53"], ["udp", "and", "port", "53"])]
+        for short, spelt in same:
+            got, want = (subprocess.run([argos, "-X", "-r", pcap, "-w", out, "--print-config", *a],
+                                        capture_output=True, text=True, timeout=60) for a in (short, spelt))
+            assert got.returncode == 0 and got.stdout == want.stdout, (short, got.stderr)
+        print_cfg = subprocess.run([argos, "-X", "-mAS7", "-r", pcap, "-w", out, "--print-config"],
+                                   capture_output=True, text=True, timeout=60).stdout
+        assert "status_interval: 7s" in print_cfg and "mac: true" in print_cfg and "app_bytes: true" in print_cfg
+        # A word that is not all flags stays one word, and is refused by name.
+        p = subprocess.run([argos, "-X", "-Aq", "-r", pcap, "-w", out], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and "unknown option -Aq" in p.stderr, p.stderr
+
     def several_outputs(tmp):
         o1, o2 = os.path.join(tmp, "a.argus"), os.path.join(tmp, "b.argus")
         p = subprocess.run([argos, "-r", pc("gre-sample.pcap"), "-w", o1, "-w", o2],
@@ -793,7 +815,7 @@ def main():
         p = subprocess.run([argos, "-X", "-F", yaml], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2 and "'vid' is not supported in record filters" in p.stderr, p.stderr
 
-    checks = [("inputs read as libpcap reads them", inputs_as_libpcap_reads_them),
+    checks = [("inputs read as libpcap reads them", inputs_as_libpcap_reads_them), ("getopt forms", getopt_forms),
               ("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
