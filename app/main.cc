@@ -774,7 +774,8 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(s->write_errors()), s->last_error().c_str());
     }
     if (lost)
-      std::fprintf(stderr, "argos: '%s': %llu records lost while no file could be opened\n", s->path().c_str(),
+      std::fprintf(stderr, "argos: '%s': %llu records lost (no file could be opened, or a write failed)\n",
+                   s->path().c_str(),
                    static_cast<unsigned long long>(lost));
   }
 

@@ -39,6 +39,10 @@ std::string FileSink::current_name() const {
   return seq_ ? base + "." + std::to_string(seq_) : base;
 }
 
+std::string FileSink::rooted(const std::string& inside) const {
+  return root_.empty() ? inside : root_ + (inside[0] == '/' ? "" : "/") + inside;
+}
+
 int open_append(const std::string& path, mode_t mode, bool& created) {
   return open_append_at(AT_FDCWD, path, mode, created);
 }
@@ -71,7 +75,7 @@ std::string FileSink::hand_over(uid_t uid, gid_t gid) {
 }
 
 bool FileSink::open_file(const std::string& inside) {
-  const std::string name = root_.empty() ? inside : root_ + (inside[0] == '/' ? "" : "/") + inside;
+  const std::string name = rooted(inside);
   fd_ = open_append(name, 0644, created_);
   if (fd_ < 0) {
     note_error("cannot open '" + name + "': " + std::strerror(errno));
@@ -126,11 +130,33 @@ bool FileSink::write_all(const uint8_t* data, size_t len) {
 
 void FileSink::start(const uint8_t* mar, size_t len) {
   start_mar_.assign(mar, mar + len);
+  // A file an earlier run filled to the size limit is not grown past it:
+  // the output starts in the next free numbered file.
+  if (rotation_.max_bytes && file_bytes_ > 0 && file_bytes_ + len > rotation_.max_bytes) {
+    next_free_seq();
+    rotate_to(current_name());  // writes the start MAR there
+    return;
+  }
   append(mar, len);
+}
+
+void FileSink::next_free_seq() {
+  struct stat st;
+  do {
+    ++seq_;
+  } while (seq_ < 1000000 && ::stat(rooted(current_name()).c_str(), &st) == 0 && st.st_size > 0);
+}
+
+// A file this sink created that holds nothing (its start MAR did not fit on
+// a full disk) is removed rather than left for a reader to trip on.
+void FileSink::drop_if_empty() {
+  struct stat st;
+  if (owns_fd_ && fd_ >= 0 && created_ && ::fstat(fd_, &st) == 0 && st.st_size == 0) ::unlink(file_name_.c_str());
 }
 
 void FileSink::rotate_to(const std::string& name) {
   flush();
+  drop_if_empty();
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
   fd_ = -1;
   // A failure is counted; records are then lost (and counted) until the
@@ -143,7 +169,9 @@ void FileSink::write(const uint8_t* data, size_t len) {
   // A size limit closes the file before the record that would cross it
   // (never leaving a file with the start MAR alone).
   if (rotation_.max_bytes && file_bytes_ + len > rotation_.max_bytes && file_bytes_ > start_mar_.size()) {
-    ++seq_;
+    // The next number no earlier run has filled: a numbered file that is
+    // there already is left as it is, never grown past the limit.
+    next_free_seq();
     rotate_to(current_name());
   }
   append(data, len);
@@ -159,12 +187,13 @@ void FileSink::append(const uint8_t* data, size_t len) {
   if (used_ + len > kBufBytes) {
     flush();
     if (len > kBufBytes) {
-      write_all(data, len);
+      if (!write_all(data, len)) ++records_lost_;
       return;
     }
   }
   std::memcpy(buf_ + used_, data, len);
   used_ += len;
+  ++buffered_records_;
 }
 
 void FileSink::poll(uint64_t now_ns) {
@@ -192,6 +221,10 @@ void FileSink::reopen() {
 bool FileSink::flush() {
   if (fd_ < 0 || used_ == 0) return errors_ == 0;
   const bool ok = write_all(buf_, used_);
+  // (A write cut short by a full disk may have stored part of the buffer;
+  // the records are counted lost all the same: what is there is cut.)
+  if (!ok) records_lost_ += buffered_records_;
+  buffered_records_ = 0;
   used_ = 0;
   return ok && errors_ == 0;
 }
@@ -203,6 +236,7 @@ bool FileSink::close() {
     return errors_ == 0;
   }
   flush();
+  drop_if_empty();
   if (owns_fd_ && ::close(fd_) != 0) {
     ++errors_;
     last_error_ = std::strerror(errno);

@@ -72,7 +72,9 @@ class FileSink final : public RecordSink {
   const std::vector<std::string>& files() const { return files_; }
   uint64_t bytes_written() const { return bytes_; }
   uint64_t write_errors() const { return errors_; }
-  uint64_t records_lost() const { return records_lost_; }  // while no file could be opened
+  // Records (and MARs) lost: while no file could be opened, and those a
+  // failed write took with it (a full disk).
+  uint64_t records_lost() const { return records_lost_; }
   const std::string& last_error() const { return last_error_; }
 
  private:
@@ -81,7 +83,10 @@ class FileSink final : public RecordSink {
   void append(const uint8_t* data, size_t len);
   bool open_file(const std::string& name);
   void rotate_to(const std::string& name);
+  void drop_if_empty();
+  void next_free_seq();  // seq_ of the next numbered file that is missing or empty
   std::string current_name() const;
+  std::string rooted(const std::string& inside) const;  // the name as opened (see set_root)
 
   static constexpr size_t kBufBytes = 1 << 20;
   int fd_ = -1;
@@ -101,6 +106,7 @@ class FileSink final : public RecordSink {
   uint64_t bytes_ = 0;
   uint64_t errors_ = 0;
   uint64_t records_lost_ = 0;
+  uint64_t buffered_records_ = 0;  // records in buf_, lost if its write fails
   time_t last_retry_s_ = 0;
   bool opened_ = false;      // open() succeeded: later failures are reported as they happen  // last attempt to open a file after a failure
   std::string last_error_;
