@@ -24,7 +24,8 @@ namespace {
 constexpr unsigned kMaxVlanTags = 4;
 constexpr unsigned kMaxMplsLabels = 8;
 constexpr unsigned kMaxIPv6Ext = 8;
-constexpr unsigned kMaxGreDepth = 2;
+// argus follows GRE nested fifty deep; past 64 levels a packet is hostile.
+constexpr unsigned kMaxGreDepth = 64;
 
 constexpr uint16_t kEthIPv4 = 0x0800;
 constexpr uint16_t kEthArp = 0x0806;
@@ -149,7 +150,12 @@ ParseResult parse_gre(Cursor c, ParsedPacket& out, unsigned gre_depth, bool& dec
       decapsulated = true;
       return r;
     }
-    return r == ParseResult::kOk ? ParseResult::kTruncatedTunnel : r;
+    // No usable inner packet: the outer one stays the flow, as with argus,
+    // and the tunnel is what was wrong (an inner IP error would read as the
+    // outer header's, and the frame would go to an L2 flow).
+    const bool inner_ip_error = r == ParseResult::kBadIPv4 || r == ParseResult::kTruncatedIPv4 ||
+                                r == ParseResult::kBadIPv6 || r == ParseResult::kTruncatedIPv6;
+    return r == ParseResult::kOk || inner_ip_error ? ParseResult::kTruncatedTunnel : r;
   }
   (void)kEthTeb;
   return ParseResult::kOk;
@@ -215,7 +221,11 @@ ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned
   if (k.proto == kProtoGre) {
     bool decap = false;
     ParseResult r = parse_gre(l4, out, gre_depth, decap);
-    if (decap || r != ParseResult::kOk) return r;
+    if (decap) return r;
+    if (r != ParseResult::kOk) {
+      (void)parse_l4(l4, k.proto, l4_len, false, out, quote_depth);  // the outer GRE flow's payload
+      return r;
+    }
   }
   return parse_l4(l4, k.proto, l4_len, false, out, quote_depth);
 }
@@ -286,7 +296,11 @@ ParseResult parse_ipv6(Cursor c, ParsedPacket& out, unsigned gre_depth) {
   if (nh == kProtoGre) {
     bool decap = false;
     ParseResult r = parse_gre(p, out, gre_depth, decap);
-    if (decap || r != ParseResult::kOk) return r;
+    if (decap) return r;
+    if (r != ParseResult::kOk) {
+      (void)parse_l4(p, nh, remaining, false, out);  // the outer GRE flow's payload
+      return r;
+    }
   }
   return parse_l4(p, nh, remaining, false, out);
 }

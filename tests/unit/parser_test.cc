@@ -642,9 +642,16 @@ std::vector<ParserCase> malformed_cases() {
   v.push_back({"GRE with the key flag but no key: outer key", kLinkEthernet,
                eth_ipv4(gre_outer, Bytes{0x20, 0x00, 0x08, 0x00}), ParseResult::kTruncatedTunnel,
                outer_key});
-  v.push_back({"GRE nested three deep: deeper than followed", kLinkEthernet,
-               eth(kEthIPv4) + nested_gre(3), ParseResult::kTunnelDepth,
+  v.push_back({"GRE nested fifty deep: followed to the UDP inside, as argus does", kLinkEthernet,
+               eth(kEthIPv4) + nested_gre(50), ParseResult::kOk, {.kind = KeyKind::kIPv4, .proto = kIpUdp}});
+  v.push_back({"GRE nested 65 deep: deeper than followed", kLinkEthernet,
+               eth(kEthIPv4) + nested_gre(65), ParseResult::kTunnelDepth,
                {.kind = KeyKind::kIPv4, .proto = kIpGre}});
+  // An inner packet that is no IP packet: the outer GRE flow, not an L2 one
+  // (argus keeps the tunnel's endpoints); the tunnel is counted.
+  v.push_back({"GRE around a cut IPv4 header: outer key", kLinkEthernet,
+               eth_ipv4(gre_outer, gre(kEthIPv4, Bytes{0x45, 0x00, 0x00})), ParseResult::kTruncatedTunnel,
+               outer_key});
   return v;
 }
 
