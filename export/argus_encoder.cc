@@ -153,9 +153,22 @@ void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
       return;
     }
     case KeyKind::kIPv6Frag: {
-      w.dsr(0x02, 0x01, 0x82, 11);
-      w.bytes(k.src, 16);
-      w.bytes(k.dst, 16);
+      // argus stores it in its canonical IPv6 order, with REVERSE when the
+      // source's first differing 32-bit word is the smaller; ra turns it
+      // back, and the fragment id (in the ports' place) shows as dport
+      // then, as sport otherwise.
+      bool reverse = false;
+      for (int i = 0; i < 16; i += 4) {
+        const uint32_t a = uint32_t{k.src[i]} << 24 | k.src[i + 1] << 16 | k.src[i + 2] << 8 | k.src[i + 3];
+        const uint32_t b = uint32_t{k.dst[i]} << 24 | k.dst[i + 1] << 16 | k.dst[i + 2] << 8 | k.dst[i + 3];
+        if (a != b) {
+          reverse = a < b;
+          break;
+        }
+      }
+      w.dsr(0x02, reverse ? 0x41 : 0x01, 0x82, 11);
+      w.bytes(reverse ? k.dst : k.src, 16);
+      w.bytes(reverse ? k.src : k.dst, 16);
       w.u32(static_cast<uint32_t>(k.proto) << 24);
       w.u32le(k.aux);  // fragment id in the byte order argus writes (ra shows it as sport)
       return;
