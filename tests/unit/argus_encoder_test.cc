@@ -402,15 +402,25 @@ TEST(EncoderFar, FlowDsrForms) {
          r.key.flags = kKeyNoCanon;
        },
        "02018105 c0a8010a c0a80114 11000000 00001234"},
-      // The id goes out little-endian, as argus 3.0.8.2 writes it on x86 (ra
-      // prints it as the sport); argus-format.md 12 does not list it yet.
-      {"IPv6 fragment key (qual 0x82): the 32-bit id last, little-endian",
+      // The id goes out little-endian, as argus 3.0.8.2 writes it on x86;
+      // the key in argus's canonical IPv6 order: stored turned around, with
+      // REVERSE, when the source's first differing word is the smaller (ra
+      // then shows the id as dport, as sport otherwise).
+      {"IPv6 fragment key (qual 0x82) from the lower address: REVERSE, the 32-bit id last, little-endian",
        [](FlowRecord& r) {
          set_ip6(r.key, kIpUdp, 0, 0);
          r.key.kind = KeyKind::kIPv6Frag;
          r.key.aux = 0xabcdef01;
        },
-       "0201820b " IP6A IP6B "11000000 01efcdab"},
+       "0241820b " IP6B IP6A "11000000 01efcdab"},
+      {"IPv6 fragment key from the higher address: as it is",
+       [](FlowRecord& r) {
+         set_ip6(r.key, kIpUdp, 0, 0);
+         std::swap(r.key.src, r.key.dst);
+         r.key.kind = KeyKind::kIPv6Frag;
+         r.key.aux = 0xabcdef01;
+       },
+       "0201820b " IP6B IP6A "11000000 01efcdab"},
   };
   for (const FlowCase& c : cases) {
     SCOPED_TRACE(c.desc);
