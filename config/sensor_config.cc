@@ -264,9 +264,12 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
       return c.fail(key, "rotation by interval: '" + f.path + "' needs strftime fields to name each file "
                     "(for example argus.%Y%m%d-%H%M%S.out)");
   }
+  std::set<std::string> collectors;
   for (size_t i = 0; i < cfg.udp.size(); ++i) {
     const std::string key = "outputs.udp[" + std::to_string(i) + "]";
     const UdpOutputConfig& u = cfg.udp[i];
+    // The same collector twice would get every record twice.
+    if (!collectors.insert(u.address).second) return c.fail(key, "'" + u.address + "' is pushed to twice");
     if (!host_port_ok(u.address))
       return c.fail(key,
                     "'" + u.address + "' is not HOST[:PORT] (argus-udp://HOST[:PORT] on the command line)");

@@ -55,7 +55,10 @@ class PacedSource {
   // than the first (out-of-order capture) is due at once.
   uint64_t due_ns(const PacketView& v) const {
     if (v.ts_ns <= origin_pkt_ns_) return 0;
-    return static_cast<uint64_t>(static_cast<double>(v.ts_ns - origin_pkt_ns_) / factor_);
+    // A slow factor over a long capture can pass 2^64 ns (585 years): the
+    // packet is then due at the end of time, not at a wrapped moment.
+    const double due = static_cast<double>(v.ts_ns - origin_pkt_ns_) / factor_;
+    return due >= 18446744073709549568.0 ? UINT64_MAX : static_cast<uint64_t>(due);
   }
 
   Source& src_;

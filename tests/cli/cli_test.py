@@ -412,7 +412,8 @@ def main():
                (["-P", "5000", "--wait-clients", "11"], "exceeds --max-clients"),
                (["--rotate-interval", "60"], "strftime"), (["--rotate-size", "100"], "at least 4096"),
                (["-T", "0.0001"], "speed factor"), (["-w", "argus-udp://"], "HOST[:PORT]"),
-               (["-w", "argus-udp://no.such.host.invalid:561"], "argus-udp://no.such.host.invalid")]
+               (["-w", "argus-udp://no.such.host.invalid:561"], "argus-udp://no.such.host.invalid"),
+               (["-w", "argus-udp://127.0.0.1:5999", "-w", "argus-udp://127.0.0.1:5999"], "is pushed to twice")]
         for args, msg in bad:
             p = subprocess.run([argos, "-r", f, "-w", o] + args, capture_output=True, text=True, timeout=60)
             assert p.returncode == 2 and msg in p.stderr, f"{args}: exit {p.returncode}, {p.stderr.strip()}"
