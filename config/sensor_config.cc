@@ -415,7 +415,9 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     if (is_dir(path)) return c.fail(key, "'" + path + "' is a directory");
     const std::string dir = dir_of(path);
     char real[PATH_MAX];
-    if (!::realpath(dir.c_str(), real)) return c.fail(key, "directory '" + dir + "' does not exist");
+    if (!::realpath(dir.c_str(), real))
+      return c.fail(key, "cannot write '" + path + "': directory '" + dir + "' does not exist");
+    if (!is_dir(real)) return c.fail(key, "cannot write '" + path + "': '" + dir + "' is not a directory");
     std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
     std::string where = std::string(real) + "/" + name;
     char target[PATH_MAX];
