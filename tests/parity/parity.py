@@ -430,28 +430,41 @@ def mode_switches(args, tools: Tools, work: Path) -> bool:
                        SWITCH_COLUMNS, [args.deviations.with_name("deviations-switches.txt")])
 
 
+def corpus_twice(args, tools: Tools, work: Path, name: str, plain_cfg: tuple[str, str],
+                 switch_cfg: tuple[str, str], plain_columns: list[str], switch_columns: list[str],
+                 devs: list[Path], switch_devs: list[Path],
+                 switch_cluster_columns: list[str] | None = None) -> bool:
+    """The corpus in two passes, with each sensor's configuration file
+    (argus.conf text, Argos YAML text): once with the default record, once
+    with every record switch as well."""
+    work.mkdir(parents=True, exist_ok=True)
+    files = []
+    for tag, (conf_text, yaml_text) in (("", plain_cfg), ("-switches", switch_cfg)):
+        conf, yaml = work / f"{name}{tag}.conf", work / f"{name}{tag}.yaml"
+        conf.write_text(conf_text)
+        yaml.write_text(yaml_text)
+        files.append((str(conf), str(yaml)))
+    print(f"{name}, default record:")
+    plain = mode_corpus(args, tools, work, (["-F", files[0][0]], ["-F", files[0][1]]), plain_columns, devs, name)
+    print(f"\n{name}, every record switch:")
+    switches = mode_corpus(args, tools, work, (SWITCHES + ["-F", files[1][0]], SWITCHES + ["-F", files[1][1]]),
+                           switch_columns, switch_devs, f"{name}-switches", switch_cluster_columns)
+    return plain and switches
+
+
 def mode_start_records(args, tools: Tools, work: Path) -> bool:
     """The corpus with start records on both sides (argus.conf's
     ARGUS_GENERATE_START_RECORDS, Argos's metrics.start_records), the cause
     column compared as well (each flow's first packet reported alone as
     Start, the rest as Status): once with the default record, once with
     every record switch and bidirectional timestamps."""
-    work.mkdir(parents=True, exist_ok=True)
-    conf, yaml = work / "start.conf", work / "start.yaml"
-    conf.write_text("ARGUS_GENERATE_START_RECORDS=yes\n")
-    yaml.write_text("metrics:\n  start_records: true\n")
-    sw_conf, sw_yaml = work / "start-switches.conf", work / "start-switches.yaml"
-    sw_conf.write_text(ARGUS_SWITCH_CONF + "ARGUS_GENERATE_START_RECORDS=yes\n")
-    sw_yaml.write_text(ARGOS_SWITCH_YAML + "  start_records: true\n")
     start_dev = args.deviations.with_name("deviations-start.txt")
-    print("start records, default record:")
-    plain = mode_corpus(args, tools, work, (["-F", str(conf)], ["-F", str(yaml)]), COLUMNS + ["cause"],
-                        [start_dev], "start-records")
-    print("\nstart records, every record switch:")
-    switches = mode_corpus(args, tools, work, (SWITCHES + ["-F", str(sw_conf)], SWITCHES + ["-F", str(sw_yaml)]),
-                           START_COLUMNS, [args.deviations.with_name("deviations-switches.txt"), start_dev],
-                           "start-records-switches")
-    return plain and switches
+    return corpus_twice(args, tools, work, "start-records",
+                        ("ARGUS_GENERATE_START_RECORDS=yes\n", "metrics:\n  start_records: true\n"),
+                        (ARGUS_SWITCH_CONF + "ARGUS_GENERATE_START_RECORDS=yes\n",
+                         ARGOS_SWITCH_YAML + "  start_records: true\n"),
+                        COLUMNS + ["cause"], START_COLUMNS, [start_dev],
+                        [args.deviations.with_name("deviations-switches.txt"), start_dev])
 
 
 def mode_unidirectional(args, tools: Tools, work: Path) -> bool:
@@ -459,23 +472,13 @@ def mode_unidirectional(args, tools: Tools, work: Path) -> bool:
     ARGUS_FLOW_TYPE=Unidirectional, Argos's flows.type: unidirectional):
     once with the default record, once with every record switch and
     bidirectional timestamps."""
-    work.mkdir(parents=True, exist_ok=True)
-    conf, yaml = work / "uni.conf", work / "uni.yaml"
-    conf.write_text('ARGUS_FLOW_TYPE="Unidirectional"\n')
-    yaml.write_text("flows:\n  type: unidirectional\n")
-    sw_conf, sw_yaml = work / "uni-switches.conf", work / "uni-switches.yaml"
-    sw_conf.write_text(ARGUS_SWITCH_CONF + 'ARGUS_FLOW_TYPE="Unidirectional"\n')
-    sw_yaml.write_text(ARGOS_SWITCH_YAML + "flows:\n  type: unidirectional\n")
     uni_dev = args.deviations.with_name("deviations-unidirectional.txt")
-    print("unidirectional flows, default record:")
-    plain = mode_corpus(args, tools, work, (["-F", str(conf)], ["-F", str(yaml)]), COLUMNS,
-                        [uni_dev], "unidirectional")
-    print("\nunidirectional flows, every record switch:")
-    switches = mode_corpus(args, tools, work, (SWITCHES + ["-F", str(sw_conf)], SWITCHES + ["-F", str(sw_yaml)]),
-                           UNI_SWITCH_COLUMNS, [args.deviations.with_name("deviations-switches.txt"), uni_dev,
-                                                args.deviations.with_name("deviations-unidirectional-switches.txt")],
-                           "unidirectional-switches", COLUMNS)
-    return plain and switches
+    uni = ('ARGUS_FLOW_TYPE="Unidirectional"\n', "flows:\n  type: unidirectional\n")
+    return corpus_twice(args, tools, work, "unidirectional", uni,
+                        (ARGUS_SWITCH_CONF + uni[0], ARGOS_SWITCH_YAML + uni[1]), COLUMNS, UNI_SWITCH_COLUMNS,
+                        [uni_dev],
+                        [args.deviations.with_name("deviations-switches.txt"), uni_dev,
+                         args.deviations.with_name("deviations-unidirectional-switches.txt")], COLUMNS)
 
 
 def mode_matrix(args, tools: Tools, work: Path) -> bool:
