@@ -210,7 +210,7 @@ ParseResult parse_ipv4(Cursor c, ParsedPacket& out, unsigned gre_depth, unsigned
     out.frag_id = out.ip_id;
   }
   const uint32_t l4_len = total - ihl;
-  out.frag_bytes = static_cast<uint16_t>(l4_len);
+  if (out.frag != FragKind::kNone) out.frag_bytes = static_cast<uint16_t>(l4_len);  // (a tail field: fragments only)
   Cursor l4{ip + ihl, c.end};
   if (out.frag == FragKind::kLater) {
     out.payload_bytes = l4_len;

@@ -89,7 +89,7 @@ struct ParsedPacket {
   uint8_t mac_dst[6];
   uint8_t arp_responder_mac[6];  // ARP reply sender hardware address (ARP replies)
   uint32_t icmp_gateway;         // redirect gateway (ICMP word 2), when has_inner
-  uint16_t frag_bytes;           // IP payload bytes of an IPv4 packet (written for every one)
+  uint16_t frag_bytes;           // IPv4 fragment (frag != kNone): the IP payload bytes it carries
   // ICMP errors: the key of the packet the error quotes, in that packet's
   // orientation, so the error can be attached to the flow it refers to.
   FlowKey inner_key;
