@@ -253,12 +253,6 @@ int convert_argus_conf(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace argos;
-  // First thing: a stop asked for during start-up (EAL, table set-up) is
-  // kept and honoured as soon as the workers run. (A shell starts background
-  // jobs with SIGINT ignored; installing the handler replaces that too.)
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
   // A reader of -w - that goes away (`| head`) is an output that failed,
   // said and counted like a full disk, not the end of every other output.
   std::signal(SIGPIPE, SIG_IGN);
@@ -275,7 +269,15 @@ int main(int argc, char** argv) {
   ConfigOrigins origins;
   CliRequest req;
   std::string err;
+  // Reading the configuration may block (-F on a FIFO no one writes): a
+  // signal then ends the process as it would any command.
   const int pa = build_config(argc, argv, req, built, origins, err);
+  // From here a stop asked for during start-up (EAL, table set-up) is kept
+  // and honoured as soon as the workers run. (A shell starts background
+  // jobs with SIGINT ignored; installing the handler replaces that too.)
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
   if (pa == 1 && req.help) {
     std::fputs(kUsage, stdout);
     return 0;

@@ -169,6 +169,14 @@ def main():
         p = subprocess.run(f"'{argos}' -X {' '.join(args)} -r <(cat '{pcap}') -w '{piped}'", shell=True,
                            executable="/bin/bash", capture_output=True, text=True, timeout=60)
         assert p.returncode == 0 and ra_lines(piped, cols) == want, p.stderr
+        # A configuration file that blocks (a FIFO no one writes): SIGTERM
+        # ends the sensor as it would any command.
+        cfg_fifo = os.path.join(tmp, "cfg.fifo")
+        os.mkfifo(cfg_fifo)
+        blocked = subprocess.Popen([argos, "-F", cfg_fifo], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        blocked.send_signal(signal.SIGTERM)
+        assert blocked.wait(timeout=10) == -signal.SIGTERM
         # A directory is no pcap file: said at start, nothing written.
         p, out = run_argos(argos, ["-r", tmp], tmp, "dir.argus")
         assert p.returncode == 2 and "it is a directory" in p.stderr and not os.path.exists(out), p.stderr
