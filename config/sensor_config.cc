@@ -418,8 +418,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     if (!::realpath(dir.c_str(), real))
       return c.fail(key, "cannot write '" + path + "': directory '" + dir + "' does not exist");
     if (!is_dir(real)) return c.fail(key, "cannot write '" + path + "': '" + dir + "' is not a directory");
-    std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-    std::string where = std::string(real) + "/" + name;
+    std::string where = std::string(real) + "/" + path.substr(path.rfind('/') + 1);  // (npos + 1 == 0)
     char target[PATH_MAX];
     if (::realpath(path.c_str(), target)) where = target;  // an existing file or link: where it leads
     const auto [it, fresh] = real_outputs.emplace(where, i);
