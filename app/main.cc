@@ -287,9 +287,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "argos: %s\n%s", err.c_str(), req.file_error ? "" : "(argos -h for usage)\n");
     return 2;
   }
-  // --print-config shows what the file and the flags make, checked value by
-  // value but not as a whole (so the defaults alone can be printed).
+  // --print-config shows what the file and the flags make, checked as
+  // --check-portable checks it, except that it may lack an input and an
+  // output: the defaults alone print as a template.
   if (req.print_config) {
+    SensorConfig whole = built;
+    if (whole.read_files.empty() && whole.interfaces.empty() && whole.dpdk_ports.empty())
+      whole.read_files.emplace_back("input.pcap");
+    if (whole.files.empty() && whole.udp.empty() && whole.server_port == 0) {
+      FileOutputConfig placeholder;
+      placeholder.path = "output.argus";
+      whole.files.push_back(placeholder);
+    }
+    if (!validate_config(whole, origins, ValidateScope::kPortable, err)) {
+      std::fprintf(stderr, "argos: %s\n", err.c_str());
+      return 2;
+    }
     std::fputs(print_config(built).c_str(), stdout);
     return 0;
   }

@@ -29,9 +29,11 @@ std::vector<std::string> split(const std::string& s, bool on_space) {
     while (words >> item) out.push_back(item);
     return out;
   }
+  // Empty items are kept ("0,,1", "0,"): the caller refuses them, since a
+  // list with a hole is more likely a typo than a wish.
   std::istringstream list(s);
-  while (std::getline(list, item, ','))
-    if (!item.empty()) out.push_back(item);
+  while (std::getline(list, item, ',')) out.push_back(item);
+  if (!s.empty() && s.back() == ',') out.emplace_back();
   return out;
 }
 
@@ -332,6 +334,11 @@ int build_config(int argc_in, char** argv_in, CliRequest& req, SensorConfig& cfg
           err = a + ": '" + v + "' is an empty list";
           return 2;
         }
+        for (const auto& item : items)
+          if (item.empty()) {
+            err = a + ": '" + v + "' has an empty item";
+            return 2;
+          }
         for (const auto& item : items) {
           const size_t n = o->kind == OptionKind::kTextList ? o->as_text_list(cfg).size() : o->as_count_list(cfg).size();
           origin(std::string(o->key) + "[" + std::to_string(n) + "]", a);

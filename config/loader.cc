@@ -333,6 +333,52 @@ class Loader {
 
 }  // namespace
 
+namespace {
+// yaml-cpp 0.7 takes a quoted scalar that is never closed to run to the end
+// of the file, swallowing every setting after it into one value. A quoted
+// scalar's mark is its opening quote: the text from there must close it.
+bool quote_closed(const std::string& text, size_t at) {
+  const char q = text[at];
+  for (size_t i = at + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;  // an escape: the next character is part of the value
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' inside single quotes is one quote
+        continue;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+// The first quoted scalar of `n` that is never closed, through keys, values
+// and items. Nodes reached again through an alias (same mark) are skipped,
+// so a file of nested aliases costs its size, not their expansion.
+bool find_unclosed_quote(const YAML::Node& n, const std::string& text, std::set<int>& seen, YAML::Mark& at) {
+  const YAML::Mark m = n.Mark();
+  if (!seen.insert(m.pos).second) return false;
+  if (n.IsScalar()) {
+    if (m.pos < 0 || static_cast<size_t>(m.pos) >= text.size()) return false;
+    const char c = text[static_cast<size_t>(m.pos)];
+    if ((c == '"' || c == '\'') && !quote_closed(text, static_cast<size_t>(m.pos))) {
+      at = m;
+      return true;
+    }
+    return false;
+  }
+  if (n.IsMap()) {
+    for (const auto& kv : n)
+      if (find_unclosed_quote(kv.first, text, seen, at) || find_unclosed_quote(kv.second, text, seen, at)) return true;
+  } else if (n.IsSequence()) {
+    for (const auto& item : n)
+      if (find_unclosed_quote(item, text, seen, at)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 bool load_config_text(const std::string& text, const std::string& file_name, SensorConfig& cfg,
                       ConfigOrigins& origins, std::string& err) {
   int line = 0;
@@ -360,6 +406,12 @@ bool load_config_text(const std::string& text, const std::string& file_name, Sen
     // yaml-cpp reads some malformed text (a lone ",") as an empty document.
     if (has_content && (!root || root.IsNull())) {
       err = file_name + ":1:1: no settings found: the file must be a YAML map of settings";
+      return false;
+    }
+    std::set<int> seen;
+    YAML::Mark open_quote;
+    if (find_unclosed_quote(root, text, seen, open_quote)) {
+      err = mark_text(file_name, open_quote) + ": this quote is never closed (the rest of the file would be its value)";
       return false;
     }
     Loader loader(file_name, cfg, origins);

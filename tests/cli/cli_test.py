@@ -338,6 +338,10 @@ def main():
         assert p.returncode == 2 and "does not exist" in p.stderr, p.stderr
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", "0,0", "--workers", "2"], tmp)
         assert p.returncode == 2 and "core plan" in p.stderr, p.stderr
+        # A list with a hole is a typo, not core 0 and core 1.
+        for holed in ("0,,1", "0,", ",0"):
+            p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", holed], tmp)
+            assert p.returncode == 2 and "empty item" in p.stderr, (holed, p.stderr)
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--workers", str(ncpu + 1)], tmp)
         assert p.returncode == 2 and "core plan" in p.stderr, f"too few cores must be refused: {p.stderr}"
         p, out = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--workers", str(ncpu + 1), "--no-pin"], tmp)

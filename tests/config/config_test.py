@@ -109,6 +109,11 @@ def main():
             ("list for a section", "flows: [1, 2]\n", "flows: expected a map of settings, found a list", 1),
             ("duplicate key", "sensor:\n  workers: 2\n  workers: 3\n", "sensor.workers: given twice", 3),
             ("unclosed bracket", "sensor:\n  cores: [1, 2\nflows:\n  capacity: 64\n", "", 3),
+            # yaml-cpp alone would read the rest of the file into the value.
+            ("unclosed double quote", "sensor:\n  monitor_id: \"abc\nflows:\n  capacity: 64\n",
+             "this quote is never closed", 2),
+            ("unclosed single quote", "outputs:\n  files:\n    - path: 'it''s.argus\nflows:\n  capacity: 64\n",
+             "this quote is never closed", 3),
             ("bad indentation", "sensor:\n  workers: 2\n   pin_threads: false\n", "", 3),
             ("unknown key in a file entry", "outputs:\n  files:\n    - path: a.out\n      rotate_sise: 1MiB\n",
              "outputs.files[0].rotate_sise: unknown key", 4),
@@ -212,6 +217,13 @@ def main():
         assert d1.returncode == 0, d1.stderr
         d2 = run(["-F", write(tmp, "defaults.yaml", d1.stdout), "--print-config"])
         assert d1.stdout == d2.stdout
+        # What would not run is not printed as a configuration: the value
+        # checks and the combination checks of --check-portable apply.
+        for args, want in ((["-X", "-e", "abcdefgh"], "is not an integer, an IPv4 address"),
+                           (["-X", "-r", "-", "-f"], "cannot be followed"),
+                           (["-X", "-i", "dpdk:net_null0", "-r", pc("arp.pcap")], "exclude each other")):
+            p = run(args + ["--print-config"])
+            assert p.returncode == 2 and want in p.stderr and p.stdout == "", (args, p.returncode, p.stderr)
 
     def overrides(tmp):
         # Flags win over the file; -w, -r and list flags replace the file's lists.
