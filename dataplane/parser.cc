@@ -21,10 +21,14 @@ namespace {
   for (unsigned i = 0; i < 112; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes + i), zero);
 }
 
-constexpr unsigned kMaxVlanTags = 4;
-constexpr unsigned kMaxMplsLabels = 8;
-constexpr unsigned kMaxIPv6Ext = 8;
-// argus follows GRE nested fifty deep; past 64 levels a packet is hostile.
+// argus follows tag, label and extension stacks as deep as the packet
+// goes (a 300-tag frame is still its UDP flow) and GRE nested fifty deep.
+// Each step consumes at least 4 bytes, so the packet bounds the loops
+// anyway; past 64 levels a stack is hostile, not a network's, and the
+// frame is counted and accounted to its L2 flow.
+constexpr unsigned kMaxVlanTags = 64;
+constexpr unsigned kMaxMplsLabels = 64;
+constexpr unsigned kMaxIPv6Ext = 64;
 constexpr unsigned kMaxGreDepth = 64;
 
 constexpr uint16_t kEthIPv4 = 0x0800;

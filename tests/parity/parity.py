@@ -928,6 +928,54 @@ def check_icmp_errors(tools: Tools, work: Path, c: Checks) -> None:
     c.report("ICMP errors keyed as argus keys them", problems, f"{len(views[1].lines)} records")
 
 
+def check_deep_stacks(tools: Tools, work: Path, c: Checks) -> None:
+    """argus follows VLAN tags, MPLS labels and IPv6 extension headers as
+    deep as the frame goes; Argos follows 64 levels. Stacks of 5 to 64 give
+    the same UDP flows as argus (each stack its own flow, 100 s apart)."""
+    def udp(body=b"hello"):
+        return struct.pack("!HHHH", 1000, 2000, 8 + len(body), 0) + body
+
+    def ip4(dst_last):
+        u = udp()
+        return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 1, 0, 64, 17, 0,
+                           bytes([10, 0, 0, 1]), bytes([10, 0, 1, dst_last])) + u
+
+    def ip6_ext(n, dst_last):
+        u = udp()
+        ext = b"".join(struct.pack("!BB6s", 60 if i < n - 1 else 17, 0, b"\x01\x04" + bytes(4)) for i in range(n))
+        return struct.pack("!IHBB16s16s", 0x60000000, len(ext) + len(u), 60, 64,
+                           b"\x20\x01" + bytes(13) + b"\x01", b"\x20\x01" + bytes(13) + bytes([dst_last])) + ext + u
+
+    macs = bytes([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0x66, 0x77, 0x88, 0x99, 0xAA])
+    frames = []
+    for i, n in enumerate((5, 9, 20, 64)):
+        tags = b"".join(struct.pack("!HH", 0x8100, 10 + k) for k in range(n))
+        frames.append(macs + tags + b"\x08\x00" + ip4(i))
+        labels = b"".join(struct.pack("!I", (100 + k) << 12 | (0x100 if k == n - 1 else 0) | 64) for k in range(n))
+        frames.append(macs + b"\x88\x47" + labels + ip4(100 + i))
+        frames.append(macs + b"\x86\xdd" + ip6_ext(n, 200 + i))
+    f = work / "deep-stacks.pcap"
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, pkt in enumerate(frames):
+        data += struct.pack("<IIII", 1000000000 + 100 * i, 0, len(pkt), len(pkt)) + pkt
+    f.write_bytes(data)
+    problems = []
+    views = []
+    for prog in (tools.argus, tools.argos):
+        out = work / f"deep-stacks-{Path(prog).name}.argus"
+        out.unlink(missing_ok=True)
+        o = run([prog, "-X", "-r", str(f), "-w", str(out)])
+        if o.rc != 0:
+            problems.append(f"{Path(prog).name}: {o.describe()}")
+        views.append(read_records(tools, out) if out.exists() else View(False, [], 0, ""))
+    d = compare(views[0].lines, views[1].lines)
+    if len(views[0].lines) < len(frames):
+        problems.append(f"argus wrote {len(views[0].lines)} records for {len(frames)} frames")
+    if d.only_ref or d.only_ours:
+        problems += [f"argus only: {x}" for x in d.only_ref[:5]] + [f"argos only: {x}" for x in d.only_ours[:5]]
+    c.report("VLAN, MPLS and IPv6 extension stacks 5 to 64 deep", problems, f"{len(views[1].lines)} records")
+
+
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
     """A UDP datagram in three IPv4 fragments, sent in three orders (in
     order, the last before the middle one, a later one before the first),
@@ -1096,6 +1144,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
     if tools.argus:
         check_icmp_errors(tools, work, c)
         check_fragment_orders(tools, work, c)
+        check_deep_stacks(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

@@ -529,10 +529,23 @@ std::vector<ParserCase> malformed_cases() {
   v.push_back({"Raw IP with no bytes", kLinkRaw, {}, ParseResult::kTruncatedL2, none_key()});
 
   // -- Tags, labels, LLC.
-  Bytes five_tags = eth(kEthVlan);
-  for (int i = 0; i < 4; ++i) five_tags = five_tags + vlan_tag(static_cast<uint16_t>(10 + i), kEthVlan);
-  five_tags = five_tags + vlan_tag(14, kEthIPv4) + udp4();
-  v.push_back({"Five VLAN tags: more than the parser follows", kLinkEthernet, five_tags,
+  // argus follows stacks as deep as the packet goes: 64 levels are
+  // followed, the 65th is refused as hostile.
+  const auto tags = [&](int n) {
+    Bytes f = eth(kEthVlan);
+    for (int i = 0; i < n - 1; ++i) f = f + vlan_tag(static_cast<uint16_t>(10 + i), kEthVlan);
+    return f + vlan_tag(static_cast<uint16_t>(9 + n), kEthIPv4) + udp4();
+  };
+  const auto tagged = [](int n) {
+    Expect e = udp4_key(kEncEther | kEncVlan);
+    e.vlan_tci = static_cast<uint16_t>(9 + n);  // the innermost tag's
+    return e;
+  };
+  v.push_back({"Five VLAN tags: followed to the UDP flow", kLinkEthernet, tags(5), ParseResult::kOk,
+               tagged(5)});
+  v.push_back({"64 VLAN tags: followed to the UDP flow", kLinkEthernet, tags(64), ParseResult::kOk,
+               tagged(64)});
+  v.push_back({"65 VLAN tags: more than the parser follows", kLinkEthernet, tags(65),
                ParseResult::kTagDepth, ether_key(kEthVlan)});
   v.push_back({"802.1Q tag cut after the TCI", kLinkEthernet, eth(kEthVlan) + Bytes{0x00, 0x64},
                ParseResult::kTruncatedTag, ether_key(kEthVlan)});
@@ -543,10 +556,21 @@ std::vector<ParserCase> malformed_cases() {
                ParseResult::kTruncatedTag, ether_key(kEthPppoe)});
   v.push_back({"802.3 frame too short for an LLC header", kLinkEthernet,
                eth(2) + Bytes{0x42, 0x42}, ParseResult::kTruncatedTag, ether_key(0)});
-  Bytes no_bottom = eth(kEthMpls);
-  for (int i = 0; i < 9; ++i) no_bottom = no_bottom + mpls(static_cast<uint32_t>(100 + i), false);
-  no_bottom = no_bottom + udp4();
-  v.push_back({"MPLS stack of nine labels without bottom-of-stack", kLinkEthernet, no_bottom,
+  const auto labels = [&](int n, bool bottom) {
+    Bytes f = eth(kEthMpls);
+    for (int i = 0; i < n; ++i) f = f + mpls(static_cast<uint32_t>(100 + i), bottom && i == n - 1);
+    return f + udp4();
+  };
+  const auto labelled = [] {
+    Expect e = udp4_key(kEncEther | kEncMpls);
+    e.mpls_label = 100;  // the top entry's
+    return e;
+  };
+  v.push_back({"MPLS stack of nine labels: followed to the UDP flow", kLinkEthernet, labels(9, true),
+               ParseResult::kOk, labelled()});
+  v.push_back({"MPLS stack of 64 labels: followed to the UDP flow", kLinkEthernet, labels(64, true),
+               ParseResult::kOk, labelled()});
+  v.push_back({"MPLS stack of 65 labels without bottom-of-stack", kLinkEthernet, labels(65, false),
                ParseResult::kMplsDepth, ether_key(kEthMpls)});
   v.push_back({"MPLS stack ends without bottom-of-stack", kLinkEthernet,
                eth(kEthMpls) + mpls(100, false) + mpls(200, false), ParseResult::kTruncatedMpls,
@@ -580,9 +604,17 @@ std::vector<ParserCase> malformed_cases() {
   v.push_back({"IPv6 header cut at 30 bytes: L2 key", kLinkEthernet,
                cut(eth(kEthIPv6) + udp6(), 14 + 30), ParseResult::kTruncatedIPv6,
                ether_key(kEthIPv6)});
-  Bytes long_chain = udp(1000, 2000, payload(4));
-  for (int i = 0; i < 9; ++i) long_chain = ip6_ext(i == 0 ? kIpUdp : kIp6DestOpts, long_chain);
-  v.push_back({"IPv6 chain of nine extension headers: deeper than followed", kLinkEthernet,
+  const auto chain = [&](int n) {
+    Bytes c = udp(1000, 2000, payload(4));
+    for (int i = 0; i < n; ++i) c = ip6_ext(i == 0 ? kIpUdp : kIp6DestOpts, c);
+    return c;
+  };
+  v.push_back({"IPv6 chain of 64 extension headers: followed to UDP", kLinkEthernet,
+               eth(kEthIPv6) + ipv6({.nh = kIp6DestOpts}, chain(64)), ParseResult::kOk,
+               {.kind = KeyKind::kIPv6, .src = bytes_of(kIp6A), .proto = kIpUdp, .sport = 1000, .dport = 2000,
+                .payload_bytes = 4, .is_ip = true}});
+  const Bytes long_chain = chain(65);
+  v.push_back({"IPv6 chain of 65 extension headers: deeper than followed", kLinkEthernet,
                eth(kEthIPv6) + ipv6({.nh = kIp6DestOpts}, long_chain), ParseResult::kIPv6ExtDepth,
                {.kind = KeyKind::kIPv6, .src = bytes_of(kIp6A), .proto = kIp6DestOpts,
                 .sport = 0, .dport = 0}});
