@@ -326,9 +326,16 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
   const bool v6 = k.kind == KeyKind::kIPv6;
   switch (proto) {
     case kProtoTcp: {
+      // An IPv4 datagram too short for the whole header has no ports in
+      // argus's records, however many bytes were captured (IPv6's payload
+      // length is not held to this: argus reads its ports all the same).
+      // Its flags, sequence and window still count, as they do for argus.
+      const bool short_datagram = !v6 && l4_len < 20;
       if (c.left() < 4) return ParseResult::kTruncatedL4;
-      k.sport = rd16(c.p);
-      k.dport = rd16(c.p + 2);
+      if (!short_datagram) {
+        k.sport = rd16(c.p);
+        k.dport = rd16(c.p + 2);
+      }
       if (c.left() < 20) return ParseResult::kTruncatedL4;
       out.has_tcp = true;
       out.tcp_seq = rd32(c.p + 4);
@@ -366,10 +373,10 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       }
       // A header that claims more (or less) than is there is counted; its
       // ports and flags are still used, as argus uses them.
-      return (doff < 20 || doff > c.left()) ? ParseResult::kTruncatedL4 : ParseResult::kOk;
+      return (short_datagram || doff < 20 || doff > c.left()) ? ParseResult::kTruncatedL4 : ParseResult::kOk;
     }
     case kProtoUdp: {
-      if (c.left() < 4) return ParseResult::kTruncatedL4;
+      if (c.left() < 4 || (!v6 && l4_len < 8)) return ParseResult::kTruncatedL4;
       k.sport = rd16(c.p);
       k.dport = rd16(c.p + 2);
       out.payload_bytes = l4_len >= 8 ? l4_len - 8 : 0;
@@ -756,8 +763,9 @@ inline bool parse_fast_ipv4(const uint8_t* d, uint32_t caplen, ParsedPacket& out
   if (caplen < 14 + 20 + 8 || rd16(d + 12) != kEthIPv4) return false;
   const uint8_t* ip = d + 14;
   const uint16_t total = rd16(ip + 2);
-  if (ip[0] != 0x45 || total < 20 || (rd16(ip + 6) & 0x3fff) != 0) return false;
   const uint8_t proto = ip[9];
+  // The whole transport header within the datagram, or the general parser.
+  if (ip[0] != 0x45 || total < (proto == kProtoTcp ? 40 : 28) || (rd16(ip + 6) & 0x3fff) != 0) return false;
   const uint8_t* l4 = ip + 20;
   const uint32_t l4_len = total - 20u;
   const uint16_t sport = rd16(l4);

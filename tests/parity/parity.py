@@ -954,15 +954,25 @@ def check_deep_stacks(tools: Tools, work: Path, c: Checks) -> None:
         labels = b"".join(struct.pack("!I", (100 + k) << 12 | (0x100 if k == n - 1 else 0) | 64) for k in range(n))
         frames.append(macs + b"\x88\x47" + labels + ip4(100 + i))
         frames.append(macs + b"\x86\xdd" + ip6_ext(n, 200 + i))
-    f = work / "deep-stacks.pcap"
+    compare_generated(tools, work, c, "deep-stacks", frames,
+                      "VLAN, MPLS and IPv6 extension stacks 5 to 64 deep")
+
+
+def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
+                      caplens=None) -> None:
+    """Writes `frames` (Ethernet, 100 s apart, each cut to caplens[i] bytes
+    when given) to NAME.pcap, runs argus and Argos on it and reports the
+    records that differ."""
+    f = work / f"{name}.pcap"
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for i, pkt in enumerate(frames):
-        data += struct.pack("<IIII", 1000000000 + 100 * i, 0, len(pkt), len(pkt)) + pkt
+        cap = pkt[:caplens[i]] if caplens else pkt
+        data += struct.pack("<IIII", 1000000000 + 100 * i, 0, len(cap), len(pkt)) + cap
     f.write_bytes(data)
     problems = []
     views = []
     for prog in (tools.argus, tools.argos):
-        out = work / f"deep-stacks-{Path(prog).name}.argus"
+        out = work / f"{name}-{Path(prog).name}.argus"
         out.unlink(missing_ok=True)
         o = run([prog, "-X", "-r", str(f), "-w", str(out)])
         if o.rc != 0:
@@ -973,7 +983,43 @@ def check_deep_stacks(tools: Tools, work: Path, c: Checks) -> None:
         problems.append(f"argus wrote {len(views[0].lines)} records for {len(frames)} frames")
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:5]] + [f"argos only: {x}" for x in d.only_ours[:5]]
-    c.report("VLAN, MPLS and IPv6 extension stacks 5 to 64 deep", problems, f"{len(views[1].lines)} records")
+    c.report(title, problems, f"{len(views[1].lines)} records")
+
+
+def check_short_transport(tools: Tools, work: Path, c: Checks) -> None:
+    """Transport headers cut short two ways. By the capture: argus takes the
+    ports from 4 captured bytes and TCP flags from 20. By the IPv4 total
+    length (the frame holds more, as padding would): no ports unless the
+    datagram holds the whole TCP or UDP header, while TCP flags are still
+    read from what was captured. IPv6's payload length is not held to
+    this by argus."""
+    macs = bytes([0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0x66, 0x77, 0x88, 0x99, 0xAA])
+    tcp = struct.pack("!HHIIBBHHH", 1000, 2000, 1, 0, 0x50, 0x02, 1000, 0, 0)
+    udp = struct.pack("!HHHH", 1000, 2000, 20, 0) + b"x" * 12
+
+    def ip4(total, proto, last):
+        return struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, proto, 0,
+                           bytes([10, 0, 0, 1]), bytes([10, 0, proto, last]))
+
+    frames, caplens = [], []
+    for i, cut in enumerate((2, 4, 10, 19, 20)):  # TCP cut by the capture
+        frames.append(macs + b"\x08\x00" + ip4(40, 6, i) + tcp)
+        caplens.append(34 + cut)
+    for i, cut in enumerate((2, 4, 7, 8)):  # UDP cut by the capture
+        frames.append(macs + b"\x08\x00" + ip4(40, 17, 10 + i) + udp)
+        caplens.append(34 + cut)
+    for i, total in enumerate((20, 24, 30, 39, 40)):  # TCP cut by the total length
+        frames.append(macs + b"\x08\x00" + ip4(total, 6, 20 + i) + tcp)
+        caplens.append(len(frames[-1]))
+    for i, total in enumerate((20, 22, 27, 28)):  # UDP cut by the total length
+        frames.append(macs + b"\x08\x00" + ip4(total, 17, 30 + i) + udp)
+        caplens.append(len(frames[-1]))
+    for i, plen in enumerate((0, 4, 8)):  # IPv6 payload length short of UDP's header
+        frames.append(macs + b"\x86\xdd" + struct.pack("!IHBB16s16s", 0x60000000, plen, 17, 64,
+                      b"\x20\x01" + bytes(13) + b"\x01", b"\x20\x01" + bytes(13) + bytes([40 + i])) + udp)
+        caplens.append(len(frames[-1]))
+    compare_generated(tools, work, c, "short-transport", frames,
+                      "transport headers cut by the capture or the IP length", caplens)
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
@@ -1145,6 +1191,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_icmp_errors(tools, work, c)
         check_fragment_orders(tools, work, c)
         check_deep_stacks(tools, work, c)
+        check_short_transport(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

@@ -634,6 +634,26 @@ std::vector<ParserCase> malformed_cases() {
                cut(tcp_frame, 14 + 20 + 10), ParseResult::kTruncatedL4,
                {.kind = KeyKind::kIPv4, .proto = kIpTcp, .sport = 40000, .dport = 80,
                 .extra = [](const ParsedPacket& p) { EXPECT_FALSE(p.has_tcp); }}});
+  // The datagram's length, not the frame's, decides whether ports exist
+  // (the frame may hold padding past it): as argus keys them.
+  v.push_back({"TCP SYN in a 24-byte datagram: no ports, flags still read", kLinkEthernet,
+               eth_ipv4({.proto = kIpTcp, .total_len = 24}, tcp({.sport = 1000, .dport = 2000, .flags = kTcpSyn})),
+               ParseResult::kTruncatedL4,
+               {.kind = KeyKind::kIPv4, .proto = kIpTcp, .sport = 0, .dport = 0, .payload_bytes = 0,
+                .tcp_flags = kTcpSyn, .extra = [](const ParsedPacket& p) { EXPECT_TRUE(p.has_tcp); }}});
+  v.push_back({"TCP in a 40-byte datagram: whole header, ports kept", kLinkEthernet,
+               eth_ipv4({.proto = kIpTcp, .total_len = 40}, tcp({.sport = 1000, .dport = 2000, .flags = kTcpSyn})),
+               ParseResult::kOk, {.kind = KeyKind::kIPv4, .proto = kIpTcp, .sport = 1000, .dport = 2000}});
+  v.push_back({"UDP in a 27-byte datagram (padding behind it): no ports", kLinkEthernet,
+               eth_ipv4({.proto = kIpUdp, .total_len = 27}, udp(1000, 2000, payload(10))),
+               ParseResult::kTruncatedL4, {.kind = KeyKind::kIPv4, .proto = kIpUdp, .sport = 0, .dport = 0}});
+  v.push_back({"UDP in a 28-byte datagram: ports kept", kLinkEthernet,
+               eth_ipv4({.proto = kIpUdp, .total_len = 28}, udp(1000, 2000, payload(10))),
+               ParseResult::kOk,
+               {.kind = KeyKind::kIPv4, .proto = kIpUdp, .sport = 1000, .dport = 2000, .payload_bytes = 0}});
+  v.push_back({"IPv6 payload length 4 short of UDP's header: ports read, as argus", kLinkEthernet,
+               eth(kEthIPv6) + ipv6({.nh = kIpUdp, .payload_len = 4}, udp(1000, 2000, payload(10))),
+               ParseResult::kOk, {.kind = KeyKind::kIPv6, .proto = kIpUdp, .sport = 1000, .dport = 2000}});
   v.push_back({"TCP data offset 4 (< 5)", kLinkEthernet,
                eth_ipv4({}, tcp({.flags = kTcpAck, .doff_words = 4})), ParseResult::kTruncatedL4,
                {.kind = KeyKind::kIPv4, .sport = 40000, .dport = 80}});
