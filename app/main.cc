@@ -230,6 +230,11 @@ int convert_argus_conf(const std::string& path) {
     return 2;
   }
   body.resize(static_cast<size_t>(in.gcount()));
+  // A NUL would cut the lines and the messages that quote them short.
+  if (body.find('\0') != std::string::npos) {
+    std::fprintf(stderr, "argos: '%s' is not a text file (it holds NUL bytes)\n", path.c_str());
+    return 2;
+  }
   std::ostringstream text;
   text << body;
   argos::ArgusConfResult res;

@@ -325,6 +325,9 @@ def main():
         # Nothing read without end: a file over 1 MiB is refused.
         p8 = run(["--from-argus-conf", write(tmp, "big.conf", "#" * (2 << 20))])
         assert p8.returncode == 2 and "larger than 1 MiB" in p8.stderr, p8.stderr
+        # A NUL would cut the quoted line short in a note: refused whole.
+        p9 = run(["--from-argus-conf", write(tmp, "nul.conf", "ARGUS_MONITOR_ID=ab\0cd\nARGUS_FOO=1\n")])
+        assert p9.returncode == 2 and "holds NUL bytes" in p9.stderr and p9.stdout == "", p9.stderr
         bad = write(tmp, "bad.conf", "ARGUS_TCP_TIMEOUT=abc\n")
         p4 = run(["--from-argus-conf", bad])
         assert p4.returncode == 2 and f"{bad}:1" in p4.stderr, p4.stderr
