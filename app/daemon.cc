@@ -224,9 +224,24 @@ bool PidFile::create(const std::string& path, std::string& err) {
   // window; the bound only stops a pathological loop.
   constexpr int kAttempts = 5;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // Never through a symbolic link, and never anything but a regular
+    // file: a pid file in a directory another account can write would
+    // otherwise let that account have root truncate, rewrite and hand over
+    // any file it points the link at.
+    bool created = true;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+      created = false;
+      fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    }
     if (fd < 0) {
-      err = path + ": " + errno_text(errno);
+      err = path + ": " + (errno == ELOOP ? std::string("a symbolic link: refused as a pid file") : errno_text(errno));
+      return false;
+    }
+    struct stat kind;
+    if (::fstat(fd, &kind) != 0 || !S_ISREG(kind.st_mode)) {
+      err = path + ": not a regular file: refused as a pid file";
+      ::close(fd);
       return false;
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -266,9 +281,10 @@ bool PidFile::create(const std::string& path, std::string& err) {
     // The daemon's umask 027 would make it 0640; tools that only read the
     // pid (monitoring, scripts run as other users) expect 0644. Best effort:
     // a file owned by someone else keeps its mode.
-    ::fchmod(fd, 0644);
+    if (created) ::fchmod(fd, 0644);
     fd_ = fd;
     path_ = path;
+    created_ = created;
     return true;
   }
   err = path + ": the file keeps being replaced while we lock it";
@@ -314,7 +330,9 @@ bool PidFile::keep_directory(std::string& err) {
 }
 
 std::string PidFile::hand_over(uid_t uid, gid_t gid) {
-  if (fd_ < 0 || ::fchown(fd_, uid, gid) == 0) return "";
+  // Only a file this run created changes owner: one that was there keeps
+  // its owner, as the log file does.
+  if (fd_ < 0 || !created_ || ::fchown(fd_, uid, gid) == 0) return "";
   return "cannot hand pid file " + path_ + " over: " + errno_text(errno);
 }
 

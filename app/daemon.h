@@ -78,8 +78,8 @@ class PidFile {
   // root): the file is then emptied, so no stale pid is left to signal.
   void remove();
 
-  // Before root is given up (-u, -g): the file changes owner, so that
-  // remove() may still empty it. "" or why not.
+  // Before root is given up (-u, -g): a file this run created changes
+  // owner (one that was there keeps its own). "" or why not.
   std::string hand_over(uid_t uid, gid_t gid);
 
   // remove() from now on reaches the file through its directory as it is
@@ -91,6 +91,7 @@ class PidFile {
   int fd_ = -1;
   int dir_fd_ = -1;        // see keep_directory
   std::string base_;       // the file's name in that directory
+  bool created_ = false;   // this run created the file (hand_over changes its owner)
 };
 
 // Syslog priority of one stderr line: LOG_ERR when it contains "error",

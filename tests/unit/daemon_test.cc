@@ -207,6 +207,60 @@ TEST(PidFile, WritesOurPid) {
   EXPECT_EQ(read_file(dir.file("argos.pid")), std::to_string(::getpid()) + "\n");
 }
 
+// Shows: a pid file path that is a symbolic link (dangling or not) or a
+// FIFO is refused, and the link's target is neither created nor touched:
+// an account that can write the directory cannot aim root at a file.
+TEST(PidFile, SymbolicLinksAndNonFilesAreRefused) {
+  TempDir dir;
+  const std::string target = dir.file("secret");
+  {
+    std::ofstream(target) << "keep me\n";
+  }
+  const std::string link = dir.file("argos.pid");
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  PidFile pid_file;
+  std::string err;
+  EXPECT_FALSE(pid_file.create(link, err));
+  EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+  EXPECT_EQ(read_file(target), "keep me\n");
+  const std::string dangling = dir.file("dangling.pid");
+  const std::string nowhere = dir.file("made-by-root");
+  ASSERT_EQ(::symlink(nowhere.c_str(), dangling.c_str()), 0);
+  EXPECT_FALSE(pid_file.create(dangling, err));
+  struct stat st;
+  EXPECT_NE(::stat(nowhere.c_str(), &st), 0) << "the link's target was created";
+  const std::string fifo = dir.file("fifo.pid");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(pid_file.create(fifo, err));  // and does not block in open()
+  EXPECT_NE(err.find("not a regular file"), std::string::npos) << err;
+}
+
+// Shows: a pid file that was there before keeps its owner and mode when the
+// sensor hands its files over (-u): only a file this run created changes.
+TEST(PidFile, AnExistingFileKeepsItsOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "changing owners needs root";
+  TempDir dir;
+  const std::string path = dir.file("argos.pid");
+  {
+    std::ofstream(path) << "1\n";
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  PidFile pid_file;
+  std::string err;
+  ASSERT_TRUE(pid_file.create(path, err)) << err;
+  EXPECT_EQ(pid_file.hand_over(65534, 65534), "");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  PidFile fresh;
+  const std::string made = dir.file("new.pid");
+  ASSERT_TRUE(fresh.create(made, err)) << err;
+  EXPECT_EQ(fresh.hand_over(65534, 65534), "");
+  ASSERT_EQ(::stat(made.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+}
+
 // Shows: while we hold the file, another process (a forked child) cannot
 // take it, and its message names the path and our pid.
 TEST(PidFile, SecondInstanceIsRefusedNamingTheHolder) {
