@@ -52,6 +52,11 @@ std::atomic<bool> g_reopen{false};
 extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 std::atomic<bool> g_log_reopen{false};
 
+// SIGUSR1: a counters line now, whatever --stats-interval says. argus takes
+// SIGUSR1 and SIGUSR2 (debug levels) and goes on running; so does Argos.
+std::atomic<bool> g_stats_now{false};
+extern "C" void on_usr1(int) { g_stats_now.store(true, std::memory_order_relaxed); }
+
 extern "C" void on_hangup(int) {
   g_reopen.store(true, std::memory_order_relaxed);
   g_log_reopen.store(true, std::memory_order_relaxed);
@@ -283,6 +288,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hangup);  // reopen the output files (logrotate)
+  std::signal(SIGUSR1, on_usr1);
+  std::signal(SIGUSR2, SIG_IGN);
   if (pa == 1 && req.help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -657,13 +664,15 @@ int main(int argc, char** argv) {
   std::atomic<bool> finished{false};
   std::thread stats_thread;
   const bool log_to_file = log_to == "file";
-  if (cfg.stats_interval_s > 0 || log_to_file) {
+  {
     stats_thread = std::thread([&] {
       const auto period = std::chrono::duration<double>(cfg.stats_interval_s > 0 ? cfg.stats_interval_s : 1.0);
       auto next = std::chrono::steady_clock::now() + period;
       while (!finished.load(std::memory_order_relaxed)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         if (log_to_file && g_log_reopen.exchange(false, std::memory_order_relaxed)) log_pump.reopen();
+        if (g_stats_now.exchange(false, std::memory_order_relaxed))
+          std::fprintf(stderr, "%s\n", stats_line().c_str());
         if (cfg.stats_interval_s <= 0 || std::chrono::steady_clock::now() < next) continue;
         next += period;
         std::fprintf(stderr, "%s\n", stats_line().c_str());

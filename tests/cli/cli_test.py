@@ -357,6 +357,24 @@ def main():
         assert int(last["packets"]) <= counters(p.stderr)["packets"], lines[-1]
         p, _ = run_argos(argos, ["-r", pc("large-echo-500-tcp-conns.pcap")], tmp)
         assert not [l for l in p.stderr.splitlines() if l.startswith("argos: stats ")], "stats lines by default"
+        # SIGUSR1 asks for a line now; SIGUSR2 is ignored, as argus ignores
+        # both for the flows' sake: neither ends the sensor.
+        out = os.path.join(tmp, "usr.argus")
+        if os.path.exists(out):
+            os.unlink(out)
+        proc = subprocess.Popen([argos, "-r", pc("large-echo-500-tcp-conns.pcap"), "-T", "0.2", "-w", out],
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(0.3)
+        assert proc.poll() is None, "SIGUSR1 or SIGUSR2 ended the sensor"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert len([l for l in err.splitlines() if l.startswith("argos: stats ")]) == 1, err
+        assert len(ra_lines(out)) == counters(err)["records"] > 0, err
 
     def per_worker_counters(tmp):
         p, _ = run_argos(argos, ["-r", pc("large-home-lan-mixed.pcap"), "--workers", "2", "--no-pin",
