@@ -71,8 +71,8 @@ std::vector<std::string> getopt_words(int argc, char** argv) {
   std::vector<std::string> out;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--") {
-      for (++i; i < argc; ++i) out.emplace_back(argv[i]);
+    if (a == "--") {  // kept: build_config reads no flag from here on
+      for (; i < argc; ++i) out.emplace_back(argv[i]);
       break;
     }
     if (known_flag(a)) {
@@ -128,8 +128,16 @@ int build_config(int argc_in, char** argv_in, CliRequest& req, SensorConfig& cfg
   ptrs.push_back(argv_in[0]);
   for (std::string& w : words) ptrs.push_back(w.data());
   ptrs.push_back(nullptr);
-  const int argc = static_cast<int>(words.size()) + 1;
   char** argv = ptrs.data();
+  // Flags end at "--"; every word after it is the capture filter.
+  int argc = static_cast<int>(words.size()) + 1;
+  std::vector<std::string> after_dashes;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") != 0) continue;
+    after_dashes.assign(argv + i + 1, argv + argc);
+    argc = i;
+    break;
+  }
   // Pass 1: the requests and the configuration file, which the other flags override.
   bool defaults_only = false;
   for (int i = 1; i < argc; ++i) {
@@ -362,6 +370,7 @@ int build_config(int argc_in, char** argv_in, CliRequest& req, SensorConfig& cfg
     }
     filter_words.push_back(a);
   }
+  filter_words.insert(filter_words.end(), after_dashes.begin(), after_dashes.end());
   if (!filter_words.empty()) {
     cfg.bpf_filter.clear();
     for (size_t i = 0; i < filter_words.size(); ++i) cfg.bpf_filter += (i ? " " : "") + filter_words[i];

@@ -202,6 +202,15 @@ def main():
         print_cfg = subprocess.run([argos, "-X", "-mAS7", "-r", pcap, "-w", out, "--print-config"],
                                    capture_output=True, text=True, timeout=60).stdout
         assert "status_interval: 7s" in print_cfg and "mac: true" in print_cfg and "app_bytes: true" in print_cfg
+        # Right after -w OUT, "--" still ends the flags: what follows is the
+        # capture filter, not OUT's record filter, and no word after it is a flag.
+        p = subprocess.run([argos, "-X", "-r", pcap, "--print-config", "-w", out, "--", "ip6"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and re.search(r'^  filter: "ip6"', p.stdout, re.M), p.stderr
+        assert re.search(r'^\s+filter: ""', p.stdout, re.M) and 'filter: "ip6"' in p.stdout, p.stdout
+        p = subprocess.run([argos, "-X", "-r", pcap, "-w", out, "--", "udp", "-M", "30"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and "'udp -M 30' does not compile" in p.stderr, p.stderr
         # A word that is not all flags stays one word, and is refused by name.
         p = subprocess.run([argos, "-X", "-Aq", "-r", pcap, "-w", out], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2 and "unknown option -Aq" in p.stderr, p.stderr
