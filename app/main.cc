@@ -404,7 +404,14 @@ int main(int argc, char** argv) {
   if (dpdk) {
     std::vector<std::string> eal_args = {"argos"};
     eal_args.insert(eal_args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+    // The EAL binds the calling thread to its main lcore, and every thread
+    // started later would inherit that one CPU: the workers and the
+    // exporter of --no-pin would share it. The CPUs the sensor was given
+    // are restored (pinned threads are pinned each on its own below).
+    cpu_set_t given;
+    const bool have_given = sched_getaffinity(0, sizeof given, &given) == 0;
     if (!dpdk_eal_init(eal_args, err)) return startup_error(err);
+    if (have_given) pthread_setaffinity_np(pthread_self(), sizeof given, &given);
     for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i) {
       std::string note;
       const int id = dpdk_port_open(cfg.dpdk_ports[i].name, static_cast<uint16_t>(port_queues(cfg, i)), cfg.mbufs,

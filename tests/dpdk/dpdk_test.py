@@ -179,6 +179,10 @@ def check_mbufs(a):
     # out what it holds, the workers drain their rings, nothing is lost.
     p = subprocess.Popen(base + ["--mbufs", "16384", "--workers", "2"], stderr=subprocess.PIPE, text=True)
     time.sleep(5)
+    # --no-pin: the threads keep the CPUs the sensor was given, not the
+    # EAL main lcore's one CPU (-l 0) that they would otherwise inherit.
+    given = os.sched_getaffinity(0)
+    on_given = [t for t in os.listdir(f"/proc/{p.pid}/task") if os.sched_getaffinity(int(t)) == given]
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=30)
     assert p.returncode == 0, err[-400:]
@@ -187,6 +191,9 @@ def check_mbufs(a):
     assert m and int(m.group(1)) > 4631, err[-400:]
     assert rcvd and int(rcvd.group(1)) == int(m.group(1)), "two workers: received but not accounted at stop: " + err[-400:]
     assert "dispatch.stop_drops" not in err, err[-400:]
+    if len(given) > 1:
+        # main, dispatcher-worker, second worker, exporter at least
+        assert len(on_given) >= 4, f"--no-pin: only {len(on_given)} threads run on the CPUs given ({sorted(given)})"
 
 
 def check_yaml(a):
