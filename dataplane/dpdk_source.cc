@@ -18,6 +18,10 @@
 namespace argos {
 
 namespace {
+
+// Ports this sensor made promiscuous (start-up and close run on the main
+// thread only).
+bool g_promisc_set[RTE_MAX_ETHPORTS] = {};
 constexpr uint16_t kRxDescriptors = 1024;
 constexpr unsigned kMbufCache = 256;
 
@@ -139,7 +143,10 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
       return -1;
     }
   }
-  rte_eth_promiscuous_enable(port);  // not every driver has it; harmless
+  // Not every driver has it; harmless. A port that was not promiscuous is
+  // put back at close: net_af_packet sets the flag on the host interface,
+  // where it would outlive the sensor.
+  g_promisc_set[port] = rte_eth_promiscuous_get(port) == 0 && rte_eth_promiscuous_enable(port) == 0;
   if (rte_eth_dev_start(port) != 0) {
     err = "cannot start DPDK port '" + name + "'";
     return -1;
@@ -166,6 +173,8 @@ int dpdk_port_numa_node(uint16_t port) {
 }
 
 void dpdk_port_close(uint16_t port) {
+  if (g_promisc_set[port]) rte_eth_promiscuous_disable(port);
+  g_promisc_set[port] = false;
   rte_eth_dev_stop(port);
   rte_eth_dev_close(port);
 }

@@ -103,6 +103,13 @@ def main():
             if CAUSE_SHUTDOWN not in causes:
                 print(f"FAIL: no record flushed with cause SHUTDOWN: {causes}")
                 return 1
+            # The port was made promiscuous for the capture; the host
+            # interface behind it must not stay so after the sensor.
+            link = ns.exec(ns.cap, "ip", "link", "show", ns.cap_if, stdout=subprocess.PIPE, text=True)
+            shown, _ = link.communicate(timeout=10)
+            if "PROMISC" in shown:
+                print(f"FAIL: {ns.cap_if} left promiscuous after argos exited: {shown.strip()}")
+                return 1
             print(f"ok    net_af_packet: {DATAGRAMS} datagrams in one flow, {summary[-1]}")
             return 0
     finally:
