@@ -389,6 +389,7 @@ int main(int argc, char** argv) {
   PcapFileSource source(cfg.read_files, cfg.bpf_filter, cfg.bpf_optimize);
   std::atomic<uint64_t> follow_clock{0};  // -f: the followed file's packet time while it is quiet
   if (cfg.follow) source.follow_last(&follow_clock);
+  source.stop_on(&g_stop);
   PcapLiveConfig lcfg;
   lcfg.interfaces = cfg.interfaces;
   lcfg.bpf_filter = cfg.bpf_filter;

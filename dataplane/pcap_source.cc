@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -145,6 +146,7 @@ bool PcapFileSource::preopen(std::string& err) {
 void PcapFileSource::close_current() {
   if (cur_) pcap_close(cur_);
   cur_ = nullptr;
+  cur_stream_ = false;
   if (map_) retired_maps_.emplace_back(map_, map_len_);
   map_ = nullptr;
   map_len_ = 0;
@@ -377,6 +379,15 @@ bool PcapFileSource::grow_mapping() {
   return true;
 }
 
+bool PcapFileSource::wait_for_data(int fd) const {
+  pollfd pfd{fd, POLLIN, 0};
+  for (;;) {
+    if (stop_ && stop_->load(std::memory_order_relaxed)) return false;
+    const int r = ::poll(&pfd, 1, 100);
+    if (r > 0 || (r < 0 && errno != EINTR)) return true;  // data, the writer gone, or read() will say
+  }
+}
+
 bool PcapFileSource::opened_file() {
   boundary_ = opened_any_;
   opened_any_ = true;
@@ -399,12 +410,24 @@ bool PcapFileSource::open_next() {
     };
     // Otherwise it is opened here, once: a FIFO or a pipe opened twice
     // would lose its writer (and its data) to the first open.
+    // A FIFO is opened without waiting for its writer, and then waited on
+    // in naps that a stop ends (a plain open() would sleep until a writer
+    // came, whatever the signals said).
     int here = -1;
     if (index >= opened_.size() && cur_name_ != "-" &&
-        (here = ::open(cur_name_.c_str(), O_RDONLY | O_CLOEXEC)) < 0) {
+        (here = ::open(cur_name_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
       errors_.push_back("cannot read pcap file '" + cur_name_ + "': " + std::strerror(errno));
       continue;
     }
+    struct stat kind;
+    cur_stream_ = cur_name_ == "-" || (::fstat(index < opened_.size() ? opened_[index] : here, &kind) == 0 &&
+                                        !S_ISREG(kind.st_mode));
+    if (cur_stream_ && !wait_for_data(cur_name_ == "-" ? STDIN_FILENO : index < opened_.size() ? opened_[index] : here)) {
+      if (here >= 0) ::close(here);
+      done_ = true;
+      return false;
+    }
+    if (here >= 0) ::fcntl(here, F_SETFL, ::fcntl(here, F_GETFL) & ~O_NONBLOCK);
     FdCloser closer{index < opened_.size() ? opened_[index] : here};
     const int opened_fd = closer.fd;
     if (open_mapped(cur_name_, opened_fd)) {
@@ -470,6 +493,15 @@ uint32_t PcapFileSource::rx_burst(PacketView* out, uint32_t max) {
       n += rx_burst_mapped(out + n, max - n);
       if (map_ && at_end_ && !grow_mapping()) break;  // followed: all of it read
       continue;
+    }
+    // A quiet pipe: nothing is read until it has data, so a stop is seen.
+    if (cur_stream_) {
+      FILE* in = pcap_file(cur_);
+      if (in && in->_IO_read_ptr >= in->_IO_read_end) {  // glibc: nothing buffered
+        if (n > 0) break;
+        pollfd pfd{::fileno(in), POLLIN, 0};
+        if (::poll(&pfd, 1, 100) <= 0) break;  // quiet, or a signal: rx_burst returns 0, done() false
+      }
     }
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;

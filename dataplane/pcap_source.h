@@ -42,6 +42,12 @@ class PcapFileSource {
     idle_clock_ = idle_clock;
   }
 
+  // A pipe, a FIFO or standard input that stays quiet is waited on in
+  // short naps (rx_burst then returns 0 with done() false), and a FIFO with
+  // no writer yet is waited for the same way: the worker sees `stop` (set
+  // by SIGINT/SIGTERM) instead of sleeping in read() until the writer moves.
+  void stop_on(const std::atomic<bool>* stop) { stop_ = stop; }
+
   // Fills up to `max` views. Returns 0 at the end of all input (done() is
   // then true) or, when following, while nothing new is there.
   uint32_t rx_burst(PacketView* out, uint32_t max);
@@ -110,6 +116,11 @@ class PcapFileSource {
   bool map_nanos_ = false;    // nanosecond timestamps
   size_t map_off_ = 0;        // file offset of map_[0] (a followed file is mapped on from a page)
 
+  const std::atomic<bool>* stop_ = nullptr;  // see stop_on
+  bool cur_stream_ = false;  // the file read through libpcap is a pipe, a FIFO or standard input
+  // Waits until `fd` has data (or its writer is gone): false when a stop
+  // came first.
+  bool wait_for_data(int fd) const;
   bool follow_ = false;                           // -f
   std::atomic<uint64_t>* idle_clock_ = nullptr;   // see follow_last
   int follow_fd_ = -1;         // the followed file, mapped: its size is watched

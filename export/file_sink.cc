@@ -56,7 +56,11 @@ int open_append_at(int dir_fd, const std::string& path, mode_t mode, bool& creat
       created = fd >= 0;
       return fd;
     }
-    fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    // Non-blocking, as argus opens it: a FIFO without a reader is refused
+    // (ENXIO) instead of blocking the sensor, through every signal, until
+    // one comes; at a reopen it is an output that failed, counted.
+    fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if (fd >= 0 || errno != ENOENT) {
       created = false;
       return fd;
@@ -78,7 +82,8 @@ bool FileSink::open_file(const std::string& inside) {
   const std::string name = rooted(inside);
   fd_ = open_append(name, 0644, created_);
   if (fd_ < 0) {
-    note_error("cannot open '" + name + "': " + std::strerror(errno));
+    note_error("cannot open '" + name + "': " +
+               (errno == ENXIO ? std::string("a FIFO with no reader") : std::strerror(errno)));
     return false;
   }
   owns_fd_ = true;

@@ -341,6 +341,60 @@ def main():
         c = counters(p.stderr)
         assert c.get("parse.truncated_l4", 0) == 2, p.stderr
 
+    def quiet_pipes(tmp):
+        # SIGTERM ends a sensor whose input pipe, FIFO or standard input is
+        # quiet (a quiet link under tcpdump -w -), with every flow written;
+        # a FIFO output without a reader is refused at once, as argus does.
+        with open(pc("dns-udp.pcap"), "rb") as f:
+            data = f.read()
+        end = 24
+        for _ in range(3):  # the file header and three whole records
+            end += 16 + struct.unpack_from("<I", data, end + 8)[0]
+        head = data[:end]
+        out = os.path.join(tmp, "quiet.argus")
+        for how in ("stdin", "fifo", "stdin, two workers"):
+            if os.path.exists(out):
+                os.unlink(out)
+            if how.startswith("stdin"):
+                two = ["--workers", "2", "--no-pin"] if "two" in how else []
+                proc = subprocess.Popen([argos, "-X", "-r", "-", "-w", out, *two], stdin=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+                writer = proc.stdin
+            else:
+                fifo = os.path.join(tmp, "in.fifo")
+                if os.path.exists(fifo):
+                    os.unlink(fifo)
+                os.mkfifo(fifo)
+                proc = subprocess.Popen([argos, "-X", "-r", fifo, "-w", out], stderr=subprocess.PIPE)
+                time.sleep(0.5)  # no writer yet: waiting for one must not block a stop either
+                writer = open(fifo, "wb")
+            writer.write(head)
+            writer.flush()
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                _, err = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise AssertionError(f"-r {how}: SIGTERM did not end the sensor while the pipe was quiet")
+            finally:
+                writer.close()
+            err = err.decode()
+            assert proc.returncode == 0 and "stopped_by_signal=1" in err, (how, err)
+            assert len(ra_lines(out)) == counters(err)["records"] > 0, (how, err)
+        fifo = os.path.join(tmp, "in.fifo")
+        proc = subprocess.Popen([argos, "-X", "-r", fifo, "-w", out], stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        ofifo = os.path.join(tmp, "out.fifo")
+        os.mkfifo(ofifo)
+        p = subprocess.run([argos, "-X", "-r", pc("dns-udp.pcap"), "-w", ofifo], capture_output=True, text=True,
+                           timeout=10)
+        assert p.returncode == 2 and "a FIFO with no reader" in p.stderr, p.stderr
+
     def core_plan(tmp):
         ncpu = os.cpu_count() or 1
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", str(ncpu + 7)], tmp)
@@ -891,7 +945,7 @@ def main():
         assert p.returncode == 2 and "'vid' is not supported in record filters" in p.stderr, p.stderr
 
     checks = [("inputs read as libpcap reads them", inputs_as_libpcap_reads_them), ("getopt forms", getopt_forms),
-              ("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("core plan", core_plan),
+              ("-c confines the sensor to a directory", chroot), ("-f follows a growing file", follow), ("record filters on outputs", record_filter), ("-N packet range", packet_range), ("closing MAR counters", closing_mar_counters), ("output options refused", output_options), ("stops while a pipe is quiet", quiet_pipes), ("core plan", core_plan),
               ("periodic stats line", stats_line), ("per-worker counters", per_worker_counters),
               ("NUMA-bound flow tables", numa_binding)]
     checks += [("bpf filter", bpf_filter), ("-b prints the filter, -O", print_filter), ("bad filter", bad_filter), ("-e source id", source_id),
