@@ -248,9 +248,11 @@ void put_metric_app(Writer& w, const FlowRecord& r) {
   const DirMetrics& s = r.dir[0];
   const DirMetrics& d = r.dir[1];
   const bool both = s.pkts && d.pkts;
-  // Packets can outnumber bytes (zero-length frames): both are measured.
-  const uint64_t big = both ? std::max({s.bytes, d.bytes, uint64_t{s.pkts}, uint64_t{d.pkts}})
-                            : (s.pkts ? std::max(s.bytes, uint64_t{s.pkts}) : std::max(d.bytes, uint64_t{d.pkts}));
+  // Packets can outnumber bytes (zero-length frames), and application
+  // bytes can too (an ICMP error counts the length its quoted datagram
+  // claims, as argus counts it): all three are measured, as argus does.
+  const auto largest = [](const DirMetrics& m) { return std::max({m.bytes, m.app_bytes, uint64_t{m.pkts}}); };
+  const uint64_t big = both ? std::max(largest(s), largest(d)) : largest(s.pkts ? s : d);
   // Widths: 1, 2, 4 or 8 bytes; qualifiers per direction set.
   const unsigned width = big <= 0xff ? 1 : big <= 0xffff ? 2 : big <= 0xffffffffULL ? 4 : 8;
   const unsigned step = width == 1 ? 0 : width == 2 ? 1 : width == 4 ? 2 : 3;

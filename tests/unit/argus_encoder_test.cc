@@ -498,6 +498,10 @@ TEST(EncoderFar, MetricDsrWithAppBytes) {
       {"INT", 50, 70000, 69000, 1, 60, 0, "10040307 00000032 00011170 00010d88 00000001 0000003c 00000000"},
       {"SRC_BYTE: one direction has a BYTE form with app bytes", 1, 60, 18, 0, 0, 0, "10040502 013c1200"},
       {"DST_SHORT", 0, 0, 0, 2, 300, 244, "10040a03 0002012c 00f40000"},
+      // An ICMP error's application bytes (the quoted datagram's claimed
+      // length) exceed its bytes: the width holds them, as in argus's
+      // record "10040603 00010046 05e4" (its pad bytes are not zero).
+      {"SRC_SHORT: app bytes above the byte count", 1, 70, 1508, 0, 0, 0, "10040603 00010046 05e40000"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.desc);
