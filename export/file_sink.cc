@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -89,7 +90,9 @@ bool FileSink::open_file(const std::string& inside) {
   owns_fd_ = true;
   file_name_ = name;
   struct stat st;
-  file_bytes_ = ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  const bool known = ::fstat(fd_, &st) == 0;
+  file_bytes_ = known ? static_cast<uint64_t>(st.st_size) : 0;
+  regular_ = known && S_ISREG(st.st_mode);
   files_.push_back(name);
   return true;
 }
@@ -110,6 +113,7 @@ bool FileSink::open(const std::string& path, std::string& err, const FileRotatio
       return false;
     }
   }
+  ends_.reserve(kBufBytes / 64);  // records are at least 64 bytes; more only grows it
   buf_ = static_cast<uint8_t*>(std::malloc(kBufBytes));
   if (!buf_) {
     err = "out of memory for the output buffer of '" + path + "'";
@@ -119,7 +123,8 @@ bool FileSink::open(const std::string& path, std::string& err, const FileRotatio
   return true;
 }
 
-bool FileSink::write_all(const uint8_t* data, size_t len) {
+bool FileSink::write_all(const uint8_t* data, size_t len, size_t& written) {
+  written = 0;
   while (len > 0) {
     const ssize_t n = ::write(fd_, data, len);
     if (n < 0) {
@@ -129,8 +134,18 @@ bool FileSink::write_all(const uint8_t* data, size_t len) {
     }
     data += n;
     len -= static_cast<size_t>(n);
+    written += static_cast<size_t>(n);
   }
   return true;
+}
+
+void FileSink::cut_back(uint64_t before, size_t keep) {
+  // A record cut in two would end every reader at it, and records written
+  // after it (once the disk has room again) would be lost to them too.
+  if (regular_ && ::ftruncate(fd_, static_cast<off_t>(before + keep)) != 0)
+    note_error("cutting '" + file_name_ + "' back to its last whole record failed: " + std::strerror(errno));
+  struct stat st;
+  file_bytes_ = regular_ && ::fstat(fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : before + keep;
 }
 
 void FileSink::start(const uint8_t* mar, size_t len) {
@@ -192,12 +207,18 @@ void FileSink::append(const uint8_t* data, size_t len) {
   if (used_ + len > kBufBytes) {
     flush();
     if (len > kBufBytes) {
-      if (!write_all(data, len)) ++records_lost_;
+      const uint64_t before = file_bytes_ - len;
+      size_t written = 0;
+      if (!write_all(data, len, written)) {
+        ++records_lost_;
+        cut_back(before, 0);
+      }
       return;
     }
   }
   std::memcpy(buf_ + used_, data, len);
   used_ += len;
+  ends_.push_back(static_cast<uint32_t>(used_));
   ++buffered_records_;
 }
 
@@ -225,12 +246,18 @@ void FileSink::reopen() {
 
 bool FileSink::flush() {
   if (fd_ < 0 || used_ == 0) return errors_ == 0;
-  const bool ok = write_all(buf_, used_);
-  // (A write cut short by a full disk may have stored part of the buffer;
-  // the records are counted lost all the same: what is there is cut.)
-  if (!ok) records_lost_ += buffered_records_;
+  const uint64_t before = file_bytes_ - used_;
+  size_t written = 0;
+  const bool ok = write_all(buf_, used_, written);
+  if (!ok) {
+    // The records that went out whole stay; the rest are lost, counted.
+    const size_t whole = static_cast<size_t>(std::upper_bound(ends_.begin(), ends_.end(), written) - ends_.begin());
+    records_lost_ += buffered_records_ - whole;
+    cut_back(before, whole ? ends_[whole - 1] : 0);
+  }
   buffered_records_ = 0;
   used_ = 0;
+  ends_.clear();
   return ok && errors_ == 0;
 }
 

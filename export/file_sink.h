@@ -78,7 +78,11 @@ class FileSink final : public RecordSink {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  bool write_all(const uint8_t* data, size_t len);
+  // Writes `len` bytes; `written` tells how many made it when it fails.
+  bool write_all(const uint8_t* data, size_t len, size_t& written);
+  // After a write that stored `written` of the `len` bytes at file size
+  // `before`: the file is cut back to `before + keep` (a regular file).
+  void cut_back(uint64_t before, size_t keep);
   void note_error(const std::string& what);
   void append(const uint8_t* data, size_t len);
   bool open_file(const std::string& name);
@@ -107,6 +111,11 @@ class FileSink final : public RecordSink {
   uint64_t errors_ = 0;
   uint64_t records_lost_ = 0;
   uint64_t buffered_records_ = 0;  // records in buf_, lost if its write fails
+  // Where each buffered record ends in buf_: a write cut short (a full
+  // disk, a reader gone) is cut back to its last whole record, so the file
+  // stays readable to its end and the records counted lost are exact.
+  std::vector<uint32_t> ends_;
+  bool regular_ = false;  // the output is a regular file (it can be cut back)
   time_t last_retry_s_ = 0;
   bool opened_ = false;      // open() succeeded: later failures are reported as they happen  // last attempt to open a file after a failure
   std::string last_error_;

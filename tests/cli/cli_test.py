@@ -558,6 +558,27 @@ def main():
                     assert kept and all(os.path.getsize(n) > 0 for n in kept), kept
                     on_disk = sum(len(ra_lines(n)) for n in kept)  # ra reads each whole
                     assert 0 < on_disk < 583, on_disk
+                    # Without rotation: the write the disk cut short is cut back to
+                    # its last whole record, so the file ends on a record boundary
+                    # (a reader would stop at a fragment, and so would every record
+                    # appended once there is room again), and the loss is exact.
+                    for n in kept:
+                        os.unlink(n)
+                    whole = os.path.join(small, "whole.argus")
+                    p = subprocess.run([argos, "-X", "-r", pc("large-home-lan-mixed.pcap"), "-AJmZ", "-U", "256",
+                                        "-w", whole],
+                                       capture_output=True, text=True, timeout=60)
+                    lost = re.search(r"(\d+) records lost", p.stderr)
+                    assert p.returncode == 1 and lost, p.stderr
+                    with open(whole, "rb") as fh:
+                        data = fh.read()
+                    at = 0
+                    while at + 4 <= len(data) and (data[at + 2] << 8 | data[at + 3]) > 0:
+                        at += (data[at + 2] << 8 | data[at + 3]) * 4
+                    assert at == len(data), f"a record cut at byte {at} of {len(data)}"
+                    written = counters(p.stderr)["records"] + 2  # and the two MARs
+                    on_disk = len(ra_lines(whole)) + 1  # the start MAR (the closing one did not fit)
+                    assert on_disk + int(lost.group(1)) == written, (on_disk, lost.group(1), written)
                 finally:
                     subprocess.run(["umount", small])
         # The server alone is an output: no -w needed.
