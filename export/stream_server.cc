@@ -34,10 +34,24 @@ constexpr size_t kInboxMaxBytes = 64 * 1024;
 // whole once it does, however the message was split into segments.
 constexpr const char* kClientWrap = "man or (";
 
-// A client's text as the log shows it: a filter may be 64 KiB long.
+// A client's text as the log shows it: a filter may be 64 KiB long, and
+// any byte a client sends stays on its line (a newline or an escape would
+// let it write log lines of its own): control bytes show as \xNN.
 std::string shortened(const std::string& s) {
   constexpr size_t kMax = 240;
-  return s.size() <= kMax ? s : s.substr(0, kMax) + "...(" + std::to_string(s.size()) + " bytes)";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    const unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != 0x7f) {
+      out += static_cast<char>(ch);
+      continue;
+    }
+    static const char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[ch >> 4];
+    out += kHex[ch & 15];
+  }
+  return s.size() <= kMax ? out : out + "...(" + std::to_string(s.size()) + " bytes)";
 }
 
 // Where the FILTER: message at the start of `inbox` ends, when it is all

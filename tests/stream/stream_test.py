@@ -476,6 +476,13 @@ def main():
         except ConnectionResetError:
             rest = b""  # closed with the unread bytes: a reset
         assert rest == b"", "a 70 KB filter that never closes was not cut off"
+        # A filter carrying a newline and an escape sequence cannot write a
+        # line of its own into the sensor's log.
+        forged = connect(port)
+        read_n(forged, 128)
+        forged.sendall(b"FILTER: man or (udp\nargos: packets=1 forged\x1b[2J)")
+        read_n(forged, 2)
+        forged.close()
         deep = connect(port)
         mar = read_n(deep, 128)
         deep.sendall(b"FILTER: man or (" + b"(" * 20000 + b"udp" + b")" * 20000 + b")")
@@ -487,8 +494,10 @@ def main():
         open(got, "wb").write(mar + stream)
         want, have = flows(out), flows(got)
         assert want and have == want, f"deep filter: {first_diff(want, have)}"
-        assert c["server.filtered"] == 0 and c["server.closed"] == 2, c
+        assert c["server.filtered"] == 0 and c["server.closed"] == 3, c
         assert "client message too long" in x.err and "nested deeper than 64 levels" in x.err, x.err
+        assert not [l for l in x.err.splitlines() if l.startswith("argos: packets=1 forged")], x.err
+        assert "\x1b" not in x.err and "(udp\\x0aargos: packets=1 forged\\x1b[2J)" in x.err, x.err
 
     def udp_push(tmp):
         port, got, t = udp_collector()
