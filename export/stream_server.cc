@@ -161,6 +161,13 @@ StreamServer::~StreamServer() {
 }
 
 bool StreamServer::open(std::string& err) {
+  // An IPv4 address beside an IPv6 one gets its own socket: the IPv6 ones
+  // then take IPv6 clients alone (else "::" would hold the IPv4 port too).
+  bool any_v4 = false;
+  for (const std::string& addr : cfg_.bind_addrs) {
+    in_addr probe;
+    any_v4 |= inet_pton(AF_INET, addr.c_str(), &probe) == 1;
+  }
   for (const std::string& addr : cfg_.bind_addrs) {
     sockaddr_storage ss{};
     socklen_t len = 0;
@@ -186,9 +193,9 @@ bool StreamServer::open(std::string& err) {
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6) {
-      // "::" also takes IPv4 clients (as ::ffff:a.b.c.d).
-      const int zero = 0;
-      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+      // Alone, "::" also takes IPv4 clients (as ::ffff:a.b.c.d).
+      const int v6only = any_v4 ? 1 : 0;
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     }
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 64) != 0) {
       err = "cannot listen on " + addr + " port " + std::to_string(cfg_.port) + ": " + std::strerror(errno);

@@ -631,6 +631,22 @@ def main():
         assert [r[:2] for r in records(b"\0" * 128 + stream)][-1] == (0x83, 0x30)
         assert c["server.accepted"] == 2 and c["server.started"] == 1 and c["server.closed"] == 2, c
         assert "serving Argus records on [::1]:" in x.err, x.err
+        # "::" and "0.0.0.0" together: each its own family (the IPv6 socket
+        # no longer holds the IPv4 port), and clients of both are served.
+        port = free_port()
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "-B", "::,0.0.0.0", "--wait-clients", "2",
+                          "-w", os.path.join(tmp, "both.argus")])
+        both = []
+        for family, host in ((socket.AF_INET6, "::1"), (socket.AF_INET, "127.0.0.1")):
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect((host, port))
+            read_n(s, 128)
+            s.sendall(b"START: ")
+            both.append(s)
+        streams = [read_all(s) for s in both]
+        c = x.wait()
+        assert c["server.started"] == 2 and streams[0] == streams[1] and streams[0], c
 
     def dead_collector(tmp):
         # UDP push to a port nobody listens on: the run finishes normally,
