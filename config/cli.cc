@@ -378,6 +378,15 @@ int build_config(int argc_in, char** argv_in, CliRequest& req, SensorConfig& cfg
   }
   // --rotate-size and --rotate-interval apply to every file output.
   if (rotate_given) {
+    // Rotation applies to output files; without one it would be ignored
+    // without a word (the YAML form of the same setting is refused too).
+    bool rotatable = false;
+    for (const FileOutputConfig& f : cfg.files) rotatable |= f.path != "-";
+    if (!rotatable) {
+      err = std::string(rotate_interval_s > 0 ? "--rotate-interval" : rotate_bytes ? "--rotate-size" : "--rotate-utc") +
+            ": no output file to rotate (give -w FILE; standard output, UDP push and the server do not rotate)";
+      return 2;
+    }
     for (size_t i = 0; i < cfg.files.size(); ++i) {
       FileOutputConfig& f = cfg.files[i];
       if (f.path == "-") continue;

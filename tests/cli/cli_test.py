@@ -510,6 +510,11 @@ def main():
         for args, msg in bad:
             p = subprocess.run([argos, "-r", f, "-w", o] + args, capture_output=True, text=True, timeout=60)
             assert p.returncode == 2 and msg in p.stderr, f"{args}: exit {p.returncode}, {p.stderr.strip()}"
+        # Rotation with no output file to rotate is refused, not ignored.
+        for outs in (["-w", "-"], ["-w", "argus-udp://127.0.0.1:5999"], ["-P", "0"]):
+            p = subprocess.run([argos, "-r", f, *outs, "--rotate-size", "1MiB"], capture_output=True, text=True,
+                               timeout=60)
+            assert p.returncode == 2 and "no output file to rotate" in p.stderr, (outs, p.stderr)
         # A port already taken is reported before any packet is read.
         import socket
         s = socket.socket()
