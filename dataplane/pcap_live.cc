@@ -137,6 +137,8 @@ void PcapLiveSource::close_failed(Capture& c, const char* why) {
   c.failed_at_ns = monotonic_ns();
   ++failed_;
   ++failures_;
+  c.error_index = errors_.size();
+  c.reopen_error.clear();
   errors_.push_back("capture on interface '" + c.name + "' failed: " + why);
   // Once per failure and at once (a rare event, not a per-packet one): a
   // long-running sensor must not keep this for its exit.
@@ -164,12 +166,23 @@ void PcapLiveSource::reopen_failed() {
     if (!open_one(c, why)) {
       if (c.handle) pcap_close(c.handle);  // opened but not set up (filter, link type)
       c.handle = nullptr;
+      // Said when the reason changes: an interface that is back but cannot
+      // be opened (no permission after -u, say) is not mistaken for one
+      // still missing.
+      if (why != c.reopen_error) std::fprintf(stderr, "argos: interface '%s' not opened again yet: %s\n",
+                                              c.name.c_str(), why.c_str());
+      c.reopen_error = why;
       continue;
     }
     c.failed = false;
     --failed_;
-    std::fprintf(stderr, "argos: capture on interface '%s' resumed after %.1f s\n", c.name.c_str(),
-                 static_cast<double>(now - c.failed_at_ns) / 1e9);
+    const double gap_s = static_cast<double>(now - c.failed_at_ns) / 1e9;
+    std::fprintf(stderr, "argos: capture on interface '%s' resumed after %.1f s\n", c.name.c_str(), gap_s);
+    // The exit still tells of the gap (status 1), as a gap, not as a
+    // capture that was down at the end.
+    char gap[48];
+    std::snprintf(gap, sizeof gap, "; resumed after %.1f s", gap_s);
+    errors_[c.error_index] += gap;
   }
   if (failed_ == 0) next_reopen_ns_ = 0;
 }

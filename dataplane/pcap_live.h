@@ -93,6 +93,8 @@ class PcapLiveSource {
     bool failed = false;         // a read failed: closed until it opens again
     uint64_t failed_at_ns = 0;   // monotonic time of the failure
     CaptureStats closed;         // counters of the handles closed after a failure
+    size_t error_index = 0;      // its entry in errors_ (rewritten when it is back)
+    std::string reopen_error;    // why the last attempt to open it again failed (said once)
   };
   bool open_one(Capture& c, std::string& err);
   void close_failed(Capture& c, const char* why);

@@ -310,6 +310,10 @@ def check_interface_returns(ns, argos, tmp):
         fail("exit status %d after a capture gap, want 1" % proc.returncode)
     if "capture on interface '%s' failed" % cap_if not in err or "capture on interface '%s' resumed" % cap_if not in err:
         fail("the failure and the return were not said")
+    # The exit tells of the gap, not of a capture down at the end.
+    last = [l for l in err.splitlines() if l.startswith("argos: capture on interface '%s' failed" % cap_if)][-1]
+    if "; resumed after" not in last:
+        fail("the exit message reads as if the capture were still down: " + last)
     if kv.get("capture.failures") != "1":
         fail("capture.failures=%s, want 1" % kv.get("capture.failures"))
     flows = {l[0]: int(l[1]) for l in ra_lines(out, ("sport", "spkts"), "udp")}
