@@ -303,16 +303,26 @@ int main(int argc, char** argv) {
   // --check-portable checks it, except that it may lack an input and an
   // output: the defaults alone print as a template.
   if (req.print_config) {
-    SensorConfig whole = built;
-    if (whole.read_files.empty() && whole.interfaces.empty() && whole.dpdk_ports.empty())
-      whole.read_files.emplace_back("input.pcap");
-    if (whole.files.empty() && whole.udp.empty() && whole.server_port == 0) {
-      FileOutputConfig placeholder;
-      placeholder.path = "output.argus";
-      whole.files.push_back(placeholder);
+    // Without an input, any of the three kinds will do: a template of
+    // DPDK or live settings is as valid as one for files.
+    const bool no_input = built.read_files.empty() && built.interfaces.empty() && built.dpdk_ports.empty();
+    std::string first_err;
+    bool valid = false;
+    for (int kind = 0; kind < (no_input ? 3 : 1) && !valid; ++kind) {
+      SensorConfig whole = built;
+      if (no_input && kind == 0) whole.read_files.emplace_back("input.pcap");
+      if (no_input && kind == 1) whole.interfaces.emplace_back("eth0");
+      if (no_input && kind == 2) whole.dpdk_ports.push_back({"net_null0", 0});
+      if (whole.files.empty() && whole.udp.empty() && whole.server_port == 0) {
+        FileOutputConfig placeholder;
+        placeholder.path = "output.argus";
+        whole.files.push_back(placeholder);
+      }
+      valid = validate_config(whole, origins, ValidateScope::kPortable, err);
+      if (kind == 0) first_err = err;
     }
-    if (!validate_config(whole, origins, ValidateScope::kPortable, err)) {
-      std::fprintf(stderr, "argos: %s\n", err.c_str());
+    if (!valid) {
+      std::fprintf(stderr, "argos: %s\n", first_err.c_str());
       return 2;
     }
     std::fputs(print_config(built).c_str(), stdout);

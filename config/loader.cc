@@ -148,6 +148,13 @@ class Loader {
 
   bool scalar(const OptionSpec& spec, const YAML::Node& v, const std::string& path) {
     std::string why;
+    // A bare number is seconds in this file; a setting whose flag counts
+    // another unit (--exit-when-idle MS) would read it as that unit, so
+    // here it must say which.
+    if (spec.kind == OptionKind::kSeconds && spec.bare_unit && std::strcmp(spec.bare_unit, "s") != 0 && !v.Scalar().empty() &&
+        v.Scalar().find_first_not_of("0123456789.") == std::string::npos)
+      return fail(v.Mark(), path, "'" + v.Scalar() + "' needs a unit (" + v.Scalar() + "ms or " + v.Scalar() +
+                  "s): " + spec.flag + " counts " + spec.bare_unit + ", other durations here count seconds");
     if (!parse_option_value(spec, v.Scalar(), cfg_, why)) return fail(v.Mark(), path, why);
     return true;
   }

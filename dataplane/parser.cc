@@ -43,6 +43,7 @@ constexpr uint16_t kEthPppoeSess = 0x8864;
 constexpr uint16_t kEthTeb = 0x6558;  // transparent Ethernet bridging (GRE)
 
 constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoIgmp = 2;
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoGre = 47;
@@ -381,8 +382,9 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       k.dport = rd16(c.p + 2);
       out.payload_bytes = l4_len >= 8 ? l4_len - 8 : 0;
       set_user(out, c.p, 8, l4_len);
-      // DNS: argus keys each transaction id as its own flow.
-      if ((k.sport == 53 || k.dport == 53) && c.left() >= 10) k.aux = rd16(c.p + 8);
+      // DNS over IPv4: argus keys each transaction id as its own flow (over
+      // IPv6 it does not: an A and AAAA lookup from one port is one flow).
+      if (!v6 && (k.sport == 53 || k.dport == 53) && c.left() >= 10) k.aux = rd16(c.p + 8);
       return c.left() < 8 ? ParseResult::kTruncatedL4 : ParseResult::kOk;
     }
     case kProtoSctp: {
@@ -398,6 +400,18 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       out.payload_bytes = l4_len;
       return ParseResult::kOk;
     }
+    case kProtoIgmp: {
+      // argus keys IGMP by the group a message names, where it names one
+      // (a leave goes to 224.0.0.2 but is about its group). A version 3
+      // report has no group there (the field counts its records): it
+      // keeps its IP destination, where argus shows the count as an address.
+      // Each message type is a flow of its own, as in argus (a report and
+      // the leave that follows are two records).
+      if (v6 || c.left() < 8) break;
+      k.aux = c.p[0];
+      if (c.p[0] != 0x22 && rd32(c.p + 4) != 0) std::memcpy(k.dst, c.p + 4, 4);
+      break;
+    }
     case kProtoIcmp: {
       if (v6) break;
       if (c.left() < 4) return ParseResult::kTruncatedL4;
@@ -409,7 +423,9 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
       k.flags |= kKeyNoCanon;
       if (is_icmp_echo_like(type)) {
         k.sport = static_cast<uint16_t>(icmp_request_type(type) << 8);
-        if (c.left() >= 8) {
+        // Echo exchanges are keyed by id and sequence; argus keys timestamp,
+        // information and address-mask exchanges by their type alone.
+        if (c.left() >= 8 && (type == 8 || type == 0)) {
           k.dport = rd16(c.p + 4);
           k.aux = rd16(c.p + 6);
         }

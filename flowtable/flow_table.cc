@@ -821,8 +821,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
-  // window-shut flag), and a FIN's unless the side has no window yet.
-  if (p.tcp_win != 0 && (!(fl & kTcpFin) || me.win == 0)) me.win = p.tcp_win;
+  // window-shut flag), a FIN's unless the side has no window yet, and a
+  // reset's always (a side that only refused shows none).
+  if (p.tcp_win != 0 && !(fl & kTcpRst) && (!(fl & kTcpFin) || me.win == 0)) me.win = p.tcp_win;
   if (syn && (p.tcp_options & kTcpOptWscale))
     me.bits = static_cast<uint8_t>((me.bits & ~kTcpDirWscaleMask) | (p.tcp_wscale & kTcpDirWscaleMask));
 

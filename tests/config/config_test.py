@@ -112,6 +112,8 @@ def main():
             # yaml-cpp alone would read the rest of the file into the value.
             ("unclosed double quote", "sensor:\n  monitor_id: \"abc\nflows:\n  capacity: 64\n",
              "this quote is never closed", 2),
+            ("bare number where the flag counts ms", "input:\n  dpdk:\n    exit_when_idle: 5\n",
+             "input.dpdk.exit_when_idle: '5' needs a unit (5ms or 5s)", 3),
             ("unclosed single quote", "outputs:\n  files:\n    - path: 'it''s.argus\nflows:\n  capacity: 64\n",
              "this quote is never closed", 3),
             ("bad indentation", "sensor:\n  workers: 2\n   pin_threads: false\n", "", 3),
@@ -224,6 +226,10 @@ def main():
                            (["-X", "-i", "dpdk:net_null0", "-r", pc("arp.pcap")], "exclude each other")):
             p = run(args + ["--print-config"])
             assert p.returncode == 2 and want in p.stderr and p.stdout == "", (args, p.returncode, p.stderr)
+        # A template of DPDK or live settings, without an input, prints.
+        tpl = write(tmp, "dpdk-template.yaml", "input:\n  dpdk:\n    exit_when_idle: 2s\n")
+        p = run(["-F", tpl, "--print-config"])
+        assert p.returncode == 0 and "exit_when_idle: 2s" in p.stdout, p.stderr
 
     def overrides(tmp):
         # Flags win over the file; -w, -r and list flags replace the file's lists.

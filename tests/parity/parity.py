@@ -1022,6 +1022,107 @@ def check_short_transport(tools: Tools, work: Path, c: Checks) -> None:
                       "transport headers cut by the capture or the IP length", caplens)
 
 
+def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
+    """Keys argus gives some exchanges, and TCP windows it leaves out: DNS
+    over IPv6 is not split by transaction id (over IPv4 it is); ICMP
+    timestamp, information and address-mask exchanges are keyed by type,
+    not id and sequence; IGMP by message type and the group it names; a
+    reset's window is never a side's window. Each group 100 s apart."""
+    ma, mb = bytes([0, 0x11, 0x22, 0x33, 0x44, 0x55]), bytes([0, 0x66, 0x77, 0x88, 0x99, 0xAA])
+
+    def csum(b):
+        if len(b) % 2:
+            b += b"\0"
+        t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        t = (t >> 16) + (t & 0xFFFF)
+        return ~(t + (t >> 16)) & 0xFFFF
+
+    def ip4(src, dst, proto, payload, opts=b""):
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + len(payload), 1, 0, 64,
+                          proto, 0, bytes(src), bytes(dst)) + opts
+        return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
+
+    def ip6(last_src, last_dst, nh, payload):
+        return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, 64, b"\x20\x01" + bytes(13) + bytes([last_src]),
+                           b"\x20\x01" + bytes(13) + bytes([last_dst])) + payload
+
+    def udp(sport, dport, body):
+        return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+
+    def tcp(sport, dport, seq, ack, flags, win):
+        return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0)
+
+    def eth(src, dst, etype, payload):
+        return dst + src + struct.pack("!H", etype) + payload
+
+    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
+    timed = []  # (seconds, frame)
+    t = 0.0
+    for v6 in (False, True):  # an A and an AAAA lookup from one port, then their answers
+        for txid in (0x1111, 0x2222):
+            q = udp(7001, 53, struct.pack("!HHHHHH", txid, 0x0100, 1, 0, 0, 0) + b"\x03www\x00\x00\x01\x00\x01")
+            timed.append((t, eth(ma, mb, 0x86DD if v6 else 0x0800, ip6(1, 2, 17, q) if v6 else ip4(A, B, 17, q))))
+            t += 0.01
+        for txid in (0x1111, 0x2222):
+            r = udp(53, 7001, struct.pack("!HHHHHH", txid, 0x8180, 1, 1, 0, 0) + b"\x03www\x00\x00\x01\x00\x01")
+            timed.append((t, eth(mb, ma, 0x86DD if v6 else 0x0800, ip6(2, 1, 17, r) if v6 else ip4(B, A, 17, r))))
+            t += 0.01
+        t += 100
+    for req, body in ((13, 12), (15, 0), (17, 4)):  # two exchanges of each, then a request the other way
+        for ident in (5, 6):
+            for typ, src, dst, ms, md in ((req, A, B, ma, mb), (req + 1, B, A, mb, ma)):
+                m = struct.pack("!BBHHH", typ, 0, 0, ident, 1) + bytes(body)
+                m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
+                timed.append((t, eth(ms, md, 0x0800, ip4(src, dst, 1, m))))
+                t += 0.01
+        m = struct.pack("!BBHHH", req, 0, 0, 9, 9) + bytes(body)
+        timed.append((t, eth(mb, ma, 0x0800, ip4(B, A, 1, m[:2] + struct.pack("!H", csum(m)) + m[4:]))))
+        t += 100
+    ra_opt = b"\x94\x04\x00\x00"
+    for typ, src, dst, group in ((0x11, (10, 0, 0, 254), (224, 0, 0, 1), (0, 0, 0, 0)),
+                                 (0x16, A, (239, 1, 1, 1), (239, 1, 1, 1)),
+                                 (0x17, A, (224, 0, 0, 2), (239, 1, 1, 1)),
+                                 (0x11, (10, 0, 0, 254), (239, 1, 1, 1), (239, 1, 1, 1))):
+        m = struct.pack("!BBH4s", typ, 10, 0, bytes(group))
+        m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
+        timed.append((t, eth(ma, mb, 0x0800, ip4(src, dst, 2, m, ra_opt))))
+        t += 100
+    for port, who in ((40000, "client"), (40001, "server"), (40002, "refused")):  # resets carry windows argus leaves out
+        seg = [(A, B, port, 80, 1000, 0, 0x02, 4444), (B, A, 80, port, 5000, 1001, 0x12, 5555)]
+        if who == "refused":
+            seg = [seg[0], (B, A, 80, port, 0, 1001, 0x14, 6666)]
+        else:
+            seg.append((A, B, port, 80, 1001, 5001, 0x10, 4444))
+            seg.append((A, B, port, 80, 1001, 5001, 0x14, 7777) if who == "client" else
+                       (B, A, 80, port, 5001, 1001, 0x14, 2222))
+        for src, dst, sp, dp, sq, ak, fl, win in seg:
+            timed.append((t, eth(ma if src == A else mb, mb if src == A else ma, 0x0800,
+                                 ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, win)))))
+            t += 0.01
+        t += 100
+    f = work / "keys-and-windows.pcap"
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for sec, pkt in timed:
+        whole = 1000000000 + int(sec)
+        data += struct.pack("<IIII", whole, int(round((sec - int(sec)) * 1e6)), len(pkt), len(pkt)) + pkt
+    f.write_bytes(data)
+    problems, views = [], []
+    for prog in (tools.argus, tools.argos):
+        out = work / f"keys-and-windows-{Path(prog).name}.argus"
+        out.unlink(missing_ok=True)
+        o = run([prog, "-X", "-r", str(f), "-w", str(out)])
+        if o.rc != 0:
+            problems.append(f"{Path(prog).name}: {o.describe()}")
+        views.append(read_records(tools, out, columns=COLUMNS + ["swin", "dwin"]) if out.exists()
+                     else View(False, [], 0, ""))
+    if len(views[0].lines) < 15:
+        problems.append(f"argus wrote only {len(views[0].lines)} records")
+    d = compare(views[0].lines, views[1].lines)
+    if d.only_ref or d.only_ours:
+        problems += [f"argus only: {x}" for x in d.only_ref[:6]] + [f"argos only: {x}" for x in d.only_ours[:6]]
+    c.report("DNS, ICMP query and IGMP keys, reset windows", problems, f"{len(views[1].lines)} records")
+
+
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
     """A UDP datagram in three IPv4 fragments, sent in three orders (in
     order, the last before the middle one, a later one before the first),
@@ -1192,6 +1293,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_fragment_orders(tools, work, c)
         check_deep_stacks(tools, work, c)
         check_short_transport(tools, work, c)
+        check_keys_and_windows(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)
