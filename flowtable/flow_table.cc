@@ -607,6 +607,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
     }
   }
   r.last_ns = last_us * 1000;
+  if (__builtin_expect(report_last_floor_ns_ > r.last_ns, 0)) r.last_ns = report_last_floor_ns_;
   // A report opened after its first packet starts there; one that no
   // packet opened (the responder's alone) at its first packet.
   r.start_ns = e.b.start_late ? (base_us + e.cold.start_delta_us) * 1000 : base_us * 1000;
@@ -1273,6 +1274,24 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   if (idx != UINT32_MAX && entries_[idx].next_check_ns <= scan_ns_ &&
       run_checks(entries_[idx], idx, scan_ns_, out))
     idx = UINT32_MAX;
+  // A SYN after a reset starts a new connection on the same ports: as
+  // argus does, the reset one is reported and ended here (its record's last
+  // time is this SYN's), and the SYN opens a flow of its own. After a FIN
+  // close the two stay one flow, as they do in argus.
+  if (idx != UINT32_MAX && __builtin_expect(p.has_tcp && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn, 0)) {
+    Entry& old = entries_[idx];
+    if (old.b.counted && old.key.proto == kProtoTcp && !(old.key.flags & kKeyMatrix) &&
+        (old.key.kind == KeyKind::kIPv4 || old.key.kind == KeyKind::kIPv6) &&
+        (old.proto.tcp.status & (kTcpSrcReset | kTcpDstReset))) {
+      if (old.dir[0].pkts + old.dir[1].pkts) {
+        report_last_floor_ns_ = p.ts_ns;
+        emit_report(old, 0, out);
+        report_last_floor_ns_ = 0;
+      }
+      remove(idx);
+      idx = UINT32_MAX;
+    }
+  }
   if (idx == UINT32_MAX) {
     idx = insert(key, h, p.ts_ns, out);
     if (idx == UINT32_MAX) return;

@@ -300,6 +300,9 @@ class FlowTable {
   // even if the sweep has not reached it yet; the first packet after a quiet
   // spell with no other traffic still continues its flow, as with argus.
   uint64_t scan_ns_ = 0;
+  // A report built while this is set ends no earlier (argus ends a reset
+  // connection's record at the SYN that starts the next one).
+  uint64_t report_last_floor_ns_ = 0;
   std::array<uint64_t, kTableCounterCount> counters_{};
 };
 

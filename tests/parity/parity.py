@@ -1100,6 +1100,22 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
                                  ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, win)))))
             t += 0.01
         t += 100
+    # A connection reset, then a new one on the same ports: two records,
+    # the first ending at the new SYN (as argus ends it).
+    for src, dst, sp, dp, sq, ak, fl, win in ((A, B, 40003, 80, 1000, 0, 0x02, 4444),
+                                              (B, A, 80, 40003, 5000, 1001, 0x12, 5555),
+                                              (A, B, 40003, 80, 1001, 5001, 0x10, 4444),
+                                              (A, B, 40003, 80, 1001, 5001, 0x14, 4444),
+                                              (A, B, 40003, 80, 9000, 0, 0x02, 4444),
+                                              (B, A, 80, 40003, 7000, 9001, 0x12, 5555),
+                                              (A, B, 40003, 80, 9001, 7001, 0x10, 4444),
+                                              (A, B, 40003, 80, 9001, 7001, 0x11, 4444),
+                                              (B, A, 80, 40003, 7001, 9002, 0x11, 5555),
+                                              (A, B, 40003, 80, 9002, 7002, 0x10, 4444)):
+        timed.append((t, eth(ma if src == A else mb, mb if src == A else ma, 0x0800,
+                             ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, win)))))
+        t += 0.1
+    t += 100
     f = work / "keys-and-windows.pcap"
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for sec, pkt in timed:
@@ -1120,7 +1136,7 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
     d = compare(views[0].lines, views[1].lines)
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:6]] + [f"argos only: {x}" for x in d.only_ours[:6]]
-    c.report("DNS, ICMP query and IGMP keys, reset windows", problems, f"{len(views[1].lines)} records")
+    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset", problems, f"{len(views[1].lines)} records")
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
