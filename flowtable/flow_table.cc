@@ -1359,7 +1359,8 @@ void FlowTable::join_orphan(Entry& e, unsigned d, const Entry& o) {
   if (o.last_ns > e.last_ns) e.last_ns = o.last_ns;
   s.pkts += f.pkts;
   add48(s.bytes_lo, s.bytes_hi, get48(f.bytes_lo, f.bytes_hi));
-  add48(s.app_lo, s.app_hi, get48(f.app_lo, f.app_hi));
+  // No application bytes: a later fragment attached in order adds none
+  // either (argus counts the transport payload from the first fragment).
   s.bits |= kDirFrags;
   e.b.rec_flags |= kRecFragments;
   bump(TableCounter::kFragAttached, f.pkts);

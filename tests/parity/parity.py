@@ -1167,10 +1167,13 @@ def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
         for prog in (tools.argus, tools.argos):
             out = work / f"{name}-{Path(prog).name}.argus"
             out.unlink(missing_ok=True)
-            o = run([prog, "-X", "-r", str(f), "-w", str(out)])
+            # -A: application bytes come from the first fragment alone, in
+            # whatever order the fragments came.
+            o = run([prog, "-X", "-A", "-r", str(f), "-w", str(out)])
             if o.rc != 0:
                 problems.append(f"{name}: {Path(prog).name} {o.describe()}")
-            views.append(read_records(tools, out) if out.exists() else View(False, [], 0, ""))
+            views.append(read_records(tools, out, columns=COLUMNS + ["sappbytes", "dappbytes"]) if out.exists()
+                         else View(False, [], 0, ""))
         d = compare(views[0].lines, views[1].lines)
         if d.only_ref or d.only_ours or not views[0].lines:
             problems += [f"{name}: argus only: {x}" for x in d.only_ref[:3]]
