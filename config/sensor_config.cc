@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -391,6 +392,56 @@ bool check_run_as(const SensorConfig& cfg, Checker& c) {
                     "(rotation, SIGHUP after logrotate)");
 }
 
+// The memory limit of this process's cgroup (v2 memory.max, v1
+// memory.limit_in_bytes), the smallest along its path up to the root, in
+// bytes; 0 when there is none. A service's MemoryMax= or a container's limit
+// ends a sensor by the OOM killer, with nothing written, well before the
+// machine's memory is used up.
+double cgroup_memory_limit() {
+  FILE* f = std::fopen("/proc/self/cgroup", "r");
+  if (!f) return 0;
+  double limit = 0;
+  char line[4096];
+  auto consider = [&limit](const std::string& file) {
+    FILE* m = std::fopen(file.c_str(), "r");
+    if (!m) return;
+    char value[64] = {};
+    if (std::fgets(value, sizeof value, m) && std::strncmp(value, "max", 3) != 0) {
+      const double v = std::strtod(value, nullptr);
+      if (v > 0 && v < 9.0e18 && (limit == 0 || v < limit)) limit = v;  // v1 "no limit" is near 2^63
+    }
+    std::fclose(m);
+  };
+  while (std::fgets(line, sizeof line, f)) {
+    std::string l(line);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    const size_t a = l.find(':'), b = a == std::string::npos ? a : l.find(':', a + 1);
+    if (b == std::string::npos) continue;
+    const std::string controllers = l.substr(a + 1, b - a - 1);
+    std::string path = l.substr(b + 1);
+    std::string root, file;
+    if (controllers.empty()) {
+      root = "/sys/fs/cgroup";
+      file = "memory.max";
+    } else if (("," + controllers + ",").find(",memory,") != std::string::npos) {
+      root = "/sys/fs/cgroup/memory";
+      file = "memory.limit_in_bytes";
+    } else {
+      continue;
+    }
+    // Inside a cgroup namespace the path may not exist under the mount: its
+    // root is then the process's own group, which is looked at as well.
+    for (;;) {
+      consider(root + path + (path.empty() || path.back() == '/' ? "" : "/") + file);
+      if (path.empty() || path == "/") break;
+      const size_t slash = path.rfind('/');
+      path = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+    }
+  }
+  std::fclose(f);
+  return limit;
+}
+
 bool check_host(const SensorConfig& cfg, Checker& c) {
   if (!cfg.chroot.empty()) {
     struct stat dir;
@@ -440,7 +491,10 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
                       std::to_string(cpus) + ")");
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page > 0) {
-    const double mem = static_cast<double>(pages) * static_cast<double>(page);
+    const double machine = static_cast<double>(pages) * static_cast<double>(page);
+    const double group = cgroup_memory_limit();
+    const bool by_group = group > 0 && group < machine;
+    const double mem = by_group ? group : machine;
     const double tables = static_cast<double>(cfg.workers) * static_cast<double>(FlowTable::table_bytes(
         cfg.flow_capacity, cfg.packet_size || cfg.mac || cfg.bidir_timestamps, cfg.user_data_bytes, cfg.jitter));
     const double records = static_cast<double>(cfg.workers) *
@@ -452,8 +506,9 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
       return c.fail(c.later("outputs.record_buffer", c.later("flows.capacity", "sensor.workers")),
                     std::to_string(cfg.workers) + " worker(s) x " + std::to_string(cfg.flow_capacity) +
                         " flows need " + gib(tables) + " of flow tables and " + gib(records) +
-                        " of record buffers (--record-buffer): more than 80% of this machine's " + gib(mem) +
-                        " of memory");
+                        " of record buffers (--record-buffer): more than 80% of " +
+                        (by_group ? "this process's cgroup memory limit, " : "this machine's ") + gib(mem) +
+                        (by_group ? "" : " of memory"));
     }
   }
   if (!cfg.pid_file.empty() && !is_dir(dir_of(cfg.pid_file)))
