@@ -356,6 +356,20 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& n : built.notes) std::fprintf(stderr, "argos: note: %s\n", n.c_str());
+  // The core plan, as the start will make it (without the NIC's NUMA node,
+  // which needs the EAL): a core list or a worker count this machine cannot
+  // take is said here.
+  if (req.check_config && built.pin_threads) {
+    CorePlanRequest plan_req;
+    plan_req.workers = built.workers;
+    plan_req.core_list = built.cores;
+    Topology topo;
+    CorePlan plan;
+    if (!load_machine_topology(topo, err) || !plan_cores(topo.get(), plan_req, plan, err)) {
+      std::fprintf(stderr, "argos: core plan: %s\n", err.c_str());
+      return 2;
+    }
+  }
   if (req.check_config || req.check_portable) {
     std::fprintf(stderr, "argos: configuration OK%s%s\n", req.config_file.empty() ? "" : ": ",
                  req.config_file.c_str());

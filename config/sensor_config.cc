@@ -234,6 +234,11 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
     return c.fail(c.later(cfg.dpdk_ports.size() == 1 ? "input.dpdk.rx_queues" : "input.dpdk.ports", "sensor.workers"),
                   why);
   }
+  // DPDK sizes a pool's cache at 256 mbufs and wants 1.5 times that at least.
+  if (cfg.mbufs != 0 && cfg.mbufs < 384)
+    return c.fail("input.dpdk.mbufs", std::to_string(cfg.mbufs) +
+                                          " is too small: at least 384 (the pool's 256-mbuf cache and half again), "
+                                          "or 0 for the size the receive rings need");
   if (cfg.pace_factor > 0 && !files) return c.fail("input.pace", "-T paces the replay of files: give -r FILE");
   if (cfg.pace_factor > 0 && cfg.pace_factor < 0.001)
     return c.fail("input.pace", "speed factor must be at least 0.001 (0 = as fast as possible)");
@@ -332,10 +337,37 @@ bool check_interfaces(const SensorConfig& cfg, Checker& c) {
   pcap_freealldevs(all);
   for (size_t i = 0; i < cfg.interfaces.size(); ++i) {
     const std::string& n = cfg.interfaces[i];
-    if (std::find(names.begin(), names.end(), n) != names.end()) continue;
-    std::string list;
-    for (const std::string& m : names) list += (list.empty() ? "" : ", ") + m;
-    return c.fail(c.item("input.interface", i), "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      std::string list;
+      for (const std::string& m : names) list += (list.empty() ? "" : ", ") + m;
+      return c.fail(c.item("input.interface", i), "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
+    }
+    // Down: libpcap refuses to capture on it ("That device is not up").
+    if (n != "any") {
+      const std::string flags_file = "/sys/class/net/" + n + "/flags";
+      if (FILE* f = std::fopen(flags_file.c_str(), "r")) {
+        unsigned long flags = 0;
+        const bool read = std::fscanf(f, "%lx", &flags) == 1;
+        std::fclose(f);
+        if (read && !(flags & 0x1))  // IFF_UP
+          return c.fail(c.item("input.interface", i), "interface '" + n + "' is down (ip link set " + n + " up)");
+      }
+    }
+    // The capture filter, compiled as for that interface's link type
+    // (Ethernet; Linux cooked capture for "any"): a typo is said here, not
+    // at the start of the sensor it would stop.
+    if (!cfg.bpf_filter.empty()) {
+      pcap_t* dead = pcap_open_dead(n == "any" ? DLT_LINUX_SLL : DLT_EN10MB, 65535);
+      bpf_program prog;
+      const bool ok = dead && pcap_compile(dead, &prog, cfg.bpf_filter.c_str(), cfg.bpf_optimize ? 1 : 0,
+                                           PCAP_NETMASK_UNKNOWN) == 0;
+      const std::string why = dead ? pcap_geterr(dead) : "cannot compile";
+      if (ok) pcap_freecode(&prog);
+      if (dead) pcap_close(dead);
+      if (!ok)
+        return c.fail("input.filter", "'" + cfg.bpf_filter + "' does not compile for interface '" +
+                                          n + "': " + why);
+    }
   }
   return true;
 }
@@ -454,6 +486,20 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     if (f != "-" && ::access(f.c_str(), R_OK) != 0)
       return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': " + std::strerror(errno));
     if (f != "-" && is_dir(f)) return c.fail(c.item("input.files", i), "cannot read pcap file '" + f + "': it is a directory");
+    // The capture filter compiles for each regular file's link type (a
+    // pipe is read once, by the sensor: it is judged then).
+    struct stat kind;
+    if (cfg.bpf_filter.empty() || f == "-" || ::stat(f.c_str(), &kind) != 0 || !S_ISREG(kind.st_mode)) continue;
+    char errbuf[PCAP_ERRBUF_SIZE] = {0};
+    pcap_t* p = pcap_open_offline(f.c_str(), errbuf);
+    if (!p) continue;  // a damaged file is said when it is read, after the records before it
+    bpf_program prog;
+    const bool ok = pcap_compile(p, &prog, cfg.bpf_filter.c_str(), cfg.bpf_optimize ? 1 : 0, PCAP_NETMASK_UNKNOWN) == 0;
+    const std::string why = ok ? "" : pcap_geterr(p);
+    if (ok) pcap_freecode(&prog);
+    pcap_close(p);
+    if (!ok)
+      return c.fail("input.filter", "'" + cfg.bpf_filter + "' does not compile for '" + f + "': " + why);
   }
   // Output files: their directories exist, none is a directory, and no two
   // name the same file (./o.argus and o.argus, a link): that one would get
@@ -513,8 +559,12 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
   }
   if (!cfg.pid_file.empty() && !is_dir(dir_of(cfg.pid_file)))
     return c.fail("sensor.pid_file", "directory '" + dir_of(cfg.pid_file) + "' does not exist");
+  if (!cfg.pid_file.empty() && is_dir(cfg.pid_file))
+    return c.fail("sensor.pid_file", "'" + cfg.pid_file + "' is a directory: name the file in it");
   if (!cfg.log_file.empty() && !is_dir(dir_of(cfg.log_file)))
     return c.fail("sensor.log.file", "directory '" + dir_of(cfg.log_file) + "' does not exist");
+  if (!cfg.log_file.empty() && is_dir(cfg.log_file))
+    return c.fail("sensor.log.file", "'" + cfg.log_file + "' is a directory: name the file in it");
   return check_interfaces(cfg, c) && check_run_as(cfg, c);
 }
 

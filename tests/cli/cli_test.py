@@ -401,6 +401,11 @@ def main():
         assert p.returncode == 2 and "does not exist" in p.stderr, p.stderr
         p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", "0,0", "--workers", "2"], tmp)
         assert p.returncode == 2 and "core plan" in p.stderr, p.stderr
+        # --check-config makes the same plan: what would stop the start stops the check.
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--workers", str(ncpu + 1), "--check-config"], tmp)
+        assert p.returncode == 2 and "core plan" in p.stderr, p.stderr
+        p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", str(ncpu + 7), "--check-config"], tmp)
+        assert p.returncode == 2 and "does not exist" in p.stderr, p.stderr
         # A list with a hole is a typo, not core 0 and core 1.
         for holed in ("0,,1", "0,", ",0"):
             p, _ = run_argos(argos, ["-r", pc("dns-udp.pcap"), "--cores", holed], tmp)

@@ -159,6 +159,12 @@ def main():
             ("empty packet range", f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  packets: 5-5\n",
              "input.packets: '5-5' selects no packet", 5),
             ("unknown user", io + "sensor:\n  user: no-such-user-here\n", "sensor.user: no user 'no-such-user-here'", 6),
+            ("capture filter that does not compile",
+             f"outputs:\n  files: [{out}]\ninput:\n  files: [{pcap}]\n  filter: 'udp port 99999'\n",
+             "input.filter: 'udp port 99999' does not compile for", 5),
+            ("mbuf pool below its cache", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0]\n    mbufs: 100\n",
+             "input.dpdk.mbufs: 100 is too small: at least 384", 6),
+            ("pid file that is a directory", io + "sensor:\n  pid_file: /tmp\n", "'/tmp' is a directory", 6),
             ("record filter without 'and'",
              f"input:\n  files: [{pcap}]\noutputs:\n  files:\n    - path: {out}\n      filter: \"tcp host 10.0.0.1\"\n",
              "outputs.files[0].filter: record filter 'tcp host 10.0.0.1': 'host' where 'and', 'or' or the end was expected", 6),
@@ -554,6 +560,26 @@ def main():
         finally:
             os.rmdir(group)
 
+    def interface_down(tmp):
+        # An interface that is there but down is said by --check-config, as
+        # the capture would refuse it at start (root: a veth pair, left down).
+        name = f"argosdn{os.getpid() % 10000}"
+        if subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"],
+                          capture_output=True).returncode != 0:
+            print("      (skipped: cannot create a veth pair here)")
+            return
+        try:
+            base = ["-X", "-i", name, "-w", os.path.join(tmp, "d.argus"), "--check-config"]
+            p = run(base)
+            assert p.returncode == 2 and f"interface '{name}' is down" in p.stderr, p.stderr
+            subprocess.run(["ip", "link", "set", name, "up"], check=True)
+            p = run(base)
+            assert p.returncode == 0, p.stderr
+            p = run(base + ["udp port 99999"])
+            assert p.returncode == 2 and f"does not compile for interface '{name}'" in p.stderr, p.stderr
+        finally:
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+
     def cli_errors(tmp):
         # Misspelt flags get a suggestion; values go through the same table as YAML.
         p = run(["-r", pc("arp.pcap"), "-w", os.path.join(tmp, "x"), "--worker", "2"])
@@ -566,7 +592,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, interface_down, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 
