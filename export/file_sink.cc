@@ -1,5 +1,6 @@
 #include "export/file_sink.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +24,24 @@ std::string expand_file_pattern(const std::string& pattern, time_t t, bool utc) 
   const size_t n = std::strftime(out, sizeof out, pattern.c_str(), &fields);
   return n ? std::string(out, n) : pattern;
 }
+
+namespace {
+// The start of the rotation period holding `now`: periods are aligned on the
+// clock the file names are written in, so that with local names an hourly
+// file starts at a local hour (in +05:30 too) and a daily one at local
+// midnight, not UTC's.
+time_t period_start(time_t now, uint32_t interval_s, bool utc) {
+  long offset = 0;
+  if (!utc) {
+    struct tm fields;
+    if (localtime_r(&now, &fields)) offset = fields.tm_gmtoff;
+  }
+  const long long local = static_cast<long long>(now) + offset;
+  long long rem = local % static_cast<long long>(interval_s);
+  if (rem < 0) rem += interval_s;
+  return static_cast<time_t>(static_cast<long long>(now) - rem);
+}
+}  // namespace
 
 FileSink::~FileSink() { close(); }
 
@@ -107,7 +126,7 @@ bool FileSink::open(const std::string& path, std::string& err, const FileRotatio
     rotation_ = {};
   } else {
     if (now == 0) now = ::time(nullptr);
-    period_start_ = rotation_.interval_s ? now - now % rotation_.interval_s : now;
+    period_start_ = rotation_.interval_s ? period_start(now, rotation_.interval_s, rotation_.utc) : now;
     if (!open_file(current_name())) {
       err = last_error_;
       return false;
@@ -161,6 +180,26 @@ void FileSink::start(const uint8_t* mar, size_t len) {
 }
 
 void FileSink::next_free_seq() {
+  // Past the highest number there is, not into a gap an archiver left
+  // (o.2 moved away, o.3 to o.16 still there): the numbers keep the order
+  // in which the files were written.
+  const std::string base = rooted(expand_file_pattern(path_, period_start_, rotation_.utc));
+  const size_t slash = base.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : base.substr(0, slash);
+  const std::string prefix = (slash == std::string::npos ? base : base.substr(slash + 1)) + ".";
+  uint64_t highest = seq_;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string digits = name.substr(prefix.size());
+      if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+      const uint64_t n = std::strtoull(digits.c_str(), nullptr, 10);
+      if (n > highest) highest = n;
+    }
+    ::closedir(d);
+  }
+  seq_ = static_cast<decltype(seq_)>(highest);
   struct stat st;
   do {
     ++seq_;
@@ -234,7 +273,7 @@ void FileSink::poll(uint64_t now_ns) {
   }
   if (!rotation_.interval_s) return;
   if (now < period_start_ + static_cast<time_t>(rotation_.interval_s)) return;
-  period_start_ = now - now % rotation_.interval_s;
+  period_start_ = period_start(now, rotation_.interval_s, rotation_.utc);
   seq_ = 0;
   rotate_to(current_name());
 }
