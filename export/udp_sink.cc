@@ -85,9 +85,20 @@ bool UdpSink::open(const std::string& spec, std::string& err) {
 
 void UdpSink::write(const uint8_t* data, size_t len) {
   if (fd_ < 0) return;
-  // ECONNREFUSED (no collector listening yet) and a full socket buffer
-  // both lose this datagram only, as UDP push does.
-  if (::send(fd_, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(len)) {
+  // A full socket buffer loses this datagram, as UDP push does. A
+  // refusal (no collector listening: the ICMP port-unreachable of an
+  // earlier datagram) is reported on this send, which did not go: that
+  // earlier datagram is counted lost instead of sent, and this one is sent
+  // again, so that every refused datagram is counted, not every other one.
+  ssize_t n = ::send(fd_, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0 && errno == ECONNREFUSED) {
+    if (sent_ > 0) {
+      --sent_;
+      ++dropped_;
+    }
+    n = ::send(fd_, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+  if (n == static_cast<ssize_t>(len)) {
     ++sent_;
   } else {
     ++dropped_;
