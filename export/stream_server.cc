@@ -420,20 +420,37 @@ void StreamServer::poll(uint64_t now_ns) {
 }
 
 void StreamServer::finish() {
-  // The closing MAR is in every started client's buffer: give them a short
-  // while to take it, then close everyone and stop listening.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.finish_timeout_ms);
+  // The last reports and the closing MAR are in every started client's
+  // buffer: the clients take them for as long as they keep reading (a
+  // slow collector that is reading still gets everything), and are given
+  // up after finish_timeout_ms without progress, or 30 s in all.
+  const auto start = std::chrono::steady_clock::now();
+  const auto quiet_limit = std::chrono::milliseconds(cfg_.finish_timeout_ms);
+  const auto total_limit = std::max<std::chrono::milliseconds>(quiet_limit, std::chrono::seconds(30));
+  auto last_progress = start;
+  size_t last_pending = SIZE_MAX;
   for (;;) {
-    bool pending = false;
+    size_t pending = 0;
     for (Client& c : clients_)
-      if (c.fd >= 0 && send_pending(c) && c.started && !c.out.empty()) pending = true;
-    if (!pending || std::chrono::steady_clock::now() >= deadline) break;
+      if (c.fd >= 0 && send_pending(c) && c.started) pending += c.out.size() - c.out_head;
+    const auto now = std::chrono::steady_clock::now();
+    if (pending < last_pending) last_progress = now;
+    last_pending = pending;
+    if (pending == 0 || now - last_progress >= quiet_limit || now - start >= total_limit) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   for (Client& c : clients_)
     if (c.fd >= 0) {
       ::shutdown(c.fd, SHUT_WR);
-      drop(c, ServerCounter::kClosed, "shutdown");
+      const size_t left = c.out.size() - c.out_head;
+      if (c.started && left > 0) {
+        // Said and counted: its stream ends short of the closing MAR.
+        const std::string why = "shutdown: " + std::to_string(left) +
+                                " bytes of records and the closing MAR not delivered (it stopped reading)";
+        drop(c, ServerCounter::kDroppedSlow, why.c_str());
+      } else {
+        drop(c, ServerCounter::kClosed, "shutdown");
+      }
     }
   reap();
   for (int fd : listen_fds_) ::close(fd);

@@ -314,6 +314,42 @@ def main():
         assert len(want) >= 100000 and have == want, f"ra beside the slow client: {first_diff(want, have)}"
         slow.close()
 
+    def slow_reader_at_stop(tmp):
+        # SIGTERM while a client that reads, but slower than the replay makes
+        # records, is megabytes behind: it still gets every record and the
+        # closing MAR, on a record boundary, as long as it keeps reading.
+        # One that stops reading is given up, said and counted.
+        port = free_port()
+        pcap = big_capture(tmp)
+        out = os.path.join(tmp, "file.argus")
+        x = Argos(argos, ["-r", pcap, "-S", "1", "-T", "2.5", "-P", str(port), "--wait-clients", "2",
+                          "--client-buffer", str(64 << 20), "-w", out])
+        slow = connect(port, rcvbuf=65536, timeout=30)
+        stalled = connect(port, rcvbuf=4096)
+        got = read_n(slow, 128)
+        read_n(stalled, 128)
+        slow.sendall(b"START: ")
+        stalled.sendall(b"START: ")  # ... and never reads again
+        deadline = time.time() + 1.5
+        while time.time() < deadline:  # about 2 MB/s
+            got += slow.recv(65536)
+            time.sleep(0.03)
+        x.p.send_signal(signal.SIGTERM)
+        while True:
+            chunk = slow.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+            time.sleep(0.01)
+        c = x.wait(timeout=120)
+        recs = list(records(got))  # (raises at a record cut short)
+        assert recs[-1][:2] == (0x83, 0x30), "no closing MAR at the end of the stream"
+        want = len(list(records(open(out, "rb").read())))
+        assert len(recs) == want, (len(recs), want)
+        assert c["server.dropped_slow"] == 1 and "not delivered (it stopped reading)" in x.err, c
+        slow.close()
+        stalled.close()
+
     def killed_client(tmp):
         port = free_port()
         pcap = big_capture(tmp)
@@ -699,7 +735,7 @@ def main():
               ("UDP push", udp_push), ("UDP push with a record filter", udp_push_filtered), ("files, UDP and server at once", all_outputs),
               ("rotation by size and by time loses nothing", rotation), ("SIGHUP reopens the file", sighup),
               ("IPv6 listener, DONE: ends a session", ipv6_and_done),
-              ("dead UDP collector counted", dead_collector), ("failed reopen counted", reopen_fails)]
+              ("dead UDP collector counted", dead_collector), ("a slow reader gets everything at a stop", slow_reader_at_stop), ("failed reopen counted", reopen_fails)]
     if a.only:
         checks = [(n, f) for n, f in checks if a.only in n]
     return run_checks("stream", checks, cleanup=kill_running)
