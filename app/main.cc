@@ -620,7 +620,7 @@ int main(int argc, char** argv) {
       handed.push_back(log_pump.hand_over(as.uid, as.gid));
       for (const auto& h : handed)
         if (!h.empty()) std::fprintf(stderr, "argos: note: %s\n", h.c_str());
-      if (!drop_privileges(as, err)) return startup_error(err);
+      if (!drop_privileges(as, err, live)) return startup_error(err);
     }
   }
 

@@ -1,5 +1,9 @@
 #include "config/run_as.h"
 
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -158,13 +162,29 @@ int first_denied(const RunAs& as, const std::vector<AccessCheck>& checks, int& e
   return result[0];
 }
 
-bool drop_privileges(const RunAs& as, std::string& err) {
+bool drop_privileges(const RunAs& as, std::string& err, bool keep_capture) {
   if (!as.active()) return true;
   int e = 0;
+  // A live capture keeps the one capability that opening an interface
+  // again needs (after a NIC reset or a re-created interface): raw packet
+  // sockets. Nothing else of root stays, and it cannot be taken back.
+  const bool keep = keep_capture && as.change_user && as.uid != 0;
+  if (keep) ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
   if (!take_ids(as, e)) {
     err = "cannot run as " + (as.change_user ? "user '" + as.user + "'" : "group '" + as.group + "'") + ": " +
           std::strerror(e);
     return false;
+  }
+  if (keep) {
+    ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+    __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    data[0].effective = data[0].permitted = 1u << CAP_NET_RAW;
+    if (::syscall(SYS_capset, &head, data) != 0) {
+      err = std::string("cannot keep the capture capability (CAP_NET_RAW) as user '") + as.user +
+            "': " + std::strerror(errno);
+      return false;
+    }
   }
   // For good: neither root nor the old group may be taken back.
   if ((as.change_user && as.uid != 0 && ::setuid(0) == 0) ||

@@ -41,6 +41,8 @@ int first_denied(const RunAs& as, const std::vector<AccessCheck>& checks, int& e
 // Gives root up for good: supplementary groups, group, then user; checks
 // that root cannot be taken back. Every thread of the process follows
 // (glibc applies set*id to all of them).
-bool drop_privileges(const RunAs& as, std::string& err);
+// `keep_capture`: a live capture keeps CAP_NET_RAW (alone), so that an
+// interface that went away can be opened again as the user.
+bool drop_privileges(const RunAs& as, std::string& err, bool keep_capture = false);
 
 }  // namespace argos
