@@ -583,8 +583,18 @@ bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateSc
                         " payload bytes of an Ethernet/IPv4/TCP packet: the " + std::to_string(cfg.user_data_bytes) +
                         " bytes of user data asked for (-U) will be cut short; -s " +
                         std::to_string(cfg.user_data_bytes + 128) + " leaves room for IPv6 and TCP options");
+  // Where a daemon's messages go, if nowhere: said before it detaches.
+  if (cfg.daemon && cfg.log_to == "stderr")
+    cfg.notes.push_back("a daemon's standard error is /dev/null: with --log stderr its messages, the summary "
+                        "included, are lost (--log syslog or --log file)");
   if (!check_portable(cfg, c)) return false;
-  return scope == ValidateScope::kPortable || check_host(cfg, c);
+  if (scope == ValidateScope::kPortable) return true;
+  struct stat log_socket;
+  const bool to_syslog = cfg.log_to == "syslog" || (cfg.log_to == "auto" && cfg.daemon);
+  if (to_syslog && ::stat("/dev/log", &log_socket) != 0)
+    cfg.notes.push_back("no syslog socket here (/dev/log): the messages sent to syslog, the summary included, "
+                        "are lost (--log file --log-file FILE)");
+  return check_host(cfg, c);
 }
 
 std::string path_outside(const SensorConfig& cfg, const std::string& path) {

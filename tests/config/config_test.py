@@ -560,6 +560,18 @@ def main():
         finally:
             os.rmdir(group)
 
+    def daemon_log_notes(tmp):
+        # A daemon whose messages would go nowhere is told so before it
+        # detaches: standard error (its /dev/null), or syslog without a socket.
+        base = ["-X", "-r", pc("arp.pcap"), "-w", os.path.join(tmp, "n.argus"), "-d", "--check-config"]
+        p = run(base + ["--log", "stderr"])
+        assert p.returncode == 0 and "a daemon's standard error is /dev/null" in p.stderr, p.stderr
+        p = run(base + ["--log", "syslog"])
+        has_socket = os.path.exists("/dev/log")
+        assert p.returncode == 0 and ("no syslog socket here" in p.stderr) != has_socket, p.stderr
+        p = run(base + ["--log", "file", "--log-file", os.path.join(tmp, "d.log")])
+        assert p.returncode == 0 and "note:" not in p.stderr, p.stderr
+
     def interface_down(tmp):
         # An interface that is there but down is said by --check-config, as
         # the capture would refuse it at start (root: a veth pair, left down).
@@ -592,7 +604,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, interface_down, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, interface_down, daemon_log_notes, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 
