@@ -110,7 +110,7 @@ static_assert(sizeof(DirState) == 28);
 constexpr uint8_t kDirVlan = 0x01;
 constexpr uint8_t kDirMpls = 0x02;   // Cold::mpls_lse[dir] holds the first label
 constexpr uint8_t kDirFrags = 0x04;
-constexpr uint8_t kDirIpOpts = 0x08; // Cold::ip_opts[dir] holds the options seen
+constexpr uint8_t kDirIpOpts = 0x08; // Cold::ip_opts[dir] holds the latest packet's options
 constexpr uint8_t kDirHeard = 0x10;  // sent in an earlier report: ttl/tos/ip_id are its latest
 constexpr uint8_t kDirFragFirst = 0x20;  // the report's packets so far are later fragments alone
 
@@ -1105,9 +1105,12 @@ inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
   m.ttl = p.ttl;
   m.tos = p.tos;
   m.ip_id = p.ip_id;
-  if (p.ip_opts) {  // rare: kept with the entry's cold fields
-    e.cold.ip_opts[d] = static_cast<uint8_t>(((m.bits & kDirIpOpts) ? e.cold.ip_opts[d] : 0) | p.ip_opts);
+  // Its IP options too, as argus reports them (not those of every packet).
+  if (__builtin_expect(p.ip_opts != 0, 0)) {  // rare: kept with the entry's cold fields
+    e.cold.ip_opts[d] = p.ip_opts;
     m.bits |= kDirIpOpts;
+  } else {
+    m.bits &= static_cast<uint8_t>(~kDirIpOpts);
   }
   m.pkts += 1;
   add48(m.bytes_lo, m.bytes_hi, p.wire_len);

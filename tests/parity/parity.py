@@ -1100,6 +1100,18 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
                                  ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, win)))))
             t += 0.01
         t += 100
+    # IP options as argus shows them: each side's latest packet's (a Router
+    # Alert on the first packet only shows nothing).
+    ts_opt = b"\x44\x08\x05\x00" + bytes(4)
+    for port, opts in ((3000, [ra_opt, b"", b"", b"", b"", b""]), (3001, [b"", b"", b"", b"", ra_opt, b""]),
+                       (3002, [b"", ts_opt, ra_opt, ts_opt, b"", ts_opt])):
+        for k in range(6):
+            src, dst = (A, B) if k % 2 == 0 else (B, A)
+            sp, dp = (port, 4000) if k % 2 == 0 else (4000, port)
+            timed.append((t, eth(ma if src == A else mb, mb if src == A else ma, 0x0800,
+                                 ip4(src, dst, 17, udp(sp, dp, b"x" * 10), opts[k]))))
+            t += 0.01
+        t += 100
     # A connection reset, then a new one on the same ports: two records,
     # the first ending at the new SYN (as argus ends it).
     for src, dst, sp, dp, sq, ak, fl, win in ((A, B, 40003, 80, 1000, 0, 0x02, 4444),
@@ -1136,7 +1148,7 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
     d = compare(views[0].lines, views[1].lines)
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:6]] + [f"argos only: {x}" for x in d.only_ours[:6]]
-    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset", problems, f"{len(views[1].lines)} records")
+    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset, IP options of the latest packet", problems, f"{len(views[1].lines)} records")
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
