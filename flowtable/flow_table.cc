@@ -858,12 +858,18 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       me.bits |= kTcpDirSeqValid;
     } else if (!seq_gt(seq, me.seq_high)) {
       resent = true;  // the same SYN (or SYN-ACK) again
-      // argus times the handshake from the last SYN sent.
+      // argus times the handshake from the last SYN sent, and the ACK from
+      // the last SYN-ACK (the first one's ACK was lost, or it was).
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
+      if (ack && dir == 1 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished) && hs.hs_ns)
+        hs.hs_ns = ts_ns;
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
       me.status |= kTcpDirSynAck;
+      // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
+      // Open) leaves the handshake untimed in argus.
+      if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
       if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
       if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
     }
@@ -925,7 +931,8 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
       t.status |= kTcpEstablished;
       me.status |= kTcpDirEstablished;
-      if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+      // argus times a pure ACK only: one that carries data is not timed.
+      if (len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns) hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
     } else if (ack && dir == 0 && !(t.status & kTcpEstablished)) {
       // The initiator acknowledges something without a handshake on record
       // (one-sided capture): argus counts the connection as established.

@@ -1049,8 +1049,8 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
     def udp(sport, dport, body):
         return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
 
-    def tcp(sport, dport, seq, ack, flags, win):
-        return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0)
+    def tcp(sport, dport, seq, ack, flags, win, data=b""):
+        return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0) + data
 
     def eth(src, dst, etype, payload):
         return dst + src + struct.pack("!H", etype) + payload
@@ -1112,6 +1112,20 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
                                  ip4(src, dst, 17, udp(sp, dp, b"x" * 10), opts[k]))))
             t += 0.01
         t += 100
+    # Handshake timing as argus gives it: the ACK timed from the last
+    # SYN-ACK; a third segment carrying data not timed; a SYN-ACK that
+    # acknowledges the SYN's data (TCP Fast Open) leaves it all untimed.
+    hs = {40010: [(0, 0, 0x02, 1000, 0, b""), (10, 1, 0x12, 5000, 1001, b""), (510, 1, 0x12, 5000, 1001, b""),
+                  (520, 0, 0x10, 1001, 5001, b"")],
+          40011: [(0, 0, 0x02, 1000, 0, b""), (10, 1, 0x12, 5000, 1001, b""), (20, 0, 0x18, 1001, 5001, b"GET /")],
+          40012: [(0, 0, 0x02, 1000, 0, b"early data!!!!"), (10, 1, 0x12, 5000, 1015, b""),
+                  (11, 0, 0x10, 1015, 5001, b"")]}
+    for port, segs in hs.items():
+        for ms, d, fl, sq, ak, data in segs:
+            src, dst, sp, dp = (A, B, port, 80) if d == 0 else (B, A, 80, port)
+            timed.append((t + ms / 1000, eth(ma if src == A else mb, mb if src == A else ma, 0x0800,
+                                             ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, 4444, data)))))
+        t += 100
     # A connection reset, then a new one on the same ports: two records,
     # the first ending at the new SYN (as argus ends it).
     for src, dst, sp, dp, sq, ak, fl, win in ((A, B, 40003, 80, 1000, 0, 0x02, 4444),
@@ -1141,14 +1155,14 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
         o = run([prog, "-X", "-r", str(f), "-w", str(out)])
         if o.rc != 0:
             problems.append(f"{Path(prog).name}: {o.describe()}")
-        views.append(read_records(tools, out, columns=COLUMNS + ["swin", "dwin"]) if out.exists()
+        views.append(read_records(tools, out, columns=COLUMNS + ["swin", "dwin", "synack", "ackdat"]) if out.exists()
                      else View(False, [], 0, ""))
     if len(views[0].lines) < 15:
         problems.append(f"argus wrote only {len(views[0].lines)} records")
     d = compare(views[0].lines, views[1].lines)
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:6]] + [f"argos only: {x}" for x in d.only_ours[:6]]
-    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset, IP options of the latest packet", problems, f"{len(views[1].lines)} records")
+    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset, IP options of the latest packet, handshake timing", problems, f"{len(views[1].lines)} records")
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
