@@ -959,15 +959,18 @@ def check_deep_stacks(tools: Tools, work: Path, c: Checks) -> None:
 
 
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
-                      caplens=None) -> None:
-    """Writes `frames` (Ethernet, 100 s apart, each cut to caplens[i] bytes
-    when given) to NAME.pcap, runs argus and Argos on it and reports the
-    records that differ."""
+                      caplens=None, times=None, columns=COLUMNS, min_records=None) -> None:
+    """Writes `frames` (Ethernet, each cut to caplens[i] bytes when given) to
+    NAME.pcap, at times[i] seconds (100 s apart by default), runs argus and
+    Argos on it and reports the records that differ in `columns`. argus
+    must write at least `min_records` (default: one per frame)."""
     f = work / f"{name}.pcap"
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for i, pkt in enumerate(frames):
         cap = pkt[:caplens[i]] if caplens else pkt
-        data += struct.pack("<IIII", 1000000000 + 100 * i, 0, len(cap), len(pkt)) + cap
+        sec = times[i] if times else 100 * i
+        data += struct.pack("<IIII", 1000000000 + int(sec), int(round((sec - int(sec)) * 1e6)),
+                            len(cap), len(pkt)) + cap
     f.write_bytes(data)
     problems = []
     views = []
@@ -977,9 +980,10 @@ def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, ti
         o = run([prog, "-X", "-r", str(f), "-w", str(out)])
         if o.rc != 0:
             problems.append(f"{Path(prog).name}: {o.describe()}")
-        views.append(read_records(tools, out) if out.exists() else View(False, [], 0, ""))
+        views.append(read_records(tools, out, columns=columns) if out.exists() else View(False, [], 0, ""))
     d = compare(views[0].lines, views[1].lines)
-    if len(views[0].lines) < len(frames):
+    want = len(frames) if min_records is None else min_records
+    if len(views[0].lines) < want:
         problems.append(f"argus wrote {len(views[0].lines)} records for {len(frames)} frames")
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:5]] + [f"argos only: {x}" for x in d.only_ours[:5]]
@@ -1142,27 +1146,11 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
                              ip4(src, dst, 6, tcp(sp, dp, sq, ak, fl, win)))))
         t += 0.1
     t += 100
-    f = work / "keys-and-windows.pcap"
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for sec, pkt in timed:
-        whole = 1000000000 + int(sec)
-        data += struct.pack("<IIII", whole, int(round((sec - int(sec)) * 1e6)), len(pkt), len(pkt)) + pkt
-    f.write_bytes(data)
-    problems, views = [], []
-    for prog in (tools.argus, tools.argos):
-        out = work / f"keys-and-windows-{Path(prog).name}.argus"
-        out.unlink(missing_ok=True)
-        o = run([prog, "-X", "-r", str(f), "-w", str(out)])
-        if o.rc != 0:
-            problems.append(f"{Path(prog).name}: {o.describe()}")
-        views.append(read_records(tools, out, columns=COLUMNS + ["swin", "dwin", "synack", "ackdat"]) if out.exists()
-                     else View(False, [], 0, ""))
-    if len(views[0].lines) < 15:
-        problems.append(f"argus wrote only {len(views[0].lines)} records")
-    d = compare(views[0].lines, views[1].lines)
-    if d.only_ref or d.only_ours:
-        problems += [f"argus only: {x}" for x in d.only_ref[:6]] + [f"argos only: {x}" for x in d.only_ours[:6]]
-    c.report("DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset, IP options of the latest packet, handshake timing", problems, f"{len(views[1].lines)} records")
+    compare_generated(tools, work, c, "keys-and-windows", [pkt for _, pkt in timed],
+                      "DNS, ICMP query and IGMP keys, reset windows, a new connection after a reset, "
+                      "IP options of the latest packet, handshake timing",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["swin", "dwin", "synack", "ackdat"],
+                      min_records=15)
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:

@@ -35,19 +35,25 @@ constexpr uint64_t kNs = 1'000'000'000ULL;
 // 1700000003 is hh:mm:23 UTC; in the zone below, five seconds ahead, :28.
 constexpr time_t kT0 = 1'700'000'003;
 
+// Opens dir/o.%S rotating every 10 s at kT0, in a zone 5 s ahead of UTC.
+void open_every_10s(const TempDir& dir, FileSink& sink, bool utc) {
+  ::setenv("TZ", "XYZ-00:00:05", 1);
+  ::tzset();
+  ASSERT_FALSE(dir.path.empty());
+  FileRotation rotation;
+  rotation.interval_s = 10;
+  rotation.utc = utc;
+  std::string err;
+  ASSERT_TRUE(sink.open(dir.path + "/o.%S", err, rotation, kT0)) << err;
+}
+
 // Shows: with local names, a 10 s period starts at a local :x0 second (the
 // zone is 5 s off UTC, as +05:30 is off an hour): the file opened at local
 // :28 is named :20, and the next one starts at local :30, UTC :25.
 TEST(FileSinkRotation, PeriodsFollowTheLocalClockOfTheNames) {
-  ::setenv("TZ", "XYZ-00:00:05", 1);
-  ::tzset();
   TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
   FileSink sink;
-  FileRotation rotation;
-  rotation.interval_s = 10;
-  std::string err;
-  ASSERT_TRUE(sink.open(dir.path + "/o.%S", err, rotation, kT0)) << err;
+  open_every_10s(dir, sink, false);
   sink.poll((kT0 + 1) * kNs);  // local :29
   EXPECT_EQ(names(sink), (std::vector<std::string>{"o.20"}));
   sink.poll((kT0 + 2) * kNs);  // local :30
@@ -57,16 +63,9 @@ TEST(FileSinkRotation, PeriodsFollowTheLocalClockOfTheNames) {
 
 // Shows: with UTC names (rotate_utc) the periods are UTC's, whatever TZ.
 TEST(FileSinkRotation, UtcNamesRotateOnUtcPeriods) {
-  ::setenv("TZ", "XYZ-00:00:05", 1);
-  ::tzset();
   TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
   FileSink sink;
-  FileRotation rotation;
-  rotation.interval_s = 10;
-  rotation.utc = true;
-  std::string err;
-  ASSERT_TRUE(sink.open(dir.path + "/o.%S", err, rotation, kT0)) << err;
+  open_every_10s(dir, sink, true);
   sink.poll((kT0 + 2) * kNs);  // UTC :25: the same period
   EXPECT_EQ(names(sink), (std::vector<std::string>{"o.20"}));
   sink.poll((kT0 + 7) * kNs);  // UTC :30
