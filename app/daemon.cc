@@ -43,6 +43,7 @@ int g_pump_saved_stderr = -1;
 // failure the message up to end of stream.
 constexpr char kReady = 'R';
 constexpr char kFailed = 'F';
+constexpr char kFailedHostState = 'H';  // failed on the machine's state: exit 3
 // A failure message longer than this is cut: it is one line for a terminal.
 constexpr size_t kMaxReportBytes = 8192;
 constexpr int kExitConfigError = 2;  // main()'s status for start-up failures
@@ -68,8 +69,8 @@ void send_all(int fd, const char* data, size_t len) {
   }
 }
 
-void report_failure(int fd, const std::string& message) {
-  std::string bytes(1, kFailed);
+void report_failure(int fd, char status, const std::string& message) {
+  std::string bytes(1, status);
   bytes += message;
   send_all(fd, bytes.data(), bytes.size());
 }
@@ -93,10 +94,11 @@ void report_failure(int fd, const std::string& message) {
     if (report[0] == kReady) ::_exit(0);
     if (report.size() > kMaxReportBytes) break;
   }
-  if (!report.empty() && report[0] == kFailed) {
+  if (!report.empty() && (report[0] == kFailed || report[0] == kFailedHostState)) {
     std::string message = report.substr(1, kMaxReportBytes);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     std::fprintf(stderr, "argos: %s\n", message.c_str());
+    if (report[0] == kFailedHostState) ::_exit(kExitHostState);
   } else {
     std::fprintf(stderr,
                  "argos: the daemon ended during start-up without reporting success or "
@@ -131,7 +133,7 @@ void report_and_release(char status, const std::string& message) {
   if (status == kReady) {
     send_all(g_handshake_fd, &kReady, 1);
   } else {
-    report_failure(g_handshake_fd, message);
+    report_failure(g_handshake_fd, status, message);
   }
   ::close(g_handshake_fd);
   g_handshake_fd = -1;
@@ -177,12 +179,12 @@ bool daemon_detach(std::string& err) {
   // it the daemon's controlling terminal.
   ::close(sv[0]);
   if (::setsid() < 0) {
-    report_failure(sv[1], "setsid: " + errno_text(errno));
+    report_failure(sv[1], kFailed, "setsid: " + errno_text(errno));
     ::_exit(kExitConfigError);
   }
   const pid_t daemon = ::fork();
   if (daemon < 0) {
-    report_failure(sv[1], "cannot fork the daemon: " + errno_text(errno));
+    report_failure(sv[1], kFailed, "cannot fork the daemon: " + errno_text(errno));
     ::_exit(kExitConfigError);
   }
   if (daemon > 0) ::_exit(0);
@@ -190,13 +192,13 @@ bool daemon_detach(std::string& err) {
   // The daemon. "/" so it never keeps a mounted file system busy; umask 027
   // so files it creates (logs, flow records) are not world-readable.
   if (::chdir("/") != 0) {
-    report_failure(sv[1], "chdir /: " + errno_text(errno));
+    report_failure(sv[1], kFailed, "chdir /: " + errno_text(errno));
     ::_exit(kExitConfigError);
   }
   ::umask(027);
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0) {
-    report_failure(sv[1], "/dev/null: " + errno_text(errno));
+    report_failure(sv[1], kFailed, "/dev/null: " + errno_text(errno));
     ::_exit(kExitConfigError);
   }
   ::dup2(null_fd, STDIN_FILENO);
@@ -207,7 +209,9 @@ bool daemon_detach(std::string& err) {
 
 void daemon_ready() { report_and_release(kReady, std::string()); }
 
-void daemon_failed(const std::string& message) { report_and_release(kFailed, message); }
+void daemon_failed(const std::string& message, int exit_status) {
+  report_and_release(exit_status == kExitHostState ? kFailedHostState : kFailed, message);
+}
 
 // ---------------------------------------------------------------------------
 

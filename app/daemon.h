@@ -16,7 +16,7 @@
 //   4. LogPump::start() - the first thread; from here on, start-up messages
 //      and DPDK's EAL log go to the log as well;
 //   5. open inputs and outputs, rte_eal_init(), start the workers; a failure
-//      calls daemon_failed(message) and exits 2;
+//      calls daemon_failed(message) and exits 2 (3: an interface missing or down);
 //   6. daemon_ready() once capture is running; the shell gets exit status 0;
 //   7. at exit: LogPump::stop() last, so the final counters reach the log.
 // daemon_ready(), daemon_failed() and LogPump::start()/stop() are called from
@@ -42,7 +42,7 @@ namespace argos {
 //
 // Returns true in the daemon only. The original process does not return: it
 // exits 0 when the daemon calls daemon_ready(); prints "argos: MESSAGE" and
-// exits 2 on daemon_failed(MESSAGE); prints a message and exits 2 when the
+// exits 2 (or 3) on daemon_failed(MESSAGE); prints a message and exits 2 when the
 // daemon dies without reporting. Returns false (nothing detached, still the
 // original process) when the handshake channel or the first fork fails.
 bool daemon_detach(std::string& err);
@@ -53,10 +53,16 @@ bool daemon_detach(std::string& err);
 // detached or already reported.
 void daemon_ready();
 
-// Start-up failed: the original process prints "argos: MESSAGE" and exits 2;
+// Start-up failed: the original process prints "argos: MESSAGE" and exits
+// with `exit_status` (2, or 3 for a failure on the machine's present state);
 // the caller then exits. Releases stdout and stderr as daemon_ready() does.
 // No-op when not detached or already reported.
-void daemon_failed(const std::string& message);
+void daemon_failed(const std::string& message, int exit_status = 2);
+
+// Exit status of a start that failed on the machine's present state (an
+// interface to capture on missing or down), not on the settings: unlike
+// status 2, the systemd unit restarts on it.
+inline constexpr int kExitHostState = 3;
 
 // Pid file held with flock() for the life of the process: a second argos with
 // the same file refuses to start, and a file left by a crash (no lock holder)

@@ -345,9 +345,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   const ValidateScope scope = req.check_portable ? ValidateScope::kPortable : ValidateScope::kThisHost;
-  if (!validate_config(built, origins, scope, err)) {
+  ConfigFault fault = ConfigFault::kConfig;
+  if (!validate_config(built, origins, scope, err, &fault)) {
     std::fprintf(stderr, "argos: %s\n", err.c_str());
-    return 2;
+    return fault == ConfigFault::kHostState ? kExitHostState : 2;
   }
   for (const auto& f : built.files) {
     if (f.path == "-" && stdout_closed) {
@@ -396,12 +397,12 @@ int main(int argc, char** argv) {
   // runs) and, for a daemon, handed to the waiting parent.
   PidFile pid_file;
   LogPump log_pump;
-  auto startup_error = [&](const std::string& msg) {
+  auto startup_error = [&](const std::string& msg, int status = 2) {
     std::fprintf(stderr, "argos: %s\n", msg.c_str());
     pid_file.remove();  // nothing runs: no pid to name (gone before the starter exits)
-    daemon_failed(msg);
+    daemon_failed(msg, status);
     log_pump.stop();
-    return 2;
+    return status;
   };
   if (!cfg.pid_file.empty() && !pid_file.create(cfg.pid_file, err)) return startup_error(err);
   const std::string log_to = cfg.log_to == "auto" ? (cfg.daemon ? "syslog" : "stderr") : cfg.log_to;
@@ -473,7 +474,8 @@ int main(int argc, char** argv) {
     return startup_error("-i dpdk:" + cfg.dpdk_ports[0].name + ": this argos was built without DPDK (meson option dpdk)");
   }
 #endif
-  if (!dpdk && (live ? !live_source.open(err) : !source.validate(err))) return startup_error(err);
+  if (!dpdk && (live ? !live_source.open(err) : !source.validate(err)))
+    return startup_error(err, live && live_source.open_failed_on_host_state() ? kExitHostState : 2);
   // Core plan (hwloc): workers on the NIC's NUMA node first, one per
   // physical core, the export and main threads off the worker cores; an
   // explicit --cores list wins. Computed before anything starts.

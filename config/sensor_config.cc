@@ -38,6 +38,12 @@ class Checker {
     err_ = where(key) + why;
     return false;
   }
+  // A fault of the machine's present state rather than of the settings.
+  bool fail_host_state(const std::string& key, const std::string& why) {
+    host_state_ = true;
+    return fail(key, why);
+  }
+  bool host_state() const { return host_state_; }
   // Set explicitly (in the file or on the command line), not a default.
   bool given(const std::string& key) const { return origins_.count(key) != 0; }
   // Item i of a list setting, for messages: "LIST[i]" where that item was
@@ -64,6 +70,7 @@ class Checker {
   }
 
  private:
+  bool host_state_ = false;
   long rank(const std::string& key) const {
     const std::string& o = origins_.at(key);
     if (o.rfind("cli:", 0) == 0) return 1L << 40;
@@ -340,7 +347,8 @@ bool check_interfaces(const SensorConfig& cfg, Checker& c) {
     if (std::find(names.begin(), names.end(), n) == names.end()) {
       std::string list;
       for (const std::string& m : names) list += (list.empty() ? "" : ", ") + m;
-      return c.fail(c.item("input.interface", i), "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
+      return c.fail_host_state(c.item("input.interface", i),
+                               "no interface '" + n + "' to capture on here (" + (list.empty() ? "none" : list) + ")");
     }
     // Down: libpcap refuses to capture on it ("That device is not up").
     if (n != "any") {
@@ -350,7 +358,8 @@ bool check_interfaces(const SensorConfig& cfg, Checker& c) {
         const bool read = std::fscanf(f, "%lx", &flags) == 1;
         std::fclose(f);
         if (read && !(flags & 0x1))  // IFF_UP
-          return c.fail(c.item("input.interface", i), "interface '" + n + "' is down (ip link set " + n + " up)");
+          return c.fail_host_state(c.item("input.interface", i),
+                                   "interface '" + n + "' is down (ip link set " + n + " up)");
       }
     }
     // The capture filter, compiled as for that interface's link type
@@ -574,8 +583,10 @@ constexpr uint32_t kLeastHeaderBytes = 14 + 20 + 20;
 
 }  // namespace
 
-bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err) {
+bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope, std::string& err,
+                     ConfigFault* fault) {
   Checker c(cfg, origins, err);
+  if (fault) *fault = ConfigFault::kConfig;
   cfg.notes.clear();
   if (!cfg.interfaces.empty() && cfg.user_data_bytes > 0 && cfg.snaplen < kLeastHeaderBytes + cfg.user_data_bytes)
     cfg.notes.push_back("snap length " + std::to_string(cfg.snaplen) + " (-s) keeps at most " +
@@ -594,7 +605,9 @@ bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateSc
   if (to_syslog && ::stat("/dev/log", &log_socket) != 0)
     cfg.notes.push_back("no syslog socket here (/dev/log): the messages sent to syslog, the summary included, "
                         "are lost (--log file --log-file FILE)");
-  return check_host(cfg, c);
+  const bool ok = check_host(cfg, c);
+  if (!ok && fault && c.host_state()) *fault = ConfigFault::kHostState;
+  return ok;
 }
 
 std::string path_outside(const SensorConfig& cfg, const std::string& path) {

@@ -146,8 +146,14 @@ enum class ValidateScope : uint8_t { kPortable, kThisHost };
 // Checks combinations (ranges were checked as values were read) and fills
 // the parsed fields (monitor_id). On error returns false with one message
 // that names where the offending value came from.
+// `fault`, when given, says which kind of error it was.
+enum class ConfigFault : uint8_t {
+  kConfig,     // a setting to change: starting again fails again
+  kHostState,  // the machine's present state (an interface to capture on is
+               // missing or down), which may pass with no change made
+};
 bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateScope scope,
-                     std::string& err);
+                     std::string& err, ConfigFault* fault = nullptr);
 
 // Where an output file path is from outside: with -c DIR (chroot) the
 // paths of -w files are inside DIR, relative ones from its top.

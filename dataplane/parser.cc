@@ -33,6 +33,7 @@ constexpr unsigned kMaxGreDepth = 64;
 
 constexpr uint16_t kEthIPv4 = 0x0800;
 constexpr uint16_t kEthArp = 0x0806;
+constexpr uint16_t kEthRarp = 0x8035;
 constexpr uint16_t kEthVlan = 0x8100;
 constexpr uint16_t kEthQinQ = 0x88a8;
 constexpr uint16_t kEthQinQOld = 0x9100;
@@ -507,7 +508,10 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
   return ParseResult::kOk;
 }
 
-ParseResult parse_arp(Cursor c, ParsedPacket& out) {
+// ARP and RARP (`rarp`: EtherType 0x8035, which argus keys by the message's
+// target protocol address and both hardware addresses, every packet from
+// the key's source side).
+ParseResult parse_arp(Cursor c, ParsedPacket& out, bool rarp) {
   if (c.left() < 8) return ParseResult::kTruncatedArp;
   const uint16_t hrd = rd16(c.p);
   const uint16_t pro = rd16(c.p + 2);
@@ -521,11 +525,15 @@ ParseResult parse_arp(Cursor c, ParsedPacket& out) {
   const uint8_t* tpa = tha + 6;
   FlowKey& k = out.key;
   std::memset(&k, 0, sizeof k);
-  k.kind = KeyKind::kArp;
+  k.kind = rarp ? KeyKind::kRarp : KeyKind::kArp;
   k.flags = kKeyNoCanon;
   k.sport = hrd;
   k.dport = pro;
-  if (op == 2) {  // reply: fold onto the request (requester = target)
+  if (rarp) {
+    std::memcpy(k.src, sha, 6);
+    std::memcpy(k.dst, tpa, 4);
+    std::memcpy(k.dst + 4, tha, 6);
+  } else if (op == 2) {  // reply: fold onto the request (requester = target)
     std::memcpy(k.src, tpa, 4);
     std::memcpy(k.src + 4, tha, 6);
     std::memcpy(k.dst, spa, 4);
@@ -536,7 +544,7 @@ ParseResult parse_arp(Cursor c, ParsedPacket& out) {
     std::memcpy(k.src + 4, sha, 6);
     std::memcpy(k.dst, tpa, 4);
   }
-  if (op != 1 && op != 2) k.aux = op;  // RARP and others stay apart
+  if (!rarp && op != 1 && op != 2) k.aux = op;  // other operations stay apart
   // argus's user data for ARP is what follows the message: the frame's
   // trailer, if it has one.
   const uint32_t msg = 8u + 2u * (hln + pln);
@@ -584,7 +592,8 @@ ParseResult parse_ethertype(Cursor c, uint16_t type, ParsedPacket& out) {
       r = parse_ipv6(c, out, 0);
       break;
     case kEthArp:
-      r = parse_arp(c, out);
+    case kEthRarp:
+      r = parse_arp(c, out, type == kEthRarp);
       if (r == ParseResult::kOk) return r;
       make_ether_key(out, type, 0, 0);
       return r;

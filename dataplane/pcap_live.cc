@@ -64,6 +64,7 @@ bool PcapLiveSource::open_one(Capture& c, std::string& err) {
     // sometimes libpcap's detail as well.
     const std::string status = pcap_statustostr(rc);
     const std::string detail = pcap_geterr(c.handle);
+    open_host_state_ = rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_IFACE_NOT_UP;
     err = where + (rc == PCAP_ERROR || status == detail ? detail
                    : detail.empty()                    ? status
                                                        : status + " (" + detail + ")");

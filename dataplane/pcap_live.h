@@ -48,6 +48,9 @@ class PcapLiveSource {
   // Opens and activates every capture, sets the filter and non-blocking
   // mode. On failure `err` is one line naming the interface and the cause.
   bool open(std::string& err);
+  // After a failed open: the interface was missing or down, a state of the
+  // machine that may pass (rather than a refusal such as permissions).
+  bool open_failed_on_host_state() const { return open_host_state_; }
 
   // Fills up to `max` views with the packets ready now, taking each
   // interface in turn (the first one served moves on at every call, so a
@@ -114,6 +117,7 @@ class PcapLiveSource {
   uint32_t burst_n_ = 0;
   uint64_t last_ts_ns_ = 0;
   std::vector<std::string> errors_;
+  bool open_host_state_ = false;
 };
 
 }  // namespace argos

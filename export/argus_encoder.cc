@@ -173,8 +173,22 @@ void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
       w.u32le(k.aux);  // fragment id in the byte order argus writes (ra shows it as sport)
       return;
     }
-    case KeyKind::kArp:
     case KeyKind::kRarp: {
+      // As argus writes it: the request's operation code whatever the
+      // packet's, the target protocol address, then the source and target
+      // hardware addresses.
+      w.dsr(0x02, 0x06, 0x05, 7);
+      w.u16(k.sport);  // hardware type
+      w.u16(k.dport);  // protocol type
+      w.u8(6);
+      w.u8(4);
+      w.u16(3);
+      w.bytes(k.dst, 4);
+      w.bytes(k.src, 6);
+      w.bytes(k.dst + 4, 6);
+      return;
+    }
+    case KeyKind::kArp: {
       // Full 6-byte requester hardware address: 7 words (argus writes 6 and
       // truncates it).
       w.dsr(0x02, 0x06, 0x04, 7);
@@ -475,7 +489,7 @@ void put_network(Writer& w, const FlowRecord& r, bool tcp_perf) {
     w.zeros(2 + 5 * 4);
     return;
   }
-  if (k.kind == KeyKind::kArp || k.kind == KeyKind::kRarp) {
+  if (k.kind == KeyKind::kArp) {
     w.dsr(0x30, 0x10, 0x00, 44);
     w.bytes(r.arp_responder_mac, 6);
     w.zeros(2 + 41 * 4);  // 44 words in all

@@ -540,7 +540,9 @@ bool RecordFilter::addr_match(const Node& n, const FlowRecord& r, bool src, bool
     const uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
     return (a[full] & mask) == (n.addr[full] & mask);
   };
-  return (src && in(k.src)) || (dst && in(k.dst));
+  // A RARP key's one protocol address is the target's (its source side
+  // holds a hardware address).
+  return (src && k.kind != KeyKind::kRarp && in(k.src)) || (dst && in(k.dst));
 }
 
 bool RecordFilter::eval(int32_t i, const FlowRecord& r, bool swap) const {

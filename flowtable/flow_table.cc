@@ -520,9 +520,9 @@ static IdleClass classify(const FlowKey& k) {
 // read, so the record is not cleared first.
 void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const {
   r.key = plain_key(e.key);
-  // ARP keys name the requester whatever the direction; all others are
-  // turned so that src is the initiator.
-  if (e.b.initiator_is_key_dst && r.key.kind != KeyKind::kArp) swap_key_endpoints(r.key);
+  // Turned so that src is the initiator (ARP keys name the requester and
+  // never are: see update()).
+  if (e.b.initiator_is_key_dst) swap_key_endpoints(r.key);
   r.cause = cause ? cause : (e.b.reported ? kCauseStatus : kCauseStart);
   r.seq = e.cold.seq;
   r.flags = e.b.rec_flags;
@@ -966,11 +966,16 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     me.status |= kTcpDirReset;
     hs.hs_ns = 0;  // a reset ends the handshake: argus times no later SYN-ACK or ACK
   }
-  if ((fl & kTcpEce) && !(syn && ack)) {
-    // ECN-echo from one side reports congestion on the path towards it
-    // (the SYN-ACK's ECE only accepts ECN).
-    const uint32_t congested = dir == 0 ? kTcpDstCongested : kTcpSrcCongested;
-    t.status |= congested;
+  if (__builtin_expect(fl & kTcpEce, 0)) {
+    // argus marks ECN-echo only on a connection whose SYN offered ECN
+    // (ECE and CWR, RFC 3168), and on the side that sent it: the client's
+    // ECE is the source's letter, the server's (its SYN-ACK's accepting
+    // ECE included) the destination's. The offering SYN itself marks none.
+    if (syn && !ack) {
+      if (fl & kTcpCwr) t.status |= kTcpOptSrcEcn;
+    } else if (t.status & kTcpOptSrcEcn) {
+      t.status |= dir == 0 ? kTcpSrcCongested : kTcpDstCongested;
+    }
   }
   if (p.tcp_win == 0 && !(fl & (kTcpRst | kTcpSyn | kTcpFin))) {
     t.status |= kTcpSrcWindowShut << dir;
@@ -1167,7 +1172,10 @@ inline bool counts_near_full(const DirState* dir) {
   const bool first = !e.b.counted;
   if (first) {
     e.b.counted = 1;
-    e.b.initiator_is_key_dst = from_key_dst ? 1 : 0;
+    // An ARP reply is the responder's side of its requester's flow even
+    // when it comes first or alone (a gratuitous reply, or a request not
+    // captured), as argus counts it.
+    e.b.initiator_is_key_dst = from_key_dst && e.key.kind != KeyKind::kArp ? 1 : 0;
     e.b.idle_class = static_cast<uint8_t>(classify(e.key)) & 0x07;
     e.cold.seq = next_flow_id_;
     next_flow_id_ += cfg_.flow_id_stride;

@@ -64,7 +64,8 @@ inline constexpr uint8_t kTcpDirOutOfOrder = 0x80;
 inline constexpr uint8_t kTcpDirPerReport = kTcpDirRetrans | kTcpDirWinShut | kTcpDirOutOfOrder;
 
 // kTcpOpt* bits live in the connection word beside the kTcp* status bits.
-inline constexpr uint32_t kTcpOptMask = kTcpOptMss | kTcpOptWscale | kTcpOptSackOk | kTcpOptSack | kTcpOptTimestamp;
+inline constexpr uint32_t kTcpOptMask = kTcpOptMss | kTcpOptWscale | kTcpOptSackOk | kTcpOptSack | kTcpOptTimestamp |
+                                     kTcpOptSrcEcn;
 static_assert((kTcpOptMask & 0x000fffffu) == 0, "options and status bits are disjoint");
 
 struct [[gnu::packed]] TcpState {

@@ -23,6 +23,9 @@ inline constexpr uint32_t kTcpOptWscale = 0x00200000;
 inline constexpr uint32_t kTcpOptSackOk = 0x00400000;
 inline constexpr uint32_t kTcpOptSack = 0x00800000;
 inline constexpr uint32_t kTcpOptTimestamp = 0x04000000;
+// The connection's SYN offered ECN (ECE and CWR, RFC 3168): argus's "src
+// ECN" option bit, set from the flags rather than an option (ra: `S`).
+inline constexpr uint32_t kTcpOptSrcEcn = 0x40000000;
 
 // Argus IP-option indicator bits (IP-attribute DSR options word).
 inline constexpr uint8_t kIpOptRecordRoute = 0x01;

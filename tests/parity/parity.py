@@ -958,6 +958,35 @@ def check_deep_stacks(tools: Tools, work: Path, c: Checks) -> None:
                       "VLAN, MPLS and IPv6 extension stacks 5 to 64 deep")
 
 
+GEN_MAC_A = bytes([0, 0x11, 0x22, 0x33, 0x44, 0x55])
+GEN_MAC_B = bytes([0, 0x66, 0x77, 0x88, 0x99, 0xAA])
+
+
+def gen_csum(b: bytes) -> int:
+    """The Internet checksum of b."""
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xFFFF)
+    return ~(t + (t >> 16)) & 0xFFFF
+
+
+def gen_ip4(src, dst, proto: int, payload: bytes, opts: bytes = b"") -> bytes:
+    """An IPv4 datagram (TTL 64, id 1) with a correct header checksum."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + len(payload), 1, 0, 64,
+                      proto, 0, bytes(src), bytes(dst)) + opts
+    return hdr[:10] + struct.pack("!H", gen_csum(hdr)) + hdr[12:] + payload
+
+
+def gen_tcp(sport: int, dport: int, seq: int, ack: int, flags: int, win: int, data: bytes = b"") -> bytes:
+    """A TCP segment without options (checksum left 0: neither sensor checks it)."""
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0) + data
+
+
+def gen_eth(src: bytes, dst: bytes, etype: int, payload: bytes) -> bytes:
+    return dst + src + struct.pack("!H", etype) + payload
+
+
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
                       caplens=None, times=None, columns=COLUMNS, min_records=None) -> None:
     """Writes `frames` (Ethernet, each cut to caplens[i] bytes when given) to
@@ -1032,19 +1061,8 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
     timestamp, information and address-mask exchanges are keyed by type,
     not id and sequence; IGMP by message type and the group it names; a
     reset's window is never a side's window. Each group 100 s apart."""
-    ma, mb = bytes([0, 0x11, 0x22, 0x33, 0x44, 0x55]), bytes([0, 0x66, 0x77, 0x88, 0x99, 0xAA])
-
-    def csum(b):
-        if len(b) % 2:
-            b += b"\0"
-        t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-        t = (t >> 16) + (t & 0xFFFF)
-        return ~(t + (t >> 16)) & 0xFFFF
-
-    def ip4(src, dst, proto, payload, opts=b""):
-        hdr = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + len(payload), 1, 0, 64,
-                          proto, 0, bytes(src), bytes(dst)) + opts
-        return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
+    ma, mb = GEN_MAC_A, GEN_MAC_B
+    csum, ip4, tcp, eth = gen_csum, gen_ip4, gen_tcp, gen_eth
 
     def ip6(last_src, last_dst, nh, payload):
         return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, 64, b"\x20\x01" + bytes(13) + bytes([last_src]),
@@ -1052,12 +1070,6 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
 
     def udp(sport, dport, body):
         return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
-
-    def tcp(sport, dport, seq, ack, flags, win, data=b""):
-        return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0) + data
-
-    def eth(src, dst, etype, payload):
-        return dst + src + struct.pack("!H", etype) + payload
 
     A, B = (10, 0, 0, 1), (10, 0, 0, 2)
     timed = []  # (seconds, frame)
@@ -1151,6 +1163,72 @@ def check_keys_and_windows(tools: Tools, work: Path, c: Checks) -> None:
                       "IP options of the latest packet, handshake timing",
                       times=[sec for sec, _ in timed], columns=COLUMNS + ["swin", "dwin", "synack", "ackdat"],
                       min_records=15)
+
+
+def check_tcp_ecn(tools: Tools, work: Path, c: Checks) -> None:
+    """ECN congestion letters as argus gives them: only on a connection
+    whose SYN offered ECN (ECE and CWR), an ECE from the client marks the
+    source side and one from the server (its SYN-ACK's included) the
+    destination side; the SYN's own ECE marks nothing. Connections with and
+    without the offer, accepted or not, the echo from either side, and an
+    echo in a later report (argus -X reports every 60 s)."""
+    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
+    ece, cwr, syn, ack, psh = 0x40, 0x80, 0x02, 0x10, 0x08
+    timed = []
+    t = 0.0
+    #       SYN flags            SYN-ACK flags        client ECE  server ECE  late (s)
+    cases = ((syn,                syn | ack,            ece,        0,          0),
+             (syn,                syn | ack,            0,          ece,        0),
+             (syn | ece | cwr,    syn | ack | ece,      0,          0,          0),
+             (syn | ece | cwr,    syn | ack | ece,      ece,        0,          0),
+             (syn | ece | cwr,    syn | ack | ece,      0,          ece,        0),
+             (syn | ece | cwr,    syn | ack,            ece,        0,          0),
+             (syn | ece,          syn | ack | ece,      ece,        0,          0),
+             (syn | cwr,          syn | ack,            ece,        0,          0),
+             (syn | ece | cwr,    syn | ack,            ece,        0,          90),
+             (syn | ece | cwr,    syn | ack,            0,          0,          90))
+    for i, (f_syn, f_synack, c_ece, s_ece, late) in enumerate(cases):
+        port, a, b = 41000 + i, 1000, 50000
+        segs = [(0.0, 0, a, 0, f_syn, b""), (0.01, 1, b, a + 1, f_synack, b""),
+                (0.011, 0, a + 1, b + 1, ack, b""), (0.012, 0, a + 1, b + 1, psh | ack, b"x" * 100),
+                (0.02, 1, b + 1, a + 101, psh | ack, b"y" * 100),
+                (0.021 + late, 0, a + 101, b + 101, ack | c_ece, b""),
+                (0.03 + late, 1, b + 101, a + 101, psh | ack | s_ece, b"y" * 100),
+                (0.031 + late, 0, a + 101, b + 201, ack, b"")]
+        if late:
+            segs.append((0.04 + late + 70, 0, a + 101, b + 201, ack, b""))  # a third report without ECE
+        for at, d, sq, ak, fl, data in segs:
+            src, dst, sp, dp = (A, B, port, 80) if d == 0 else (B, A, 80, port)
+            timed.append((t + at, gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A,
+                                          0x0800, gen_ip4(src, dst, 6, gen_tcp(sp, dp, sq, ak, fl, 4444, data)))))
+        t += 300
+    compare_generated(tools, work, c, "tcp-ecn", [pkt for _, pkt in timed],
+                      "ECN letters: the SYN's offer, the echo from either side, in later reports",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["tcpopt"], min_records=len(cases))
+
+
+def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
+    """ARP exchanges whose sides are not a request and its reply: a
+    gratuitous reply (an announcement, sender and target address the same),
+    a reply whose request was not captured, a gratuitous request, and RARP
+    (EtherType 0x8035) keyed in ARP's form. A reply is always the
+    responder's side of the requester's flow. 100 s apart. (A request and
+    its reply are not compared: argus's record of them holds one time, the
+    reply's; docs/deviations.md.)"""
+    bc, zero = b"\xff" * 6, bytes(6)
+    A, B = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+
+    def arp(op, sha, spa, tha, tpa, etype=0x0806, eth_dst=bc):
+        return gen_eth(sha, eth_dst, etype, struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + spa + tha + tpa)
+
+    frames = [arp(2, GEN_MAC_A, A, bc, A), arp(2, GEN_MAC_A, A, bc, A),
+              arp(2, GEN_MAC_B, B, GEN_MAC_A, A, eth_dst=GEN_MAC_A),
+              arp(1, GEN_MAC_B, B, zero, B),
+              arp(3, GEN_MAC_A, bytes(4), GEN_MAC_A, bytes(4), 0x8035),
+              arp(4, GEN_MAC_B, B, GEN_MAC_A, bytes([10, 0, 0, 9]), 0x8035, GEN_MAC_A)]
+    times = [0, 1, 100, 200, 300, 300.01]
+    compare_generated(tools, work, c, "arp-sides", frames, "ARP and RARP sides: gratuitous, lone replies",
+                      times=times, columns=COLUMNS + ["smac", "dmac", "sappbytes", "dappbytes"], min_records=5)
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
@@ -1327,6 +1405,8 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_deep_stacks(tools, work, c)
         check_short_transport(tools, work, c)
         check_keys_and_windows(tools, work, c)
+        check_tcp_ecn(tools, work, c)
+        check_arp_sides(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

@@ -39,7 +39,7 @@ struct TcpCase {
 };
 void PrintTo(const TcpCase& c, std::ostream* os) { *os << '"' << c.desc << '"'; }
 
-constexpr uint8_t S = kTcpSyn, A = kTcpAck, F = kTcpFin, R = kTcpRst, P = kTcpPsh;
+constexpr uint8_t S = kTcpSyn, A = kTcpAck, F = kTcpFin, R = kTcpRst, P = kTcpPsh, E = kTcpEce, C = kTcpCwr;
 constexpr uint32_t kRetransBits = kTcpSrcRetrans | kTcpDstRetrans;
 constexpr uint32_t kResetBits = kTcpSrcReset | kTcpDstReset;
 
@@ -167,6 +167,21 @@ std::vector<TcpCase> cases() {
       {"zero window on a RST is not a shut window",
        handshake() + std::vector<Seg>{{kResp, R, 5001, 0, 0, 0}}, kTcpDstReset,
        kTcpSrcWindowShut | kTcpDstWindowShut},
+      {"ECN-echo on a connection whose SYN did not offer ECN marks nothing",
+       handshake() + std::vector<Seg>{{kInit, A | E, 1001, 5001}, {kResp, A | E, 5001, 1001}}, 0,
+       kTcpSrcCongested | kTcpDstCongested | kTcpOptSrcEcn},
+      {"ECN-setup SYN: the offer is noted (argus's src ECN option), the SYN's own ECE marks nothing",
+       {{kInit, S | E | C, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, kTcpOptSrcEcn,
+       kTcpSrcCongested | kTcpDstCongested},
+      {"a SYN with ECE alone (no CWR) offers nothing: later echoes mark nothing",
+       {{kInit, S | E, 1000}, {kResp, S | A | E, 5000, 1001}, {kInit, A | E, 1001, 5001}}, 0,
+       kTcpSrcCongested | kTcpDstCongested | kTcpOptSrcEcn},
+      {"after the offer, the SYN-ACK's accepting ECE marks the destination (server) side",
+       {{kInit, S | E | C, 1000}, {kResp, S | A | E, 5000, 1001}, {kInit, A, 1001, 5001}},
+       kTcpOptSrcEcn | kTcpDstCongested, kTcpSrcCongested},
+      {"after the offer, the client's echo marks the source side, even if the server declined",
+       {{kInit, S | E | C, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A | E, 1001, 5001}},
+       kTcpOptSrcEcn | kTcpSrcCongested, kTcpDstCongested},
   };
 }
 
