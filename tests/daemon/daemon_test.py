@@ -74,10 +74,10 @@ def main():
                      f"input:\n  files: [{args.pcap}]\n  pace: {pace}\n"
                      f"outputs:\n  files: [{tmp}/out.argus]\n")
 
-    def start(tmp, extra=()):
+    def start(tmp, extra=(), pass_fds=()):
         t0 = time.monotonic()
         p = subprocess.run([argos, "-F", daemon_config(tmp)] + list(extra), capture_output=True, text=True,
-                           timeout=60, env=env, cwd=tmp)
+                           timeout=60, env=env, cwd=tmp, pass_fds=pass_fds)
         return p, time.monotonic() - t0
 
     def read_pid(tmp):
@@ -85,7 +85,14 @@ def main():
             return int(f.read().strip())
 
     def detach_and_sigterm(tmp):
-        p, took = start(tmp)
+        # Started with a descriptor of the starter's open (fd 3 and above, as
+        # a script's `exec 3>file` leaves): the daemon does not keep it.
+        inherited = os.path.join(tmp, "inherited")
+        fd = os.open(inherited, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            p, took = start(tmp, pass_fds=(fd,))
+        finally:
+            os.close(fd)
         assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
         assert took < 10, f"the starting shell waited {took:.1f} s"
         pid = read_pid(tmp)
@@ -95,6 +102,8 @@ def main():
             assert os.getsid(pid) != os.getsid(0), "still in the shell's session"
             assert os.getsid(pid) != pid, "a session leader could acquire a terminal"
             assert os.readlink(f"/proc/{pid}/cwd") == "/", os.readlink(f"/proc/{pid}/cwd")
+            held = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+            assert inherited not in held, f"the daemon holds the starter's descriptor: {held}"
             time.sleep(2.5)
             assert alive(pid), "the daemon ended before the replay did"
             rotate_log_and_stop(pid, os.path.join(tmp, "argos.log"))
