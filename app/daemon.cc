@@ -215,6 +215,8 @@ bool daemon_detach(std::string& err) {
 
 void daemon_ready() { report_and_release(kReady, std::string()); }
 
+bool daemon_starter_waiting() { return g_handshake_fd >= 0; }
+
 void daemon_failed(const std::string& message, int exit_status) {
   report_and_release(exit_status == kExitHostState ? kFailedHostState : kFailed, message);
 }

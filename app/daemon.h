@@ -59,6 +59,10 @@ void daemon_ready();
 // No-op when not detached or already reported.
 void daemon_failed(const std::string& message, int exit_status = 2);
 
+// Detached and the original process still waits for daemon_ready() or
+// daemon_failed(): a failure message reaches the terminal through it.
+bool daemon_starter_waiting();
+
 // Exit status of a start that failed on the machine's present state (an
 // interface to capture on missing or down), not on the settings: unlike
 // status 2, the systemd unit restarts on it.
@@ -152,6 +156,9 @@ class LogPump {
   // Lines the log file refused (disk full, I/O error). Each such line is also
   // written, best effort, to the stderr the pump replaced.
   uint64_t lines_lost() const { return lines_lost_.load(std::memory_order_relaxed); }
+
+  // start() succeeded and stop() has not been called: fd 2 feeds the pump.
+  bool running() const { return running_; }
 
  private:
   void run(int pipe_read_fd);

@@ -398,7 +398,9 @@ int main(int argc, char** argv) {
   PidFile pid_file;
   LogPump log_pump;
   auto startup_error = [&](const std::string& msg, int status = 2) {
-    std::fprintf(stderr, "argos: %s\n", msg.c_str());
+    // A daemon's starter prints the message itself: said here as well only
+    // when it goes to the log, not to the same terminal a second time.
+    if (!daemon_starter_waiting() || log_pump.running()) std::fprintf(stderr, "argos: %s\n", msg.c_str());
     pid_file.remove();  // nothing runs: no pid to name (gone before the starter exits)
     daemon_failed(msg, status);
     log_pump.stop();

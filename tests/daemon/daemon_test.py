@@ -141,6 +141,22 @@ def main():
         assert p.returncode == 2, f"exit {p.returncode}: {p.stderr}"
         assert "/nonexistent/dir/out.argus" in p.stderr, p.stderr
         assert not os.path.exists(os.path.join(tmp, "argos.pid")), "pid file left by a failed start"
+        # A failure after detaching (the stream port taken): said once on the
+        # terminal, whether the daemon's messages go to a log file or nowhere
+        # (--log stderr), and in the log file once.
+        import socket
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            log = os.path.join(tmp, "argos.log")
+            p = subprocess.run([argos, "-d", "-r", args.pcap, "-w", os.path.join(tmp, "o.argus"), "-P", port,
+                                "--log", "stderr"], capture_output=True, text=True, timeout=60, env=env, cwd=tmp)
+            assert p.returncode == 2 and p.stderr.count(f"port {port}") == 1, p.stderr
+            p, _ = start(tmp, ["-P", port])
+            assert p.returncode == 2 and p.stderr.count(f"port {port}") == 1, p.stderr
+            with open(log) as f:
+                assert f.read().count(f"port {port}") == 1, "not in the log once"
 
     def second_instance(tmp):
         p, _ = start(tmp)
