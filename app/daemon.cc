@@ -203,14 +203,15 @@ bool daemon_detach(std::string& err) {
   }
   ::dup2(null_fd, STDIN_FILENO);
   ::close(null_fd);
-  // Descriptors the starter left open (a script's `exec 3>file`, the write
-  // end of a pipe someone waits on) would be held for the daemon's whole
-  // life. Nothing of ours is open yet but the handshake socket.
-  const unsigned keep = static_cast<unsigned>(sv[1]);
-  if (keep > 3) ::close_range(3, keep - 1, 0);
-  ::close_range(keep + 1, ~0U, 0);
   g_handshake_fd = sv[1];
   return true;
+}
+
+void daemon_close_inherited() {
+  if (g_handshake_fd < 0) return;
+  const unsigned keep = static_cast<unsigned>(g_handshake_fd);
+  if (keep > 3) ::close_range(3, keep - 1, 0);
+  ::close_range(keep + 1, ~0U, 0);
 }
 
 void daemon_ready() { report_and_release(kReady, std::string()); }

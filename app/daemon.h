@@ -47,6 +47,12 @@ namespace argos {
 // original process) when the handshake channel or the first fork fails.
 bool daemon_detach(std::string& err);
 
+// In the daemon, right after daemon_detach(): closes every descriptor above
+// 2 but the handshake's. Those the starter left open (a script's
+// `exec 3>file`, the write end of a pipe someone waits on) would otherwise
+// be held for the daemon's whole life. Call it before opening anything.
+void daemon_close_inherited();
+
 // Start-up succeeded: the original process exits 0. The daemon's stdout, and
 // its stderr unless the log pump holds it, move to /dev/null so nothing keeps
 // the shell's terminal or a `$(argos -d ...)` capture pipe open. No-op when not

@@ -392,6 +392,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "argos: cannot detach: %s\n", err.c_str());
       return 2;
     }
+    daemon_close_inherited();
   }
   // From here a start-up error is said on stderr (the log once the pump
   // runs) and, for a daemon, handed to the waiting parent.

@@ -1095,10 +1095,14 @@ inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
     e.report_start_ns = ts;
     e.b.start_pending = opens_start ? 0 : 1;
   } else if (e.b.start_pending && opens_start) {
-    // A capture slightly out of time order may put this packet before the
-    // one that opened the report: the report then starts at that one.
     e.b.start_pending = 0;
-    start_report_at(e, ts);
+    // The packets before this one did not open the report, yet argus starts
+    // it at the first of them when that one's whole second of packet time
+    // is earlier than this packet's (it compares the seconds alone).
+    // (A capture slightly out of time order may put this packet before the
+    // first: the report then starts at that one.)
+    const uint64_t first_us = e.report_start_ns / 1000 + (e.b.start_late ? e.cold.start_delta_us : 0);
+    if (first_us / 1000000 >= ts / 1000000000) start_report_at(e, ts);
   }
   // Microseconds after the report's first packet; a capture out of time
   // order clamps to that first packet.
@@ -1192,32 +1196,10 @@ inline bool counts_near_full(const DirState* dir) {
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
   // Where a later report starts, as argus's do: at the initiator's first
-  // packet in it. The responder's ICMP messages and TCP segments do not
-  // start it, except a SYN, FIN or RST that arrives when the old report is
-  // still open (one that went out on the timer takes not even those); its
-  // other packets do. A report the initiator sends nothing in starts with
-  // its first packet all the same.
-  bool opens_start = true;
-  // (A matrix flow carries every protocol: the packet's own decides.)
-  const uint8_t proto = (e.key.flags & kKeyMatrix) ? p.key.proto : e.key.proto;
-  const bool icmp = proto == kProtoIcmp || proto == kProtoIcmp6;
-  if (!first && d == 1 && __builtin_expect(e.b.after_start, 0)) {
-    // The responder's packet that comes first after a start record (observed
-    // on the corpus): an ICMP reply opens the report, and so does a TCP reset
-    // or a segment of a flow picked up mid-stream, but not a SYN-ACK; a
-    // packet of any other protocol does not.
-    if (icmp)
-      opens_start = true;
-    else if (p.has_tcp)
-      opens_start = (p.tcp_flags & kTcpRst) || !(e.proto.tcp.status & (kTcpSawSyn | kTcpSawSynSent));
-    else
-      opens_start = false;
-  } else if (!first && d == 1) {
-    if (icmp)
-      opens_start = false;
-    else if (p.has_tcp)
-      opens_start = !e.b.after_timer && (p.tcp_flags & (kTcpSyn | kTcpFin | kTcpRst));
-  }
+  // packet in it, unless the responder's came in an earlier whole second
+  // (account()). A report the initiator sends nothing in starts with its
+  // first packet all the same.
+  const bool opens_start = first || d == 0;
   uint8_t seg = kSegNew;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6) && !(e.key.flags & kKeyMatrix)) {
     e.b.rec_flags |= kRecTcp;

@@ -1231,6 +1231,66 @@ def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
                       times=times, columns=COLUMNS + ["smac", "dmac", "sappbytes", "dappbytes"], min_records=5)
 
 
+def check_report_starts(tools: Tools, work: Path, c: Checks) -> None:
+    """Where a later report starts when the responder sends first in it:
+    argus starts it at the initiator's first packet, unless the responder's
+    came in an earlier whole second of packet time (it compares the seconds
+    alone). TCP data and pure ACKs, ICMP echo replies and UDP answers, after
+    a report that went out on the timer and across a status interval with
+    traffic going on (argus -X reports every 5 s); one conversation per
+    100 s."""
+    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
+
+    def frame(d, proto, payload):
+        src, dst = (A, B) if d == 0 else (B, A)
+        return gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A, 0x0800,
+                       gen_ip4(src, dst, proto, payload))
+
+    def tcp(d, port, sq, ak, fl, data=b""):
+        sp, dp = (port, 80) if d == 0 else (80, port)
+        return frame(d, 6, gen_tcp(sp, dp, sq, ak, fl, 4444, data))
+
+    def udp(d, port):
+        sp, dp = (port, 53) if d == 0 else (53, port)
+        return frame(d, 17, struct.pack("!HHHH", sp, dp, 18, 0) + b"x" * 10)
+
+    def echo(d, ident, seq):
+        m = struct.pack("!BBHHH", 8 if d == 0 else 0, 0, 0, ident, seq) + b"x" * 8
+        return frame(d, 1, m[:2] + struct.pack("!H", gen_csum(m)) + m[4:])
+
+    timed = []
+    t = 0.0
+    # (responder's time, initiator's next): the same second, the next one
+    # 2 ms later, further apart; after a quiet spell past the report.
+    for i, (r, n) in enumerate(((8.2, 8.5), (8.999, 9.001), (8.5, 10.2), (5.01, 6.01), (20, 21))):
+        port, a, b = 43000 + i, 1000, 50000
+        for at, d, sq, ak, fl, data in ((0, 0, a, 0, 0x02, b""), (0.01, 1, b, a + 1, 0x12, b""),
+                                        (0.011, 0, a + 1, b + 1, 0x10, b""), (1, 0, a + 1, b + 1, 0x18, b"req"),
+                                        (1.01, 1, b + 1, a + 4, 0x10, b""), (r, 1, b + 1, a + 4, 0x18, b"late data"),
+                                        (n, 0, a + 4, b + 10, 0x18, b"more"), (n + 0.01, 1, b + 10, a + 8, 0x10, b"")):
+            timed.append((t + at, tcp(d, port, sq, ak, fl, data)))
+        t += 100
+        timed += [(t, echo(0, 100 + i, 1)), (t + 0.01, echo(1, 100 + i, 1)), (t + r, echo(1, 100 + i, 1)),
+                  (t + n, echo(0, 100 + i, 2)), (t + n + 0.01, echo(1, 100 + i, 2))]
+        t += 100
+    # Traffic going on across the 5 s interval: the report is still open
+    # when the responder's packet comes.
+    for i, (r, n) in enumerate(((5.2, 5.8), (5.7, 6.1), (5.95, 6.05), (7.5, 9.2))):
+        port, a, b = 43100 + i, 1000, 50000
+        segs = [(0, 0, a, 0, 0x02, b""), (0.01, 1, b, a + 1, 0x12, b""), (0.011, 0, a + 1, b + 1, 0x10, b"")]
+        segs += [(k, 0, a + k, b + 1, 0x18, b"q") for k in (1, 2, 3, 4)] + [(4.9, 0, a + 5, b + 1, 0x18, b"q")]
+        segs += [(r, 1, b + 1, a + 6, 0x18, b"resp"), (n, 0, a + 6, b + 5, 0x18, b"q"), (n + 0.01, 1, b + 5, a + 7, 0x10, b"")]
+        for at, d, sq, ak, fl, data in segs:
+            timed.append((t + at, tcp(d, port, sq, ak, fl, data)))
+        t += 100
+        timed += [(t + k, udp(0, 7100 + i)) for k in (0, 1, 2, 3, 4, 4.9)]
+        timed += [(t + r, udp(1, 7100 + i)), (t + n, udp(0, 7100 + i)), (t + n + 0.01, udp(1, 7100 + i))]
+        t += 100
+    compare_generated(tools, work, c, "report-starts", [pkt for _, pkt in timed],
+                      "later reports opened by the responder's packet: the whole-second rule",
+                      times=[sec for sec, _ in timed], min_records=27)
+
+
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
     """A UDP datagram in three IPv4 fragments, sent in three orders (in
     order, the last before the middle one, a later one before the first),
@@ -1407,6 +1467,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_keys_and_windows(tools, work, c)
         check_tcp_ecn(tools, work, c)
         check_arp_sides(tools, work, c)
+        check_report_starts(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

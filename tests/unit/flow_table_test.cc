@@ -901,17 +901,44 @@ TEST(FlowTable, StartRecordReportsTheFirstPacketAloneAndTheRestAsStatus) {
   EXPECT_EQ(start.last_ns, kT0);
   // The next report: Status; its interval counts from the flow's first
   // packet (it ends before kT0 + 5 s, not 5 s after its own first packet),
-  // and the server's reply at +500 ms does not open it: it starts at the
-  // client's next packet.
+  // and it starts at the server's reply at +500 ms: that came in an earlier
+  // whole second than the client's next packet at +1 s (see below).
   const FlowRecord& second = out.recs[1];
   EXPECT_EQ(second.cause, kCauseStatus);
   EXPECT_EQ(second.seq, start.seq);
-  EXPECT_EQ(second.start_ns, kT0 + 1 * kSec);
+  EXPECT_EQ(second.start_ns, kT0 + 500 * kMs);
   EXPECT_EQ(second.last_ns, kT0 + 4500 * kMs);
   EXPECT_EQ(second.dir[0].pkts + second.dir[1].pkts, 9u);
   EXPECT_EQ(out.recs[2].cause, kCauseStatus);
   EXPECT_EQ(out.recs[2].start_ns, kT0 + 5 * kSec);
   EXPECT_EQ(t.counter(TableCounter::kReports), 3u);
+}
+
+TEST(FlowTable, ALaterReportStartsAtTheResponderOnlyIfItSpokeInAnEarlierSecond) {
+  // argus starts a later report at the initiator's first packet in it,
+  // unless the responder's packets came in an earlier whole second of
+  // packet time (it compares the seconds alone). Reports every 5 s.
+  struct Case {
+    const char* desc;
+    uint64_t resp_ms, init_ms, want_ms;
+  };
+  for (const Case& c : {Case{"the same second: at the initiator's packet", 6200, 6500, 6500},
+                        Case{"2 ms apart across a second: at the responder's", 6999, 7001, 6999},
+                        Case{"over a second apart: at the responder's", 6500, 7600, 6500}}) {
+    FlowTable t(table_config());
+    Collector out;
+    feed(t,
+         {udp_pkt(host(1), 1000, host(2), 2000, kT0), udp_pkt(host(2), 2000, host(1), 1000, kT0 + 10 * kMs),
+          udp_pkt(host(1), 1000, host(2), 2000, kT0 + 4900 * kMs),
+          udp_pkt(host(2), 2000, host(1), 1000, kT0 + c.resp_ms * kMs),
+          udp_pkt(host(1), 1000, host(2), 2000, kT0 + c.init_ms * kMs)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u) << c.desc;
+    EXPECT_EQ(out.recs[1].start_ns, kT0 + c.want_ms * kMs) << c.desc;
+    EXPECT_EQ(out.recs[1].last_ns, kT0 + c.init_ms * kMs) << c.desc;
+    EXPECT_EQ(out.recs[1].dir[0].pkts + out.recs[1].dir[1].pkts, 2u) << c.desc;
+  }
 }
 
 TEST(FlowTable, WithoutStartRecordsTheFirstReportHoldsTheFirstPacket) {
