@@ -988,11 +988,14 @@ def gen_eth(src: bytes, dst: bytes, etype: int, payload: bytes) -> bytes:
 
 
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
-                      caplens=None, times=None, columns=COLUMNS, min_records=None) -> None:
+                      caplens=None, times=None, columns=COLUMNS, min_records=None,
+                      configs: tuple[str, str] | None = None) -> None:
     """Writes `frames` (Ethernet, each cut to caplens[i] bytes when given) to
     NAME.pcap, at times[i] seconds (100 s apart by default), runs argus and
     Argos on it and reports the records that differ in `columns`. argus
-    must write at least `min_records` (default: one per frame)."""
+    must write at least `min_records` (default: one per frame). `configs`:
+    an argus.conf text and the Argos YAML text of the same settings, given
+    to each with -F."""
     f = work / f"{name}.pcap"
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for i, pkt in enumerate(frames):
@@ -1003,10 +1006,15 @@ def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, ti
     f.write_bytes(data)
     problems = []
     views = []
-    for prog in (tools.argus, tools.argos):
+    for i, prog in enumerate((tools.argus, tools.argos)):
         out = work / f"{name}-{Path(prog).name}.argus"
         out.unlink(missing_ok=True)
-        o = run([prog, "-X", "-r", str(f), "-w", str(out)])
+        conf = []
+        if configs:
+            cf = work / f"{name}.{'conf' if i == 0 else 'yaml'}"
+            cf.write_text(configs[i])
+            conf = ["-F", str(cf)]
+        o = run([prog, "-X", *conf, "-r", str(f), "-w", str(out)])
         if o.rc != 0:
             problems.append(f"{Path(prog).name}: {o.describe()}")
         views.append(read_records(tools, out, columns=columns) if out.exists() else View(False, [], 0, ""))
@@ -1289,6 +1297,19 @@ def check_report_starts(tools: Tools, work: Path, c: Checks) -> None:
     compare_generated(tools, work, c, "report-starts", [pkt for _, pkt in timed],
                       "later reports opened by the responder's packet: the whole-second rule",
                       times=[sec for sec, _ in timed], min_records=27)
+    # After a start record: a UDP and an ICMP echo exchange whose reply
+    # follows the start record, the initiator's next at N.
+    timed = []
+    t = 0.0
+    for k, (s0, n) in enumerate(((0, 0.95), (0, 1.05), (0.5, 1.1))):
+        for at in (s0, n):
+            timed += [(t + at, udp(0, 7200 + k)), (t + at + 0.01, udp(1, 7200 + k)),
+                      (t + at, echo(0, 300 + k, 1)), (t + at + 0.01, echo(1, 300 + k, 1))]
+        t += 100
+    compare_generated(tools, work, c, "report-starts-after-start", [pkt for _, pkt in timed],
+                      "the report after a start record, opened by the responder's packet",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["cause"], min_records=12,
+                      configs=("ARGUS_GENERATE_START_RECORDS=yes\n", "metrics:\n  start_records: true\n"))
 
 
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
