@@ -398,6 +398,7 @@ ParseResult parse_l4(Cursor c, uint8_t proto, uint32_t l4_len, bool later_fragme
     case kProtoEsp: {
       if (c.left() < 8) return ParseResult::kTruncatedL4;
       k.aux = rd32(c.p);
+      out.esp_seq = rd32(c.p + 4);
       out.payload_bytes = l4_len;
       return ParseResult::kOk;
     }

@@ -497,10 +497,10 @@ void put_network(Writer& w, const FlowRecord& r, bool tcp_perf) {
   }
   if (ip_key && k.proto == kProtoEsp) {
     w.dsr(0x30, 0x38, 0x00, 5);
-    w.u32(0);
+    w.u32(r.esp.status);
     w.u32(k.aux);
-    w.u32(0);
-    w.u32(0);
+    w.u32(r.esp.last_seq);
+    w.u32(r.esp.lost);
     return;
   }
   if (k.kind == KeyKind::kIPv4Frag || k.kind == KeyKind::kIPv6Frag) {

@@ -105,6 +105,19 @@ struct TcpMetrics {
   uint8_t pad[7];
 };
 
+// ESP sequence numbers of a report (ESP network DSR), as argus follows
+// them: `last_seq` the highest seen (its state carries over to later
+// reports), `lost` the numbers skipped less those that came late, and in
+// `status` what happened to the sequence in this report.
+inline constexpr uint32_t kEspGap = 0x00000010;         // a number was skipped
+inline constexpr uint32_t kEspDuplicate = 0x00002000;   // the highest number came again
+inline constexpr uint32_t kEspOutOfOrder = 0x00010000;  // a number below the highest came
+struct EspMetrics {
+  uint32_t status;
+  uint32_t last_seq;
+  uint32_t lost;
+};
+
 // -J: inter-packet interval statistics of one direction and kind (active:
 // within a burst of data; idle: after a pause or the other side's turn), in
 // microseconds. n == 0: no such interval.
@@ -121,7 +134,10 @@ struct FlowRecord {
   uint64_t start_ns;  // report start: src's first packet, or dst's if src sent none
   uint64_t last_ns;   // last packet of this report
   DirMetrics dir[2];
-  TcpMetrics tcp;
+  union {
+    TcpMetrics tcp;  // with kRecTcp
+    EspMetrics esp;  // ESP flows (IP protocol 50)
+  };
   uint32_t seq;       // flow id (Transport DSR sequence), stable across reports
   uint8_t cause;      // kCause*
   uint8_t flags;      // kRec*

@@ -19,6 +19,7 @@ const char* const kTableCounterNames[] = {
 constexpr uint8_t kProtoIcmp = 1;
 constexpr uint8_t kProtoIgmp = 2;
 constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoEsp = 50;
 constexpr uint8_t kProtoIcmp6 = 58;
 
 // Serial-number arithmetic for TCP sequence numbers (RFC 1982).
@@ -147,8 +148,13 @@ struct AliasState {  // fragment alias entries: where later fragments belong
   uint32_t total_bytes;
   uint8_t dir;
 };
+struct EspState {  // ESP flows: EspMetrics of the open report
+  EspMetrics m;
+  uint8_t seen;  // m.last_seq holds a number
+};
 union ProtoState {
   TcpState tcp;
+  EspState esp;
   uint8_t arp_responder_mac[6];
   AliasState alias;
 };
@@ -495,6 +501,12 @@ uint64_t FlowTable::idle_timeout(const Entry& e) const {
   return cfg_.idle_timeout_ns[e.b.idle_class];
 }
 
+// An ESP flow of the 5-tuple keys (keyed by its SPI), whose sequence
+// numbers are followed.
+inline bool is_esp_flow(const FlowKey& k) {
+  return k.proto == kProtoEsp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6) && !(k.flags & kKeyMatrix);
+}
+
 static IdleClass classify(const FlowKey& k) {
   switch (k.kind) {
     case KeyKind::kIPv4:
@@ -636,6 +648,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       o.wscale = s.bits & kTcpDirWscaleMask;
     }
   }
+  if (is_esp_flow(e.key)) r.esp = e.proto.esp.m;
   if (r.flags & kRecArpReply) {
     std::memcpy(r.arp_responder_mac, e.proto.arp_responder_mac, 6);
   } else {
@@ -688,6 +701,10 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
     }
   }
   e.b.rec_flags &= kRecTcp;
+  if (is_esp_flow(e.key)) {
+    e.proto.esp.m.status = 0;
+    e.proto.esp.m.lost = 0;
+  }
   if (e.b.rec_flags & kRecTcp) {
     TcpState& t = e.proto.tcp;
     constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
@@ -1055,6 +1072,32 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
 }
 
 namespace {
+// ESP sequence numbers as argus follows them: the first one seen is where
+// the count starts; a jump past the next number counts the numbers skipped
+// as lost, a number below the highest takes one back (it was late, not
+// lost). Unlike argus, the count never goes below zero, and a duplicate of
+// the highest number does not stop the following (argus follows no more
+// numbers in that report).
+inline void track_esp(EspState& s, uint32_t seq) {
+  EspMetrics& m = s.m;
+  if (!s.seen) {
+    s.seen = 1;
+    m.last_seq = seq;
+  } else if (seq > m.last_seq) {
+    if (seq - m.last_seq > 1) {
+      const uint32_t skipped = seq - m.last_seq - 1;
+      m.lost = m.lost > UINT32_MAX - skipped ? UINT32_MAX : m.lost + skipped;
+      m.status |= kEspGap;
+    }
+    m.last_seq = seq;
+  } else if (seq < m.last_seq) {
+    if (m.lost) --m.lost;
+    m.status |= kEspOutOfOrder;
+  } else {
+    m.status |= kEspDuplicate;
+  }
+}
+
 // The open report starts at `ts_ns` (microseconds after report_start_ns).
 inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
   const uint64_t ts_us = ts_ns / 1000;
@@ -1204,6 +1247,8 @@ inline bool counts_near_full(const DirState* dir) {
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6) && !(e.key.flags & kKeyMatrix)) {
     e.b.rec_flags |= kRecTcp;
     seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional);
+  } else if (__builtin_expect(is_esp_flow(e.key), 0) && p.frag != FragKind::kLater) {
+    track_esp(e.proto.esp, p.esp_seq);
   }
   account(e, p, d, opens_start, seg);
   if (p.key.kind == KeyKind::kArp && from_key_dst) {

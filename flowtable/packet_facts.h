@@ -55,7 +55,10 @@ struct ParsedPacket {
   FlowKey key;
   uint32_t encaps;         // kEnc* bits of the layers passed
   uint32_t payload_bytes;  // transport payload per the IP lengths (not caplen)
-  uint32_t tcp_seq;
+  union {
+    uint32_t tcp_seq;
+    uint32_t esp_seq;  // ESP: the sequence number (argus counts gaps in it as loss)
+  };
   uint32_t tcp_ack;
   uint32_t tcp_options;    // kTcpOpt* seen in this segment
   uint32_t frag_id;        // IP fragment identification when frag != kNone

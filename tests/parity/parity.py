@@ -1312,6 +1312,31 @@ def check_report_starts(tools: Tools, work: Path, c: Checks) -> None:
                       configs=("ARGUS_GENERATE_START_RECORDS=yes\n", "metrics:\n  start_records: true\n"))
 
 
+def check_esp_sequence(tools: Tools, work: Path, c: Checks) -> None:
+    """ESP sequence numbers as argus counts them (loss columns and the
+    flag letters): in order, a gap, two swapped, a count that starts at the
+    first number seen, a large jump, and loss counted per report (argus -X
+    reports every 5 s). One security association per case, 100 s apart.
+    (Not compared: a duplicate of the highest number, after which argus
+    follows no more numbers in the report, and late numbers that would take
+    its count below zero; docs/deviations.md.)"""
+    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
+    cases = ([1, 2, 3, 4, 5], [1, 2, 3, 6, 7], [1, 2, 4, 3, 5], [100, 101, 103], [1, 1000], [1, 2, 5, 3, 4])
+    timed = []
+    t = 0.0
+    for k, seqs in enumerate(cases):
+        for i, seq in enumerate(seqs):
+            esp = struct.pack("!II", 0xABCD0000 + k, seq) + b"e" * 40
+            timed.append((t + i * 0.01, gen_eth(GEN_MAC_A, GEN_MAC_B, 0x0800, gen_ip4(A, B, 50, esp))))
+        t += 100
+    for i, seq in enumerate((1, 2, 4, 5, 9, 10)):  # two reports: 1 lost, then 3
+        esp = struct.pack("!II", 0xABCD00FF, seq) + b"e" * 40
+        timed.append((t + i * 2.0, gen_eth(GEN_MAC_A, GEN_MAC_B, 0x0800, gen_ip4(A, B, 50, esp))))
+    compare_generated(tools, work, c, "esp-sequence", [pkt for _, pkt in timed],
+                      "ESP sequence numbers: loss per report, late and skipped numbers",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["sloss", "dloss"], min_records=8)
+
+
 def check_fragment_orders(tools: Tools, work: Path, c: Checks) -> None:
     """A UDP datagram in three IPv4 fragments, sent in three orders (in
     order, the last before the middle one, a later one before the first),
@@ -1489,6 +1514,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_ecn(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
+        check_esp_sequence(tools, work, c)
     check_help(tools, c)
     check_pipes(tools, args.pcaps, work, c)
     check_several_files(tools, args.pcaps, work, c)

@@ -941,6 +941,60 @@ TEST(FlowTable, ALaterReportStartsAtTheResponderOnlyIfItSpokeInAnEarlierSecond) 
   }
 }
 
+ParsedPacket esp_pkt(uint32_t spi, uint32_t seq, uint64_t ts) {
+  Bytes hdr;
+  put32(hdr, spi);
+  put32(hdr, seq);
+  return parsed(eth(kEthIPv4) + ipv4({.src = host(1), .dst = host(2), .proto = 50}, hdr + payload(40)), ts);
+}
+
+TEST(FlowTable, EspSequenceNumbersGiveLossAsArgusCountsIt) {
+  // One security association, packets 10 ms apart in one report.
+  struct Case {
+    const char* desc;
+    std::vector<uint32_t> seqs;
+    uint32_t last, lost, status;
+  };
+  for (const Case& c : {
+           Case{"in order: nothing lost", {1, 2, 3, 4, 5}, 5, 0, 0},
+           Case{"4 and 5 never seen: 2 lost", {1, 2, 3, 6, 7}, 7, 2, kEspGap},
+           Case{"3 and 4 swapped: the late one is not lost", {1, 2, 4, 3, 5}, 5, 0, kEspGap | kEspOutOfOrder},
+           Case{"the count starts at the first number seen", {100, 101, 103}, 103, 1, kEspGap},
+           Case{"a duplicate of the highest number", {1, 2, 2, 3}, 3, 0, kEspDuplicate},
+           Case{"late numbers never make the count negative", {10, 11, 2}, 11, 0, kEspOutOfOrder},
+       }) {
+    SCOPED_TRACE(c.desc);
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<ParsedPacket> pkts;
+    for (size_t i = 0; i < c.seqs.size(); ++i) pkts.push_back(esp_pkt(0xabcd0001, c.seqs[i], kT0 + i * 10 * kMs));
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    EXPECT_EQ(out.recs[0].esp.last_seq, c.last);
+    EXPECT_EQ(out.recs[0].esp.lost, c.lost);
+    EXPECT_EQ(out.recs[0].esp.status, c.status);
+  }
+}
+
+TEST(FlowTable, EspLossIsPerReportTheHighestNumberCarriesOver) {
+  // Reports every 5 s: 1, 2, 4 in the first (3 lost), then 5 (no loss: it
+  // follows 4 of the last report), 9, 10 (6 to 8 lost).
+  FlowTable t(table_config());
+  Collector out;
+  std::vector<ParsedPacket> pkts;
+  const uint32_t seqs[] = {1, 2, 4, 5, 9, 10};
+  for (size_t i = 0; i < 6; ++i) pkts.push_back(esp_pkt(0xabcd0001, seqs[i], kT0 + i * 2 * kSec));
+  feed(t, pkts, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[0].esp.last_seq, 4u);
+  EXPECT_EQ(out.recs[0].esp.lost, 1u);
+  EXPECT_EQ(out.recs[1].esp.last_seq, 10u);
+  EXPECT_EQ(out.recs[1].esp.lost, 3u);
+  EXPECT_EQ(out.recs[1].esp.status, kEspGap);
+}
+
 TEST(FlowTable, WithoutStartRecordsTheFirstReportHoldsTheFirstPacket) {
   FlowTable t(table_config());
   Collector out;
