@@ -648,7 +648,9 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       o.wscale = s.bits & kTcpDirWscaleMask;
     }
   }
-  if (is_esp_flow(e.key)) r.esp = e.proto.esp.m;
+  // (Any key of protocol 50 gets the ESP network DSR: zeros where its
+  // numbers are not followed.)
+  if (r.key.proto == kProtoEsp) r.esp = is_esp_flow(e.key) ? e.proto.esp.m : EspMetrics{};
   if (r.flags & kRecArpReply) {
     std::memcpy(r.arp_responder_mac, e.proto.arp_responder_mac, 6);
   } else {
