@@ -987,6 +987,22 @@ def gen_eth(src: bytes, dst: bytes, etype: int, payload: bytes) -> bytes:
     return dst + src + struct.pack("!H", etype) + payload
 
 
+GEN_HOST_A, GEN_HOST_B = (10, 0, 0, 1), (10, 0, 0, 2)
+
+
+def gen_pair_frame(d: int, proto: int, payload: bytes) -> bytes:
+    """An IPv4 frame between hosts A and B: d 0 from A (MAC A), 1 from B."""
+    src, dst = (GEN_HOST_A, GEN_HOST_B) if d == 0 else (GEN_HOST_B, GEN_HOST_A)
+    return gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A, 0x0800,
+                   gen_ip4(src, dst, proto, payload))
+
+
+def gen_pair_tcp(d: int, port: int, seq: int, ack: int, flags: int, data: bytes = b"") -> bytes:
+    """A TCP segment of A:port <-> B:80 (window 4444), d as gen_pair_frame."""
+    sp, dp = (port, 80) if d == 0 else (80, port)
+    return gen_pair_frame(d, 6, gen_tcp(sp, dp, seq, ack, flags, 4444, data))
+
+
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
                       caplens=None, times=None, columns=COLUMNS, min_records=None,
                       configs: tuple[str, str] | None = None) -> None:
@@ -1180,7 +1196,6 @@ def check_tcp_ecn(tools: Tools, work: Path, c: Checks) -> None:
     destination side; the SYN's own ECE marks nothing. Connections with and
     without the offer, accepted or not, the echo from either side, and an
     echo in a later report (argus -X reports every 60 s)."""
-    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
     ece, cwr, syn, ack, psh = 0x40, 0x80, 0x02, 0x10, 0x08
     timed = []
     t = 0.0
@@ -1206,9 +1221,7 @@ def check_tcp_ecn(tools: Tools, work: Path, c: Checks) -> None:
         if late:
             segs.append((0.04 + late + 70, 0, a + 101, b + 201, ack, b""))  # a third report without ECE
         for at, d, sq, ak, fl, data in segs:
-            src, dst, sp, dp = (A, B, port, 80) if d == 0 else (B, A, 80, port)
-            timed.append((t + at, gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A,
-                                          0x0800, gen_ip4(src, dst, 6, gen_tcp(sp, dp, sq, ak, fl, 4444, data)))))
+            timed.append((t + at, gen_pair_tcp(d, port, sq, ak, fl, data)))
         t += 300
     compare_generated(tools, work, c, "tcp-ecn", [pkt for _, pkt in timed],
                       "ECN letters: the SYN's offer, the echo from either side, in later reports",
@@ -1247,24 +1260,15 @@ def check_report_starts(tools: Tools, work: Path, c: Checks) -> None:
     a report that went out on the timer and across a status interval with
     traffic going on (argus -X reports every 5 s); one conversation per
     100 s."""
-    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
-
-    def frame(d, proto, payload):
-        src, dst = (A, B) if d == 0 else (B, A)
-        return gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A, 0x0800,
-                       gen_ip4(src, dst, proto, payload))
-
-    def tcp(d, port, sq, ak, fl, data=b""):
-        sp, dp = (port, 80) if d == 0 else (80, port)
-        return frame(d, 6, gen_tcp(sp, dp, sq, ak, fl, 4444, data))
+    tcp = gen_pair_tcp
 
     def udp(d, port):
         sp, dp = (port, 53) if d == 0 else (53, port)
-        return frame(d, 17, struct.pack("!HHHH", sp, dp, 18, 0) + b"x" * 10)
+        return gen_pair_frame(d, 17, struct.pack("!HHHH", sp, dp, 18, 0) + b"x" * 10)
 
     def echo(d, ident, seq):
         m = struct.pack("!BBHHH", 8 if d == 0 else 0, 0, 0, ident, seq) + b"x" * 8
-        return frame(d, 1, m[:2] + struct.pack("!H", gen_csum(m)) + m[4:])
+        return gen_pair_frame(d, 1, m[:2] + struct.pack("!H", gen_csum(m)) + m[4:])
 
     timed = []
     t = 0.0
@@ -1320,18 +1324,17 @@ def check_esp_sequence(tools: Tools, work: Path, c: Checks) -> None:
     (Not compared: a duplicate of the highest number, after which argus
     follows no more numbers in the report, and late numbers that would take
     its count below zero; docs/deviations.md.)"""
-    A, B = (10, 0, 0, 1), (10, 0, 0, 2)
     cases = ([1, 2, 3, 4, 5], [1, 2, 3, 6, 7], [1, 2, 4, 3, 5], [100, 101, 103], [1, 1000], [1, 2, 5, 3, 4])
     timed = []
     t = 0.0
     for k, seqs in enumerate(cases):
         for i, seq in enumerate(seqs):
             esp = struct.pack("!II", 0xABCD0000 + k, seq) + b"e" * 40
-            timed.append((t + i * 0.01, gen_eth(GEN_MAC_A, GEN_MAC_B, 0x0800, gen_ip4(A, B, 50, esp))))
+            timed.append((t + i * 0.01, gen_pair_frame(0, 50, esp)))
         t += 100
     for i, seq in enumerate((1, 2, 4, 5, 9, 10)):  # two reports: 1 lost, then 3
         esp = struct.pack("!II", 0xABCD00FF, seq) + b"e" * 40
-        timed.append((t + i * 2.0, gen_eth(GEN_MAC_A, GEN_MAC_B, 0x0800, gen_ip4(A, B, 50, esp))))
+        timed.append((t + i * 2.0, gen_pair_frame(0, 50, esp)))
     compare_generated(tools, work, c, "esp-sequence", [pkt for _, pkt in timed],
                       "ESP sequence numbers: loss per report, late and skipped numbers",
                       times=[sec for sec, _ in timed], columns=COLUMNS + ["sloss", "dloss"], min_records=8)
