@@ -82,6 +82,17 @@ uint32_t mar_status(SrcIdType t) {
   }
 }
 
+// The flow DSR of an ARP-form key (7 words: qualifier 0x04 ARP, 0x05 RARP)
+// up to its addresses: hardware and protocol types and lengths, operation.
+void put_arp_header(Writer& w, const FlowKey& k, uint8_t qualifier, uint16_t op) {
+  w.dsr(0x02, 0x06, qualifier, 7);
+  w.u16(k.sport);  // hardware type
+  w.u16(k.dport);  // protocol type
+  w.u8(6);
+  w.u8(4);
+  w.u16(op);
+}
+
 void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
   const FlowKey& k = r.key;
   if (k.flags & kKeyMatrix) {
@@ -173,36 +184,24 @@ void put_flow(Writer& w, const FlowRecord& r, bool unidirectional) {
       w.u32le(k.aux);  // fragment id in the byte order argus writes (ra shows it as sport)
       return;
     }
-    case KeyKind::kRarp: {
+    case KeyKind::kRarp:
       // As argus writes it: the request's operation code whatever the
       // packet's, the target protocol address, then the source and target
       // hardware addresses.
-      w.dsr(0x02, 0x06, 0x05, 7);
-      w.u16(k.sport);  // hardware type
-      w.u16(k.dport);  // protocol type
-      w.u8(6);
-      w.u8(4);
-      w.u16(3);
+      put_arp_header(w, k, 0x05, 3);
       w.bytes(k.dst, 4);
       w.bytes(k.src, 6);
       w.bytes(k.dst + 4, 6);
       return;
-    }
-    case KeyKind::kArp: {
+    case KeyKind::kArp:
       // Full 6-byte requester hardware address: 7 words (argus writes 6 and
       // truncates it).
-      w.dsr(0x02, 0x06, 0x04, 7);
-      w.u16(k.sport);  // hardware type
-      w.u16(k.dport);  // protocol type
-      w.u8(6);
-      w.u8(4);
-      w.u16(1);
+      put_arp_header(w, k, 0x04, 1);
       w.bytes(k.src, 4);
       w.bytes(k.dst, 4);
       w.bytes(k.src + 4, 6);
       w.zeros(2);
       return;
-    }
     case KeyKind::kEther:
     default: {
       // argus stores L2 keys in canonical order (the greater MAC first) and
