@@ -594,6 +594,15 @@ bool validate_config(SensorConfig& cfg, const ConfigOrigins& origins, ValidateSc
                         " payload bytes of an Ethernet/IPv4/TCP packet: the " + std::to_string(cfg.user_data_bytes) +
                         " bytes of user data asked for (-U) will be cut short; -s " +
                         std::to_string(cfg.user_data_bytes + 128) + " leaves room for IPv6 and TCP options");
+  // A kernel buffer that holds a few hundred packets at most drops at the
+  // first burst; said, not refused (a quiet link may do with it).
+  constexpr uint64_t kSmallCaptureBuffer = 1 << 20;
+  if (!cfg.interfaces.empty() && cfg.pcap_buffer_bytes > 0 && cfg.pcap_buffer_bytes < kSmallCaptureBuffer)
+    cfg.notes.push_back("a kernel capture buffer of " + std::to_string(cfg.pcap_buffer_bytes) +
+                        " bytes (--pcap-buffer) holds at most " +
+                        std::to_string(cfg.pcap_buffer_bytes / 1514) +
+                        " full-size Ethernet frames: a burst the capture thread does not drain at once is "
+                        "dropped (capture.dropped); 0 keeps libpcap's default");
   // Where a daemon's messages go, if nowhere: said before it detaches.
   if (cfg.daemon && cfg.log_to == "stderr")
     cfg.notes.push_back("a daemon's standard error is /dev/null: with --log stderr its messages, the summary "

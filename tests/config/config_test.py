@@ -570,6 +570,16 @@ def main():
         p = run(base + ["--log", "file", "--log-file", os.path.join(tmp, "d.log")])
         assert p.returncode == 0 and "note:" not in p.stderr, p.stderr
 
+    def small_capture_buffer(tmp):
+        # A kernel capture buffer too small for a burst is said (not refused).
+        base = ["-i", "lo", "-w", os.path.join(tmp, "b.argus"), "--check-config"]
+        p = run(base + ["--pcap-buffer", "64KiB"])
+        assert p.returncode == 0 and "capture buffer of 65536 bytes" in p.stderr and \
+            "holds at most 43 full-size" in p.stderr, p.stderr
+        for enough in (["--pcap-buffer", "4MiB"], []):
+            p = run(base + enough)
+            assert p.returncode == 0 and "note:" not in p.stderr, p.stderr
+
     def interface_missing(tmp):
         # An interface that is not there is said with the line that names it
         # and exit status 3 (the machine's state, which may change: the
@@ -622,7 +632,7 @@ def main():
         assert p.returncode == 2 and "cannot read configuration file '/nonexistent/argos.yaml'" in p.stderr, p.stderr
 
     checks = [broken_files, round_trip, overrides, default_file, examples, from_argus_conf,
-              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, interface_missing, interface_down, daemon_log_notes, cli_errors]
+              idle_timeouts, rotate_utc, option_coverage, tcp_perf_off, user_data_limit, record_buffer_memory, small_capture_buffer, interface_missing, interface_down, daemon_log_notes, cli_errors]
     sys.exit(run_checks("config", [(f.__name__, f) for f in checks]))
 
 
