@@ -164,7 +164,7 @@ static_assert(sizeof(ProtoState) == 64);
 // copy of the key, which lookups neither compare nor hash (same_key below).
 struct EntryBits {
   uint8_t in_use : 1;
-  uint8_t after_timer : 1;           // the open report began after one sent on the timer
+  uint8_t spare0 : 1;
   uint8_t initiator_is_key_dst : 1;  // the first packet was sent by key.dst
   uint8_t reported : 1;              // a report of this flow went out already
   uint8_t start_pending : 1;         // no packet of the open report has opened it yet
@@ -176,8 +176,7 @@ struct EntryBits {
   // A start record went out: the next report keeps the flow's first packet
   // as its status-interval reference (report_start_ns), as argus's does.
   uint8_t keep_reference : 1;
-  uint8_t after_start : 1;           // the open report follows the start record
-  uint8_t spare : 3;
+  uint8_t spare : 4;
   uint8_t spare2;
 };
 static_assert(sizeof(EntryBits) == 4);
@@ -687,7 +686,6 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   bump(TableCounter::kReports);
   e.b.reported = 1;
   e.b.start_late = 0;
-  e.b.after_start = 0;
   if (users_) std::memset(user_slot(static_cast<uint32_t>(&e - entries_)), 0, 4);
   for (DirState& d : e.dir) {
     // The IP attributes outlive the report (argus repeats a quiet side's).
@@ -1230,14 +1228,13 @@ inline bool counts_near_full(const DirState* dir) {
     next_flow_id_ += cfg_.flow_id_stride;
     e.next_check_ns = sat_add(p.ts_ns, cfg_.status_interval_ns);
     bump(TableCounter::kFlowsCreated);
-  } else if (e.dir[0].pkts + e.dir[1].pkts == 0) {
-    e.b.after_timer = 1;  // the last report went out on the timer, the flow quiet
-  } else if (p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns) ||
-             __builtin_expect(counts_near_full(e.dir), 0)) {
+  } else if (e.dir[0].pkts + e.dir[1].pkts != 0 &&
+             (p.ts_ns >= sat_add(e.report_start_ns, cfg_.status_interval_ns) ||
+              __builtin_expect(counts_near_full(e.dir), 0))) {
     // The open report's status interval is over (or a byte count nears its
-    // limit): send it; this packet opens the next report.
+    // limit): send it; this packet opens the next report. (An empty one
+    // went out on the timer already.)
     emit_report(e, 0, out);
-    e.b.after_timer = 0;
   }
   const unsigned d = (from_key_dst ? 1u : 0u) ^ e.b.initiator_is_key_dst;
   // Where a later report starts, as argus's do: at the initiator's first
@@ -1258,12 +1255,10 @@ inline bool counts_near_full(const DirState* dir) {
     e.b.rec_flags |= kRecArpReply;
   }
   // Start records: the first packet goes out alone. The next report counts
-  // its interval from this packet (keep_reference) and is opened by the
-  // rules argus follows after a start record (after_start, above).
+  // its interval from this packet (keep_reference).
   if (__builtin_expect(first && cfg_.start_records, 0)) {
     emit_report(e, kCauseStart, out);
     e.b.keep_reference = 1;
-    e.b.after_start = 1;
   }
 }
 
