@@ -186,7 +186,7 @@ static_assert(sizeof(EntryBits) == 4);
 struct Cold {
   uint32_t seq;             // flow id; free entries: next free index
   uint32_t start_delta_us;  // with start_late: report start - report_start_ns
-  TcpHandshake hs;
+  TcpRare hs;
   uint32_t mpls_lse[2];     // first label stack entry per direction
   uint8_t ip_opts[2];       // kIpOpt* bits per direction
   uint8_t icmp_type;        // ICMP error attached to the flow
@@ -640,7 +640,7 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       // The record's field is 32 bits.
       const uint32_t uncounted = e.cold.hs.uncounted[d];
       o.payload_bytes = e.dir[d].app_lo > uncounted ? e.dir[d].app_lo - uncounted : 0;
-      o.retrans = s.retrans;
+      o.retrans = e.cold.hs.retrans[d];
       o.status = tcp_dir_status(t, d);
       o.win = s.win;
       o.flags = s.flags;
@@ -712,13 +712,14 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
                                     kTcpSrcDuplicates | kTcpDstDuplicates;
     t.status &= ~kPerReport;
     e.cold.hs.uncounted[0] = e.cold.hs.uncounted[1] = 0;
+    e.cold.hs.retrans[0] = e.cold.hs.retrans[1] = 0;
     for (TcpDirState& d : t.dir) {
       // The next report's sequence range starts where this one ended, so the
       // range and the byte count of a report agree (ra infers loss otherwise).
       d.seqbase = d.seq_high;
       d.bits &= static_cast<uint8_t>(~kTcpDirSeqValid);
       d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
-      d.retrans = 0;
+      d.last_data_id = 0;
       d.flags = 0;
     }
   }
@@ -808,9 +809,16 @@ void FlowTable::account_extra(Extra& x, bool first_of_report, bool first_of_flow
 // reports, retransmission and window bits are per report.
 namespace {
 // What a segment was, for the jitter statistics. kSegBehind: data below
-// the direction's highest sequence number, or filling a gap, that the
-// counters do not take for a resend.
-enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2 };
+// the direction's highest sequence number that the counters take neither
+// for a resend nor for out of order. kSegOutOfOrder: a segment filling a
+// gap, or one whose IPv4 id says it was sent before an earlier copy (new
+// data sent before the previous segment counts as kSegNew).
+enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2, kSegOutOfOrder = 3 };
+
+// How far below the side's previous data segment's IPv4 id a segment's id
+// may be for argus to take it as sent earlier (out of order); further
+// below is a counter that wrapped or a random id.
+constexpr uint16_t kIdReorderWindow = 5000;
 
 // No segment of this direction seen yet.
 inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
@@ -821,7 +829,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
 // flow of its own. argus then takes a SYN sent again for a resend, but no
 // data segment, and none for out of order: those it judges against the
 // other side, which such a flow never sees.
-[[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpHandshake& hs, const ParsedPacket& p,
+[[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpRare& hs, const ParsedPacket& p,
                                                  unsigned dir, uint64_t ts_ns, bool first, bool one_way) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
@@ -835,6 +843,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
                 kTcpDstWindowShut == kTcpSrcWindowShut << 1 && kTcpDstOutOfOrder == kTcpSrcOutOfOrder << 1);
   bool resent = false;
   bool out_of_order = false;
+  bool sent_earlier = false;
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
@@ -867,6 +876,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // sequence space starts, so a copy of it is not taken for a resend.
     me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
+    if (len > 0 && !syn) me.last_data_id = __builtin_bswap16(p.ip_id);
   } else if (syn) {
     if (unseen(me)) {
       me.seqbase = seq;
@@ -905,6 +915,19 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     const bool valid = me.bits & kTcpDirSeqValid;
     const bool acked = (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack);
     const bool seen = valid && seq_lt(seq, me.rep_high);
+    // argus also judges a data segment by its IPv4 id: one a little below
+    // (under 5000) the id of the side's previous data segment in the report
+    // was sent before it, so it came out of order, also when it repeats
+    // data not yet acknowledged (then it is not taken for a resend). argus
+    // compares the two header bytes as a little-endian host reads them:
+    // ids from a counter (Linux, Windows) almost never go back that way,
+    // random ones (macOS, the BSDs) do every dozen segments or so.
+    bool id_behind = false;
+    if (len > 0) {
+      const uint16_t id = __builtin_bswap16(p.ip_id);
+      id_behind = id < me.last_data_id && me.last_data_id - id < kIdReorderWindow;
+      me.last_data_id = id;
+    }
     if (len > 0 && acked && !seen) {
       resent = true;  // data the peer has acknowledged already
     } else if (len > 0 && acked && dir == 1) {
@@ -916,13 +939,12 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
         // Fills the gap a jump forward left. Once the peer asked for it
         // (acknowledged up to the gap's start since it opened) that is a
-        // retransmission, as argus has it; before, it came out of order.
-        if (me.bits & kTcpDirHoleAsked) {
+        // retransmission, as argus has it, unless its id says it was sent
+        // first; before, it came out of order.
+        if ((me.bits & kTcpDirHoleAsked) && !id_behind) {
           resent = true;
-        } else if (!one_way) {
-          me.status |= kTcpDirOutOfOrder;
+        } else {
           out_of_order = true;
-          t.status |= kTcpSrcOutOfOrder << dir;
         }
         if (!seq_lt(end, hole_end)) {
           me.hole_len = 0;
@@ -930,15 +952,26 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
           me.hole_len = static_cast<uint16_t>(hole_end - end);
           me.hole_lo = end;
         }
+      } else if (id_behind && !acked) {
+        out_of_order = true;  // sent before the copy seen earlier
       } else {
         resent = true;  // seen earlier in this report
       }
-    } else if (len > 0 && valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff) {
-      me.hole_lo = me.rep_high;  // a jump forward: remember the gap (one is tracked)
-      me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
-      me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
+    } else if (len > 0) {
+      if (valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff) {
+        me.hole_lo = me.rep_high;  // a jump forward: remember the gap (one is tracked)
+        me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
+        me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
+      }
+      // New data sent before the side's previous segment: flagged, but for
+      // the jitter statistics an interval like any other.
+      sent_earlier = id_behind;
     }
-    if (one_way) resent = false;
+    if (one_way) resent = out_of_order = sent_earlier = false;
+    if (out_of_order || sent_earlier) {
+      me.status |= kTcpDirOutOfOrder;
+      t.status |= kTcpSrcOutOfOrder << dir;
+    }
     // Sequence space counts payload only (a FIN does not advance it), as
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
@@ -958,7 +991,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     }
   }
   if (resent) {
-    if (me.retrans != UINT16_MAX) me.retrans++;
+    if (hs.retrans[dir] != UINT16_MAX) hs.retrans[dir]++;
     me.status |= kTcpDirRetrans;
     t.status |= kTcpSrcRetrans << dir;
   }
@@ -998,7 +1031,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  return resent ? kSegResent : (out_of_order || behind) ? kSegBehind : kSegNew;
+  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : (behind && !sent_earlier) ? kSegBehind : kSegNew;
 }
 }  // namespace
 
@@ -1020,7 +1053,8 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
 // docs/deviations.md): per direction, the intervals between its packets in
 // microseconds, per report. For TCP an interval is active when both segments
 // carry payload, the later one new data, and the other side said nothing new
-// in between; idle otherwise. Every other protocol's intervals are active.
+// in between, or the later one came out of order (whatever the other side
+// said); idle otherwise. Every other protocol's intervals are active.
 void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p,
                                unsigned d, bool tcp, uint8_t seg) {
   // Statistics are per report; the interval that spans two reports counts
@@ -1057,6 +1091,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     const bool other_spoke = (st_d & kJitOtherSpoke) != 0;
     const bool active = !tcp ||
                         (seg == kSegNew && (j.state[d ^ 1] & kJitHasLast) && prev_payload && payload && !other_spoke) ||
+                        (seg == kSegOutOfOrder && (j.state[d ^ 1] & kJitHasLast) && prev_payload && payload) ||
                         (seg == kSegResent && d == 0 && p.payload_bytes == 0 && prev_payload && !other_spoke);
     const unsigned k = active ? 0 : 1;
     Jitter::Stats& st = j.s[d][k];
@@ -1591,7 +1626,7 @@ uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
   return w;
 }
 
-bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
+bool tcp_track(TcpState& t, TcpRare& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
                bool first) {
   return track_segment(t, hs, p, dir, ts_ns, first, false) == kSegResent;
 }

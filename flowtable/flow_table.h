@@ -37,7 +37,9 @@ struct [[gnu::packed]] TcpDirState {
   uint32_t ack;       // last ack sent (a FIN's sequence number left out)
   uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_lo + hole_len) left by a
   uint16_t hole_len;  // jump forward: segments filling it came out of order
-  uint16_t retrans;   // resent segments in this report (saturating)
+  // IPv4 id of this report's latest data segment as argus compares it: the
+  // two header bytes read little-endian (0: none yet, or IPv6, no id).
+  uint16_t last_data_id;
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of the TCP flag bytes of this report
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked
@@ -75,9 +77,9 @@ struct [[gnu::packed]] TcpState {
 };
 static_assert(sizeof(TcpState) == 64);
 
-// Handshake timing: written by the first segments of a connection only, so
-// it lives with the entry's rarely used fields.
-struct TcpHandshake {
+// What TCP writes only at a connection's handshake, on resends and on a
+// flow picked up mid-stream, so it lives with the entry's rarely used fields.
+struct TcpRare {
   uint64_t hs_ns;      // time of the last handshake step (SYN, then SYN-ACK)
   uint32_t synack_us;  // SYN to SYN-ACK
   uint32_t ackdat_us;  // SYN-ACK to the handshake ACK
@@ -85,6 +87,7 @@ struct TcpHandshake {
   // byte count: a flow picked up mid-stream, a side's segments after the
   // flow's first and before the other side is heard.
   uint32_t uncounted[2];
+  uint16_t retrans[2];  // per direction, resent segments in this report (saturating)
 };
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
@@ -310,7 +313,7 @@ class FlowTable {
 // Argus TCP state machine step for one segment (exposed for unit tests).
 // `dir` 0 = from the initiator. `first` = the flow's first packet.
 // Returns true when the segment was a retransmission.
-bool tcp_track(TcpState& t, TcpHandshake& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
+bool tcp_track(TcpState& t, TcpRare& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
                bool first);
 
 }  // namespace argos

@@ -971,9 +971,9 @@ def gen_csum(b: bytes) -> int:
     return ~(t + (t >> 16)) & 0xFFFF
 
 
-def gen_ip4(src, dst, proto: int, payload: bytes, opts: bytes = b"") -> bytes:
-    """An IPv4 datagram (TTL 64, id 1) with a correct header checksum."""
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + len(payload), 1, 0, 64,
+def gen_ip4(src, dst, proto: int, payload: bytes, opts: bytes = b"", ip_id: int = 1) -> bytes:
+    """An IPv4 datagram (TTL 64, id 1 unless given) with a correct header checksum."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45 + len(opts) // 4, 0, 20 + len(opts) + len(payload), ip_id, 0, 64,
                       proto, 0, bytes(src), bytes(dst)) + opts
     return hdr[:10] + struct.pack("!H", gen_csum(hdr)) + hdr[12:] + payload
 
@@ -983,6 +983,11 @@ def gen_tcp(sport: int, dport: int, seq: int, ack: int, flags: int, win: int, da
     return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0) + data
 
 
+def swap16(v: int) -> int:
+    """The 16-bit value whose two bytes, read the other way round, are v."""
+    return (v & 0xFF) << 8 | v >> 8
+
+
 def gen_eth(src: bytes, dst: bytes, etype: int, payload: bytes) -> bytes:
     return dst + src + struct.pack("!H", etype) + payload
 
@@ -990,17 +995,17 @@ def gen_eth(src: bytes, dst: bytes, etype: int, payload: bytes) -> bytes:
 GEN_HOST_A, GEN_HOST_B = (10, 0, 0, 1), (10, 0, 0, 2)
 
 
-def gen_pair_frame(d: int, proto: int, payload: bytes) -> bytes:
+def gen_pair_frame(d: int, proto: int, payload: bytes, ip_id: int = 1) -> bytes:
     """An IPv4 frame between hosts A and B: d 0 from A (MAC A), 1 from B."""
     src, dst = (GEN_HOST_A, GEN_HOST_B) if d == 0 else (GEN_HOST_B, GEN_HOST_A)
     return gen_eth(GEN_MAC_A if d == 0 else GEN_MAC_B, GEN_MAC_B if d == 0 else GEN_MAC_A, 0x0800,
-                   gen_ip4(src, dst, proto, payload))
+                   gen_ip4(src, dst, proto, payload, ip_id=ip_id))
 
 
-def gen_pair_tcp(d: int, port: int, seq: int, ack: int, flags: int, data: bytes = b"") -> bytes:
+def gen_pair_tcp(d: int, port: int, seq: int, ack: int, flags: int, data: bytes = b"", ip_id: int = 1) -> bytes:
     """A TCP segment of A:port <-> B:80 (window 4444), d as gen_pair_frame."""
     sp, dp = (port, 80) if d == 0 else (80, port)
-    return gen_pair_frame(d, 6, gen_tcp(sp, dp, seq, ack, flags, 4444, data))
+    return gen_pair_frame(d, 6, gen_tcp(sp, dp, seq, ack, flags, 4444, data), ip_id)
 
 
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
@@ -1226,6 +1231,83 @@ def check_tcp_ecn(tools: Tools, work: Path, c: Checks) -> None:
     compare_generated(tools, work, c, "tcp-ecn", [pkt for _, pkt in timed],
                       "ECN letters: the SYN's offer, the echo from either side, in later reports",
                       times=[sec for sec, _ in timed], columns=COLUMNS + ["tcpopt"], min_records=len(cases))
+
+
+def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
+    """Out of order by IPv4 id, as argus judges it: a data segment whose id
+    is a little below (under 5000) the side's previous data segment's in
+    the report, the id read as a little-endian host reads the header bytes.
+    In-order data, unacknowledged and acknowledged resends, gap fills asked
+    for or not, pure ACKs between, ids far below or lower only in network
+    order, the server's side, a later report; with the jitter columns (how
+    such a segment counts among the intervals)."""
+    le = swap16
+    # Steps after the handshake: ("c" or "s", data offset, length, id as
+    # argus reads it) for data; ("ac" or "as", ack offset into the peer's
+    # data) for a pure ACK (id 1); a float: that many seconds pause.
+    cases = ([("c", 0, 100, 2000), ("c", 100, 50, 1900)],                     # in order, lower
+             [("c", 0, 100, 2000), ("c", 100, 50, 2100)],                     # in order, higher
+             [("c", 0, 100, 2000), ("c", 0, 100, 1900)],                      # resend, lower
+             [("c", 0, 100, 2000), ("c", 0, 100, 2100)],                      # resend, higher
+             [("c", 0, 100, 2000), ("as", 100), ("c", 0, 100, 1900)],         # acknowledged resend, lower
+             [("c", 0, 100, 2000), ("c", 100, 50, 1900), ("c", 0, 100, 1901)],  # vs previous, not highest
+             [("c", 0, 100, 2000), ("c", 100, 50, 1900), ("c", 0, 100, 1850)],
+             [("c", 0, 100, 2000), ("c", 200, 50, 2100), ("c", 100, 100, 2200)],  # gap fill, not asked
+             [("c", 0, 100, 2000), ("c", 200, 50, 2100), ("as", 100), ("c", 100, 100, 2050)],  # asked, lower
+             [("c", 0, 100, 2000), ("c", 200, 50, 2100), ("as", 100), ("c", 100, 100, 2200)],  # asked, higher
+             [("c", 0, 100, 6000), ("c", 100, 50, 1001), ("c", 150, 50, 6000), ("c", 200, 50, 1000)],  # 4999, 5000
+             [("c", 0, 100, 3000), ("c", 100, 50, 65535)],                   # no wrap-around
+             [("c", 0, 100, le(0x0100)), ("c", 100, 50, le(0x00FF))],         # lower in network order only
+             [("s", 0, 100, 2000), ("s", 100, 50, 1900), ("ac", 150), ("s", 150, 50, 1950)],  # server
+             [("c", 0, 100, 2000), 70.0, ("c", 100, 50, 1900), ("c", 150, 50, 1800)])  # later report
+    # The client's pure ACKs between its data segments: ids compare data
+    # with data. Without the jitter columns: argus counts the interval after
+    # such an ACK (one repeating the last) as active, which Argos does not
+    # model (docs/deviations.md).
+    ack_cases = ([("c", 0, 100, 1000), ("ac", 0), ("c", 100, 50, 999)],
+                 [("c", 0, 100, 1000), ("ac", 0), ("ac", 0), ("c", 100, 50, 2000)],
+                 [("c", 0, 100, 1000), ("c", 100, 50, 3000), ("ac", 0), ("c", 150, 50, 2999)])
+    for name, group, columns in (("tcp-ip-id-order", cases, COLUMNS + ["sretrans", "dretrans", *JITTER_COLUMNS]),
+                                 ("tcp-ip-id-order-acks", ack_cases, COLUMNS + ["sretrans", "dretrans"])):
+        ip_id_order_capture(tools, work, c, name, group, columns)
+
+
+def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns) -> None:
+    """One connection per case of check_tcp_ip_id_order, 300 s apart, its
+    packets 1 ms apart (a pause step adds its seconds)."""
+    psh_ack, ack_fl, syn = 0x18, 0x10, 0x02
+    timed = []
+    for i, steps in enumerate(cases):
+        port, a, b = 42000 + i, 1000, 50000
+        at = 300.0 * i
+        sent = [0, 0]  # payload bytes each side has sent
+        frames = [(0, a, 0, syn, b"", 1), (1, b, a + 1, syn | ack_fl, b"", 1), (0, a + 1, b + 1, ack_fl, b"", 1)]
+        for st in steps:
+            if isinstance(st, float):
+                frames.append(st)
+            elif st[0] in ("c", "s"):
+                side, off, n, v = st
+                d = 0 if side == "c" else 1
+                base, peer = (a + 1, b + 1 + sent[1]) if d == 0 else (b + 1, a + 1 + sent[0])
+                frames.append((d, base + off, peer, psh_ack, b"z" * n, swap16(v)))
+                sent[d] = max(sent[d], off + n)
+            else:
+                d = 0 if st[0] == "ac" else 1
+                sq = a + 1 + sent[0] if d == 0 else b + 1 + sent[1]
+                frames.append((d, sq, (b + 1 if d == 0 else a + 1) + st[1], ack_fl, b"", 1))
+        for f in frames:
+            if isinstance(f, float):
+                at += f
+                continue
+            at += 0.001
+            d, sq, ak, fl, data, ip_id = f
+            timed.append((at, gen_pair_tcp(d, port, sq, ak, fl, data, ip_id)))
+    later = sum(1 for steps in cases for st in steps if isinstance(st, float))
+    compare_generated(tools, work, c, name, [pkt for _, pkt in timed],
+                      f"out of order by IPv4 id ({name}): in order, resends, gap fills, pure ACKs, 5000 below, "
+                      "byte order", times=[sec for sec, _ in timed], columns=columns,
+                      min_records=len(cases) + later,
+                      configs=("ARGUS_GENERATE_JITTER_DATA=yes\n", "metrics:\n  jitter: true\n"))
 
 
 def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
@@ -1515,6 +1597,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_short_transport(tools, work, c)
         check_keys_and_windows(tools, work, c)
         check_tcp_ecn(tools, work, c)
+        check_tcp_ip_id_order(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
         check_esp_sequence(tools, work, c)
