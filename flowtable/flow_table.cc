@@ -928,12 +928,13 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       id_behind = id < me.last_data_id && me.last_data_id - id < kIdReorderWindow;
       me.last_data_id = id;
     }
-    if (len > 0 && acked && !seen) {
-      resent = true;  // data the peer has acknowledged already
-    } else if (len > 0 && acked && dir == 1) {
-      // The responder sending again, within one report, data the initiator
-      // has acknowledged (a spurious timeout): argus flags no resend, nor
-      // anything else. The initiator's such segments it does flag.
+    if (len > 0 && acked) {
+      // Data the peer has acknowledged already. argus counts it as resent
+      // only when the segment's own window, shifted right by the sender's
+      // scale (the opposite of scaling it), is at least its length: a
+      // spurious resend from a side advertising a small or scaled window
+      // goes unflagged. The id does not matter here.
+      resent = uint32_t{p.tcp_win} >> (me.bits & kTcpDirWscaleMask) >= len;
     } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
@@ -952,7 +953,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
           me.hole_len = static_cast<uint16_t>(hole_end - end);
           me.hole_lo = end;
         }
-      } else if (id_behind && !acked) {
+      } else if (id_behind) {
         out_of_order = true;  // sent before the copy seen earlier
       } else {
         resent = true;  // seen earlier in this report

@@ -1310,6 +1310,49 @@ def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, c
                       configs=("ARGUS_GENERATE_JITTER_DATA=yes\n", "metrics:\n  jitter: true\n"))
 
 
+def check_tcp_acked_resend(tools: Tools, work: Path, c: Checks) -> None:
+    """Data resent after the receiver acknowledged it, as argus flags it:
+    a retransmission only when the resent segment's own window, shifted
+    right by its sender's window scale, is at least its length. Client and
+    server, windows below, at and above the length, the first copy's window
+    other than the resend's, scales 0 to 10 (offered by the sender alone
+    too), in the same report and in a later one."""
+    psh_ack, ack_fl, syn = 0x18, 0x10, 0x02
+
+    def seg(d, port, sq, ak, fl, win, data=b"", shift=None):
+        opts = bytes([1, 3, 3, shift]) if shift is not None else b""
+        sp, dp = (port, 80) if d == 0 else (80, port)
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, sq, ak, (5 + len(opts) // 4) << 4, fl, win, 0, 0) + opts + data
+        return gen_pair_frame(d, 6, tcp)
+
+    # (side resending: 0 client, 1 server; length; first copy's window;
+    #  resend's window; client's scale; server's scale; seconds to the resend)
+    cases = ((1, 318, 4444, 4444, None, None, 0.02), (1, 318, 317, 317, None, None, 0.02),
+             (1, 318, 318, 318, None, None, 0.02), (1, 318, 50, 4444, None, None, 0.02),
+             (1, 318, 4444, 50, None, None, 0.02), (0, 100, 99, 99, None, None, 0.02),
+             (0, 100, 100, 100, None, None, 0.02), (1, 318, 4444, 4444, 8, 2, 0.02),
+             (1, 318, 4444, 4444, 8, 4, 0.02), (1, 318, 65535, 65535, 8, 4, 0.02),
+             (1, 318, 8, 8, 8, 10, 0.02), (1, 318, 4444, 4444, None, 8, 0.02),
+             (1, 318, 4444, 4444, 8, None, 0.02), (0, 100, 50, 50, None, None, 70.0),
+             (0, 100, 100, 100, None, None, 70.0), (1, 100, 100, 100, None, None, 70.0))
+    timed = []
+    for i, (side, n, win1, win2, cs, ss, later) in enumerate(cases):
+        port, a, b, t = 43000 + i, 1000, 50000, 300.0 * i
+        me, peer = (a + 1, b + 1) if side == 0 else (b + 1, a + 1)
+        frames = [(t, seg(0, port, a, 0, syn, 8192, shift=cs)),
+                  (t + 0.03, seg(1, port, b, a + 1, syn | ack_fl, 5760, shift=ss)),
+                  (t + 0.031, seg(0, port, a + 1, b + 1, ack_fl, 8192)),
+                  (t + 0.1, seg(side, port, me, peer, psh_ack, win1, b"r" * n)),
+                  (t + 0.11, seg(side ^ 1, port, peer, me + n, ack_fl, 8192)),
+                  (t + 0.11 + later, seg(side, port, me, peer, psh_ack, win2, b"r" * n))]
+        timed += frames
+    compare_generated(tools, work, c, "tcp-acked-resend", [pkt for _, pkt in timed],
+                      "acknowledged data resent: a retransmission only when the segment's window, "
+                      "shifted right by its sender's scale, holds it",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["sretrans", "dretrans"],
+                      min_records=len(cases) + sum(1 for cs in cases if cs[6] > 60))
+
+
 def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
     """ARP exchanges whose sides are not a request and its reply: a
     gratuitous reply (an announcement, sender and target address the same),
@@ -1598,6 +1641,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_keys_and_windows(tools, work, c)
         check_tcp_ecn(tools, work, c)
         check_tcp_ip_id_order(tools, work, c)
+        check_tcp_acked_resend(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
         check_esp_sequence(tools, work, c)
