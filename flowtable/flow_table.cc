@@ -846,6 +846,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool sent_earlier = false;
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   t.status |= p.tcp_options & kTcpOptMask;
+  const uint8_t earlier_flags = me.flags;  // of this side's segments in the report so far
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -883,13 +884,20 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       me.seq_high = seq;
       me.rep_high = seq + 1;
       me.bits |= kTcpDirSeqValid;
-    } else if (!seq_gt(seq, me.seq_high)) {
-      resent = true;  // the same SYN (or SYN-ACK) again
+    } else if (!(ack && dir == 0 && (t.status & kTcpSawSyn))) {
+      // A SYN (or SYN-ACK) again, with its first sequence number or a new
+      // one (a connection attempt started afresh): argus counts a resend
+      // either way, and keeps the first number as the base. (The SYN-ACK of
+      // an initiator whose bare SYN opened the flow, a simultaneous open, is
+      // no resend to argus; that of a one-way flow opened by a SYN-ACK is.)
+      resent = true;
       // argus times the handshake from the last SYN sent, and the ACK from
-      // the last SYN-ACK (the first one's ACK was lost, or it was).
+      // the last SYN-ACK (the first one's ACK was lost, or it was), unless
+      // that SYN-ACK acknowledges another SYN than the first: then the ACK
+      // goes untimed.
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
       if (ack && dir == 1 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished) && hs.hs_ns)
-        hs.hs_ns = ts_ns;
+        hs.hs_ns = p.tcp_ack == peer.seqbase + 1 ? ts_ns : 0;
     }
     if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
       t.status |= kTcpSawSynSent;
@@ -897,7 +905,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
       // Open) leaves the handshake untimed in argus.
       if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
-      if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+      // In a simultaneous open (the responder sent a bare SYN first) argus
+      // leaves the SYN-ACK untimed, and still times the ACK from it.
+      if (hs.hs_ns && ts_ns >= hs.hs_ns && !(earlier_flags & kTcpSyn))
+        hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
       if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
     }
   } else {

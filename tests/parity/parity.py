@@ -1353,6 +1353,42 @@ def check_tcp_acked_resend(tools: Tools, work: Path, c: Checks) -> None:
                       min_records=len(cases) + sum(1 for cs in cases if cs[6] > 60))
 
 
+def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
+    """SYNs and SYN-ACKs sent again, as argus counts and times them: a
+    resend whether the sequence number is the first one or new (a connection
+    attempt started afresh), the base kept at the first; the handshake timed
+    from the last SYN, the ACK from the last SYN-ACK unless that one
+    acknowledges another SYN than the first; a simultaneous open (the
+    responder's bare SYN first) with its SYN-ACK untimed and no resend from
+    the initiator's SYN-ACK."""
+    syn, ack_fl, psh_ack = 0x02, 0x10, 0x18
+    a, b = 1000, 5000
+    c_syn, s_syn = (0, a, 0, syn), (1, b, 0, syn)
+    cases = ([c_syn, c_syn],
+             [c_syn, (0, 900000, 0, syn)],
+             [c_syn, (0, 500, 0, syn)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (0, 900000, 0, syn), (1, 7000, 900001, syn | ack_fl),
+              (0, 900001, 7001, ack_fl), (0, 900001, 7001, psh_ack, 100)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (1, 7000, a + 1, syn | ack_fl), (0, a + 1, 7001, ack_fl)],
+             [c_syn, (0, 3000, 0, syn), (1, b, 3001, syn | ack_fl), (0, 3001, b + 1, ack_fl)],
+             [c_syn, (0, 3000, 0, syn), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (0, 900000, 0, syn), (1, b, 900001, syn | ack_fl),
+              (0, 900001, b + 1, ack_fl)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (0, 900000, 0, syn), (1, 7000, a + 1, syn | ack_fl),
+              (0, a + 1, 7001, ack_fl)],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)])
+    timed = []
+    for i, steps in enumerate(cases):
+        for k, st in enumerate(steps):
+            d, sq, ak, fl = st[:4]
+            data = b"q" * st[4] if len(st) > 4 else b""
+            timed.append((300.0 * i + 0.01 * k, gen_pair_tcp(d, 44000 + i, sq, ak, fl, data)))
+    compare_generated(tools, work, c, "tcp-syn-resends", [pkt for _, pkt in timed],
+                      "SYN and SYN-ACK resends: new sequence numbers, handshake timing, simultaneous open",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb"],
+                      min_records=len(cases))
+
+
 def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
     """ARP exchanges whose sides are not a request and its reply: a
     gratuitous reply (an announcement, sender and target address the same),
@@ -1642,6 +1678,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_ecn(tools, work, c)
         check_tcp_ip_id_order(tools, work, c)
         check_tcp_acked_resend(tools, work, c)
+        check_tcp_syn_resends(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
         check_esp_sequence(tools, work, c)

@@ -157,6 +157,8 @@ std::vector<TcpCase> cases() {
        handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100, 50}, {kInit, P | A, 1001, 5001, 100, 50}},
        kTcpSrcRetrans, kTcpDstRetrans, 1, 0},
       {"SYN sent twice: retransmission", {{kInit, S, 1000}, {kInit, S, 1000}}, kTcpSrcRetrans, 0, 1},
+      {"a flow opened by a SYN-ACK (one side captured): the SYN-ACK again is a retransmission",
+       {{kInit, S | A, 5000, 1001}, {kInit, S | A, 5000, 1001}}, kTcpSrcRetrans, kTcpDstRetrans, 1, 0},
       {"in-order data: no retransmission",
        handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 100},
                                       {kInit, P | A, 1101, 5001, 100},
@@ -348,6 +350,37 @@ TEST(TcpTrackDetail, HandshakeIsTimedFromTheLastSynAndNotAfterAReset) {
   track({{kInit, S, 1000}, {kResp, R | A, 0, 1001}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
   EXPECT_EQ(hs.synack_us, 0u) << "a reset before the SYN-ACK";
   EXPECT_EQ(hs.ackdat_us, 0u);
+}
+
+TEST(TcpTrackDetail, ConnectionAttemptStartedAfreshAndSimultaneousOpen) {
+  TcpRare hs;
+  // A second SYN with a new ISN is a resend; the base stays the first ISN.
+  TcpState t = track({{kInit, S, 1000}, {kInit, S, 900000}}, &hs);
+  EXPECT_TRUE(t.status & kTcpSrcRetrans);
+  EXPECT_EQ(hs.retrans[0], 1u);
+  EXPECT_EQ(t.dir[0].seqbase, 1000u);
+  // A SYN-ACK sent again acknowledging the new SYN: resent, and the ACK
+  // after it goes untimed (argus times from a SYN-ACK of the first SYN only).
+  t = track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, S, 900000}, {kResp, S | A, 7000, 900001},
+             {kInit, A, 900001, 7001}},
+            &hs);
+  EXPECT_EQ(t.status & kRetransBits, kRetransBits);
+  EXPECT_EQ(hs.synack_us, 10000u);
+  EXPECT_EQ(hs.ackdat_us, 0u);
+  // ... one acknowledging the first SYN times the ACK from itself.
+  track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, S, 900000}, {kResp, S | A, 7000, 1001},
+         {kInit, A, 1001, 7001}},
+        &hs);
+  EXPECT_EQ(hs.ackdat_us, 10000u);
+  // Simultaneous open: the responder's SYN-ACK after its own SYN is a resend,
+  // the initiator's is not; the SYN-ACK goes untimed, the ACK does not.
+  t = track({{kInit, S, 1000}, {kResp, S, 5000}, {kInit, S | A, 1000, 5001}, {kResp, S | A, 5000, 1001},
+             {kInit, A, 1001, 5001}},
+            &hs);
+  EXPECT_TRUE(t.status & kTcpDstRetrans);
+  EXPECT_FALSE(t.status & kTcpSrcRetrans);
+  EXPECT_EQ(hs.synack_us, 0u);
+  EXPECT_EQ(hs.ackdat_us, 10000u);
 }
 
 TEST(TcpTrackDetail, SequenceBaseAndHighestAsArgusReportsThem) {
