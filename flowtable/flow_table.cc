@@ -820,6 +820,10 @@ enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2, kSegOu
 // below is a counter that wrapped or a random id.
 constexpr uint16_t kIdReorderWindow = 5000;
 
+// A packet's IPv4 id as argus compares it: the two header bytes read
+// little-endian (0 for IPv6, which has none).
+inline uint16_t argus_order_id(const ParsedPacket& p) { return __builtin_bswap16(p.ip_id); }
+
 // No segment of this direction seen yet.
 inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
 
@@ -877,7 +881,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // sequence space starts, so a copy of it is not taken for a resend.
     me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
-    if (len > 0 && !syn) me.last_data_id = __builtin_bswap16(p.ip_id);
+    if (len > 0 && !syn) me.last_data_id = argus_order_id(p);
   } else if (syn) {
     if (unseen(me)) {
       me.seqbase = seq;
@@ -935,7 +939,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // random ones (macOS, the BSDs) do every dozen segments or so.
     bool id_behind = false;
     if (len > 0) {
-      const uint16_t id = __builtin_bswap16(p.ip_id);
+      const uint16_t id = argus_order_id(p);
       id_behind = id < me.last_data_id && me.last_data_id - id < kIdReorderWindow;
       me.last_data_id = id;
     }

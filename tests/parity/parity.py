@@ -978,9 +978,12 @@ def gen_ip4(src, dst, proto: int, payload: bytes, opts: bytes = b"", ip_id: int 
     return hdr[:10] + struct.pack("!H", gen_csum(hdr)) + hdr[12:] + payload
 
 
-def gen_tcp(sport: int, dport: int, seq: int, ack: int, flags: int, win: int, data: bytes = b"") -> bytes:
-    """A TCP segment without options (checksum left 0: neither sensor checks it)."""
-    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, win, 0, 0) + data
+def gen_tcp(sport: int, dport: int, seq: int, ack: int, flags: int, win: int, data: bytes = b"",
+            opts: bytes = b"") -> bytes:
+    """A TCP segment, options (whole words) as given (checksum left 0:
+    neither sensor checks it)."""
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (5 + len(opts) // 4) << 4, flags, win, 0, 0) + \
+        opts + data
 
 
 def swap16(v: int) -> int:
@@ -1241,7 +1244,6 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
     for or not, pure ACKs between, ids far below or lower only in network
     order, the server's side, a later report; with the jitter columns (how
     such a segment counts among the intervals)."""
-    le = swap16
     # Steps after the handshake: ("c" or "s", data offset, length, id as
     # argus reads it) for data; ("ac" or "as", ack offset into the peer's
     # data) for a pure ACK (id 1); a float: that many seconds pause.
@@ -1257,7 +1259,7 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
              [("c", 0, 100, 2000), ("c", 200, 50, 2100), ("as", 100), ("c", 100, 100, 2200)],  # asked, higher
              [("c", 0, 100, 6000), ("c", 100, 50, 1001), ("c", 150, 50, 6000), ("c", 200, 50, 1000)],  # 4999, 5000
              [("c", 0, 100, 3000), ("c", 100, 50, 65535)],                   # no wrap-around
-             [("c", 0, 100, le(0x0100)), ("c", 100, 50, le(0x00FF))],         # lower in network order only
+             [("c", 0, 100, swap16(0x0100)), ("c", 100, 50, swap16(0x00FF))],         # lower in network order only
              [("s", 0, 100, 2000), ("s", 100, 50, 1900), ("ac", 150), ("s", 150, 50, 1950)],  # server
              [("c", 0, 100, 2000), 70.0, ("c", 100, 50, 1900), ("c", 150, 50, 1800)])  # later report
     # The client's pure ACKs between its data segments: ids compare data
@@ -1320,10 +1322,9 @@ def check_tcp_acked_resend(tools: Tools, work: Path, c: Checks) -> None:
     psh_ack, ack_fl, syn = 0x18, 0x10, 0x02
 
     def seg(d, port, sq, ak, fl, win, data=b"", shift=None):
-        opts = bytes([1, 3, 3, shift]) if shift is not None else b""
+        opts = bytes([1, 3, 3, shift]) if shift is not None else b""  # NOP, window scale
         sp, dp = (port, 80) if d == 0 else (80, port)
-        tcp = struct.pack("!HHIIBBHHH", sp, dp, sq, ak, (5 + len(opts) // 4) << 4, fl, win, 0, 0) + opts + data
-        return gen_pair_frame(d, 6, tcp)
+        return gen_pair_frame(d, 6, gen_tcp(sp, dp, sq, ak, fl, win, data, opts))
 
     # (side resending: 0 client, 1 server; length; first copy's window;
     #  resend's window; client's scale; server's scale; seconds to the resend)
