@@ -974,8 +974,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         resent = true;  // seen earlier in this report
       }
     } else if (len > 0) {
-      if (valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff) {
-        me.hole_lo = me.rep_high;  // a jump forward: remember the gap (one is tracked)
+      // A jump forward past this report's data: remember the gap (one is
+      // tracked). The side's first data after the handshake opens none:
+      // argus starts its range there, so a segment below it is a resend.
+      if (valid && seq_gt(seq, me.rep_high) && seq - me.rep_high <= 0xffff && me.seq_high != me.seqbase) {
+        me.hole_lo = me.rep_high;
         me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
         me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
       }
@@ -983,7 +986,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // the jitter statistics an interval like any other.
       sent_earlier = id_behind;
     }
-    if (one_way) resent = out_of_order = sent_earlier = false;
+    // A one-way flow never sees the other side; before a flow picked up
+    // mid-stream hears it, argus judges nothing either.
+    if (one_way || unheard) resent = out_of_order = sent_earlier = false;
     if (out_of_order || sent_earlier) {
       me.status |= kTcpDirOutOfOrder;
       t.status |= kTcpSrcOutOfOrder << dir;

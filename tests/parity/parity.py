@@ -1390,6 +1390,39 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
                       min_records=len(cases))
 
 
+def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
+    """Where argus starts judging a side's data: the first data segment
+    after the handshake opens no gap (a segment below it is a resend, or out
+    of order by its id), a later report starts afresh, and a flow picked up
+    mid-stream gets no resend or out-of-order flag before the other side is
+    heard."""
+    syn, ack_fl, psh_ack = 0x02, 0x10, 0x18
+    a, b = 1000, 5000
+    hs = [(0.0, 0, a, 0, syn, 0, 1), (0.01, 1, b, a + 1, syn | ack_fl, 0, 1), (0.02, 0, a + 1, b + 1, ack_fl, 0, 2)]
+    cases = (hs + [(0.1, 0, a + 101, b + 1, psh_ack, 100, 0), (0.11, 0, a + 1, b + 1, psh_ack, 100, 0),
+                   (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
+             hs + [(0.1, 0, a + 101, b + 1, psh_ack, 100, swap16(4)), (0.11, 0, a + 1, b + 1, psh_ack, 100, swap16(3)),
+                   (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
+             hs + [(0.1, 0, a + 1, b + 1, psh_ack, 100, 0), (0.11, 0, a + 201, b + 1, psh_ack, 100, 0),
+                   (0.12, 0, a + 101, b + 1, psh_ack, 100, 0)],
+             hs + [(0.1, 0, a + 1, b + 1, psh_ack, 100, 0), (0.15, 1, b + 1, a + 101, ack_fl, 0, 0),
+                   (70.1, 0, a + 201, b + 1, psh_ack, 100, 0), (70.11, 0, a + 101, b + 1, psh_ack, 100, 0)],
+             [(0.1, 0, a + 101, b + 1, psh_ack, 100, 0), (0.11, 0, a + 1, b + 1, psh_ack, 100, 0),
+              (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
+             [(0.1, 0, a + 1, b + 1, psh_ack, 100, 0), (0.11, 0, a + 101, b + 1, psh_ack, 100, 0),
+              (0.12, 0, a + 101, b + 1, psh_ack, 100, 0), (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
+             [(0.1, 0, a + 1, b + 1, psh_ack, 100, swap16(5)), (0.11, 0, a + 101, b + 1, psh_ack, 100, swap16(4)),
+              (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)])
+    timed = []
+    for i, steps in enumerate(cases):
+        for at, d, sq, ak, fl, n, ip_id in steps:
+            timed.append((300.0 * i + at, gen_pair_tcp(d, 45000 + i, sq, ak, fl, b"f" * n, ip_id)))
+    compare_generated(tools, work, c, "tcp-first-data", [pkt for _, pkt in timed],
+                      "where a side's data is first judged: after the handshake, in a later report, mid-stream",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["stcpb", "dtcpb"],
+                      min_records=len(cases) + 1)
+
+
 def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:
     """ARP exchanges whose sides are not a request and its reply: a
     gratuitous reply (an announcement, sender and target address the same),
@@ -1680,6 +1713,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_ip_id_order(tools, work, c)
         check_tcp_acked_resend(tools, work, c)
         check_tcp_syn_resends(tools, work, c)
+        check_tcp_first_data(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
         check_esp_sequence(tools, work, c)
