@@ -1089,10 +1089,15 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   const uint64_t ts_us = p.ts_ns / 1000;
   // A SYN counts as payload (a FIN does not).
   const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & kTcpSyn));
+  // A segment without payload that acknowledges nothing new (a duplicate
+  // ACK, or a FIN on the same acknowledgement) says nothing: argus measures
+  // the interval up to it but judges the next one as if it had not been
+  // sent (this side's previous segment and the other side's turn stand).
+  const bool repeat = tcp && !payload && (p.tcp_flags & (kTcpAck | kTcpRst)) == kTcpAck &&
+                      p.tcp_ack == j.last_ack[d] && (j.state[d] & kJitHasLast);
   // The other side's turn is over when this side says something new:
-  // payload, a FIN or reset, or an acknowledgement that moves on (a
-  // duplicate ACK does not).
-  if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack[d])
+  // payload, a reset, or an acknowledgement that moves on.
+  if (!tcp || payload || (p.tcp_flags & kTcpRst) || p.tcp_ack != j.last_ack[d])
     j.state[d ^ 1] |= kJitOtherSpoke;
   if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack[d] = p.tcp_ack;
   const uint8_t st_d = j.state[d];
@@ -1124,7 +1129,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     st.sum_sq = st.sum_sq + sq < st.sum_sq ? UINT64_MAX : st.sum_sq + sq;
   }
   j.last_us[d] = ts_us;
-  j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
+  if (!repeat) j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
 }
 
 namespace {

@@ -1263,21 +1263,50 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
              [("s", 0, 100, 2000), ("s", 100, 50, 1900), ("ac", 150), ("s", 150, 50, 1950)],  # server
              [("c", 0, 100, 2000), 70.0, ("c", 100, 50, 1900), ("c", 150, 50, 1800)])  # later report
     # The client's pure ACKs between its data segments: ids compare data
-    # with data. Without the jitter columns: argus counts the interval after
-    # such an ACK (one repeating the last) as active, which Argos does not
-    # model (docs/deviations.md).
-    ack_cases = ([("c", 0, 100, 1000), ("ac", 0), ("c", 100, 50, 999)],
-                 [("c", 0, 100, 1000), ("ac", 0), ("ac", 0), ("c", 100, 50, 2000)],
-                 [("c", 0, 100, 1000), ("c", 100, 50, 3000), ("ac", 0), ("c", 150, 50, 2999)])
-    for name, group, columns in (("tcp-ip-id-order", cases, COLUMNS + ["sretrans", "dretrans", *JITTER_COLUMNS]),
-                                 ("tcp-ip-id-order-acks", ack_cases, COLUMNS + ["sretrans", "dretrans"])):
-        ip_id_order_capture(tools, work, c, name, group, columns)
+    # with data.
+    cases += ([("c", 0, 100, 1000), ("ac", 0), ("c", 100, 50, 999)],
+              [("c", 0, 100, 1000), ("ac", 0), ("ac", 0), ("c", 100, 50, 2000)],
+              [("c", 0, 100, 1000), ("c", 100, 50, 3000), ("ac", 0), ("c", 150, 50, 2999)])
+    ip_id_order_capture(tools, work, c, "tcp-ip-id-order", cases, COLUMNS + ["sretrans", "dretrans", *JITTER_COLUMNS],
+                        "out of order by IPv4 id: in order, resends, gap fills, pure ACKs, 5000 below, byte order")
 
 
-def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns) -> None:
-    """One connection per case of check_tcp_ip_id_order, 300 s apart, its
-    packets 1 ms apart (a pause step adds its seconds)."""
-    psh_ack, ack_fl, syn = 0x18, 0x10, 0x02
+def check_tcp_jitter_turns(tools: Tools, work: Path, c: Checks) -> None:
+    """-J: whose turn it is, as argus splits TCP intervals into active and
+    idle. A segment without payload that acknowledges nothing new (a
+    duplicate ACK, a FIN on the same acknowledgement) is no turn: the next
+    data is judged from the data before it, and the other side's run goes
+    on. Data after the other side's data or a new ACK is idle; server data
+    resent after duplicate ACKs."""
+    cases = ([("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 50), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("c", 100, 100, 1), ("ac", 0), ("c", 200, 50, 1)],
+             [("s", 0, 100, 1), ("s", 100, 100, 1), ("s", 200, 100, 1), ("ac", 100), ("ac", 100), ("ac", 100),
+              ("s", 100, 100, 1), ("s", 300, 100, 1)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 50), ("ac", 50), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1), ("c", 100, 50, 1), ("c", 150, 50, 1)],
+             [("ac", 0), ("c", 0, 100, 1), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("as", 100), ("ac", 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("as", 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("ac", 0), ("as", 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 0), ("c", 100, 50, 1, 0)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1), ("c", 100, 50, 1, 0), ("c", 150, 50, 1, 0)],
+             [("s", 0, 100, 1), ("fc", 0), ("s", 100, 50, 1), ("s", 150, 50, 1)],
+             [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1), ("ac", 0), ("c", 150, 50, 1)])
+    ip_id_order_capture(tools, work, c, "tcp-jitter-turns", cases, COLUMNS + JITTER_COLUMNS,
+                        "-J turns: duplicate ACKs and FINs on the same acknowledgement, the other side's data "
+                        "and new ACKs, resends after duplicate ACKs")
+
+
+def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns, title: str) -> None:
+    """One connection per case, 300 s apart, its k-th packet 1 ms + 2^k us
+    after the one before (so that an interval mean shows which intervals
+    it holds; a pause step adds its seconds). Steps after the handshake: ("c" or "s",
+    data offset, length, id as argus reads it[, ack offset into the peer's
+    data, by default all it sent]) for data; ("ac" or "as", ack offset) for
+    a pure ACK and ("fc" or "fs", ack offset) for a FIN (id 1); a float:
+    that many seconds pause."""
+    psh_ack, ack_fl, syn, fin_ack = 0x18, 0x10, 0x02, 0x11
     timed = []
     for i, steps in enumerate(cases):
         port, a, b = 42000 + i, 1000, 50000
@@ -1288,26 +1317,29 @@ def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, c
             if isinstance(st, float):
                 frames.append(st)
             elif st[0] in ("c", "s"):
-                side, off, n, v = st
+                side, off, n, v = st[:4]
                 d = 0 if side == "c" else 1
-                base, peer = (a + 1, b + 1 + sent[1]) if d == 0 else (b + 1, a + 1 + sent[0])
+                acked = st[4] if len(st) > 4 else sent[d ^ 1]
+                base, peer = (a + 1, b + 1 + acked) if d == 0 else (b + 1, a + 1 + acked)
                 frames.append((d, base + off, peer, psh_ack, b"z" * n, swap16(v)))
                 sent[d] = max(sent[d], off + n)
             else:
-                d = 0 if st[0] == "ac" else 1
+                d = 0 if st[0][1] == "c" else 1
                 sq = a + 1 + sent[0] if d == 0 else b + 1 + sent[1]
-                frames.append((d, sq, (b + 1 if d == 0 else a + 1) + st[1], ack_fl, b"", 1))
+                fl = fin_ack if st[0][0] == "f" else ack_fl
+                frames.append((d, sq, (b + 1 if d == 0 else a + 1) + st[1], fl, b"", 1))
+        k = 0
         for f in frames:
             if isinstance(f, float):
                 at += f
                 continue
-            at += 0.001
+            at += 0.001 + (1 << k) * 1e-6
+            k += 1
             d, sq, ak, fl, data, ip_id = f
             timed.append((at, gen_pair_tcp(d, port, sq, ak, fl, data, ip_id)))
     later = sum(1 for steps in cases for st in steps if isinstance(st, float))
-    compare_generated(tools, work, c, name, [pkt for _, pkt in timed],
-                      f"out of order by IPv4 id ({name}): in order, resends, gap fills, pure ACKs, 5000 below, "
-                      "byte order", times=[sec for sec, _ in timed], columns=columns,
+    compare_generated(tools, work, c, name, [pkt for _, pkt in timed], title,
+                      times=[sec for sec, _ in timed], columns=columns,
                       min_records=len(cases) + later,
                       configs=("ARGUS_GENERATE_JITTER_DATA=yes\n", "metrics:\n  jitter: true\n"))
 
@@ -1711,6 +1743,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_keys_and_windows(tools, work, c)
         check_tcp_ecn(tools, work, c)
         check_tcp_ip_id_order(tools, work, c)
+        check_tcp_jitter_turns(tools, work, c)
         check_tcp_acked_resend(tools, work, c)
         check_tcp_syn_resends(tools, work, c)
         check_tcp_first_data(tools, work, c)

@@ -1308,6 +1308,23 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
         seg(true, kT0 + 10 * m, kA, 111, 901, 0), seg(false, kT0 + 11 * m, kPA, 901, 111, 100)},
        {0, 1},
        {5, 4}},
+      {"a duplicate ACK between data segments is no turn: the data after it is judged from the data before",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 10),
+        seg(true, kT0 + 4 * m, kA, 111, 501, 0),    // duplicate
+        seg(true, kT0 + 5 * m, kPA, 111, 501, 10),  // active, as after the data at 3m
+        seg(false, kT0 + 6 * m, kPA, 501, 121, 10), seg(true, kT0 + 7 * m, kA, 121, 511, 0),
+        seg(true, kT0 + 8 * m, kA, 121, 511, 0),    // duplicate
+        seg(true, kT0 + 9 * m, kPA, 121, 511, 10)},  // idle, as after the new ACK at 7m
+       {1, 0},
+       {6, 1}},
+      {"a FIN on the same acknowledgement does not end the peer's run",
+       {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+        seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(false, kT0 + 3 * m, kPA, 501, 101, 10),
+        seg(false, kT0 + 4 * m, kPA, 511, 101, 10), seg(true, kT0 + 5 * m, kTcpFin | kA, 101, 501, 0),
+        seg(false, kT0 + 6 * m, kPA, 521, 101, 10)},
+       {0, 2},
+       {2, 1}},
       {"picked up mid-stream: data before the peer is heard is idle, after it active",
        {seg(true, kT0, kPA, 101, 501, 10), seg(true, kT0 + m, kPA, 111, 501, 10),
         seg(false, kT0 + 2 * m, kA, 501, 121, 0), seg(true, kT0 + 3 * m, kPA, 121, 501, 10),
