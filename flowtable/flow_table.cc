@@ -814,6 +814,11 @@ namespace {
 // gap, or one whose IPv4 id says it was sent before an earlier copy (new
 // data sent before the previous segment counts as kSegNew).
 enum SegmentKind : uint8_t { kSegNew = 0, kSegResent = 1, kSegBehind = 2, kSegOutOfOrder = 3 };
+constexpr uint8_t kSegKindMask = 0x03;
+// Beside the kind: when the segment left, its side had data in flight, sent
+// and not acknowledged by the other side (argus's test for an active
+// interval).
+constexpr uint8_t kSegInFlight = 0x04;
 
 // How far below the side's previous data segment's IPv4 id a segment's id
 // may be for argus to take it as sent earlier (out of order); further
@@ -849,6 +854,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool out_of_order = false;
   bool sent_earlier = false;
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
+  const bool in_flight = !first && (peer.bits & kTcpDirAcked) && seq_gt(me.seq_high, peer.ack);
   t.status |= p.tcp_options & kTcpOptMask;
   const uint8_t earlier_flags = me.flags;  // of this side's segments in the report so far
   me.flags |= fl;
@@ -1052,7 +1058,8 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  return resent ? kSegResent : out_of_order ? kSegOutOfOrder : (behind && !sent_earlier) ? kSegBehind : kSegNew;
+  const uint8_t kind = resent ? kSegResent : out_of_order ? kSegOutOfOrder : (behind && !sent_earlier) ? kSegBehind : kSegNew;
+  return static_cast<uint8_t>(kind | (in_flight ? kSegInFlight : 0));
 }
 }  // namespace
 
@@ -1072,10 +1079,11 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
 
 // Jitter (-J) as argus 3.0.8.2 measures it (observed; the full rules are in
 // docs/deviations.md): per direction, the intervals between its packets in
-// microseconds, per report. For TCP an interval is active when both segments
-// carry payload, the later one new data, and the other side said nothing new
-// in between, or the later one came out of order (whatever the other side
-// said); idle otherwise. Every other protocol's intervals are active.
+// microseconds, per report. For TCP an interval is active when the later
+// segment carries data that is new (or came out of order) and its side still
+// had data in flight when it left: sent, and not yet acknowledged by the
+// other side. The sender was busy, not waiting. Idle otherwise, except a
+// resent SYN (not a SYN-ACK). Every other protocol's intervals are active.
 void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p,
                                unsigned d, bool tcp, uint8_t seg) {
   // Statistics are per report; the interval that spans two reports counts
@@ -1089,15 +1097,10 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   const uint64_t ts_us = p.ts_ns / 1000;
   // A SYN counts as payload (a FIN does not).
   const bool payload = p.payload_bytes > 0 || (tcp && (p.tcp_flags & kTcpSyn));
-  // A segment without payload that acknowledges nothing new (a duplicate
-  // ACK, or a FIN on the same acknowledgement) says nothing: argus measures
-  // the interval up to it but judges the next one as if it had not been
-  // sent (this side's previous segment and the other side's turn stand).
-  const bool repeat = tcp && !payload && (p.tcp_flags & (kTcpAck | kTcpRst)) == kTcpAck &&
-                      p.tcp_ack == j.last_ack[d] && (j.state[d] & kJitHasLast);
   // The other side's turn is over when this side says something new:
-  // payload, a reset, or an acknowledgement that moves on.
-  if (!tcp || payload || (p.tcp_flags & kTcpRst) || p.tcp_ack != j.last_ack[d])
+  // payload, a FIN or reset, or an acknowledgement that moves on (a
+  // duplicate ACK does not).
+  if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack[d])
     j.state[d ^ 1] |= kJitOtherSpoke;
   if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack[d] = p.tcp_ack;
   const uint8_t st_d = j.state[d];
@@ -1115,10 +1118,11 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
     const bool prev_payload = (st_d & kJitPrevPayload) != 0;
     const bool other_spoke = (st_d & kJitOtherSpoke) != 0;
+    const uint8_t kind = seg & kSegKindMask;
     const bool active = !tcp ||
-                        (seg == kSegNew && (j.state[d ^ 1] & kJitHasLast) && prev_payload && payload && !other_spoke) ||
-                        (seg == kSegOutOfOrder && (j.state[d ^ 1] & kJitHasLast) && prev_payload && payload) ||
-                        (seg == kSegResent && d == 0 && p.payload_bytes == 0 && prev_payload && !other_spoke);
+                        ((kind == kSegNew || kind == kSegOutOfOrder) && (seg & kSegInFlight) && p.payload_bytes > 0) ||
+                        (kind == kSegResent && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn && prev_payload &&
+                         !other_spoke);
     const unsigned k = active ? 0 : 1;
     Jitter::Stats& st = j.s[d][k];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
@@ -1129,7 +1133,7 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     st.sum_sq = st.sum_sq + sq < st.sum_sq ? UINT64_MAX : st.sum_sq + sq;
   }
   j.last_us[d] = ts_us;
-  if (!repeat) j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
+  j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
 }
 
 namespace {
@@ -1654,7 +1658,7 @@ uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
 
 bool tcp_track(TcpState& t, TcpRare& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
                bool first) {
-  return track_segment(t, hs, p, dir, ts_ns, first, false) == kSegResent;
+  return (track_segment(t, hs, p, dir, ts_ns, first, false) & kSegKindMask) == kSegResent;
 }
 
 }  // namespace argos

@@ -1271,13 +1271,14 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
                         "out of order by IPv4 id: in order, resends, gap fills, pure ACKs, 5000 below, byte order")
 
 
-def check_tcp_jitter_turns(tools: Tools, work: Path, c: Checks) -> None:
-    """-J: whose turn it is, as argus splits TCP intervals into active and
-    idle. A segment without payload that acknowledges nothing new (a
-    duplicate ACK, a FIN on the same acknowledgement) is no turn: the next
-    data is judged from the data before it, and the other side's run goes
-    on. Data after the other side's data or a new ACK is idle; server data
-    resent after duplicate ACKs."""
+def check_tcp_jitter_in_flight(tools: Tools, work: Path, c: Checks) -> None:
+    """-J: how argus splits TCP intervals into active and idle. An interval
+    ending in new data (or data out of order) is active when its side still
+    had data in flight: sent and not acknowledged by the other side. What
+    comes between does not matter: duplicate ACKs, FINs, the other side's
+    data that acknowledges none or part of it, this side's own ACKs.
+    Once everything was acknowledged the next data is idle; resends too,
+    also those after duplicate ACKs."""
     cases = ([("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 50), ("c", 100, 50, 1)],
              [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1)],
              [("c", 0, 100, 1), ("c", 100, 100, 1), ("ac", 0), ("c", 200, 50, 1)],
@@ -1292,10 +1293,21 @@ def check_tcp_jitter_turns(tools: Tools, work: Path, c: Checks) -> None:
              [("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 0), ("c", 100, 50, 1, 0)],
              [("c", 0, 100, 1), ("s", 0, 50, 1), ("c", 100, 50, 1, 0), ("c", 150, 50, 1, 0)],
              [("s", 0, 100, 1), ("fc", 0), ("s", 100, 50, 1), ("s", 150, 50, 1)],
-             [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1), ("ac", 0), ("c", 150, 50, 1)])
-    ip_id_order_capture(tools, work, c, "tcp-jitter-turns", cases, COLUMNS + JITTER_COLUMNS,
-                        "-J turns: duplicate ACKs and FINs on the same acknowledgement, the other side's data "
-                        "and new ACKs, resends after duplicate ACKs")
+             [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1), ("ac", 0), ("c", 150, 50, 1)],
+             # The other side's data acknowledging none of this side's.
+             [("c", 0, 100, 1), ("s", 0, 50, 1, 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("ac", 0), ("s", 0, 12, 1, 0), ("c", 100, 3, 1), ("c", 103, 3, 1)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1, 0), ("s", 50, 50, 1, 0), ("c", 100, 50, 1, 0)],
+             [("s", 0, 100, 1), ("c", 0, 50, 1, 0), ("s", 100, 50, 1)],
+             # Part acknowledged; this side's own new ACK between.
+             [("c", 0, 100, 1), ("s", 0, 50, 1, 50), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("as", 50), ("ac", 0), ("c", 100, 50, 1), ("as", 150), ("c", 150, 50, 1),
+              ("c", 200, 50, 1)],
+             [("c", 0, 100, 1), ("c", 100, 100, 1), ("as", 100), ("c", 200, 50, 1)],
+             [("c", 0, 100, 1), ("s", 0, 50, 1, 0), ("ac", 50), ("c", 100, 50, 1)])
+    ip_id_order_capture(tools, work, c, "tcp-jitter-in-flight", cases, COLUMNS + JITTER_COLUMNS,
+                        "-J active while data is in flight: duplicate ACKs, FINs, the other side's data and "
+                        "acknowledgements of none, part or all of it, resends after duplicate ACKs")
 
 
 def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns, title: str) -> None:
@@ -1743,7 +1755,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_keys_and_windows(tools, work, c)
         check_tcp_ecn(tools, work, c)
         check_tcp_ip_id_order(tools, work, c)
-        check_tcp_jitter_turns(tools, work, c)
+        check_tcp_jitter_in_flight(tools, work, c)
         check_tcp_acked_resend(tools, work, c)
         check_tcp_syn_resends(tools, work, c)
         check_tcp_first_data(tools, work, c)

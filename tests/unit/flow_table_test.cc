@@ -1278,7 +1278,12 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
         seg(false, kT0 + 2 * kSec, kTcpSyn | kA, 500, 101, 0)},
        {1, 0},
        {0, 1}},
-      {"data after data with the peer silent is active; after the peer spoke, or after a pure ACK, idle",
+      {"a flow opened by a SYN-ACK (the capture missed the SYN): the SYN-ACK sent again is idle",
+       {seg(false, kT0, kTcpSyn | kA, 500, 101, 0), seg(false, kT0 + 1 * kSec, kTcpSyn | kA, 500, 101, 0)},
+       {0, 0},
+       {1, 0}},
+      {"data with earlier data still unacknowledged is active; the first data, and data after the peer's reply "
+       "acknowledged everything, idle",
        {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
         seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 10),
         seg(true, kT0 + 4 * m, kPA, 111, 501, 10), seg(false, kT0 + 5 * m, kPA, 501, 121, 10),
@@ -1308,17 +1313,21 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
         seg(true, kT0 + 10 * m, kA, 111, 901, 0), seg(false, kT0 + 11 * m, kPA, 901, 111, 100)},
        {0, 1},
        {5, 4}},
-      {"a duplicate ACK between data segments is no turn: the data after it is judged from the data before",
+      {"data stays active while its side has data in flight, whatever comes between: a duplicate ACK, the "
+       "peer's data that acknowledges none of it, an acknowledgement of part of it; once all is acknowledged, idle",
        {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
-        seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 10),
-        seg(true, kT0 + 4 * m, kA, 111, 501, 0),    // duplicate
-        seg(true, kT0 + 5 * m, kPA, 111, 501, 10),  // active, as after the data at 3m
-        seg(false, kT0 + 6 * m, kPA, 501, 121, 10), seg(true, kT0 + 7 * m, kA, 121, 511, 0),
-        seg(true, kT0 + 8 * m, kA, 121, 511, 0),    // duplicate
-        seg(true, kT0 + 9 * m, kPA, 121, 511, 10)},  // idle, as after the new ACK at 7m
-       {1, 0},
-       {6, 1}},
-      {"a FIN on the same acknowledgement does not end the peer's run",
+        seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 10),  // nothing in flight
+        seg(true, kT0 + 4 * m, kA, 111, 501, 0),                                             // duplicate ACK
+        seg(true, kT0 + 5 * m, kPA, 111, 501, 10),                                           // active
+        seg(false, kT0 + 6 * m, kPA, 501, 101, 10),                                          // acks none of it
+        seg(true, kT0 + 7 * m, kPA, 121, 511, 10),                                           // active
+        seg(false, kT0 + 8 * m, kA, 511, 121, 0),                                            // acks part
+        seg(true, kT0 + 9 * m, kPA, 131, 511, 10),                                           // active
+        seg(false, kT0 + 10 * m, kA, 511, 141, 0),                                           // acks all
+        seg(true, kT0 + 11 * m, kPA, 141, 511, 10)},                                         // idle
+       {3, 0},
+       {4, 3}},
+      {"a FIN that acknowledges nothing new leaves the peer's data in flight: its next data stays active",
        {seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
         seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(false, kT0 + 3 * m, kPA, 501, 101, 10),
         seg(false, kT0 + 4 * m, kPA, 511, 101, 10), seg(true, kT0 + 5 * m, kTcpFin | kA, 101, 501, 0),
