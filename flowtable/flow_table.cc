@@ -717,7 +717,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
       // The next report's sequence range starts where this one ended, so the
       // range and the byte count of a report agree (ra infers loss otherwise).
       d.seqbase = d.seq_high;
-      d.bits &= static_cast<uint8_t>(~kTcpDirSeqValid);
+      d.bits &= static_cast<uint8_t>(~(kTcpDirSeqValid | kTcpDirAckedInReport));
       d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
       d.last_data_id = 0;
       d.flags = 0;
@@ -854,7 +854,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool out_of_order = false;
   bool sent_earlier = false;
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
-  const bool in_flight = !first && (peer.bits & kTcpDirAcked) && seq_gt(me.seq_high, peer.ack);
+  // Data in flight, as argus sees it: sent and not acknowledged. Until the
+  // other side acknowledges something in a report, argus counts what was
+  // sent before the report as acknowledged.
+  const bool in_flight = !first && (peer.bits & kTcpDirAcked) &&
+                         seq_gt(me.seq_high, (peer.bits & kTcpDirAckedInReport) ? peer.ack : me.seqbase);
   t.status |= p.tcp_options & kTcpOptMask;
   const uint8_t earlier_flags = me.flags;  // of this side's segments in the report so far
   me.flags |= fl;
@@ -1023,7 +1027,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     t.status |= kTcpSrcRetrans << dir;
   }
   if (ack) {
-    me.bits |= kTcpDirAcked;
+    me.bits |= kTcpDirAcked | kTcpDirAckedInReport;
     if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.

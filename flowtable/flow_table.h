@@ -42,7 +42,8 @@ struct [[gnu::packed]] TcpDirState {
   uint16_t last_data_id;
   uint16_t win;       // last advertised window (unscaled)
   uint8_t flags;      // OR of the TCP flag bytes of this report
-  uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked
+  uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
+                      // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
   uint8_t pad;
 };
@@ -50,6 +51,7 @@ static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
 inline constexpr uint8_t kTcpDirAcked = 0x20;     // this side has sent an ack
 inline constexpr uint8_t kTcpDirHoleAsked = 0x40; // the peer acked up to hole_lo since the gap opened
+inline constexpr uint8_t kTcpDirAckedInReport = 0x80;  // this side has sent an ack in this report
 inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side

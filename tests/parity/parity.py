@@ -1278,7 +1278,9 @@ def check_tcp_jitter_in_flight(tools: Tools, work: Path, c: Checks) -> None:
     comes between does not matter: duplicate ACKs, FINs, the other side's
     data that acknowledges none or part of it, this side's own ACKs.
     Once everything was acknowledged the next data is idle; resends too,
-    also those after duplicate ACKs."""
+    also those after duplicate ACKs. In a later report, what a side sent
+    before it counts as acknowledged until the other side acknowledges
+    something in it."""
     cases = ([("c", 0, 100, 1), ("s", 0, 50, 1), ("ac", 50), ("c", 100, 50, 1)],
              [("c", 0, 100, 1), ("ac", 0), ("c", 100, 50, 1)],
              [("c", 0, 100, 1), ("c", 100, 100, 1), ("ac", 0), ("c", 200, 50, 1)],
@@ -1304,10 +1306,23 @@ def check_tcp_jitter_in_flight(tools: Tools, work: Path, c: Checks) -> None:
              [("c", 0, 100, 1), ("as", 50), ("ac", 0), ("c", 100, 50, 1), ("as", 150), ("c", 150, 50, 1),
               ("c", 200, 50, 1)],
              [("c", 0, 100, 1), ("c", 100, 100, 1), ("as", 100), ("c", 200, 50, 1)],
-             [("c", 0, 100, 1), ("s", 0, 50, 1, 0), ("ac", 50), ("c", 100, 50, 1)])
+             [("c", 0, 100, 1), ("s", 0, 50, 1, 0), ("ac", 50), ("c", 100, 50, 1)],
+             # A later report (status interval 5 s): what was sent before it
+             # counts as acknowledged until the other side acknowledges in it.
+             [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), ("as", 100), 6.0, ("c", 100, 50, 1), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), ("c", 100, 50, 1), 6.0, ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("as", 100), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), 12.0, ("c", 100, 50, 1), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("ac", 0), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), ("c", 100, 50, 1), 6.0, ("as", 0), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("as", 50), ("c", 100, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 50), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 100), ("c", 150, 50, 1)],
+             [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 150), ("c", 150, 50, 1)])
     ip_id_order_capture(tools, work, c, "tcp-jitter-in-flight", cases, COLUMNS + JITTER_COLUMNS,
                         "-J active while data is in flight: duplicate ACKs, FINs, the other side's data and "
-                        "acknowledgements of none, part or all of it, resends after duplicate ACKs")
+                        "acknowledgements of none, part or all of it, resends after duplicate ACKs, later reports")
 
 
 def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns, title: str) -> None:

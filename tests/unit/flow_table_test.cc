@@ -1355,6 +1355,52 @@ TEST(FlowTable, JitterSplitsTcpIntervalsIntoActiveAndIdle) {
   }
 }
 
+// In a later report argus counts the data a side sent before the report as
+// acknowledged until the other side acknowledges something in it: the
+// side's first data of the report is idle unless the other side spoke first
+// with an ack below it. (Status interval 5 s.)
+TEST(FlowTable, JitterInALaterReportTakesEarlierDataAsAcknowledgedUntilThePeerAcks) {
+  const uint64_t m = 10 * kMs;
+  const std::vector<ParsedPacket> report1 = {
+      seg(true, kT0, kTcpSyn, 100, 0, 0), seg(false, kT0 + m, kTcpSyn | kA, 500, 101, 0),
+      seg(true, kT0 + 2 * m, kA, 101, 501, 0), seg(true, kT0 + 3 * m, kPA, 101, 501, 100)};  // 101-201 unacked
+  const uint64_t t2 = kT0 + 6 * kSec;
+  struct Case {
+    const char* desc;
+    std::vector<ParsedPacket> report2;
+    uint32_t act, idle;  // the client's, in the second report
+  };
+  const Case cases[] = {
+      {"the client's data opens the report: idle; its next data, the first still unacknowledged, active",
+       {seg(true, t2, kPA, 201, 501, 50), seg(true, t2 + m, kPA, 251, 501, 50)},
+       1,
+       1},
+      {"the server's ACK below the client's data opens it: the client's data after it is active",
+       {seg(false, t2, kA, 501, 101, 0), seg(true, t2 + m, kPA, 201, 501, 50)},
+       1,
+       0},
+      {"the server's ACK of everything opens it: idle",
+       {seg(false, t2, kA, 501, 201, 0), seg(true, t2 + m, kPA, 201, 501, 50)},
+       0,
+       1},
+      {"the client's duplicate ACK opens it: its data after it is idle",
+       {seg(true, t2, kA, 201, 501, 0), seg(true, t2 + m, kPA, 201, 501, 50)},
+       0,
+       2},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.desc);
+    FlowTable t(jitter_config());
+    Collector out;
+    feed(t, report1, out);
+    feed(t, c.report2, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[1].jitter[0][0].n, c.act) << "active";
+    EXPECT_EQ(out.recs[1].jitter[0][1].n, c.idle) << "idle";
+  }
+}
+
 // Where a later report starts (argus 3.0.8.2, observed on the corpus): at
 // the initiator's first packet in it. The responder's TCP segments do not
 // start it, except a SYN, FIN or RST that finds the old report still open;
