@@ -860,7 +860,6 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   const bool in_flight = !first && (peer.bits & kTcpDirAcked) &&
                          seq_gt(me.seq_high, (peer.bits & kTcpDirAckedInReport) ? peer.ack : me.seqbase);
   t.status |= p.tcp_options & kTcpOptMask;
-  const uint8_t earlier_flags = me.flags;  // of this side's segments in the report so far
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -893,37 +892,48 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     me.bits |= kTcpDirSeqValid;
     if (len > 0 && !syn) me.last_data_id = argus_order_id(p);
   } else if (syn) {
-    if (unseen(me)) {
+    const bool again = ack ? (t.status & kTcpSawSynSent) : (t.status & kTcpSawSyn);
+    // A side's first SYN-ACK starts its sequence space; the responder's
+    // bare SYN does not (argus takes it for a resend of the initiator's and
+    // gives the side no base until its SYN-ACK or first other segment).
+    if (unseen(me) && (ack || !again)) {
       me.seqbase = seq;
       me.seq_high = seq;
       me.rep_high = seq + 1;
       me.bits |= kTcpDirSeqValid;
-    } else if (!(ack && dir == 0 && (t.status & kTcpSawSyn))) {
-      // A SYN (or SYN-ACK) again, with its first sequence number or a new
-      // one (a connection attempt started afresh): argus counts a resend
-      // either way, and keeps the first number as the base. (The SYN-ACK of
-      // an initiator whose bare SYN opened the flow, a simultaneous open, is
-      // no resend to argus; that of a one-way flow opened by a SYN-ACK is.)
+    }
+    if (again) {
+      // argus counts every SYN after the connection's first SYN, and every
+      // SYN-ACK after its first SYN-ACK, as a resend, whichever side sends
+      // it and whatever its sequence number (a connection attempt started
+      // afresh; the base stays the first): so the responder's bare SYN of
+      // a simultaneous open is one, and a second SYN-ACK from either side.
       resent = true;
       // argus times the handshake from the last SYN sent, and the ACK from
-      // the last SYN-ACK (the first one's ACK was lost, or it was), unless
-      // that SYN-ACK acknowledges another SYN than the first: then the ACK
-      // goes untimed.
+      // the responder's last SYN-ACK (the first one's ACK was lost, or it
+      // was), unless that SYN-ACK acknowledges another SYN than the first:
+      // then the ACK goes untimed.
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
-      if (ack && dir == 1 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished) && hs.hs_ns)
+      if (ack && dir == 1 && !(t.status & kTcpEstablished) && hs.hs_ns) {
         hs.hs_ns = p.tcp_ack == peer.seqbase + 1 ? ts_ns : 0;
-    }
-    if (ack && dir == 1 && !(t.status & kTcpSawSynSent)) {
+        hs.flags &= static_cast<uint8_t>(~kHsAckUntimed);
+      }
+    } else if (ack) {
+      // The connection's first SYN-ACK.
       t.status |= kTcpSawSynSent;
-      me.status |= kTcpDirSynAck;
-      // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
-      // Open) leaves the handshake untimed in argus.
-      if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
-      // In a simultaneous open (the responder sent a bare SYN first) argus
-      // leaves the SYN-ACK untimed, and still times the ACK from it.
-      if (hs.hs_ns && ts_ns >= hs.hs_ns && !(earlier_flags & kTcpSyn))
-        hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
-      if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
+      if (dir == 1) {
+        me.status |= kTcpDirSynAck;
+        // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
+        // Open) leaves the handshake untimed in argus.
+        if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
+        if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+        if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
+      } else {
+        // The initiator's, in a simultaneous open (the responder sent a
+        // bare SYN): no SYN-ACK time, and its ACK goes untimed unless the
+        // responder sends a SYN-ACK too.
+        hs.flags |= kHsAckUntimed;
+      }
     }
   } else {
     if (unseen(me)) {
@@ -1009,16 +1019,17 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
-    if (ack && dir == 0 && (t.status & kTcpSawSynSent) && !(t.status & kTcpEstablished)) {
+    if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished)) {
+      // The first ACK without SYN or RST establishes the connection, from
+      // either side, with a handshake on record or not (a one-sided
+      // capture). argus
+      // times the initiator's after a SYN-ACK, a pure ACK only: one that
+      // carries data is not timed.
       t.status |= kTcpEstablished;
       me.status |= kTcpDirEstablished;
-      // argus times a pure ACK only: one that carries data is not timed.
-      if (len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns) hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
-    } else if (ack && dir == 0 && !(t.status & kTcpEstablished)) {
-      // The initiator acknowledges something without a handshake on record
-      // (one-sided capture): argus counts the connection as established.
-      t.status |= kTcpEstablished;
-      me.status |= kTcpDirEstablished;
+      if (dir == 0 && (t.status & kTcpSawSynSent) && len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns &&
+          !(hs.flags & kHsAckUntimed))
+        hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
     }
   }
   if (resent) {

@@ -90,7 +90,11 @@ struct TcpRare {
   // flow's first and before the other side is heard.
   uint32_t uncounted[2];
   uint16_t retrans[2];  // per direction, resent segments in this report (saturating)
+  uint8_t flags;        // kHs*
 };
+// The initiator sent the first SYN-ACK (a simultaneous open): its ACK is
+// not timed unless the responder sends a SYN-ACK as well.
+inline constexpr uint8_t kHsAckUntimed = 0x01;
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);

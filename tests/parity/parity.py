@@ -124,7 +124,7 @@ SWITCHES = ["-A", "-Z", "-m", "-U", "32", "-J", "-R"]
 JITTER_COLUMNS = ["sintpkt", "sjit", "dintpkt", "djit", "sintpktact", "sintpktidl", "dintpktact", "dintpktidl",
                   "sjitact", "sjitidl", "djitact", "djitidl"]
 # TCP performance (the default TCP_PERF DSR) and IP attributes per direction.
-TCP_COLUMNS = ["synack", "ackdat", "tcprtt", "sretrans", "dretrans", "swin", "dwin", "stcpb", "dtcpb",
+TCP_COLUMNS = ["synack", "ackdat", "tcprtt", "sretrans", "dretrans", "sloss", "dloss", "swin", "dwin", "stcpb", "dtcpb",
                "sttl", "dttl", "stos", "dtos"]
 SWITCH_COLUMNS = COLUMNS + ["sappbytes", "dappbytes", "sminsz", "smaxsz", "dminsz", "dmaxsz",
                             "smac", "dmac", "sstime", "sltime", "dstime", "dltime", "suser:64", "duser:64",
@@ -1267,7 +1267,8 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
     cases += ([("c", 0, 100, 1000), ("ac", 0), ("c", 100, 50, 999)],
               [("c", 0, 100, 1000), ("ac", 0), ("ac", 0), ("c", 100, 50, 2000)],
               [("c", 0, 100, 1000), ("c", 100, 50, 3000), ("ac", 0), ("c", 150, 50, 2999)])
-    ip_id_order_capture(tools, work, c, "tcp-ip-id-order", cases, COLUMNS + ["sretrans", "dretrans", *JITTER_COLUMNS],
+    ip_id_order_capture(tools, work, c, "tcp-ip-id-order", cases,
+                        COLUMNS + ["sretrans", "dretrans", "sloss", "dloss", *JITTER_COLUMNS],
                         "out of order by IPv4 id: in order, resends, gap fills, pure ACKs, 5000 below, byte order")
 
 
@@ -1409,7 +1410,7 @@ def check_tcp_acked_resend(tools: Tools, work: Path, c: Checks) -> None:
     compare_generated(tools, work, c, "tcp-acked-resend", [pkt for _, pkt in timed],
                       "acknowledged data resent: a retransmission only when the segment's window, "
                       "shifted right by its sender's scale, holds it",
-                      times=[sec for sec, _ in timed], columns=COLUMNS + ["sretrans", "dretrans"],
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["sretrans", "dretrans", "sloss", "dloss"],
                       min_records=len(cases) + sum(1 for cs in cases if cs[6] > 60))
 
 
@@ -1418,9 +1419,13 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
     resend whether the sequence number is the first one or new (a connection
     attempt started afresh), the base kept at the first; the handshake timed
     from the last SYN, the ACK from the last SYN-ACK unless that one
-    acknowledges another SYN than the first; a simultaneous open (the
-    responder's bare SYN first) with its SYN-ACK untimed and no resend from
-    the initiator's SYN-ACK."""
+    acknowledges another SYN than the first. Every SYN after the
+    connection's first and every SYN-ACK after its first is a resend,
+    whichever side sends it: in a simultaneous open the responder's bare SYN
+    is one, the initiator's SYN-ACK is not if it comes first (then the
+    SYN-ACK goes untimed, and the ACK too unless the responder's SYN-ACK
+    follows). The first ACK without SYN or RST from either side establishes
+    the connection."""
     syn, ack_fl, psh_ack = 0x02, 0x10, 0x18
     a, b = 1000, 5000
     c_syn, s_syn = (0, a, 0, syn), (1, b, 0, syn)
@@ -1436,7 +1441,24 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
               (0, 900001, b + 1, ack_fl)],
              [c_syn, (1, b, a + 1, syn | ack_fl), (0, 900000, 0, syn), (1, 7000, a + 1, syn | ack_fl),
               (0, a + 1, 7001, ack_fl)],
-             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)])
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, s_syn],
+             [c_syn, s_syn, (1, b, 0, syn)],
+             [c_syn, c_syn, s_syn, s_syn],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl)],
+             [c_syn, s_syn, (1, b, a + 1, syn | ack_fl)],
+             [c_syn, s_syn, (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, s_syn, (1, b, a + 1, syn | ack_fl), (0, a, b + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (1, b + 1, a + 1, ack_fl)],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (0, a, b + 1, syn | ack_fl)],
+             [c_syn, s_syn, (0, a, b + 1, syn | ack_fl), (1, b, a + 1, syn | ack_fl), (1, b, a + 1, syn | ack_fl),
+              (0, a + 1, b + 1, ack_fl)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (0, a, b + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (1, b, 0, syn)],
+             [c_syn, (1, b, a + 1, syn | ack_fl), (1, b + 1, a + 1, ack_fl)],
+             [c_syn, (1, b + 1, a + 1, ack_fl)],
+             [c_syn, s_syn, (1, b + 1, a + 1, psh_ack, 10)])
     timed = []
     for i, steps in enumerate(cases):
         for k, st in enumerate(steps):
@@ -1444,9 +1466,10 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
             data = b"q" * st[4] if len(st) > 4 else b""
             timed.append((300.0 * i + 0.01 * k, gen_pair_tcp(d, 44000 + i, sq, ak, fl, data)))
     compare_generated(tools, work, c, "tcp-syn-resends", [pkt for _, pkt in timed],
-                      "SYN and SYN-ACK resends: new sequence numbers, handshake timing, simultaneous open",
-                      times=[sec for sec, _ in timed], columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb"],
-                      min_records=len(cases))
+                      "SYN and SYN-ACK resends: new sequence numbers, handshake timing, simultaneous opens, "
+                      "which ACK establishes",
+                      times=[sec for sec, _ in timed],
+                      columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb", "sloss", "dloss"], min_records=len(cases))
 
 
 def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
@@ -1478,7 +1501,7 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
             timed.append((300.0 * i + at, gen_pair_tcp(d, 45000 + i, sq, ak, fl, b"f" * n, ip_id)))
     compare_generated(tools, work, c, "tcp-first-data", [pkt for _, pkt in timed],
                       "where a side's data is first judged: after the handshake, in a later report, mid-stream",
-                      times=[sec for sec, _ in timed], columns=COLUMNS + ["stcpb", "dtcpb"],
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["stcpb", "dtcpb", "sloss", "dloss"],
                       min_records=len(cases) + 1)
 
 

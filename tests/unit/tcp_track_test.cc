@@ -380,15 +380,50 @@ TEST(TcpTrackDetail, ConnectionAttemptStartedAfreshAndSimultaneousOpen) {
          {kInit, A, 1001, 7001}},
         &hs);
   EXPECT_EQ(hs.ackdat_us, 10000u);
-  // Simultaneous open: the responder's SYN-ACK after its own SYN is a resend,
-  // the initiator's is not; the SYN-ACK goes untimed, the ACK does not.
+  // Simultaneous open, as argus counts it: every SYN after the connection's
+  // first, and every SYN-ACK after its first, is a resend, from either side.
+  // The responder's bare SYN is one, and gives its side no base; the
+  // initiator's SYN-ACK, the first, is not, and leaves the SYN-ACK untimed;
+  // the responder's SYN-ACK after it is a resend that times the ACK.
   t = track({{kInit, S, 1000}, {kResp, S, 5000}, {kInit, S | A, 1000, 5001}, {kResp, S | A, 5000, 1001},
              {kInit, A, 1001, 5001}},
             &hs);
-  EXPECT_TRUE(t.status & kTcpDstRetrans);
-  EXPECT_FALSE(t.status & kTcpSrcRetrans);
+  EXPECT_EQ(hs.retrans[1], 2u);
+  EXPECT_EQ(hs.retrans[0], 0u);
   EXPECT_EQ(hs.synack_us, 0u);
   EXPECT_EQ(hs.ackdat_us, 10000u);
+  EXPECT_EQ(t.dir[1].seqbase, 5000u) << "the responder's base from its SYN-ACK";
+  // Without the responder's SYN-ACK the ACK goes untimed.
+  track({{kInit, S, 1000}, {kResp, S, 5000}, {kInit, S | A, 1000, 5001}, {kInit, A, 1001, 5001}}, &hs);
+  EXPECT_EQ(hs.ackdat_us, 0u);
+  // The responder's SYN-ACK first: timed from the SYN (its own SYN between
+  // changes nothing); the initiator's SYN-ACK after it is a resend.
+  track({{kInit, S, 1000}, {kResp, S, 5000}, {kResp, S | A, 5000, 1001}, {kInit, S | A, 1000, 5001},
+         {kInit, A, 1001, 5001}},
+        &hs);
+  EXPECT_EQ(hs.retrans[0], 1u);
+  EXPECT_EQ(hs.retrans[1], 1u);
+  EXPECT_EQ(hs.synack_us, 20000u);
+  EXPECT_EQ(hs.ackdat_us, 20000u);
+  // The responder's bare SYN, then its ACK: the base is the ACK's own
+  // number, and that ACK establishes the connection.
+  t = track({{kInit, S, 1000}, {kResp, S, 5000}, {kResp, A, 5001, 1001}}, &hs);
+  EXPECT_EQ(hs.retrans[1], 1u);
+  EXPECT_EQ(t.dir[1].seqbase, 5001u);
+  EXPECT_TRUE(t.status & kTcpEstablished);
+}
+
+TEST(TcpTrackDetail, FirstAckWithoutSynOrResetEstablishesFromEitherSide) {
+  TcpRare hs;
+  TcpState t = track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kResp, A, 5001, 1001}}, &hs);
+  EXPECT_TRUE(t.status & kTcpEstablished) << "the responder's ACK";
+  EXPECT_EQ(hs.ackdat_us, 0u) << "only the initiator's ACK is timed";
+  t = track({{kInit, S, 1000}, {kResp, A, 5001, 1001}});
+  EXPECT_TRUE(t.status & kTcpEstablished) << "no SYN-ACK on record";
+  t = track({{kInit, S, 1000}, {kResp, R | A, 0, 1001}});
+  EXPECT_FALSE(t.status & kTcpEstablished) << "a reset answering the SYN";
+  t = track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, R | A, 1001, 5001}});
+  EXPECT_FALSE(t.status & kTcpEstablished) << "the initiator's reset after the SYN-ACK";
 }
 
 TEST(TcpTrackDetail, SequenceBaseAndHighestAsArgusReportsThem) {
