@@ -1022,9 +1022,8 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished)) {
       // The first ACK without SYN or RST establishes the connection, from
       // either side, with a handshake on record or not (a one-sided
-      // capture). argus
-      // times the initiator's after a SYN-ACK, a pure ACK only: one that
-      // carries data is not timed.
+      // capture). argus times the initiator's after a SYN-ACK, a pure ACK
+      // only: one that carries data is not timed.
       t.status |= kTcpEstablished;
       me.status |= kTcpDirEstablished;
       if (dir == 0 && (t.status & kTcpSawSynSent) && len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns &&
@@ -1133,6 +1132,8 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
     const uint32_t iv = gap > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(gap);
     const bool prev_payload = (st_d & kJitPrevPayload) != 0;
     const bool other_spoke = (st_d & kJitOtherSpoke) != 0;
+    // A resent SYN after a segment with payload (a SYN counts), the other
+    // side silent since, is active too.
     const uint8_t kind = seg & kSegKindMask;
     const bool active = !tcp ||
                         ((kind == kSegNew || kind == kSegOutOfOrder) && (seg & kSegInFlight) && p.payload_bytes > 0) ||
