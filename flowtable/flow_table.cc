@@ -1072,7 +1072,14 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     t.status |= kTcpSrcWindowShut << dir;
     me.status |= kTcpDirWinShut;
   }
-  const uint8_t kind = resent ? kSegResent : out_of_order ? kSegOutOfOrder : (behind && !sent_earlier) ? kSegBehind : kSegNew;
+  uint8_t kind = kSegNew;
+  if (resent) {
+    kind = kSegResent;
+  } else if (out_of_order) {
+    kind = kSegOutOfOrder;
+  } else if (behind && !sent_earlier) {
+    kind = kSegBehind;
+  }
   return static_cast<uint8_t>(kind | (in_flight ? kSegInFlight : 0));
 }
 }  // namespace

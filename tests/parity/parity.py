@@ -1267,7 +1267,7 @@ def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
     cases += ([("c", 0, 100, 1000), ("ac", 0), ("c", 100, 50, 999)],
               [("c", 0, 100, 1000), ("ac", 0), ("ac", 0), ("c", 100, 50, 2000)],
               [("c", 0, 100, 1000), ("c", 100, 50, 3000), ("ac", 0), ("c", 150, 50, 2999)])
-    ip_id_order_capture(tools, work, c, "tcp-ip-id-order", cases,
+    tcp_steps_capture(tools, work, c, "tcp-ip-id-order", cases,
                         COLUMNS + ["sretrans", "dretrans", "sloss", "dloss", *JITTER_COLUMNS],
                         "out of order by IPv4 id: in order, resends, gap fills, pure ACKs, 5000 below, byte order")
 
@@ -1321,19 +1321,20 @@ def check_tcp_jitter_in_flight(tools: Tools, work: Path, c: Checks) -> None:
              [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 50), ("c", 150, 50, 1)],
              [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 100), ("c", 150, 50, 1)],
              [("c", 0, 100, 1), 6.0, ("c", 100, 50, 1), ("as", 150), ("c", 150, 50, 1)])
-    ip_id_order_capture(tools, work, c, "tcp-jitter-in-flight", cases, COLUMNS + JITTER_COLUMNS,
+    tcp_steps_capture(tools, work, c, "tcp-jitter-in-flight", cases, COLUMNS + JITTER_COLUMNS,
                         "-J active while data is in flight: duplicate ACKs, FINs, the other side's data and "
                         "acknowledgements of none, part or all of it, resends after duplicate ACKs, later reports")
 
 
-def ip_id_order_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns, title: str) -> None:
-    """One connection per case, 300 s apart, its k-th packet 1 ms + 2^k us
-    after the one before (so that an interval mean shows which intervals
-    it holds; a pause step adds its seconds). Steps after the handshake: ("c" or "s",
-    data offset, length, id as argus reads it[, ack offset into the peer's
-    data, by default all it sent]) for data; ("ac" or "as", ack offset) for
-    a pure ACK and ("fc" or "fs", ack offset) for a FIN (id 1); a float:
-    that many seconds pause."""
+def tcp_steps_capture(tools: Tools, work: Path, c: Checks, name: str, cases, columns, title: str) -> None:
+    """Generated TCP connections (for check_tcp_ip_id_order and
+    check_tcp_jitter_in_flight): one per case, 300 s apart, its k-th packet
+    1 ms + 2^k us after the one before (so that an interval mean shows which
+    intervals it holds; a pause step adds its seconds). Steps after the
+    handshake: ("c" or "s", data offset, length, id as argus reads it[, ack
+    offset into the peer's data, by default all it sent]) for data; ("ac"
+    or "as", ack offset) for a pure ACK and ("fc" or "fs", ack offset) for a
+    FIN (id 1); a float: that many seconds pause."""
     psh_ack, ack_fl, syn, fin_ack = 0x18, 0x10, 0x02, 0x11
     timed = []
     for i, steps in enumerate(cases):
@@ -1469,7 +1470,8 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
                       "SYN and SYN-ACK resends: new sequence numbers, handshake timing, simultaneous opens, "
                       "which ACK establishes",
                       times=[sec for sec, _ in timed],
-                      columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb", "sloss", "dloss"], min_records=len(cases))
+                      columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb", "sloss", "dloss"],
+                      min_records=len(cases))
 
 
 def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
