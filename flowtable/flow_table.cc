@@ -707,9 +707,12 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   }
   if (e.b.rec_flags & kRecTcp) {
     TcpState& t = e.proto.tcp;
+    // Resets too: argus forgets one at the report's end, so a later report
+    // of the flow is no reset, its handshake steps are timed again and a
+    // SYN in it continues the flow as a resend.
     constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
                                     kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
-                                    kTcpSrcDuplicates | kTcpDstDuplicates;
+                                    kTcpSrcDuplicates | kTcpDstDuplicates | kTcpSrcReset | kTcpDstReset;
     t.status &= ~kPerReport;
     e.cold.hs.uncounted[0] = e.cold.hs.uncounted[1] = 0;
     e.cold.hs.retrans[0] = e.cold.hs.retrans[1] = 0;
@@ -859,6 +862,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   // sent before the report as acknowledged.
   const bool in_flight = !first && (peer.bits & kTcpDirAcked) &&
                          seq_gt(me.seq_high, (peer.bits & kTcpDirAckedInReport) ? peer.ack : me.seqbase);
+  const bool closed = hs.flags & kHsClosed;
   t.status |= p.tcp_options & kTcpOptMask;
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
@@ -915,10 +919,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // then the ACK goes untimed.
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
       if (ack && dir == 1 && !(t.status & kTcpEstablished) && hs.hs_ns) {
-        hs.hs_ns = p.tcp_ack == peer.seqbase + 1 ? ts_ns : 0;
+        hs.hs_ns = p.tcp_ack == peer.seqbase + 1 && !closed ? ts_ns : 0;
         hs.flags &= static_cast<uint8_t>(~kHsAckUntimed);
       }
-    } else if (ack) {
+    } else if (ack && !closed) {
       // The connection's first SYN-ACK.
       t.status |= kTcpSawSynSent;
       if (dir == 1) {
@@ -927,7 +931,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         // Open) leaves the handshake untimed in argus.
         if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
         if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
-        if (hs.hs_ns) hs.hs_ns = ts_ns;  // (none after a reset)
+        if (hs.hs_ns) hs.hs_ns = ts_ns;  // the ACK is timed from here
       } else {
         // The initiator's, in a simultaneous open (the responder sent a
         // bare SYN): no SYN-ACK time, and its ACK goes untimed unless the
@@ -1019,7 +1023,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
-    if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished)) {
+    if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished) && !closed) {
       // The first ACK without SYN or RST establishes the connection, from
       // either side, with a handshake on record or not (a one-sided
       // capture). argus times the initiator's after a SYN-ACK, a pure ACK
@@ -1055,7 +1059,16 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   if (fl & kTcpRst) {
     t.status |= kTcpSrcReset << dir;
     me.status |= kTcpDirReset;
-    hs.hs_ns = 0;  // a reset ends the handshake: argus times no later SYN-ACK or ACK
+    // A refusal of the first SYN leaves the handshake open (argus times a
+    // later SYN-ACK from the SYN, or from the initiator's own reset); any
+    // other reset closes the connection.
+    const bool refusal = (t.status & kTcpSawSyn) && !(t.status & kTcpSawSynSent) &&
+                         (dir == 0 || (ack && p.tcp_ack == peer.seqbase + 1));
+    if (!refusal) {
+      hs.flags |= kHsClosed;
+    } else if (dir == 0) {
+      hs.hs_ns = ts_ns;
+    }
   }
   if (__builtin_expect(fl & kTcpEce, 0)) {
     // argus marks ECN-echo only on a connection whose SYN offered ECN
@@ -1407,14 +1420,17 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
   // A SYN after a reset starts a new connection on the same ports: as
   // argus does, the reset one is reported and ended here (its record's last
   // time is this SYN's), and the SYN opens a flow of its own. After a FIN
-  // close the two stay one flow, as they do in argus.
+  // close the two stay one flow, as they do in argus, and so they do after
+  // a refusal of the first SYN (kHsClosed): the SYN is a resend.
   if (idx != UINT32_MAX && __builtin_expect(p.has_tcp && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn, 0)) {
     Entry& old = entries_[idx];
     if (old.b.counted && old.key.proto == kProtoTcp && !(old.key.flags & kKeyMatrix) &&
         (old.key.kind == KeyKind::kIPv4 || old.key.kind == KeyKind::kIPv6) &&
-        (old.proto.tcp.status & (kTcpSrcReset | kTcpDstReset))) {
+        (old.cold.hs.flags & kHsClosed)) {
       if (old.dir[0].pkts + old.dir[1].pkts) {
-        report_last_floor_ns_ = p.ts_ns;
+        // (A report whose interval is over ends where it ends.)
+        const bool due = p.ts_ns >= sat_add(old.report_start_ns, cfg_.status_interval_ns);
+        report_last_floor_ns_ = due ? 0 : p.ts_ns;
         emit_report(old, 0, out);
         report_last_floor_ns_ = 0;
       }

@@ -65,7 +65,7 @@ inline constexpr uint8_t kTcpDirRetrans = 0x10;
 inline constexpr uint8_t kTcpDirWinShut = 0x20;
 inline constexpr uint8_t kTcpDirReset = 0x40;
 inline constexpr uint8_t kTcpDirOutOfOrder = 0x80;
-inline constexpr uint8_t kTcpDirPerReport = kTcpDirRetrans | kTcpDirWinShut | kTcpDirOutOfOrder;
+inline constexpr uint8_t kTcpDirPerReport = kTcpDirRetrans | kTcpDirWinShut | kTcpDirOutOfOrder | kTcpDirReset;
 
 // kTcpOpt* bits live in the connection word beside the kTcp* status bits.
 inline constexpr uint32_t kTcpOptMask = kTcpOptMss | kTcpOptWscale | kTcpOptSackOk | kTcpOptSack | kTcpOptTimestamp |
@@ -95,6 +95,12 @@ struct TcpRare {
 // The initiator sent the first SYN-ACK (a simultaneous open): its ACK is
 // not timed unless the responder sends a SYN-ACK as well.
 inline constexpr uint8_t kHsAckUntimed = 0x01;
+// The connection was reset, other than by a refusal of its first SYN (a
+// reset from the initiator, or the responder's reset that acknowledges the
+// SYN, before any SYN-ACK). argus then takes no later SYN-ACK or ACK as a
+// handshake step and a SYN starts a new flow, in every later report too,
+// while after a refusal the handshake goes on as if none had come.
+inline constexpr uint8_t kHsClosed = 0x02;
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);

@@ -1474,6 +1474,58 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
                       min_records=len(cases))
 
 
+def check_tcp_resets(tools: Tools, work: Path, c: Checks) -> None:
+    """Resets as argus keeps them: a bit of their report alone; a refusal of
+    the first SYN (the responder's reset acknowledging it, or the
+    initiator's own) leaves the handshake open, so a SYN after it is a
+    resend of the same flow and a SYN-ACK is timed; any other reset closes
+    the connection: a SYN after it starts a new flow, in the same report or
+    a later one, and no later SYN-ACK or ACK is a handshake step. Segments
+    10 ms apart; a float step pauses that many seconds (6: past the status
+    interval, a report of its own)."""
+    syn, rst, ack_fl, psh_ack = 0x02, 0x04, 0x10, 0x18
+    a, b = 1000, 5000
+    c_syn, s_synack, c_ack = (0, a, 0, syn), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)
+    hs = [c_syn, s_synack, c_ack]
+    refusal, bad_ack, bare = (1, 0, a + 1, rst | ack_fl), (1, 0, a + 5, rst | ack_fl), (1, 0, a + 1, rst)
+    data = (0, a + 1, b + 1, psh_ack, 10)
+    cases = ([c_syn, refusal, 0.3, c_syn],
+             [c_syn, refusal, 6.0, c_syn],
+             [c_syn, refusal, 6.0, (0, 9000, 0, syn)],
+             [c_syn, bad_ack, 0.3, c_syn],
+             [c_syn, bare, 0.3, c_syn],
+             [c_syn, bare, 6.0, c_syn],
+             [c_syn, (0, a + 1, 0, rst), 0.3, c_syn],
+             [c_syn, (0, a + 1, 0, rst), s_synack, c_ack],
+             [c_syn, refusal, s_synack, c_ack, data],
+             [c_syn, refusal, s_synack, c_ack, data, 6.0, (0, a + 11, b + 1, psh_ack, 10)],
+             [c_syn, refusal, 6.0, s_synack, c_ack, data],
+             [c_syn, bare, 6.0, s_synack, c_ack, data],
+             [c_syn, bare, s_synack, c_ack, data, 6.0, (0, a + 11, b + 1, psh_ack, 10)],
+             [c_syn, s_synack, (1, b + 1, a + 1, rst | ack_fl), c_ack, 6.0, c_ack],
+             [c_syn, s_synack, (1, b + 1, a + 1, rst | ack_fl), 0.3, c_syn, s_synack, c_ack],
+             hs + [(1, b + 1, a + 1, rst | ack_fl), 0.3, c_syn],
+             hs + [(0, a + 1, b + 1, rst | ack_fl), 6.0, (0, 9000, 0, syn)],
+             hs + [data, (1, b + 1, a + 11, rst | ack_fl), 6.0, (0, a + 11, b + 1, psh_ack, 10)],
+             [(0, a + 1, b + 1, ack_fl), (1, b + 1, a + 1, rst | ack_fl), 0.3, c_syn],
+             [c_syn, refusal, 6.0, (1, 0, a + 1, rst | ack_fl), c_syn])
+    timed = []
+    for i, steps in enumerate(cases):
+        t = 300.0 * i
+        for st in steps:
+            if isinstance(st, float):
+                t += st
+                continue
+            d, sq, ak, fl = st[:4]
+            timed.append((t, gen_pair_tcp(d, 43000 + i, sq, ak, fl, b"r" * st[4] if len(st) > 4 else b"")))
+            t += 0.01
+    compare_generated(tools, work, c, "tcp-resets", [pkt for _, pkt in timed],
+                      "resets: per report, refusals of the first SYN, closed connections and the SYN after",
+                      times=[sec for sec, _ in timed],
+                      columns=COLUMNS + ["synack", "ackdat", "stcpb", "dtcpb", "sloss", "dloss"],
+                      min_records=len(cases))
+
+
 def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
     """Where argus starts judging a side's data: the first data segment
     after the handshake opens no gap (a segment below it is a resend, or out
@@ -1798,6 +1850,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_jitter_in_flight(tools, work, c)
         check_tcp_acked_resend(tools, work, c)
         check_tcp_syn_resends(tools, work, c)
+        check_tcp_resets(tools, work, c)
         check_tcp_first_data(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)

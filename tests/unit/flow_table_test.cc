@@ -654,6 +654,44 @@ TEST(FlowTable, UnidirectionalTcpHalvesFlagOnlyResentSyns) {
   }
 }
 
+// argus keeps a reset for its report alone, and splits a flow at a SYN
+// only after a reset that closed the connection: a refusal of the first
+// SYN (the responder's reset acknowledging it) leaves the next SYN a resend
+// of the same flow, in the same report or a later one.
+TEST(FlowTable, ResetsArePerReportAndOnlyAClosingResetSplitsTheFlow) {
+  FlowTable t(table_config());
+  Collector out;
+  auto seg = [](bool from_client, uint16_t cport, uint32_t seq, uint32_t ack, uint8_t flags, uint64_t ts) {
+    const Ip4 s = from_client ? host(1) : host(2), d = from_client ? host(2) : host(1);
+    const uint16_t sp = from_client ? cport : 80, dp = from_client ? 80 : cport;
+    return parsed(eth_ipv4({.src = s, .dst = d, .proto = kIpTcp},
+                           tcp({.sport = sp, .dport = dp, .seq = seq, .ack = ack, .flags = flags}, payload(0))),
+                  ts);
+  };
+  const uint64_t later = kT0 + 6 * kSec;  // past the 5 s status interval
+  feed(t,
+       {// 40001: refused, tried again in the report and in the next one.
+        seg(true, 40001, 100, 0, kTcpSyn, kT0), seg(false, 40001, 0, 101, kTcpRst | kTcpAck, kT0 + kMs),
+        seg(true, 40001, 100, 0, kTcpSyn, kT0 + 300 * kMs),
+        // 40002: reset after the SYN-ACK, then a SYN in a later report.
+        seg(true, 40002, 100, 0, kTcpSyn, kT0 + 2 * kMs), seg(false, 40002, 500, 101, kTcpSyn | kTcpAck, kT0 + 3 * kMs),
+        seg(false, 40002, 501, 101, kTcpRst | kTcpAck, kT0 + 4 * kMs),
+        seg(true, 40001, 100, 0, kTcpSyn, later), seg(true, 40002, 100, 0, kTcpSyn, later + kMs)},
+       out);
+  t.flush_all(0, out);
+  std::vector<const FlowRecord*> refused, closed;
+  for (const FlowRecord& r : out.recs) (r.key.sport == 40001 || r.key.dport == 40001 ? refused : closed).push_back(&r);
+  ASSERT_EQ(refused.size(), 2u);
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(refused[0]->seq, refused[1]->seq) << "one flow: the SYN after a refusal is a resend";
+  EXPECT_EQ(refused[0]->tcp.status & (kTcpDstReset | kTcpSrcRetrans), kTcpDstReset | kTcpSrcRetrans);
+  EXPECT_EQ(refused[1]->tcp.status & (kTcpDstReset | kTcpSrcRetrans), kTcpSrcRetrans)
+      << "the reset stays in its own report";
+  EXPECT_NE(closed[0]->seq, closed[1]->seq) << "a SYN after a closing reset starts a new flow";
+  EXPECT_TRUE(closed[0]->tcp.status & kTcpDstReset);
+  EXPECT_FALSE(closed[1]->tcp.status & (kTcpDstReset | kTcpSrcRetrans));
+}
+
 // LAYER_3_MATRIX: every IP packet between two hosts is one flow whatever
 // its protocol, ports or fragment; ARP keeps its own key; no TCP state.
 // Unidirectional, each host's packets are a flow of their own.

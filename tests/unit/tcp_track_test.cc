@@ -348,16 +348,58 @@ TEST(TcpTrackDetail, ReturnsTrueForARetransmission) {
   EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent) << "the other side resent nothing";
 }
 
-TEST(TcpTrackDetail, HandshakeIsTimedFromTheLastSynAndNotAfterAReset) {
-  // argus times SYN to SYN-ACK from the last SYN sent, and times nothing
-  // once a reset has broken the handshake.
+TEST(TcpTrackDetail, HandshakeIsTimedFromTheLastSynAndGoesOnAfterARefusalOnly) {
+  // argus times SYN to SYN-ACK from the last SYN sent.
   TcpRare hs;
   track({{kInit, S, 1000}, {kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
   EXPECT_EQ(hs.synack_us, 10000u) << "from the resent SYN, not the first";
   EXPECT_EQ(hs.ackdat_us, 10000u);
-  track({{kInit, S, 1000}, {kResp, R | A, 0, 1001}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
-  EXPECT_EQ(hs.synack_us, 0u) << "a reset before the SYN-ACK";
+  // The responder refuses the SYN (its reset acknowledges it), then
+  // accepts it after all: the handshake goes on, timed from the SYN.
+  TcpState t = track({{kInit, S, 1000}, {kResp, R | A, 0, 1001}, {kResp, S | A, 5000, 1001},
+                      {kInit, A, 1001, 5001}},
+                     &hs);
+  EXPECT_EQ(hs.synack_us, 20000u) << "a refusal leaves the handshake open";
+  EXPECT_EQ(hs.ackdat_us, 10000u);
+  EXPECT_TRUE(t.status & kTcpEstablished);
+  EXPECT_FALSE(hs.flags & kHsClosed);
+  // The initiator's own reset of its SYN is a refusal too, and the SYN-ACK
+  // is timed from the reset.
+  t = track({{kInit, S, 1000}, {kInit, R, 1001}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs);
+  EXPECT_EQ(hs.synack_us, 10000u);
+  EXPECT_TRUE(t.status & kTcpEstablished);
+}
+
+TEST(TcpTrackDetail, AResetOtherThanARefusalClosesTheConnection) {
+  // A reset that does not acknowledge the SYN, or one after the SYN-ACK:
+  // argus takes no later SYN-ACK or ACK for a handshake step (no timing, no
+  // SYN-ACK or established bit), also in later reports.
+  struct Case {
+    const char* what;
+    std::vector<Seg> steps;
+  };
+  const Case cases[] = {
+      {"responder's reset without ACK",
+       {{kInit, S, 1000}, {kResp, R, 0}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}},
+      {"responder's reset acknowledging something else",
+       {{kInit, S, 1000}, {kResp, R | A, 0, 1005}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}},
+  };
+  for (const Case& c : cases) {
+    TcpRare hs;
+    const TcpState t = track(c.steps, &hs);
+    EXPECT_TRUE(hs.flags & kHsClosed) << c.what;
+    EXPECT_EQ(hs.synack_us, 0u) << c.what;
+    EXPECT_EQ(hs.ackdat_us, 0u) << c.what;
+    EXPECT_FALSE(t.status & (kTcpSawSynSent | kTcpEstablished)) << c.what;
+  }
+  TcpRare hs;
+  const TcpState t = track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kResp, R | A, 5001, 1001},
+                            {kInit, A, 1001, 5001}},
+                           &hs);
+  EXPECT_TRUE(hs.flags & kHsClosed) << "the responder's reset after its SYN-ACK";
+  EXPECT_EQ(hs.synack_us, 10000u);
   EXPECT_EQ(hs.ackdat_us, 0u);
+  EXPECT_FALSE(t.status & kTcpEstablished) << "the ACK after the reset establishes nothing";
 }
 
 TEST(TcpTrackDetail, ConnectionAttemptStartedAfreshAndSimultaneousOpen) {
