@@ -724,6 +724,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
       d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
       d.last_data_id = 0;
       d.flags = 0;
+      d.rep_bits = 0;
     }
   }
 }
@@ -832,6 +833,13 @@ constexpr uint16_t kIdReorderWindow = 5000;
 // little-endian (0 for IPv6, which has none).
 inline uint16_t argus_order_id(const ParsedPacket& p) { return __builtin_bswap16(p.ip_id); }
 
+// Handshake times as argus takes them: between the two packets' times
+// truncated to microseconds (so a nanosecond capture's 127.521774 ms
+// between stamps ending in .505488 and .027262 is 127522 us).
+inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
+  return static_cast<uint32_t>(to_ns / 1000 - from_ns / 1000);
+}
+
 // No segment of this direction seen yet.
 inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
 
@@ -856,6 +864,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool resent = false;
   bool out_of_order = false;
   bool sent_earlier = false;
+  bool fin_resent = false;
   const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
   // Data in flight, as argus sees it: sent and not acknowledged. Until the
   // other side acknowledges something in a report, argus counts what was
@@ -864,6 +873,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
                          seq_gt(me.seq_high, (peer.bits & kTcpDirAckedInReport) ? peer.ack : me.seqbase);
   const bool closed = hs.flags & kHsClosed;
   t.status |= p.tcp_options & kTcpOptMask;
+  const uint8_t flags_before = me.flags;  // of this report
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -894,7 +904,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // sequence space starts, so a copy of it is not taken for a resend.
     me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
-    if (len > 0 && !syn) me.last_data_id = argus_order_id(p);
+    if (len > 0 && !syn) {
+      me.last_data_id = argus_order_id(p);
+      me.rep_bits |= kTcpDirDataInReport;
+    }
   } else if (syn) {
     const bool again = ack ? (t.status & kTcpSawSynSent) : (t.status & kTcpSawSyn);
     // A side's first SYN-ACK starts its sequence space; the responder's
@@ -930,7 +943,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
         // Open) leaves the handshake untimed in argus.
         if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
-        if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+        if (hs.hs_ns && ts_ns >= hs.hs_ns) hs.synack_us = elapsed_us(hs.hs_ns, ts_ns);
         if (hs.hs_ns) hs.hs_ns = ts_ns;  // the ACK is timed from here
       } else {
         // The initiator's, in a simultaneous open (the responder sent a
@@ -953,7 +966,18 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
     const bool acked = (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack);
-    const bool seen = valid && seq_lt(seq, me.rep_high);
+    // The other side has acknowledged something in this report.
+    const bool peer_spoke = peer.bits & kTcpDirAckedInReport;
+    const bool behind_high = seq_lt(seq, me.seq_high);
+    // The side has sent data in this report, as argus sees it: a FIN
+    // before data without one counts too (not before data with one).
+    const bool data_before =
+        (me.rep_bits & kTcpDirDataInReport) || (!(fl & kTcpFin) && (flags_before & kTcpFin));
+    // Below what the side sent in this report; in a report the other side
+    // has spoken in, below anything the side sent.
+    const bool seen = data_before ? seq_lt(seq, me.rep_high) : peer_spoke && behind_high;
+    // At the other side's acknowledgement: the data it is waiting for.
+    const bool at_peer_ack = (peer.bits & kTcpDirAcked) && seq == peer.ack;
     // argus also judges a data segment by its IPv4 id: one a little below
     // (under 5000) the id of the side's previous data segment in the report
     // was sent before it, so it came out of order, also when it repeats
@@ -974,6 +998,19 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // spurious resend from a side advertising a small or scaled window
       // goes unflagged. The id does not matter here.
       resent = uint32_t{p.tcp_win} >> (me.bits & kTcpDirWscaleMask) >= len;
+    } else if (len > 0 && !data_before && !peer_spoke && behind_high) {
+      // The side's first data segment of a report the other side has said
+      // nothing in yet, repeating earlier data: argus takes it for a resend
+      // when it starts at the other side's acknowledgement and out of order
+      // when it starts beyond it, if it ends below the side's highest
+      // sequence number; a copy that ends there it takes for neither.
+      if (seq_lt(end, me.seq_high)) {
+        if (at_peer_ack) {
+          resent = true;
+        } else {
+          out_of_order = true;
+        }
+      }
     } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
       if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
@@ -994,8 +1031,13 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         }
       } else if (id_behind) {
         out_of_order = true;  // sent before the copy seen earlier
-      } else {
+      } else if (peer_spoke || at_peer_ack) {
         resent = true;  // seen earlier in this report
+      } else if (seq_lt(end, me.seq_high)) {
+        // In a report the other side is silent in, a copy beyond its
+        // acknowledgement is out of order as at the report's start, and
+        // neither when it ends at the side's highest sequence number.
+        out_of_order = true;
       }
     } else if (len > 0) {
       // A jump forward past this report's data: remember the gap (one is
@@ -1013,6 +1055,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
+    // A FIN on data that starts below the side's highest sequence number:
+    // argus counts one resend more, beside whatever it makes of the data.
+    fin_resent = (fl & kTcpFin) && len > 0 && behind_high && !one_way && !unheard;
     if (out_of_order || sent_earlier) {
       me.status |= kTcpDirOutOfOrder;
       t.status |= kTcpSrcOutOfOrder << dir;
@@ -1021,6 +1066,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
+    if (len > 0) me.rep_bits |= kTcpDirDataInReport;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
     if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished) && !closed) {
@@ -1032,11 +1078,12 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       me.status |= kTcpDirEstablished;
       if (dir == 0 && (t.status & kTcpSawSynSent) && len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns &&
           !(hs.flags & kHsAckUntimed))
-        hs.ackdat_us = static_cast<uint32_t>((ts_ns - hs.hs_ns) / 1000);
+        hs.ackdat_us = elapsed_us(hs.hs_ns, ts_ns);
     }
   }
-  if (resent) {
-    if (hs.retrans[dir] != UINT16_MAX) hs.retrans[dir]++;
+  if (resent || fin_resent) {
+    const unsigned n = unsigned{resent} + unsigned{fin_resent};
+    hs.retrans[dir] = static_cast<uint16_t>(hs.retrans[dir] > UINT16_MAX - n ? UINT16_MAX : hs.retrans[dir] + n);
     me.status |= kTcpDirRetrans;
     t.status |= kTcpSrcRetrans << dir;
   }

@@ -45,7 +45,7 @@ struct [[gnu::packed]] TcpDirState {
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
-  uint8_t pad;
+  uint8_t rep_bits;   // kTcpDirDataInReport
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -53,6 +53,7 @@ inline constexpr uint8_t kTcpDirAcked = 0x20;     // this side has sent an ack
 inline constexpr uint8_t kTcpDirHoleAsked = 0x40; // the peer acked up to hole_lo since the gap opened
 inline constexpr uint8_t kTcpDirAckedInReport = 0x80;  // this side has sent an ack in this report
 inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
+inline constexpr uint8_t kTcpDirDataInReport = 0x01;  // rep_bits: this side sent data in this report
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);

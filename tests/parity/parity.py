@@ -39,6 +39,13 @@ Modes (each exits 0 when it passes, 1 when it fails, 2 on a usage error)
                columns: see UNI_SWITCH_COLUMNS).
                deviations-unidirectional.txt (and -switches.txt for the
                second pass) add what may differ there.
+    matrix     As corpus with address-pair flows (ARGUS_FLOW_KEY=
+               LAYER_3_MATRIX), one way and bidirectional, in ra alone;
+               deviations-matrix.txt adds what may differ there.
+    status-interval
+               As corpus with a one-second status interval on both sides
+               (-S 1), the TCP and IP-attribute columns compared too;
+               deviations-status-interval.txt adds what may differ there.
     ra-reads   Every file argos writes for the corpus is read by `ra` with
                exit status 0 and nothing on stderr, starts with a start MAR
                and ends with a stop MAR.
@@ -479,6 +486,19 @@ def mode_unidirectional(args, tools: Tools, work: Path) -> bool:
                         [uni_dev],
                         [args.deviations.with_name("deviations-switches.txt"), uni_dev,
                          args.deviations.with_name("deviations-unidirectional-switches.txt")], COLUMNS)
+
+
+def mode_status_interval(args, tools: Tools, work: Path) -> bool:
+    """The corpus with a one-second status interval on both sides (`-S 1`,
+    argus.conf's ARGUS_FLOW_STATUS_INTERVAL): far more reports cut through
+    flows, so where a later report starts, what it carries over (TCP
+    state, handshake times, attributes of a quiet side) and how a segment
+    at a report's start is judged (the loss counts) are compared on every
+    TCP column. The allowances of deviations-status-interval.txt are the
+    differences listed for the other modes, in more records."""
+    work.mkdir(parents=True, exist_ok=True)
+    return mode_corpus(args, tools, work, (["-S", "1"], ["-S", "1"]), COLUMNS + TCP_COLUMNS,
+                       [args.deviations.with_name("deviations-status-interval.txt")], "status-interval")
 
 
 def mode_matrix(args, tools: Tools, work: Path) -> bool:
@@ -1526,6 +1546,80 @@ def check_tcp_resets(tools: Tools, work: Path, c: Checks) -> None:
                       min_records=len(cases))
 
 
+def check_tcp_report_resends(tools: Tools, work: Path, c: Checks) -> None:
+    """Data sent again across a report's start, as argus judges it: while
+    the other side has said nothing in the report, the side's first segment
+    is a resend when it starts at the other side's acknowledgement, out of
+    order when it starts beyond it, and neither when it ends at the side's
+    highest sequence number; a later copy likewise, except that one ending
+    there is a resend at that acknowledgement; once the other side has
+    spoken, any copy is a resend. A bare FIN before a segment counts as data sent
+    in the report (a pure ACK does not), except before a FIN that carries
+    data; a FIN on data below the highest sequence number counts one resend
+    more, in any report. Segments 10 ms apart; 6.0: a pause past the status
+    interval."""
+    ack_fl, psh_ack, fin_ack, fin_psh = 0x10, 0x18, 0x11, 0x19
+    a, b = 1000, 5000
+    hs = [(0, a, 0, 0x02), (1, b, a + 1, 0x12), (0, a + 1, b + 1, ack_fl), (0, a + 1, b + 1, psh_ack, 100)]
+    d1, d2 = (1, b + 1, a + 101, psh_ack, 100), (1, b + 101, a + 101, psh_ack, 100)
+    fd1, fd2 = (1, b + 1, a + 101, fin_psh, 100), (1, b + 101, a + 101, fin_psh, 100)
+    f1 = (1, b + 101, a + 101, fin_ack)
+
+    def srv(off, n, fl=psh_ack):
+        return (1, b + 1 + off, a + 101, fl, n)
+
+    def cli_ack(n):
+        return (0, a + 101, b + 1 + n, ack_fl)
+    cases = (hs + [d1, 6.0, d1],
+             hs + [d1, 6.0, f1, 6.0, fd1],
+             hs + [d1, d2, 6.0, d2],
+             hs + [d1, d2, 6.0, d1],
+             hs + [d1, 6.0, d1, d1],
+             hs + [d1, d2, 6.0, d2, d2],
+             hs + [d1, d2, 6.0, d2, d1],
+             hs + [d1, 6.0, srv(50, 50)],
+             hs + [d1, 6.0, srv(50, 25)],
+             hs + [d1, 6.0, srv(0, 50)],
+             hs + [d1, 6.0, srv(0, 150)],
+             hs + [d1, 6.0, cli_ack(0), d1],
+             hs + [d1, d2, 6.0, cli_ack(0), d2],
+             hs + [d1, 6.0, cli_ack(50), d1],
+             hs + [d1, 6.0, (0, a + 101, b + 1, psh_ack, 100), d1],
+             hs + [d1, fd1],
+             hs + [d1, d2, fd1],
+             hs + [d1, 6.0, fd1, fd1],
+             hs + [d1, d2, 6.0, (1, b + 201, a + 101, fin_ack), fd2],
+             hs + [d1, 6.0, srv(0, 50, fin_psh)],
+             hs + [d1, d2, 6.0, srv(50, 25, fin_psh)],
+             hs + [d1, 6.0, srv(0, 150, fin_psh)],
+             hs + [d1, 6.0, f1, f1],
+             hs + [d1, 6.0, f1, fd1],
+             hs + [d1, 6.0, f1, d1],
+             hs + [d1, d2, 6.0, (1, b + 201, a + 101, fin_ack), fd1],
+             hs + [d1, 6.0, (1, b + 101, a + 101, ack_fl), d1],
+             hs + [d1, d2, 6.0, (1, b + 201, a + 101, ack_fl), srv(50, 25)],
+             hs + [d1, 6.0, srv(100, 100), srv(100, 50), d1],
+             hs + [d1, 6.0, srv(100, 100), srv(200, 100), srv(100, 50)],
+             hs + [d1, 6.0, srv(100, 100), srv(200, 100), srv(150, 50)],
+             hs + [d1, 6.0, srv(100, 100), d1, d1])
+    timed = []
+    for i, steps in enumerate(cases):
+        t = 300.0 * i
+        for st in steps:
+            if isinstance(st, float):
+                t += st
+                continue
+            d, sq, ak, fl = st[:4]
+            timed.append((t, gen_pair_tcp(d, 45000 + i, sq, ak, fl, b"u" * st[4] if len(st) > 4 else b"")))
+            t += 0.01
+    compare_generated(tools, work, c, "tcp-report-resends", [pkt for _, pkt in timed],
+                      "data sent again at a report's start: the other side's acknowledgement, copies ending "
+                      "at the highest sequence number, FINs on old data",
+                      times=[sec for sec, _ in timed],
+                      columns=COLUMNS + ["sloss", "dloss", "stcpb", "dtcpb"],
+                      min_records=len(cases))
+
+
 def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
     """Where argus starts judging a side's data: the first data segment
     after the handshake opens no gap (a segment below it is a resend, or out
@@ -1851,6 +1945,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_acked_resend(tools, work, c)
         check_tcp_syn_resends(tools, work, c)
         check_tcp_resets(tools, work, c)
+        check_tcp_report_resends(tools, work, c)
         check_tcp_first_data(tools, work, c)
         check_arp_sides(tools, work, c)
         check_report_starts(tools, work, c)
@@ -1871,6 +1966,7 @@ MODES = {
     "start-records": mode_start_records,
     "unidirectional": mode_unidirectional,
     "matrix": mode_matrix,
+    "status-interval": mode_status_interval,
     "ra-reads": mode_ra_reads,
     "workers": mode_workers,
     "bad-input": mode_bad_input,
@@ -1900,7 +1996,8 @@ def main() -> int:
 
     tools = Tools(args.argos)
     modes = list(MODES) if args.mode == "all" else [args.mode]
-    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records", "unidirectional", "matrix"} & set(modes)))
+    problems = tools.check(need_argus=bool({"corpus", "switches", "start-records", "unidirectional", "matrix",
+                                            "status-interval"} & set(modes)))
     if not args.pcaps.is_dir():
         problems.append(f"capture directory not found: {args.pcaps}")
     if problems:

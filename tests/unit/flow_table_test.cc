@@ -623,11 +623,14 @@ TEST(FlowTable, UnidirectionalTcpHalvesFlagOnlyResentSyns) {
                              tcp({.sport = sp, .dport = dp, .seq = seq, .ack = 1, .flags = flags}, payload(len))),
                     ts);
     };
-    // Client 10.0.0.1:40000: a SYN sent twice. Server 10.0.0.2:80: a
-    // SYN-ACK, its ACK's twin from the server side, data sent twice.
+    // Client 10.0.0.1:40000: a SYN sent twice, then an ACK. Server
+    // 10.0.0.2:80: a SYN-ACK, its ACK's twin from the server side, data
+    // sent twice (a resend once the client has spoken: with the client
+    // silent argus would take the copy for neither).
     feed(t,
          {seg(host(1), 40000, host(2), 80, 100, kTcpSyn, 0, kT0), seg(host(1), 40000, host(2), 80, 100, kTcpSyn, 0, kT0 + kSec),
           seg(host(2), 80, host(1), 40000, 500, kTcpSyn | kTcpAck, 0, kT0 + kSec + kMs),
+          seg(host(1), 40000, host(2), 80, 101, kTcpAck, 0, kT0 + kSec + kMs + kMs / 2),
           seg(host(2), 80, host(1), 40000, 501, kTcpAck, 0, kT0 + kSec + 2 * kMs),
           seg(host(2), 80, host(1), 40000, 501, kTcpAck | kTcpPsh, 10, kT0 + kSec + 3 * kMs),
           seg(host(2), 80, host(1), 40000, 501, kTcpAck | kTcpPsh, 10, kT0 + kSec + 400 * kMs)},
@@ -651,6 +654,70 @@ TEST(FlowTable, UnidirectionalTcpHalvesFlagOnlyResentSyns) {
         EXPECT_EQ(r.tcp.synack_us, 0u);
       }
     }
+  }
+}
+
+// Data sent again at the start of a later report, as argus judges it (the
+// server's second report: its retransmission count and out-of-order bit).
+TEST(FlowTable, DataSentAgainInALaterReportIsJudgedAgainstThePeersAcknowledgement) {
+  constexpr uint32_t a = 1000, b = 5000;
+  struct Seg {
+    bool from_client;
+    uint32_t seq, ack;
+    uint8_t flags;
+    size_t len;
+  };
+  const Seg d1{false, b + 1, a + 101, kTcpAck | kTcpPsh, 100}, d2{false, b + 101, a + 101, kTcpAck | kTcpPsh, 100};
+  const Seg gap{};  // marks the pause that starts the next report
+  struct Case {
+    const char* what;
+    std::vector<Seg> steps;
+    uint32_t retrans;
+    bool out_of_order;
+  };
+  const Case cases[] = {
+      {"the last segment again, the client silent: neither", {d1, gap, d1}, 0, false},
+      {"an earlier segment again, at the client's acknowledgement: a resend", {d1, d2, gap, d1}, 1, false},
+      {"its middle again, beyond the client's acknowledgement: out of order",
+       {d1, gap, {false, b + 51, a + 101, kTcpAck | kTcpPsh, 25}}, 0, true},
+      {"the last segment twice, beyond the acknowledgement: neither", {d1, d2, gap, d2, d2}, 0, false},
+      {"the last segment twice, at the acknowledgement: the second is a resend", {d1, gap, d1, d1}, 1, false},
+      {"new data, then part of it again beyond the acknowledgement: out of order",
+       {d1, gap, d2, {false, b + 101, a + 101, kTcpAck | kTcpPsh, 50}}, 0, true},
+      {"after the client's ACK in the report: a resend", {d1, gap, {true, a + 101, b + 1, kTcpAck, 0}, d1}, 1, false},
+      {"a FIN on the last segment again: one for the FIN", {d1, gap, {false, b + 1, a + 101, kTcpAck | kTcpFin, 100}},
+       1, false},
+      {"a FIN on an earlier segment again: one for the data, one for the FIN",
+       {d1, d2, gap, {false, b + 1, a + 101, kTcpAck | kTcpFin, 100}}, 2, false},
+  };
+  for (const Case& c : cases) {
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<Seg> all = {{true, a, 0, kTcpSyn, 0}, {false, b, a + 1, kTcpSyn | kTcpAck, 0},
+                            {true, a + 1, b + 1, kTcpAck, 0}, {true, a + 1, b + 1, kTcpAck | kTcpPsh, 100}};
+    all.insert(all.end(), c.steps.begin(), c.steps.end());
+    std::vector<ParsedPacket> pkts;
+    uint64_t ts = kT0;
+    for (const Seg& g : all) {
+      if (g.flags == 0) {
+        ts += 6 * kSec;
+        continue;
+      }
+      const Ip4 s = g.from_client ? host(1) : host(2), d = g.from_client ? host(2) : host(1);
+      const uint16_t sp = g.from_client ? 40000 : 80, dp = g.from_client ? 80 : 40000;
+      pkts.push_back(parsed(eth_ipv4({.src = s, .dst = d, .proto = kIpTcp},
+                                     tcp({.sport = sp, .dport = dp, .seq = g.seq, .ack = g.ack, .flags = g.flags},
+                                         payload(g.len))),
+                            ts));
+      ts += 10 * kMs;
+    }
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 2u) << c.what;
+    const FlowRecord& r = out.recs[1];
+    EXPECT_EQ(r.tcp.dir[1].retrans, c.retrans) << c.what;
+    EXPECT_EQ(bool(r.tcp.status & kTcpDstRetrans), c.retrans != 0) << c.what;
+    EXPECT_EQ(bool(r.tcp.status & kTcpDstOutOfOrder), c.out_of_order) << c.what;
   }
 }
 

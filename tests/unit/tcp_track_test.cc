@@ -370,6 +370,20 @@ TEST(TcpTrackDetail, HandshakeIsTimedFromTheLastSynAndGoesOnAfterARefusalOnly) {
   EXPECT_TRUE(t.status & kTcpEstablished);
 }
 
+TEST(TcpTrackDetail, HandshakeTimesAreBetweenMicrosecondStamps) {
+  // argus truncates each packet's time to microseconds before it subtracts:
+  // 127.521774 ms between .000505488 and .128027262 is 127522 us, and the
+  // ACK 87.895 us later (at .128115157) is 88 us.
+  TcpState t;
+  TcpRare hs{};
+  std::memset(&t, 0, sizeof t);
+  const Seg segs[] = {{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}};
+  const uint64_t at_ns[] = {kT0 + 505488, kT0 + 128027262, kT0 + 128115157};
+  for (size_t i = 0; i < 3; ++i) tcp_track(t, hs, segment(segs[i]), segs[i].dir, at_ns[i], i == 0);
+  EXPECT_EQ(hs.synack_us, 127522u);
+  EXPECT_EQ(hs.ackdat_us, 88u);
+}
+
 TEST(TcpTrackDetail, AResetOtherThanARefusalClosesTheConnection) {
   // A reset that does not acknowledge the SYN, or one after the SYN-ACK:
   // argus takes no later SYN-ACK or ACK for a handshake step (no timing, no
