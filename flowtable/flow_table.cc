@@ -1031,12 +1031,13 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         }
       } else if (id_behind) {
         out_of_order = true;  // sent before the copy seen earlier
-      } else if (peer_spoke || at_peer_ack) {
+      } else if (peer_spoke || at_peer_ack || (me.rep_bits & kTcpDirDataFromAck)) {
         resent = true;  // seen earlier in this report
       } else if (seq_lt(end, me.seq_high)) {
         // In a report the other side is silent in, a copy beyond its
-        // acknowledgement is out of order as at the report's start, and
-        // neither when it ends at the side's highest sequence number.
+        // acknowledgement is a resend when the report's data runs unbroken
+        // from there (above); else out of order as at the report's start,
+        // and neither when it ends at the side's highest sequence number.
         out_of_order = true;
       }
     } else if (len > 0) {
@@ -1048,6 +1049,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
         me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
       }
+      // The report's data no longer runs unbroken from the other side's
+      // acknowledgement.
+      if (data_before && seq_gt(seq, me.rep_high)) me.rep_bits &= static_cast<uint8_t>(~kTcpDirDataFromAck);
       // New data sent before the side's previous segment: flagged, but for
       // the jitter statistics an interval like any other.
       sent_earlier = id_behind;
@@ -1066,6 +1070,8 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
+    if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && (peer.bits & kTcpDirAcked) && !seq_gt(seq, peer.ack))
+      me.rep_bits |= kTcpDirDataFromAck;
     if (len > 0) me.rep_bits |= kTcpDirDataInReport;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;

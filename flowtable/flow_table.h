@@ -54,6 +54,7 @@ inline constexpr uint8_t kTcpDirHoleAsked = 0x40; // the peer acked up to hole_l
 inline constexpr uint8_t kTcpDirAckedInReport = 0x80;  // this side has sent an ack in this report
 inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
 inline constexpr uint8_t kTcpDirDataInReport = 0x01;  // rep_bits: this side sent data in this report
+inline constexpr uint8_t kTcpDirDataFromAck = 0x02;   // rep_bits: that data started at the peer's ack
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);

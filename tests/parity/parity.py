@@ -1494,6 +1494,24 @@ def check_tcp_syn_resends(tools: Tools, work: Path, c: Checks) -> None:
                       min_records=len(cases))
 
 
+def paced_tcp_frames(cases, first_port: int) -> list[tuple[float, bytes]]:
+    """(time, frame) of generated TCP connections, one per case on its own
+    client port from first_port, 300 s apart: each step (direction, seq,
+    ack, flags[, payload length]) 10 ms after the one before; a float step
+    pauses that many seconds."""
+    timed = []
+    for i, steps in enumerate(cases):
+        t = 300.0 * i
+        for st in steps:
+            if isinstance(st, float):
+                t += st
+                continue
+            d, sq, ak, fl = st[:4]
+            timed.append((t, gen_pair_tcp(d, first_port + i, sq, ak, fl, b"p" * st[4] if len(st) > 4 else b"")))
+            t += 0.01
+    return timed
+
+
 def check_tcp_resets(tools: Tools, work: Path, c: Checks) -> None:
     """Resets as argus keeps them: a bit of their report alone; a refusal of
     the first SYN (the responder's reset acknowledging it, or the
@@ -1529,16 +1547,7 @@ def check_tcp_resets(tools: Tools, work: Path, c: Checks) -> None:
              hs + [data, (1, b + 1, a + 11, rst | ack_fl), 6.0, (0, a + 11, b + 1, psh_ack, 10)],
              [(0, a + 1, b + 1, ack_fl), (1, b + 1, a + 1, rst | ack_fl), 0.3, c_syn],
              [c_syn, refusal, 6.0, (1, 0, a + 1, rst | ack_fl), c_syn])
-    timed = []
-    for i, steps in enumerate(cases):
-        t = 300.0 * i
-        for st in steps:
-            if isinstance(st, float):
-                t += st
-                continue
-            d, sq, ak, fl = st[:4]
-            timed.append((t, gen_pair_tcp(d, 43000 + i, sq, ak, fl, b"r" * st[4] if len(st) > 4 else b"")))
-            t += 0.01
+    timed = paced_tcp_frames(cases, 43000)
     compare_generated(tools, work, c, "tcp-resets", [pkt for _, pkt in timed],
                       "resets: per report, refusals of the first SYN, closed connections and the SYN after",
                       times=[sec for sec, _ in timed],
@@ -1551,9 +1560,11 @@ def check_tcp_report_resends(tools: Tools, work: Path, c: Checks) -> None:
     the other side has said nothing in the report, the side's first segment
     is a resend when it starts at the other side's acknowledgement, out of
     order when it starts beyond it, and neither when it ends at the side's
-    highest sequence number; a later copy likewise, except that one ending
-    there is a resend at that acknowledgement; once the other side has
-    spoken, any copy is a resend. A bare FIN before a segment counts as data sent
+    highest sequence number; a later copy likewise, except that it is a
+    resend when it starts at that acknowledgement or the report's data runs
+    unbroken from there (its first data started at the acknowledgement, no
+    jump forward since); once the other side has spoken, any copy is a
+    resend. A bare FIN before a segment counts as data sent
     in the report (a pure ACK does not), except before a FIN that carries
     data; a FIN on data below the highest sequence number counts one resend
     more, in any report. Segments 10 ms apart; 6.0: a pause past the status
@@ -1601,17 +1612,11 @@ def check_tcp_report_resends(tools: Tools, work: Path, c: Checks) -> None:
              hs + [d1, 6.0, srv(100, 100), srv(100, 50), d1],
              hs + [d1, 6.0, srv(100, 100), srv(200, 100), srv(100, 50)],
              hs + [d1, 6.0, srv(100, 100), srv(200, 100), srv(150, 50)],
-             hs + [d1, 6.0, srv(100, 100), d1, d1])
-    timed = []
-    for i, steps in enumerate(cases):
-        t = 300.0 * i
-        for st in steps:
-            if isinstance(st, float):
-                t += st
-                continue
-            d, sq, ak, fl = st[:4]
-            timed.append((t, gen_pair_tcp(d, 45000 + i, sq, ak, fl, b"u" * st[4] if len(st) > 4 else b"")))
-            t += 0.01
+             hs + [d1, 6.0, srv(100, 100), d1, d1],
+             hs + [d1, 6.0, d1, srv(100, 100), srv(200, 100), srv(100, 50)],
+             hs + [6.0, d1, srv(100, 100), srv(200, 100), srv(100, 100)],
+             hs + [6.0, srv(0, 50), srv(100, 50), srv(100, 50), d1])
+    timed = paced_tcp_frames(cases, 45000)
     compare_generated(tools, work, c, "tcp-report-resends", [pkt for _, pkt in timed],
                       "data sent again at a report's start: the other side's acknowledgement, copies ending "
                       "at the highest sequence number, FINs on old data",

@@ -684,6 +684,8 @@ TEST(FlowTable, DataSentAgainInALaterReportIsJudgedAgainstThePeersAcknowledgemen
       {"the last segment twice, at the acknowledgement: the second is a resend", {d1, gap, d1, d1}, 1, false},
       {"new data, then part of it again beyond the acknowledgement: out of order",
        {d1, gap, d2, {false, b + 101, a + 101, kTcpAck | kTcpPsh, 50}}, 0, true},
+      {"the same when the report's data runs unbroken from the acknowledgement: a resend",
+       {d1, gap, d1, d2, {false, b + 101, a + 101, kTcpAck | kTcpPsh, 50}}, 1, false},
       {"after the client's ACK in the report: a resend", {d1, gap, {true, a + 101, b + 1, kTcpAck, 0}, d1}, 1, false},
       {"a FIN on the last segment again: one for the FIN", {d1, gap, {false, b + 1, a + 101, kTcpAck | kTcpFin, 100}},
        1, false},
