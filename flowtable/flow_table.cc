@@ -865,7 +865,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool out_of_order = false;
   bool sent_earlier = false;
   bool fin_resent = false;
-  const bool behind = !first && !syn && p.payload_bytes > 0 && seq_lt(seq, me.seq_high);
+  // Data below the side's highest sequence number (a side's first segment
+  // is below nothing).
+  const bool behind = !first && !syn && len > 0 && !unseen(me) && seq_lt(seq, me.seq_high);
   // Data in flight, as argus sees it: sent and not acknowledged. Until the
   // other side acknowledges something in a report, argus counts what was
   // sent before the report as acknowledged.
@@ -932,7 +934,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // then the ACK goes untimed.
       if (!ack && dir == 0 && !(t.status & kTcpSawSynSent)) hs.hs_ns = ts_ns;
       if (ack && dir == 1 && !(t.status & kTcpEstablished) && hs.hs_ns) {
-        hs.hs_ns = p.tcp_ack == peer.seqbase + 1 && !closed ? ts_ns : 0;
+        hs.hs_ns = p.tcp_ack == peer.seqbase + 1 ? ts_ns : 0;
         hs.flags &= static_cast<uint8_t>(~kHsAckUntimed);
       }
     } else if (ack && !closed) {
@@ -968,14 +970,13 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     const bool acked = (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack);
     // The other side has acknowledged something in this report.
     const bool peer_spoke = peer.bits & kTcpDirAckedInReport;
-    const bool behind_high = seq_lt(seq, me.seq_high);
     // The side has sent data in this report, as argus sees it: a FIN
     // before data without one counts too (not before data with one).
     const bool data_before =
         (me.rep_bits & kTcpDirDataInReport) || (!(fl & kTcpFin) && (flags_before & kTcpFin));
     // Below what the side sent in this report; in a report the other side
     // has spoken in, below anything the side sent.
-    const bool seen = data_before ? seq_lt(seq, me.rep_high) : peer_spoke && behind_high;
+    const bool seen = data_before ? seq_lt(seq, me.rep_high) : peer_spoke && behind;
     // At the other side's acknowledgement: the data it is waiting for.
     const bool at_peer_ack = (peer.bits & kTcpDirAcked) && seq == peer.ack;
     // argus also judges a data segment by its IPv4 id: one a little below
@@ -998,7 +999,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // spurious resend from a side advertising a small or scaled window
       // goes unflagged. The id does not matter here.
       resent = uint32_t{p.tcp_win} >> (me.bits & kTcpDirWscaleMask) >= len;
-    } else if (len > 0 && !data_before && !peer_spoke && behind_high) {
+    } else if (behind && !data_before && !peer_spoke) {
       // The side's first data segment of a report the other side has said
       // nothing in yet, repeating earlier data: argus takes it for a resend
       // when it starts at the other side's acknowledgement and out of order
@@ -1061,7 +1062,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
     // A FIN on data that starts below the side's highest sequence number:
     // argus counts one resend more, beside whatever it makes of the data.
-    fin_resent = (fl & kTcpFin) && len > 0 && behind_high && !one_way && !unheard;
+    fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
     if (out_of_order || sent_earlier) {
       me.status |= kTcpDirOutOfOrder;
       t.status |= kTcpSrcOutOfOrder << dir;

@@ -45,7 +45,7 @@ struct [[gnu::packed]] TcpDirState {
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
-  uint8_t rep_bits;   // kTcpDirDataInReport
+  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
