@@ -77,14 +77,15 @@ ParsedPacket segment(const Seg& s) {
   return p;
 }
 
-// Runs the segments 10 ms apart through tcp_track(), as the table does.
-// The handshake times go to *hs_out when given.
-TcpState track(const std::vector<Seg>& segs, TcpRare* hs_out = nullptr) {
+// Runs the segments through tcp_track(), as the table does: 10 ms apart,
+// or at the times `at_ns` gives. The handshake times go to *hs_out when
+// given.
+TcpState track(const std::vector<Seg>& segs, TcpRare* hs_out = nullptr, const std::vector<uint64_t>& at_ns = {}) {
   TcpState t;
   TcpRare hs{};
   std::memset(&t, 0, sizeof t);
   for (size_t i = 0; i < segs.size(); ++i)
-    tcp_track(t, hs, segment(segs[i]), segs[i].dir, kT0 + i * 10 * kMs, i == 0);
+    tcp_track(t, hs, segment(segs[i]), segs[i].dir, at_ns.empty() ? kT0 + i * 10 * kMs : at_ns[i], i == 0);
   if (hs_out) *hs_out = hs;
   return t;
 }
@@ -374,12 +375,9 @@ TEST(TcpTrackDetail, HandshakeTimesAreBetweenMicrosecondStamps) {
   // argus truncates each packet's time to microseconds before it subtracts:
   // 127.521774 ms between .000505488 and .128027262 is 127522 us, and the
   // ACK 87.895 us later (at .128115157) is 88 us.
-  TcpState t;
-  TcpRare hs{};
-  std::memset(&t, 0, sizeof t);
-  const Seg segs[] = {{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}};
-  const uint64_t at_ns[] = {kT0 + 505488, kT0 + 128027262, kT0 + 128115157};
-  for (size_t i = 0; i < 3; ++i) tcp_track(t, hs, segment(segs[i]), segs[i].dir, at_ns[i], i == 0);
+  TcpRare hs;
+  track({{kInit, S, 1000}, {kResp, S | A, 5000, 1001}, {kInit, A, 1001, 5001}}, &hs,
+        {kT0 + 505488, kT0 + 128027262, kT0 + 128115157});
   EXPECT_EQ(hs.synack_us, 127522u);
   EXPECT_EQ(hs.ackdat_us, 88u);
 }
