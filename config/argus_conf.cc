@@ -198,6 +198,7 @@ enum Field : int {
   kUserData,
   kBidirectionalTimestamps,
   kStartRecords,
+  kTrackDuplicates,
   kFieldCount
 };
 
@@ -240,6 +241,7 @@ constexpr Place kPlaces[kFieldCount] = {
     {"metrics", nullptr, "user_data"},
     {"metrics", nullptr, "bidirectional_timestamps"},
     {"metrics", nullptr, "start_records"},
+    {"metrics", nullptr, "track_duplicates"},
 };
 
 enum class Kind { kYesNo, kInterval, kTimeout, kString, kBufferSize, kDataLength };
@@ -278,6 +280,7 @@ constexpr PlainOption kPlainOptions[] = {
     {"ARGUS_CAPTURE_DATA_LEN", Kind::kDataLength, kUserData},
     {"ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS", Kind::kYesNo, kBidirectionalTimestamps},
     {"ARGUS_GENERATE_START_RECORDS", Kind::kYesNo, kStartRecords},
+    {"ARGUS_TRACK_DUPLICATES", Kind::kYesNo, kTrackDuplicates},
 };
 
 // When an option without an Argos equivalent still needs no note: its value
@@ -297,7 +300,6 @@ constexpr IgnoredOption kIgnoredOptions[] = {
     {"ARGUS_PACKET_CAPTURE_FILE", SameAsArgos::kNever, "writing the packets seen to a pcap file is not supported"},
     {"ARGUS_PACKET_CAPTURE_ON_ERROR", SameAsArgos::kWhenNo,
      "writing unclassified packets to a pcap file is not supported"},
-    {"ARGUS_TRACK_DUPLICATES", SameAsArgos::kWhenNo, "duplicate packets are not detected"},
     {"ARGUS_TUNNEL_DISCOVERY", SameAsArgos::kWhenNo, "tunnel discovery is not supported"},
     {"ARGUS_SELF_SYNCHRONIZE", SameAsArgos::kWhenNo, "self-synchronised reporting is not supported"},
     {"ARGUS_KEYSTROKE", SameAsArgos::kWhenNo, "keystroke detection is not supported"},

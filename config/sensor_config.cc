@@ -639,6 +639,7 @@ FlowTableConfig flow_table_config(const SensorConfig& cfg, uint32_t index) {
   t.user_bytes = cfg.user_data_bytes;
   t.jitter = cfg.jitter;
   t.start_records = cfg.start_records;
+  t.track_duplicates = cfg.track_duplicates;
   t.unidirectional = cfg.flow_type == "unidirectional";
   t.matrix = cfg.flow_key == "layer_3_matrix";
   return t;

@@ -112,6 +112,10 @@ struct SensorConfig {
   // ARGUS_GENERATE_START_RECORDS: a flow's first packet is reported at once
   // (cause Start), so alarms need not wait for the status interval.
   bool start_records = false;
+  // ARGUS_TRACK_DUPLICATES: a TCP data segment carrying the IPv4 id of its
+  // side's previous one is a copy made on the way (a looped or mirrored
+  // packet), flagged as a duplicate instead of counted as a resend.
+  bool track_duplicates = false;
   uint32_t user_data_bytes = 0;    // -U
 
   // outputs

@@ -625,6 +625,9 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   if (r.flags & kRecTcp) {
     const TcpState& t = e.proto.tcp;
     r.tcp.status = t.status & ~kTcpOptMask;
+    // argus's connection word says SRC_DUPLICATES for a duplicate from
+    // either side (the initiator's block tells which).
+    if (r.tcp.status & kTcpDstDuplicates) r.tcp.status = (r.tcp.status & ~kTcpDstDuplicates) | kTcpSrcDuplicates;
     r.tcp.options = t.options();
     r.tcp.synack_us = e.cold.hs.synack_us;
     r.tcp.ackdat_us = e.cold.hs.ackdat_us;
@@ -712,7 +715,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
     // SYN in it continues the flow as a resend.
     constexpr uint32_t kPerReport = kTcpSrcRetrans | kTcpDstRetrans | kTcpSrcWindowShut |
                                     kTcpDstWindowShut | kTcpSrcOutOfOrder | kTcpDstOutOfOrder |
-                                    kTcpSrcDuplicates | kTcpDstDuplicates | kTcpSrcReset | kTcpDstReset;
+                                    kTcpSrcReset | kTcpDstReset;
     t.status &= ~kPerReport;
     e.cold.hs.uncounted[0] = e.cold.hs.uncounted[1] = 0;
     e.cold.hs.retrans[0] = e.cold.hs.retrans[1] = 0;
@@ -848,9 +851,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
 // a unidirectional flow, one side of a connection whose other side is a
 // flow of its own. argus then takes a SYN sent again for a resend, but no
 // data segment, and none for out of order: those it judges against the
-// other side, which such a flow never sees.
+// other side, which such a flow never sees. `track_dups`: argus's
+// ARGUS_TRACK_DUPLICATES (see `dup` below).
 [[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpRare& hs, const ParsedPacket& p,
-                                                 unsigned dir, uint64_t ts_ns, bool first, bool one_way) {
+                                                 unsigned dir, uint64_t ts_ns, bool first, bool one_way,
+                                                 bool track_dups) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
@@ -883,8 +888,29 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   if (p.tcp_win != 0 && !(fl & kTcpRst) && (!(fl & kTcpFin) || me.win == 0)) me.win = p.tcp_win;
   if (syn && (p.tcp_options & kTcpOptWscale))
     me.bits = static_cast<uint8_t>((me.bits & ~kTcpDirWscaleMask) | (p.tcp_wscale & kTcpDirWscaleMask));
+  // A duplicate, with duplicate tracking on: a data segment with the IPv4
+  // id of the side's previous data segment in the report (a copy made on
+  // the way, not a resend by the sender). argus marks the flow for good,
+  // counts its bytes and takes its flags and window as above, and then
+  // leaves the segment out of the connection's tracking: no sequence
+  // number, acknowledgement, FIN or reset of it counts, and its data is
+  // judged neither resent nor out of order. A FIN on it below the side's
+  // highest sequence number still counts one resend.
+  const bool dup = track_dups && len > 0 && !first && !syn && p.ip_id != 0 &&
+                   argus_order_id(p) == me.last_data_id;
 
-  if (first) {
+  // After a duplicate that copies data already sent, argus counts the
+  // side's next new data segment a resend, when it follows on (one that
+  // jumps ahead is not, and either way the mark is spent), unless the other
+  // side sends anything in between.
+  if (track_dups) peer.rep_bits &= static_cast<uint8_t>(~kTcpDirAfterDupCopy);
+  if (__builtin_expect(dup, 0)) {
+    t.status |= kTcpSrcDuplicates << dir;
+    if (!seq_gt(seq + len, me.seq_high)) me.rep_bits |= kTcpDirAfterDupCopy;
+    const bool unheard = !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && unseen(peer);
+    if (unheard) hs.uncounted[dir] += len;
+    fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
+  } else if (first) {
     if (syn && !ack) {
       t.status |= kTcpSawSyn;
       hs.hs_ns = ts_ns;
@@ -893,6 +919,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // unidirectional pair, a one-sided capture): the handshake's ACK
       // would come from the other side, so argus times none.
       t.status |= kTcpSawSynSent;
+    } else if (fl & kTcpFin) {
+      // A flow picked up at a FIN: argus marks the connection's FIN alone
+      // (not the side's), and no later segment establishes it or has a FIN
+      // acknowledged.
+      hs.flags |= kHsFinFirst;
     } else {
       t.status |= kTcpEstablished;
     }
@@ -906,10 +937,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // sequence space starts, so a copy of it is not taken for a resend.
     me.rep_high = syn ? seq + len + 1 : seq;
     me.bits |= kTcpDirSeqValid;
-    if (len > 0 && !syn) {
-      me.last_data_id = argus_order_id(p);
-      me.rep_bits |= kTcpDirDataInReport;
-    }
+    // Its IPv4 id is not kept: argus judges the next segment's order (and
+    // duplicates) without it.
+    if (len > 0 && !syn) me.rep_bits |= kTcpDirDataInReport;
   } else if (syn) {
     const bool again = ack ? (t.status & kTcpSawSynSent) : (t.status & kTcpSawSyn);
     // A side's first SYN-ACK starts its sequence space; the responder's
@@ -938,10 +968,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         hs.flags &= static_cast<uint8_t>(~kHsAckUntimed);
       }
     } else if (ack && !closed) {
-      // The connection's first SYN-ACK.
+      // The connection's first SYN-ACK, marked in its sender's block too
+      // (the initiator's in a simultaneous open).
       t.status |= kTcpSawSynSent;
+      me.status |= kTcpDirSynAck;
       if (dir == 1) {
-        me.status |= kTcpDirSynAck;
         // A SYN-ACK that acknowledges more than the SYN (its data: TCP Fast
         // Open) leaves the handshake untimed in argus.
         if (p.tcp_ack != peer.seqbase + 1) hs.hs_ns = 0;
@@ -1056,6 +1087,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // New data sent before the side's previous segment: flagged, but for
       // the jitter statistics an interval like any other.
       sent_earlier = id_behind;
+      if (__builtin_expect(me.rep_bits & kTcpDirAfterDupCopy, 0)) {
+        resent = !seq_gt(seq, me.rep_high);
+        me.rep_bits &= static_cast<uint8_t>(~kTcpDirAfterDupCopy);
+      }
     }
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
@@ -1076,11 +1111,12 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (len > 0) me.rep_bits |= kTcpDirDataInReport;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
-    if (ack && !(fl & kTcpRst) && !(t.status & kTcpEstablished) && !closed) {
-      // The first ACK without SYN or RST establishes the connection, from
-      // either side, with a handshake on record or not (a one-sided
-      // capture). argus times the initiator's after a SYN-ACK, a pure ACK
-      // only: one that carries data is not timed.
+    if (ack && !(fl & (kTcpRst | kTcpFin)) && !(t.status & (kTcpEstablished | kTcpFinSeen)) &&
+        !(hs.flags & kHsClosed)) {
+      // The first ACK without SYN, RST or FIN establishes the connection,
+      // from either side, with a handshake on record or not (a one-sided
+      // capture), unless a FIN came first. argus times the initiator's
+      // after a SYN-ACK, a pure ACK only: one that carries data is not timed.
       t.status |= kTcpEstablished;
       me.status |= kTcpDirEstablished;
       if (dir == 0 && (t.status & kTcpSawSynSent) && len == 0 && hs.hs_ns && ts_ns >= hs.hs_ns &&
@@ -1094,23 +1130,30 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     me.status |= kTcpDirRetrans;
     t.status |= kTcpSrcRetrans << dir;
   }
-  if (ack) {
+  if (ack && !dup) {
     me.bits |= kTcpDirAcked | kTcpDirAckedInReport;
     if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.
     me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
-    // A FIN from the peer is acknowledged once our ack passes its end.
-    if ((peer.status & kTcpDirFin) && seq_gt(p.tcp_ack, peer.seq_high)) {
+    // A FIN from the peer is acknowledged, for argus, by a segment without
+    // data whose ack is exactly one past the peer's highest data: one that
+    // goes further (the FIN came after a gap) does not count, nor one after
+    // a handshake with no data since, where that highest number is still
+    // the SYN's, nor one that carries data.
+    if (len == 0 && (peer.status & kTcpDirFin) && p.tcp_ack == peer.seq_high + 1 && !closed &&
+        !(hs.flags & kHsFinFirst)) {
       t.status |= kTcpFinAcked;
       peer.status |= kTcpDirFinAcked;
     }
   }
-  if (fl & kTcpFin) {
+  // After a reset that closed the connection, argus takes no FIN (nor, above,
+  // an acknowledgement of one).
+  if ((fl & kTcpFin) && !dup && !closed) {
     t.status |= kTcpFinSeen;
-    me.status |= kTcpDirFin;
+    if (!first) me.status |= kTcpDirFin;
   }
-  if (fl & kTcpRst) {
+  if ((fl & kTcpRst) && !dup) {
     t.status |= kTcpSrcReset << dir;
     me.status |= kTcpDirReset;
     // A refusal of the first SYN leaves the handshake open (argus times a
@@ -1140,7 +1183,9 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     me.status |= kTcpDirWinShut;
   }
   uint8_t kind = kSegNew;
-  if (resent) {
+  if (dup) {
+    kind = kSegBehind;  // neither new data nor a resend for the jitter statistics
+  } else if (resent) {
     kind = kSegResent;
   } else if (out_of_order) {
     kind = kSegOutOfOrder;
@@ -1400,7 +1445,8 @@ inline bool counts_near_full(const DirState* dir) {
   uint8_t seg = kSegNew;
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6) && !(e.key.flags & kKeyMatrix)) {
     e.b.rec_flags |= kRecTcp;
-    seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional);
+    seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional,
+                        cfg_.track_duplicates);
   } else if (__builtin_expect(is_esp_flow(e.key), 0) && p.frag != FragKind::kLater) {
     track_esp(e.proto.esp, p.esp_seq);
   }
@@ -1736,22 +1782,26 @@ void FlowTable::flush_all(uint8_t cause, RecordEmitter& out) {
 
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir) {
   const uint8_t s = t.dir[dir].status;
-  const bool src = dir == 0;
   uint32_t w = 0;
+  // Duplicates, for good: argus marks both sides' in the initiator's block
+  // (SRC_ for its own, DST_ for the responder's), none in the responder's.
+  if (dir == 0) w |= t.status & (kTcpSrcDuplicates | kTcpDstDuplicates);
   if (s & kTcpDirSynAck) w |= kTcpSawSynSent;
   if (s & kTcpDirEstablished) w |= kTcpEstablished;
   if (s & kTcpDirFin) w |= kTcpFinSeen;
   if (s & kTcpDirFinAcked) w |= kTcpFinAcked;
-  if (s & kTcpDirRetrans) w |= src ? kTcpSrcRetrans : kTcpDstRetrans;
-  if (s & kTcpDirWinShut) w |= src ? kTcpSrcWindowShut : kTcpDstWindowShut;
-  if (s & kTcpDirReset) w |= src ? kTcpSrcReset : kTcpDstReset;
-  if (s & kTcpDirOutOfOrder) w |= src ? kTcpSrcOutOfOrder : kTcpDstOutOfOrder;
+  // argus marks a side's own events in its block with both sides' bits
+  // (0x300 for a resend from either side); the connection word names the side.
+  if (s & kTcpDirRetrans) w |= kTcpSrcRetrans | kTcpDstRetrans;
+  if (s & kTcpDirWinShut) w |= kTcpSrcWindowShut | kTcpDstWindowShut;
+  if (s & kTcpDirReset) w |= kTcpSrcReset | kTcpDstReset;
+  if (s & kTcpDirOutOfOrder) w |= kTcpSrcOutOfOrder | kTcpDstOutOfOrder;
   return w;
 }
 
 bool tcp_track(TcpState& t, TcpRare& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
-               bool first) {
-  return (track_segment(t, hs, p, dir, ts_ns, first, false) & kSegKindMask) == kSegResent;
+               bool first, bool track_dups) {
+  return (track_segment(t, hs, p, dir, ts_ns, first, false, track_dups) & kSegKindMask) == kSegResent;
 }
 
 }  // namespace argos

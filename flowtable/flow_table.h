@@ -45,7 +45,7 @@ struct [[gnu::packed]] TcpDirState {
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
-  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck
+  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -55,6 +55,9 @@ inline constexpr uint8_t kTcpDirAckedInReport = 0x80;  // this side has sent an 
 inline constexpr uint8_t kTcpDirWscaleMask = 0x0f;
 inline constexpr uint8_t kTcpDirDataInReport = 0x01;  // rep_bits: this side sent data in this report
 inline constexpr uint8_t kTcpDirDataFromAck = 0x02;   // rep_bits: that data started at the peer's ack
+// rep_bits: the side's latest data was a duplicate copying data sent before,
+// and the other side has sent nothing since (duplicate tracking only).
+inline constexpr uint8_t kTcpDirAfterDupCopy = 0x04;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);
@@ -103,6 +106,9 @@ inline constexpr uint8_t kHsAckUntimed = 0x01;
 // handshake step and a SYN starts a new flow, in every later report too,
 // while after a refusal the handshake goes on as if none had come.
 inline constexpr uint8_t kHsClosed = 0x02;
+// The flow's first segment was a FIN (picked up as it closed): argus never
+// takes it for established, nor any FIN of it for acknowledged.
+inline constexpr uint8_t kHsFinFirst = 0x04;
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);
@@ -148,6 +154,10 @@ struct FlowTableConfig {
   // whatever the protocol and ports (flow_key_to_matrix); ARP and other
   // non-IP flows keep their keys.
   bool matrix = false;
+  // argus's ARGUS_TRACK_DUPLICATES: a TCP data segment with the IPv4 id of
+  // its side's previous one is a duplicate, flagged and left out of the
+  // connection's tracking instead of being taken for a resend.
+  bool track_duplicates = false;
 };
 
 #define ARGOS_TABLE_COUNTERS(X)                                                      \
@@ -328,6 +338,6 @@ class FlowTable {
 // `dir` 0 = from the initiator. `first` = the flow's first packet.
 // Returns true when the segment was a retransmission.
 bool tcp_track(TcpState& t, TcpRare& hs, const ParsedPacket& p, unsigned dir, uint64_t ts_ns,
-               bool first);
+               bool first, bool track_dups = false);
 
 }  // namespace argos

@@ -434,6 +434,7 @@ def main():
             "metrics.packet_size": "parity-switches (-Z)", "metrics.response_time": "parity-switches (-R on both sensors: argus's records, unchanged)",
             "metrics.bidirectional_timestamps": "parity-switches (sstime sltime dstime dltime)",
             "metrics.start_records": "parity-start-records (cause Start, then Status)",
+            "metrics.track_duplicates": "parity-duplicates; parity-bad-input tcp-duplicates; unit TcpTrackDuplicates.*",
             "metrics.user_data": "parity-switches (-U 32: suser duser); config user_data_limit",
             "outputs.files": "stream rotation, config rotate_utc, cli record filters on outputs", "outputs.udp": "stream udp_push, udp_push_filtered",
             "outputs.server.port": "stream", "outputs.server.bind": "stream ipv6", "outputs.server.allow": "stream allow_list",
@@ -465,7 +466,7 @@ def main():
             assert re.search(r"`" + re.escape(fl) + r"[` ]", readme), f"{fl} is not in README.md"
         # Every metric switch argus has is accepted, each one on its own.
         metrics = [k for k in keys if k.startswith("metrics.")]
-        assert len(metrics) == 9, metrics
+        assert len(metrics) == 10, metrics
         for k in metrics:
             leaf = k.split(".")[1]
             val = "false" if leaf == "tcp_perf" else ("32" if leaf == "user_data" else "true")

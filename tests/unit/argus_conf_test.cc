@@ -92,6 +92,7 @@ TEST(ArgusConf, EveryMappedOptionLandsAtItsKey) {
       "ARGUS_CAPTURE_DATA_LEN=32\n"
       "ARGUS_GENERATE_BIDIRECTIONAL_TIMESTAMPS=yes\n"
       "ARGUS_GENERATE_START_RECORDS=yes\n"
+      "ARGUS_TRACK_DUPLICATES=yes\n"
       "ARGUS_CHROOT_DIR=/var/empty\n"
       "ARGUS_ACCESS_PORT=561\n");
   EXPECT_TRUE(r.notes.empty());
@@ -123,6 +124,7 @@ TEST(ArgusConf, EveryMappedOptionLandsAtItsKey) {
   EXPECT_EQ(m["user_data"].as<int>(), 32);
   EXPECT_TRUE(m["bidirectional_timestamps"].as<bool>());
   EXPECT_TRUE(m["start_records"].as<bool>());
+  EXPECT_TRUE(m["track_duplicates"].as<bool>());
   EXPECT_EQ(y["sensor"]["chroot"].as<std::string>(), "/var/empty");
   EXPECT_EQ(y["outputs"]["server"]["port"].as<int>(), 561);
 }
@@ -409,7 +411,6 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_EVENT_DATA=prog:/bin/date:60\n"
       "ARGUS_ENV=\"PCAP_FRAMES=2048\"\n"
       "ARGUS_PACKET_CAPTURE_FILE=/tmp/x.pcap\n"
-      "ARGUS_TRACK_DUPLICATES=yes\n"
       "ARGUS_TUNNEL_DISCOVERY=yes\n"
       "ARGUS_SELF_SYNCHRONIZE=yes\n"
       "ARGUS_KEYSTROKE=ssh\n"
@@ -418,7 +419,7 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_MIN_SSF=40\n"
       "ARGUS_MAX_SSF=128\n"
       "ARGUS_COLLECTOR=yes\n");
-  ASSERT_EQ(r.notes.size(), 14u);
+  ASSERT_EQ(r.notes.size(), 13u);
   for (size_t i = 0; i < r.notes.size(); ++i) {
     EXPECT_EQ(r.notes[i].rfind("test.conf:" + std::to_string(i + 1) + ": ARGUS_", 0), 0u) << r.notes[i];
     EXPECT_NE(r.notes[i].find("no Argos equivalent"), std::string::npos) << r.notes[i];
@@ -430,7 +431,6 @@ TEST(ArgusConf, OptionsWithoutEquivalentAreNotes) {
       "ARGUS_FLOW_TYPE=\"Bidirectional\"\n"
       "ARGUS_FLOW_KEY=\"CLASSIC_5_TUPLE\"\n"
       "ARGUS_FILTER_OPTIMIZER=yes\n"
-      "ARGUS_TRACK_DUPLICATES=no\n"
       "ARGUS_KEYSTROKE=no\n");
   EXPECT_TRUE(same.notes.empty());
 }

@@ -80,12 +80,14 @@ ParsedPacket segment(const Seg& s) {
 // Runs the segments through tcp_track(), as the table does: 10 ms apart,
 // or at the times `at_ns` gives. The handshake times go to *hs_out when
 // given.
-TcpState track(const std::vector<Seg>& segs, TcpRare* hs_out = nullptr, const std::vector<uint64_t>& at_ns = {}) {
+TcpState track(const std::vector<Seg>& segs, TcpRare* hs_out = nullptr, const std::vector<uint64_t>& at_ns = {},
+               bool track_dups = false) {
   TcpState t;
   TcpRare hs{};
   std::memset(&t, 0, sizeof t);
   for (size_t i = 0; i < segs.size(); ++i)
-    tcp_track(t, hs, segment(segs[i]), segs[i].dir, at_ns.empty() ? kT0 + i * 10 * kMs : at_ns[i], i == 0);
+    tcp_track(t, hs, segment(segs[i]), segs[i].dir, at_ns.empty() ? kT0 + i * 10 * kMs : at_ns[i], i == 0,
+              track_dups);
   if (hs_out) *hs_out = hs;
   return t;
 }
@@ -104,14 +106,36 @@ std::vector<TcpCase> cases() {
        kTcpEstablished, kTcpSawSyn | kTcpSawSynSent},
       {"FIN from the initiator, not yet acknowledged", handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001}},
        kTcpFinSeen, kTcpFinAcked},
-      {"FIN from the initiator acknowledged by the responder (FIN-ACK)",
-       handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001}, {kResp, A, 5001, 1002}},
+      {"FIN after data, acknowledged by the responder (FIN-ACK)",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 10}, {kInit, F | A, 1011, 5001}, {kResp, A, 5001, 1012}},
        kTcpFinSeen | kTcpFinAcked, kResetBits},
-      {"FIN both ways, each acknowledged",
+      {"FIN both ways after data, each acknowledged",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 10},
+                                      {kResp, P | A, 5001, 1011, 10},
+                                      {kInit, F | A, 1011, 5011},
+                                      {kResp, F | A, 5011, 1012},
+                                      {kInit, A, 1012, 5012}},
+       kTcpFinSeen | kTcpFinAcked, kResetBits | kRetransBits},
+      // argus takes a FIN as acknowledged by an ack of exactly one past the
+      // side's highest data, which after a handshake without data is still
+      // the SYN's number: the usual ack of a bare FIN is one more than that.
+      {"FIN both ways, no data: argus sees no FIN-ACK",
        handshake() + std::vector<Seg>{{kInit, F | A, 1001, 5001},
                                       {kResp, F | A, 5001, 1002},
                                       {kInit, A, 1002, 5002}},
-       kTcpFinSeen | kTcpFinAcked, kResetBits | kRetransBits},
+       kTcpFinSeen, kTcpFinAcked | kResetBits | kRetransBits},
+      {"FIN acknowledged by a data segment: no FIN-ACK",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 10}, {kInit, F | A, 1011, 5001}, {kResp, P | A, 5001, 1012, 10}},
+       kTcpFinSeen, kTcpFinAcked},
+      {"flow picked up at its FIN: never established, its FIN never acknowledged",
+       {{kInit, F | A, 1001, 5001}, {kResp, A, 5001, 1002}, {kResp, P | A, 5001, 1002, 10}},
+       kTcpFinSeen, kTcpFinAcked | kTcpEstablished},
+      {"FIN after a reset that closed the connection: ignored",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 10}, {kInit, R, 1011}, {kResp, F | A, 5001, 1011}},
+       kTcpSrcReset, kTcpFinSeen},
+      {"FIN after a gap in the data, acknowledged past it: no FIN-ACK",
+       handshake() + std::vector<Seg>{{kInit, P | A, 1001, 5001, 10}, {kInit, F | A, 1021, 5001}, {kResp, A, 5001, 1022}},
+       kTcpFinSeen, kTcpFinAcked | kResetBits},
       {"RST from the initiator: SRC_RESET", handshake() + std::vector<Seg>{{kInit, R, 1001}},
        kTcpSrcReset, kTcpDstReset},
       {"RST from the responder: DST_RESET", handshake() + std::vector<Seg>{{kResp, R | A, 5001, 1001}},
@@ -321,6 +345,83 @@ TEST(TcpTrackDetail, HandshakeTimesAndSequenceRanges) {
   EXPECT_EQ(t.dir[0].flags, S | A | P);
   EXPECT_EQ(tcp_dir_status(t, 0), kTcpEstablished) << "the initiator's ACK completed the handshake";
   EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent) << "the responder sent the SYN-ACK";
+}
+
+// argus marks a side's own resend, reset, zero window and out-of-order data
+// in its block with both sides' bits; the connection word names the side.
+TEST(TcpTrackDetail, BlocksCarryBothSidesBitsForTheirOwnEvents) {
+  const TcpState t = track(handshake() + std::vector<Seg>{data(kInit, 1001, 5001, 100, 3),
+                                                          data(kInit, 1001, 5001, 100, 4),
+                                                          {kResp, R | A, 5001, 1101}});
+  EXPECT_EQ(t.status & (kRetransBits | kResetBits), kTcpSrcRetrans | kTcpDstReset) << std::hex << t.status;
+  EXPECT_EQ(tcp_dir_status(t, 0), kTcpEstablished | kRetransBits) << std::hex << tcp_dir_status(t, 0);
+  EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent | kResetBits) << std::hex << tcp_dir_status(t, 1);
+}
+
+// ARGUS_TRACK_DUPLICATES: a data segment with the id of its side's previous
+// data segment is a copy made on the way, not a resend by the sender.
+TEST(TcpTrackDuplicates, SameIdIsADuplicateNotAResend) {
+  const std::vector<Seg> segs = handshake() + std::vector<Seg>{data(kInit, 1001, 5001, 100, 3),
+                                                               data(kInit, 1001, 5001, 100, 3)};
+  TcpRare hs;
+  TcpState t = track(segs, &hs, {}, true);
+  EXPECT_EQ(t.status & (kTcpSrcDuplicates | kTcpDstDuplicates), kTcpSrcDuplicates) << std::hex << t.status;
+  EXPECT_EQ(t.status & kRetransBits, 0u);
+  EXPECT_EQ(hs.retrans[0], 0u);
+  EXPECT_EQ(tcp_dir_status(t, 0) & kTcpSrcDuplicates, kTcpSrcDuplicates);
+  // Without tracking the copy is an ordinary resend.
+  t = track(segs, &hs);
+  EXPECT_EQ(t.status & (kTcpSrcDuplicates | kTcpDstDuplicates), 0u);
+  EXPECT_EQ(hs.retrans[0], 1u);
+}
+
+TEST(TcpTrackDuplicates, ResponderDuplicateIsMarkedInTheInitiatorsBlock) {
+  const TcpState t = track(handshake() + std::vector<Seg>{data(kResp, 5001, 1001, 100, 9),
+                                                          data(kResp, 5001, 1001, 100, 9)},
+                           nullptr, {}, true);
+  EXPECT_EQ(t.status & (kTcpSrcDuplicates | kTcpDstDuplicates), kTcpDstDuplicates) << std::hex << t.status;
+  EXPECT_EQ(tcp_dir_status(t, 0) & (kTcpSrcDuplicates | kTcpDstDuplicates), kTcpDstDuplicates);
+  EXPECT_EQ(tcp_dir_status(t, 1) & (kTcpSrcDuplicates | kTcpDstDuplicates), 0u);
+}
+
+TEST(TcpTrackDuplicates, IdZeroAndTheFlowsFirstSegmentNeverMatch) {
+  TcpRare hs;
+  TcpState t = track(handshake() + std::vector<Seg>{data(kInit, 1001, 5001, 100, 0), data(kInit, 1001, 5001, 100, 0)},
+                     &hs, {}, true);
+  EXPECT_EQ(t.status & kTcpSrcDuplicates, 0u) << "id 0 (and IPv6, which has none) is no id";
+  EXPECT_EQ(hs.retrans[0], 1u);
+  t = track({data(kInit, 1001, 5001, 100, 7), data(kInit, 1001, 5001, 100, 7)}, &hs, {}, true);
+  EXPECT_EQ(t.status & kTcpSrcDuplicates, 0u) << "a flow picked up mid-stream keeps no id of its first segment";
+}
+
+TEST(TcpTrackDuplicates, ItsSequenceAckAndFinAreNotTracked) {
+  TcpRare hs;
+  const TcpState t = track(handshake() + std::vector<Seg>{data(kResp, 5001, 1001, 10, 2),
+                                                          data(kInit, 1001, 5001, 100, 3),
+                                                          {kInit, P | A | F, 1101, 5011, 100, 8192, 0, 0, 3}},
+                           &hs, {}, true);
+  EXPECT_EQ(t.dir[0].seq_high, 1101u) << "the duplicate's new data does not move the highest sequence number";
+  EXPECT_EQ(t.dir[0].ack, 5001u) << "nor does its acknowledgement count";
+  EXPECT_EQ(t.status & kTcpFinSeen, 0u) << "nor its FIN";
+  EXPECT_EQ(t.dir[0].flags & F, F) << "its flags do";
+}
+
+// After a duplicate copying earlier data, argus takes the side's next new
+// segment that follows on for a resend, unless the other side spoke.
+TEST(TcpTrackDuplicates, NextSegmentAfterADuplicateCopy) {
+  TcpRare hs;
+  const std::vector<Seg> dup = handshake() + std::vector<Seg>{data(kInit, 1001, 5001, 100, 3),
+                                                              data(kInit, 1001, 5001, 100, 3)};
+  track(dup + std::vector<Seg>{data(kInit, 1101, 5001, 100, 4)}, &hs, {}, true);
+  EXPECT_EQ(hs.retrans[0], 1u) << "follows on: a resend";
+  track(dup + std::vector<Seg>{{kResp, A, 5001, 1101}, data(kInit, 1101, 5001, 100, 4)}, &hs, {}, true);
+  EXPECT_EQ(hs.retrans[0], 0u) << "the other side's ACK between clears the mark";
+  track(dup + std::vector<Seg>{data(kInit, 1201, 5001, 100, 4), data(kInit, 1301, 5001, 100, 5)}, &hs, {}, true);
+  EXPECT_EQ(hs.retrans[0], 0u) << "a jump ahead is no resend, and spends the mark";
+  track(handshake() + std::vector<Seg>{data(kInit, 1001, 5001, 100, 3), data(kInit, 1101, 5001, 100, 3),
+                                       data(kInit, 1201, 5001, 100, 4)},
+        &hs, {}, true);
+  EXPECT_EQ(hs.retrans[0], 0u) << "a duplicate carrying new data leaves no mark";
 }
 
 TEST(TcpTrackDetail, OptionsAndWindowScaleComeFromTheSyn) {
