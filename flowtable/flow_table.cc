@@ -727,7 +727,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
       d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
       d.last_data_id = 0;
       d.flags = 0;
-      d.rep_bits = 0;
+      d.rep_bits &= kTcpDirAckFromFirst;
     }
   }
 }
@@ -998,9 +998,12 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     if (unheard) hs.uncounted[dir] += len;
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
-    const bool acked = (peer.bits & kTcpDirAcked) && !seq_gt(end, peer.ack);
+    // The other side's acknowledgement, as argus judges data by it: not one
+    // the flow's first segment carried (the in-flight test above takes it).
+    const bool peer_acked = (peer.bits & kTcpDirAcked) && !(peer.rep_bits & kTcpDirAckFromFirst);
+    const bool acked = peer_acked && !seq_gt(end, peer.ack);
     // The other side has acknowledged something in this report.
-    const bool peer_spoke = peer.bits & kTcpDirAckedInReport;
+    const bool peer_spoke = (peer.bits & kTcpDirAckedInReport) && !(peer.rep_bits & kTcpDirAckFromFirst);
     // The side has sent data in this report, as argus sees it: a FIN
     // before data without one counts too (not before data with one).
     const bool data_before =
@@ -1009,7 +1012,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // has spoken in, below anything the side sent.
     const bool seen = data_before ? seq_lt(seq, me.rep_high) : peer_spoke && behind;
     // At the other side's acknowledgement: the data it is waiting for.
-    const bool at_peer_ack = (peer.bits & kTcpDirAcked) && seq == peer.ack;
+    const bool at_peer_ack = peer_acked && seq == peer.ack;
     // argus also judges a data segment by its IPv4 id: one a little below
     // (under 5000) the id of the side's previous data segment in the report
     // was sent before it, so it came out of order, also when it repeats
@@ -1106,7 +1109,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // argus reports it. Within a report, the first packet of a direction
     // starts the tracking afresh.
     if (!valid || seq_gt(end, me.rep_high)) me.rep_high = end;
-    if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && (peer.bits & kTcpDirAcked) && !seq_gt(seq, peer.ack))
+    if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && peer_acked && !seq_gt(seq, peer.ack))
       me.rep_bits |= kTcpDirDataFromAck;
     if (len > 0) me.rep_bits |= kTcpDirDataInReport;
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
@@ -1132,6 +1135,11 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   }
   if (ack && !dup) {
     me.bits |= kTcpDirAcked | kTcpDirAckedInReport;
+    // Kept apart until the side acknowledges again: argus keeps no
+    // acknowledgement of the flow's first segment for judging the other
+    // side's data (a flow picked up mid-stream).
+    me.rep_bits = static_cast<uint8_t>(first ? me.rep_bits | kTcpDirAckFromFirst
+                                             : me.rep_bits & ~kTcpDirAckFromFirst);
     if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
     // The ack of a FIN is reported without the FIN's sequence number, like
     // the sequence space itself.

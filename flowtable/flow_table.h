@@ -45,7 +45,7 @@ struct [[gnu::packed]] TcpDirState {
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
-  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy
+  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy | kTcpDirAckFromFirst
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -58,6 +58,9 @@ inline constexpr uint8_t kTcpDirDataFromAck = 0x02;   // rep_bits: that data sta
 // rep_bits: the side's latest data was a duplicate copying data sent before,
 // and the other side has sent nothing since (duplicate tracking only).
 inline constexpr uint8_t kTcpDirAfterDupCopy = 0x04;
+// rep_bits, kept across reports: the side's only acknowledgement so far came
+// with the flow's first segment.
+inline constexpr uint8_t kTcpDirAckFromFirst = 0x08;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);

@@ -1831,7 +1831,9 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
     after the handshake opens no gap (a segment below it is a resend, or out
     of order by its id), a later report starts afresh, and a flow picked up
     mid-stream gets no resend or out-of-order flag before the other side is
-    heard."""
+    heard, nor by the acknowledgement its first segment carried (argus keeps
+    none: data below it, and copies of that data, are no resends until the
+    side acknowledges again)."""
     syn, ack_fl, psh_ack = 0x02, 0x10, 0x18
     a, b = 1000, 5000
     hs = [(0.0, 0, a, 0, syn, 0, 1), (0.01, 1, b, a + 1, syn | ack_fl, 0, 1), (0.02, 0, a + 1, b + 1, ack_fl, 0, 2)]
@@ -1848,7 +1850,14 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
              [(0.1, 0, a + 1, b + 1, psh_ack, 100, 0), (0.11, 0, a + 101, b + 1, psh_ack, 100, 0),
               (0.12, 0, a + 101, b + 1, psh_ack, 100, 0), (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
              [(0.1, 0, a + 1, b + 1, psh_ack, 100, swap16(5)), (0.11, 0, a + 101, b + 1, psh_ack, 100, swap16(4)),
-              (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)])
+              (0.15, 1, b + 1, a + 201, ack_fl, 0, 0)],
+             [(0.1, 0, a + 1, b + 101, ack_fl, 0, 3), (0.11, 1, b + 1, a + 1, psh_ack, 100, 3),
+              (0.12, 1, b + 1, a + 1, psh_ack, 100, 4)],
+             [(0.1, 0, a + 1, b + 101, psh_ack, 10, 3), (0.11, 1, b + 1, a + 11, psh_ack, 100, 3),
+              (0.12, 1, b + 1, a + 11, psh_ack, 100, 4), (0.13, 0, a + 11, b + 101, ack_fl, 0, 4),
+              (0.14, 1, b + 1, a + 11, psh_ack, 100, 5)],
+             [(0.1, 0, a + 1, b + 101, ack_fl, 0, 3), (6.0, 1, b + 1, a + 1, psh_ack, 100, 3),
+              (6.01, 1, b + 1, a + 1, psh_ack, 100, 4)])
     timed = []
     for i, steps in enumerate(cases):
         for at, d, sq, ak, fl, n, ip_id in steps:
@@ -1856,7 +1865,7 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
     compare_generated(tools, work, c, "tcp-first-data", [pkt for _, pkt in timed],
                       "where a side's data is first judged: after the handshake, in a later report, mid-stream",
                       times=[sec for sec, _ in timed], columns=COLUMNS + ["stcpb", "dtcpb", "sloss", "dloss"],
-                      min_records=len(cases) + 1)
+                      min_records=len(cases) + 2)
 
 
 def check_arp_sides(tools: Tools, work: Path, c: Checks) -> None:

@@ -358,6 +358,18 @@ TEST(TcpTrackDetail, BlocksCarryBothSidesBitsForTheirOwnEvents) {
   EXPECT_EQ(tcp_dir_status(t, 1), kTcpSawSynSent | kResetBits) << std::hex << tcp_dir_status(t, 1);
 }
 
+// A flow picked up mid-stream: argus judges the other side's data by no
+// acknowledgement of the flow's first segment, only by the side's later ones.
+TEST(TcpTrackDetail, FirstSegmentsAcknowledgementJudgesNothing) {
+  TcpRare hs;
+  track({{kInit, A, 1001, 5101}, data(kResp, 5001, 1001, 100, 3), data(kResp, 5001, 1001, 100, 4)}, &hs);
+  EXPECT_EQ(hs.retrans[1], 0u) << "data below the first segment's ack, and its copy, are no resends";
+  track({{kInit, A, 1001, 5101}, data(kResp, 5001, 1001, 100, 3), {kInit, A, 1001, 5101},
+         data(kResp, 5001, 1001, 100, 4)},
+        &hs);
+  EXPECT_EQ(hs.retrans[1], 1u) << "once the side acknowledges again, a copy of acknowledged data is one";
+}
+
 // ARGUS_TRACK_DUPLICATES: a data segment with the id of its side's previous
 // data segment is a copy made on the way, not a resend by the sender.
 TEST(TcpTrackDuplicates, SameIdIsADuplicateNotAResend) {
