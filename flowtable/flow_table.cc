@@ -919,13 +919,16 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       // unidirectional pair, a one-sided capture): the handshake's ACK
       // would come from the other side, so argus times none.
       t.status |= kTcpSawSynSent;
-    } else if (fl & kTcpFin) {
-      // A flow picked up at a FIN: argus marks the connection's FIN alone
-      // (not the side's), and no later segment establishes it or has a FIN
-      // acknowledged.
+    } else if ((fl & kTcpFin) && len == 0) {
+      // A flow picked up at a bare FIN: argus marks the connection's FIN
+      // alone (not the side's), and no later segment establishes it or has
+      // a FIN acknowledged.
       hs.flags |= kHsFinFirst;
     } else {
+      // Picked up mid-stream. When the segment carries data and a FIN,
+      // argus takes it as data alone and no FIN of the flow ever counts.
       t.status |= kTcpEstablished;
+      if (fl & kTcpFin) hs.flags |= kHsFinIgnored;
     }
     // A flow picked up mid-stream: argus puts the base one before the
     // first sequence number, where a SYN would have been.
@@ -1157,7 +1160,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   }
   // After a reset that closed the connection, argus takes no FIN (nor, above,
   // an acknowledgement of one).
-  if ((fl & kTcpFin) && !dup && !closed) {
+  if ((fl & kTcpFin) && !dup && !closed && !(hs.flags & kHsFinIgnored)) {
     t.status |= kTcpFinSeen;
     if (!first) me.status |= kTcpDirFin;
   }

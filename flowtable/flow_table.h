@@ -112,6 +112,9 @@ inline constexpr uint8_t kHsClosed = 0x02;
 // The flow's first segment was a FIN (picked up as it closed): argus never
 // takes it for established, nor any FIN of it for acknowledged.
 inline constexpr uint8_t kHsFinFirst = 0x04;
+// The flow's first segment carried data and a FIN: argus counts no FIN of
+// the flow, from either side.
+inline constexpr uint8_t kHsFinIgnored = 0x08;
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);

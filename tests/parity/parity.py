@@ -1682,8 +1682,9 @@ def check_tcp_closing(tools: Tools, work: Path, c: Checks) -> None:
     FIN is acknowledged by a segment without data whose ack is one past the
     side's highest data (not after a handshake with no data, not past a gap,
     not by a data segment); a reset that closes the connection makes argus
-    ignore later FINs and acknowledgements; a flow picked up at a FIN is
-    never established. Also the per-side resend, reset and window bits of
+    ignore later FINs and acknowledgements; a flow picked up at a bare FIN
+    is never established; one picked up at a FIN carrying data counts no
+    FIN at all. Also the per-side resend, reset and window bits of
     each side's block. Segments 10 ms apart; 6.0 pauses past the status
     interval."""
     syn, fin_ack, rst, ack_fl, psh_ack = 0x02, 0x11, 0x04, 0x10, 0x18
@@ -1703,6 +1704,8 @@ def check_tcp_closing(tools: Tools, work: Path, c: Checks) -> None:
              [(0, a + 1, b + 1, fin_ack), (1, b + 1, a + 2, ack_fl)],
              [(0, a + 1, b + 1, fin_ack), (1, b + 1, a + 2, psh_ack, 10), (0, a + 2, b + 11, ack_fl)],
              [(0, a + 1, b + 1, fin_ack), 1.0, (0, a + 1, b + 1, fin_ack)],
+             [(0, a + 1, b + 1, fin_ack | psh_ack, 50), (1, b + 1, a + 52, fin_ack), (0, a + 52, b + 2, ack_fl)],
+             [(0, a + 1, b + 1, fin_ack | psh_ack, 50), (0, a + 1, b + 1, fin_ack | psh_ack, 50)],
              [(0, a + 1, b + 1, psh_ack, 10), (0, a + 11, b + 1, fin_ack), (1, b + 1, a + 12, ack_fl)],
              hs + [c_data, c_data, s_data, (1, b + 11, a + 11, ack_fl), (1, b + 1, a + 11, psh_ack, 10)],
              hs + [c_data, (1, b + 1, a + 11, rst)],
