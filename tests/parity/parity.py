@@ -321,31 +321,36 @@ def compare(ref: list[str], ours: list[str]) -> Diff:
 
 
 def argus_records_raw(data: bytes):
-    """The records of an Argus v3 file: (is MAR, bytes) each; the start MAR
-    is a fixed 128 bytes."""
+    """The records of an Argus v3 file: (offset, is MAR, bytes) each; the
+    start MAR is a fixed 128 bytes (also used by tests/tools/argus_dump.py)."""
     off = 0
     if len(data) >= 128:
-        yield True, data[:128]
+        yield 0, True, data[:128]
         off = 128
     while off + 4 <= len(data):
         words = int.from_bytes(data[off + 2:off + 4], "big")
-        if words == 0:
-            break
-        yield data[off] & 0xF0 == 0x80, data[off:off + words * 4]
+        if words == 0:  # not a record: step over the word
+            off += 4
+            continue
+        yield off, data[off] & 0xF0 == 0x80, data[off:off + words * 4]
         off += words * 4
 
 
-def record_dsrs(rec: bytes) -> dict[int, bytes]:
-    """The DSRs of a flow record by type byte (the last of each type)."""
-    out, off = {}, 4
+def record_dsr_list(rec: bytes):
+    """The DSRs of a flow record, in order."""
+    off = 4
     while off + 4 <= len(rec):
         t, sub = rec[off], rec[off + 1]
         n = 4 if t & 0x80 else (int.from_bytes(rec[off + 2:off + 4], "big") if sub & 0x80 else rec[off + 3]) * 4
         if n == 0:
             break
-        out[t] = rec[off:off + n]
+        yield rec[off:off + n]
         off += n
-    return out
+
+
+def record_dsrs(rec: bytes) -> dict[int, bytes]:
+    """The DSRs of a flow record by type byte (the last of each type)."""
+    return {d[0]: d for d in record_dsr_list(rec)}
 
 
 def tcp_status_words(path: Path) -> dict:
@@ -355,7 +360,7 @@ def tcp_status_words(path: Path) -> dict:
     out = collections.defaultdict(list)
     if not path.exists():
         return out
-    for is_mar, rec in argus_records_raw(path.read_bytes()):
+    for _, is_mar, rec in argus_records_raw(path.read_bytes()):
         d = record_dsrs(rec) if not is_mar else {}
         flow, tm, net = d.get(0x02), d.get(0x03), d.get(0x30)
         if not (flow and tm and net and len(net) == 120 and net[1] == 0x05):
