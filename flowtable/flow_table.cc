@@ -869,7 +869,6 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   bool resent = false;
   bool out_of_order = false;
   bool sent_earlier = false;
-  bool fin_resent = false;
   // Data below the side's highest sequence number (a side's first segment
   // is below nothing).
   const bool behind = !first && !syn && len > 0 && !unseen(me) && seq_lt(seq, me.seq_high);
@@ -898,6 +897,10 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   // highest sequence number still counts one resend.
   const bool dup = track_dups && len > 0 && !first && !syn && p.ip_id != 0 &&
                    argus_order_id(p) == me.last_data_id;
+  // A flow picked up mid-stream: until the other side is heard, argus
+  // leaves a side's later segments out of its byte count and its highest
+  // sequence number, and judges none of them.
+  const bool unheard = len && !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && unseen(peer);
 
   // After a duplicate that copies data already sent, argus counts the
   // side's next new data segment a resend, when it follows on (one that
@@ -907,9 +910,6 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
   if (__builtin_expect(dup, 0)) {
     t.status |= kTcpSrcDuplicates << dir;
     if (!seq_gt(seq + len, me.seq_high)) me.rep_bits |= kTcpDirAfterDupCopy;
-    const bool unheard = !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && unseen(peer);
-    if (unheard) hs.uncounted[dir] += len;
-    fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
   } else if (first) {
     if (syn && !ack) {
       t.status |= kTcpSawSyn;
@@ -993,12 +993,6 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
       me.seqbase = seq;
       me.seq_high = seq;
     }
-    // A flow picked up mid-stream: until the other side is heard, argus
-    // leaves a side's later segments out of its byte count and its highest
-    // sequence number.
-    const bool unheard =
-        len && !(t.status & (kTcpSawSyn | kTcpSawSynSent)) && unseen(peer);
-    if (unheard) hs.uncounted[dir] += len;
     const uint32_t end = seq + len;
     const bool valid = me.bits & kTcpDirSeqValid;
     // The other side's acknowledgement, as argus judges data by it: not one
@@ -1101,9 +1095,6 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
-    // A FIN on data that starts below the side's highest sequence number:
-    // argus counts one resend more, beside whatever it makes of the data.
-    fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
     if (out_of_order || sent_earlier) {
       me.status |= kTcpDirOutOfOrder;
       t.status |= kTcpSrcOutOfOrder << dir;
@@ -1130,6 +1121,12 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
         hs.ackdat_us = elapsed_us(hs.hs_ns, ts_ns);
     }
   }
+  // Data segments and duplicates alike (`behind` excludes SYNs and the
+  // flow's first segment).
+  if (unheard && !first && !syn) hs.uncounted[dir] += len;
+  // A FIN on data that starts below the side's highest sequence number:
+  // argus counts one resend more, beside whatever it makes of the data.
+  const bool fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
   if (resent || fin_resent) {
     const unsigned n = unsigned{resent} + unsigned{fin_resent};
     hs.retrans[dir] = static_cast<uint16_t>(hs.retrans[dir] > UINT16_MAX - n ? UINT16_MAX : hs.retrans[dir] + n);
