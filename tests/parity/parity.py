@@ -354,9 +354,11 @@ def record_dsrs(rec: bytes) -> dict[int, bytes]:
 
 
 def tcp_status_words(path: Path) -> dict:
-    """Per TCP flow report of an Argus file, keyed by its endpoints (either
-    order) and start time: the TCP_PERF DSR's three status words, the
-    connection's and each side's block's, which ra prints none of."""
+    """Per TCP flow report of an Argus file, keyed by its endpoints and start
+    time: the TCP_PERF DSR's three status words, the connection's and each
+    side's block's, which ra prints none of. IPv4 endpoints in either order;
+    other keys as written, so an IPv6 report pairs only where both sensors
+    orient it alike."""
     out = collections.defaultdict(list)
     if not path.exists():
         return out
