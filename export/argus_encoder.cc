@@ -440,7 +440,7 @@ void put_tcp_dir(Writer& w, const TcpDir& t, const DirMetrics& m) {
   w.u32(t.payload_bytes);
   w.u32(t.retrans);
   w.u32(0);  // ackbytes
-  w.u32(0);  // winbytes
+  w.u32(t.unacked_bytes);  // winbytes
   w.u16(t.win);
   w.u8(t.flags);
   w.u8(t.wscale);

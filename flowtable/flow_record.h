@@ -86,8 +86,9 @@ struct DirMetrics {
 struct TcpDir {
   uint32_t seqbase;   // start of this report's sequence range
   uint32_t seq_high;  // highest seq + len seen
-  uint32_t ack;       // last ack sent
+  uint32_t ack;       // last ack sent, less one (argus's); 0: none
   uint32_t payload_bytes;
+  uint32_t unacked_bytes;  // sent and not acknowledged by the other side's last ack
   uint32_t retrans;   // retransmitted packets in this report
   uint32_t status;    // kTcp* bits seen from this side
   uint16_t win;       // last advertised window (unscaled)

@@ -500,6 +500,9 @@ uint64_t FlowTable::idle_timeout(const Entry& e) const {
   return cfg_.idle_timeout_ns[e.b.idle_class];
 }
 
+// No segment of this direction seen yet.
+inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
+
 // An ESP flow of the 5-tuple keys (keyed by its SPI), whose sequence
 // numbers are followed.
 inline bool is_esp_flow(const FlowKey& k) {
@@ -639,10 +642,26 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
       TcpDir& o = r.tcp.dir[d];
       o.seqbase = s.seqbase;
       o.seq_high = s.seq_high;
-      o.ack = s.ack;
+      const TcpDirState& peer = t.dir[d ^ 1];
+      // argus writes the last acknowledgement less one (the last byte it
+      // acknowledges), none for a side whose only one came with the flow's
+      // first segment, and that one for the other side until it sends its own.
+      const bool own_ack = (s.bits & kTcpDirAcked) && !(s.rep_bits & kTcpDirAckFromFirst);
+      o.ack = own_ack || (s.rep_bits & kTcpDirAckOfPeerFirst) ? s.ack - 1 : 0;
       // The record's field is 32 bits.
       const uint32_t uncounted = e.cold.hs.uncounted[d];
       o.payload_bytes = e.dir[d].app_lo > uncounted ? e.dir[d].app_lo - uncounted : 0;
+      // argus's unacknowledged bytes, once the other side has acknowledged
+      // anything: what its last acknowledgement in the report leaves of the
+      // side's sequence space, or with none in the report (the flow's first
+      // segment's is none) all the report's payload, resends too.
+      if (!(peer.bits & kTcpDirAcked)) {
+        o.unacked_bytes = 0;
+      } else if ((peer.bits & kTcpDirAckedInReport) && !(peer.rep_bits & kTcpDirAckFromFirst)) {
+        o.unacked_bytes = !unseen(s) && seq_gt(s.seq_high, peer.ack) ? s.seq_high - peer.ack : 0;
+      } else {
+        o.unacked_bytes = o.payload_bytes;
+      }
       o.retrans = e.cold.hs.retrans[d];
       o.status = tcp_dir_status(t, d);
       o.win = s.win;
@@ -727,7 +746,7 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
       d.status &= static_cast<uint8_t>(~kTcpDirPerReport);
       d.last_data_id = 0;
       d.flags = 0;
-      d.rep_bits &= kTcpDirAckFromFirst;
+      d.rep_bits &= kTcpDirAckFromFirst | kTcpDirAckOfPeerFirst;
     }
   }
 }
@@ -843,9 +862,6 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   return static_cast<uint32_t>(to_ns / 1000 - from_ns / 1000);
 }
 
-// No segment of this direction seen yet.
-inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase == 0; }
-
 // The per-segment step, inlined into the table's update (a call costs
 // about twenty instructions a segment in saves and restores). `one_way`:
 // a unidirectional flow, one side of a connection whose other side is a
@@ -950,7 +966,7 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     // gives the side no base until its SYN-ACK or first other segment).
     if (unseen(me) && (ack || !again)) {
       me.seqbase = seq;
-      me.seq_high = seq;
+        me.seq_high = seq;
       me.rep_high = seq + 1;
       me.bits |= kTcpDirSeqValid;
     }
@@ -1137,13 +1153,17 @@ inline bool unseen(const TcpDirState& d) { return d.seq_high == 0 && d.seqbase =
     me.bits |= kTcpDirAcked | kTcpDirAckedInReport;
     // Kept apart until the side acknowledges again: argus keeps no
     // acknowledgement of the flow's first segment for judging the other
-    // side's data (a flow picked up mid-stream).
+    // side's data (a flow picked up mid-stream). Its record shows that
+    // first acknowledgement as the other side's until the other side sends
+    // one (not when the first segment carried a FIN).
     me.rep_bits = static_cast<uint8_t>(first ? me.rep_bits | kTcpDirAckFromFirst
-                                             : me.rep_bits & ~kTcpDirAckFromFirst);
+                                             : me.rep_bits & ~(kTcpDirAckFromFirst | kTcpDirAckOfPeerFirst));
+    if (first && !(fl & kTcpFin)) {
+      peer.ack = p.tcp_ack;
+      peer.rep_bits |= kTcpDirAckOfPeerFirst;
+    }
     if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
-    // The ack of a FIN is reported without the FIN's sequence number, like
-    // the sequence space itself.
-    me.ack = (peer.flags & kTcpFin) && seq_gt(p.tcp_ack, peer.seq_high) ? peer.seq_high : p.tcp_ack;
+    me.ack = p.tcp_ack;
     // A FIN from the peer is acknowledged, for argus, by a segment without
     // data whose ack is exactly one past the peer's highest data: one that
     // goes further (the FIN came after a gap) does not count, nor one after

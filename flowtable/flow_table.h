@@ -34,7 +34,7 @@ struct [[gnu::packed]] TcpDirState {
   uint32_t seqbase;   // start of this report's sequence range
   uint32_t seq_high;  // highest seq + len reported
   uint32_t rep_high;  // highest seq + len within this report (resend detection)
-  uint32_t ack;       // last ack sent (a FIN's sequence number left out)
+  uint32_t ack;       // last ack sent (or, with kTcpDirAckOfPeerFirst, the flow's first segment's)
   uint32_t hole_lo;   // one unfilled gap [hole_lo, hole_lo + hole_len) left by a
   uint16_t hole_len;  // jump forward: segments filling it came out of order
   // IPv4 id of this report's latest data segment as argus compares it: the
@@ -45,7 +45,8 @@ struct [[gnu::packed]] TcpDirState {
   uint8_t bits;       // wscale (low 4 bits) | kTcpDirSeqValid | kTcpDirAcked | kTcpDirHoleAsked |
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
-  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy | kTcpDirAckFromFirst
+  uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy | kTcpDirAckFromFirst |
+                      // kTcpDirAckOfPeerFirst
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -61,6 +62,10 @@ inline constexpr uint8_t kTcpDirAfterDupCopy = 0x04;
 // rep_bits, kept across reports: the side's only acknowledgement so far came
 // with the flow's first segment.
 inline constexpr uint8_t kTcpDirAckFromFirst = 0x08;
+// rep_bits, kept across reports: this side has sent no acknowledgement, and
+// `ack` holds the one the other side's first segment (the flow's) carried.
+// argus's record shows it as this side's until this side acknowledges.
+inline constexpr uint8_t kTcpDirAckOfPeerFirst = 0x10;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);

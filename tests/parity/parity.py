@@ -353,10 +353,21 @@ def record_dsrs(rec: bytes) -> dict[int, bytes]:
     return {d[0]: d for d in record_dsr_list(rec)}
 
 
-def tcp_status_words(path: Path) -> dict:
+# The TCP_PERF DSR's words that ra prints none of and Argos writes as argus
+# does, by byte offset: the status words (the connection's, then each side's
+# block's) and each side's acknowledgement (less one); and each side's
+# unacknowledged bytes, which Argos derives at the report's end and so
+# matches on real traffic but not where data is resent after the report's
+# last acknowledgement: the corpus modes compare them, the generated edge
+# cases do not. (Not compared: each block's winnum, ackbytes and the FSM
+# state: docs/deviations.md.)
+TCP_STATUS_ACK_OFFSETS = (4, 32, 80, 44, 92)
+TCP_UNPRINTED_OFFSETS = TCP_STATUS_ACK_OFFSETS + (64, 112)
+
+
+def tcp_unprinted_words(path: Path, offsets=TCP_UNPRINTED_OFFSETS) -> dict:
     """Per TCP flow report of an Argus file, keyed by its endpoints and start
-    time: the TCP_PERF DSR's three status words, the connection's and each
-    side's block's, which ra prints none of. IPv4 endpoints in either order;
+    time: the TCP_PERF words at `offsets`. IPv4 endpoints in either order;
     other keys as written, so an IPv6 report pairs only where both sensors
     orient it alike."""
     out = collections.defaultdict(list)
@@ -373,15 +384,16 @@ def tcp_status_words(path: Path) -> dict:
             key = (min(a, b), max(a, b), body[8])
         else:
             key = body
-        words = tuple(int.from_bytes(net[o:o + 4], "big") for o in (4, 32, 80))
+        words = tuple(int.from_bytes(net[o:o + 4], "big") for o in offsets)
         out[(key, tm[4:12])].append(words)
     return out
 
 
-def compare_status_words(ref: Path, ours: Path) -> tuple[int, list[str]]:
-    """(records paired, descriptions of those whose status words differ):
-    TCP reports paired by endpoints and start time, in order."""
-    a, b = tcp_status_words(ref), tcp_status_words(ours)
+def compare_unprinted_words(ref: Path, ours: Path, offsets=TCP_UNPRINTED_OFFSETS) -> tuple[int, list[str]]:
+    """(records paired, descriptions of those whose unprinted TCP words at
+    `offsets` differ): TCP reports paired by endpoints and start time, in
+    order."""
+    a, b = tcp_unprinted_words(ref, offsets), tcp_unprinted_words(ours, offsets)
     paired, bad = 0, []
     for k, va in a.items():
         vb = b.get(k)
@@ -497,7 +509,7 @@ def corpus_one(tools: Tools, pcap: Path, work: Path, allowed: int,
                                 f"(exit {v.rc}): {v.err[:300]}")
     res.ra = compare(ref_ra.lines, ours_ra.lines)
     res.cluster = compare(ref_cl.lines, ours_cl.lines)
-    res.words_paired, res.words_differ = compare_status_words(ref, ours)
+    res.words_paired, res.words_differ = compare_unprinted_words(ref, ours)
     if not res.argus_rejected:
         for label, d in (("ra", res.ra), ("racluster", res.cluster)):
             if len(d.only_ref) > allowed or len(d.only_ours) > allowed:
@@ -673,7 +685,8 @@ def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[
         if d_ra is None:
             continue
         if r.words_differ:
-            print(f"    TCP status words (connection, initiator, responder) differ in "
+            print(f"    TCP words ra does not print (status: connection, initiator, responder; "
+                  f"ack, unacked bytes: initiator, responder) differ in "
                   f"{len(r.words_differ)} of {r.words_paired} paired reports:")
             for line in r.words_differ[:args.show]:
                 print(f"        {line}")
@@ -742,13 +755,14 @@ def mode_corpus(args, tools: Tools, work: Path, switches: tuple[list[str], list[
               f"(need >= {min_percent:g}%) {'ok' if good else 'FAIL'}")
         ok = ok and good
 
-    # The TCP_PERF status words ra does not print (retransmission, reset,
-    # FIN-acknowledged and duplicate bits per side), in the reports both
-    # sensors start at the same time for the same endpoints.
+    # The TCP_PERF words ra does not print (retransmission, reset,
+    # FIN-acknowledged and duplicate bits per side, acknowledgements,
+    # unacknowledged bytes), in the reports both sensors start at the same
+    # time for the same endpoints.
     same = tot["wpaired"] - tot["wdiffer"]
     pct = 100.0 * same / tot["wpaired"] if tot["wpaired"] else 100.0
     good = pct >= min_percent
-    print(f"TCP status words: {same} of {tot['wpaired']} paired reports identical: {pct:.2f}% "
+    print(f"TCP unprinted words: {same} of {tot['wpaired']} paired reports identical: {pct:.2f}% "
           f"(need >= {min_percent:g}%) {'ok' if good else 'FAIL'}")
     ok = ok and good
 
@@ -1151,12 +1165,13 @@ def gen_pair_tcp(d: int, port: int, seq: int, ack: int, flags: int, data: bytes 
 
 def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, title: str,
                       caplens=None, times=None, columns=COLUMNS, min_records=None,
-                      configs: tuple[str, str] | None = None, status_words: bool = True) -> None:
+                      configs: tuple[str, str] | None = None,
+                      unprinted_offsets: tuple[int, ...] | None = TCP_STATUS_ACK_OFFSETS) -> None:
     """Writes `frames` (Ethernet, each cut to caplens[i] bytes when given) to
     NAME.pcap, at times[i] seconds (100 s apart by default), runs argus and
     Argos on it and reports the records that differ in `columns`, and the
-    TCP reports whose status words differ (unless `status_words` is
-    false). argus must write at least
+    TCP reports whose unprinted words at `unprinted_offsets` differ (by
+    default the status words and acknowledgements; None: none). argus must write at least
     `min_records` (default: one per frame). `configs`: an argus.conf text
     and the Argos YAML text of the same settings, given to each with -F."""
     f = work / f"{name}.pcap"
@@ -1189,8 +1204,8 @@ def compare_generated(tools: Tools, work: Path, c: Checks, name: str, frames, ti
         problems.append(f"argus wrote {len(views[0].lines)} records for {len(frames)} frames")
     if d.only_ref or d.only_ours:
         problems += [f"argus only: {x}" for x in d.only_ref[:5]] + [f"argos only: {x}" for x in d.only_ours[:5]]
-    paired, words = compare_status_words(*outs) if status_words else (0, [])
-    problems += [f"TCP status words: {x}" for x in words[:5]]
+    paired, words = compare_unprinted_words(*outs, unprinted_offsets) if unprinted_offsets else (0, [])
+    problems += [f"TCP unprinted words: {x}" for x in words[:5]]
     c.report(title, problems, f"{len(views[1].lines)} records" + (f", {paired} TCP" if paired else ""))
 
 
@@ -1380,7 +1395,7 @@ def check_tcp_ecn(tools: Tools, work: Path, c: Checks) -> None:
                       # argus takes a SYN-ACK accepting ECN for no SYN-ACK (no SAW_SYN_SENT, its
                       # ACK establishing the responder's side), which Argos does not copy
                       # (docs/deviations.md): the status words differ by design.
-                      status_words=False)
+                      unprinted_offsets=None)
 
 
 def check_tcp_ip_id_order(tools: Tools, work: Path, c: Checks) -> None:
@@ -1721,6 +1736,47 @@ def check_tcp_closing(tools: Tools, work: Path, c: Checks) -> None:
     compare_generated(tools, work, c, "tcp-closing", [pkt for _, pkt in timed],
                       "FINs, their acknowledgement and resets in the TCP status words",
                       times=[sec for sec, _ in timed], min_records=len(cases))
+
+
+def check_tcp_acknowledgements(tools: Tools, work: Path, c: Checks) -> None:
+    """Each side's acknowledgement and unacknowledged bytes as argus writes
+    them in the TCP_PERF blocks (ra prints neither): the last acknowledgement
+    less one, the last sent and not the highest, a FIN's too; none for a
+    side whose only one came with the flow's first segment, which shows as
+    the other side's until it acknowledges (not for a flow picked up at a
+    bare FIN); the unacknowledged bytes after an acknowledgement in the
+    report, the report's whole payload without one, none before the other
+    side acknowledges anything. Segments 10 ms apart; 6.0 pauses past the
+    status interval."""
+    syn, fin_ack, ack_fl, psh_ack = 0x02, 0x11, 0x10, 0x18
+    a, b = 1000, 5000
+    hs = [(0, a, 0, syn), (1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl)]
+    cases = (hs + [(0, a + 1, b + 1, psh_ack, 100), (1, b + 1, a + 101, ack_fl), (1, b + 1, a + 101, psh_ack, 50),
+                   (0, a + 101, b + 51, ack_fl)],
+             hs,
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (0, a + 101, b + 1, psh_ack, 100),
+                   (0, a + 201, b + 1, psh_ack, 100), (1, b + 1, a + 101, ack_fl)],
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (0, a + 101, b + 1, psh_ack, 100), 6.0,
+                   (0, a + 201, b + 1, psh_ack, 100), (0, a + 301, b + 1, psh_ack, 100)],
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (1, b + 1, a + 101, ack_fl), 6.0,
+                   (0, a + 101, b + 1, psh_ack, 100), (1, b + 1, a + 101, ack_fl), (0, a + 101, b + 1, psh_ack, 100)],
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (1, b + 1, a + 301, ack_fl), (1, b + 1, a + 101, ack_fl)],
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (0, a + 101, b + 1, fin_ack), (1, b + 1, a + 102, ack_fl)],
+             hs + [(0, a + 1, b + 1, psh_ack, 100), (0, a + 201, b + 1, fin_ack), (1, b + 1, a + 202, ack_fl)],
+             [(0, a + 1, b + 1, psh_ack, 100), (0, a + 101, b + 7, psh_ack, 100)],
+             [(0, a + 1, b + 1, psh_ack, 100), (0, a + 101, b + 1, psh_ack, 100), 6.0,
+              (0, a + 201, b + 1, psh_ack, 100), (0, a + 301, b + 1, psh_ack, 100)],
+             [(0, a + 1, b + 1, psh_ack, 100), (1, b + 1, a + 101, psh_ack, 50), 6.0,
+              (1, b + 51, a + 101, psh_ack, 50), (1, b + 101, a + 101, psh_ack, 50)],
+             [(0, a + 1, b + 1, psh_ack, 100), (1, b + 1, a + 101, ack_fl), (1, b + 1, a + 201, ack_fl)],
+             [(0, a + 1, b + 1, fin_ack), 6.0, (0, a + 1, b + 1, fin_ack), (0, a + 1, b + 1, fin_ack)],
+             [(1, b, a + 1, syn | ack_fl), (0, a + 1, b + 1, ack_fl), (0, a + 1, b + 1, psh_ack, 100)],
+             [(0, a + 1, 0, 0x08, 100), (1, b + 1, a + 101, ack_fl), (0, a + 101, 0, 0x08, 100)])
+    timed = paced_tcp_frames(cases, 44000)
+    compare_generated(tools, work, c, "tcp-acknowledgements", [pkt for _, pkt in timed],
+                      "acknowledgements and unacknowledged bytes in the TCP_PERF blocks",
+                      times=[sec for sec, _ in timed], min_records=len(cases),
+                      unprinted_offsets=TCP_UNPRINTED_OFFSETS)
 
 
 def check_tcp_duplicates(tools: Tools, work: Path, c: Checks) -> None:
@@ -2172,6 +2228,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_resets(tools, work, c)
         check_tcp_report_resends(tools, work, c)
         check_tcp_closing(tools, work, c)
+        check_tcp_acknowledgements(tools, work, c)
         check_tcp_duplicates(tools, work, c)
         check_tcp_first_data(tools, work, c)
         check_arp_sides(tools, work, c)

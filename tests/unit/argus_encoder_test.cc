@@ -626,6 +626,7 @@ FlowRecord tcp_record() {
   };
   set_dir(t.dir[0], 1000, 1019, 5031, 18, 1, 0x1c, 8192, 7);
   set_dir(t.dir[1], 5000, 5031, 1019, 30, 0, 0x1a, 65535, 0);
+  t.dir[1].unacked_bytes = 12;
   return r;
 }
 
@@ -653,7 +654,7 @@ TEST(EncoderFar, NetworkDsrTcpPerf) {
       "00000000 00000000 20001b07"
       // dst block
       "6553f100 0002e630 0000001a 00001388 000013a7 000003fb 00000004 0000001e 00000000"
-      "00000000 00000000 ffff1b00");
+      "00000000 0000000c ffff1b00");
   ASSERT_EQ(want.size(), 120u);
   EXPECT_BYTES(dsr(encode(tcp_record()), 0x30), want);
 }

@@ -725,5 +725,116 @@ TEST(TcpThroughTable, ZeroWindowSetsWindowShutForThatSide) {
   EXPECT_EQ(out.recs[0].tcp.status & kTcpSrcWindowShut, 0u);
 }
 
+TEST(TcpThroughTable, AcknowledgementIsWrittenLessOne) {
+  // argus writes a side's last acknowledgement less one (the last byte it
+  // acknowledges), a FIN's too, and the last one sent, not the highest.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
+        tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+        tcp_pkt(kInit, F | A, 1101, 5001, 0, kT0 + 4 * kMs), tcp_pkt(kResp, A, 5001, 1102, 0, kT0 + 5 * kMs),
+        tcp_pkt(kResp, A, 5001, 1050, 0, kT0 + 6 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].tcp.dir[0].ack, 5000u);
+  EXPECT_EQ(out.recs[0].tcp.dir[1].ack, 1049u) << "the last acknowledgement, though an earlier one went further";
+  // The handshake alone: the SYN-ACK's acknowledgement of the SYN.
+  FlowTable t2(table_config());
+  Collector out2;
+  feed(t2, {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs)}, out2);
+  t2.flush_all(0, out2);
+  ASSERT_EQ(out2.recs.size(), 1u);
+  EXPECT_EQ(out2.recs[0].tcp.dir[0].ack, 0u) << "a bare SYN acknowledges nothing";
+  EXPECT_EQ(out2.recs[0].tcp.dir[1].ack, 1000u);
+}
+
+TEST(TcpThroughTable, FirstSegmentsAcknowledgementIsShownAsTheOtherSides) {
+  // A flow picked up mid-stream: argus shows no acknowledgement for the side
+  // whose only one came with the flow's first segment, and shows that one as
+  // the other side's until the other side acknowledges, in later reports too.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 307, 100, kT0 + kMs),
+        tcp_pkt(kInit, P | A, 7200, 307, 100, kT0 + 6 * kSec)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[0].tcp.dir[0].ack, 306u) << "the side's second acknowledgement";
+  EXPECT_EQ(out.recs[0].tcp.dir[1].ack, 300u) << "the first segment's, for the silent side";
+  EXPECT_EQ(out.recs[1].tcp.dir[1].ack, 300u);
+  // Only the first segment acknowledged anything: none for its sender; the
+  // other side's own acknowledgement replaces the copy.
+  FlowTable t2(table_config());
+  Collector out2;
+  feed(t2, {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kResp, A, 301, 7100, 0, kT0 + kMs)}, out2);
+  t2.flush_all(0, out2);
+  ASSERT_EQ(out2.recs.size(), 1u);
+  EXPECT_EQ(out2.recs[0].tcp.dir[0].ack, 0u);
+  EXPECT_EQ(out2.recs[0].tcp.dir[1].ack, 7099u);
+  // A flow picked up at a FIN (bare or carrying data) lends the other side
+  // nothing.
+  for (uint32_t len : {0u, 50u}) {
+    FlowTable t3(table_config());
+    Collector out3;
+    feed(t3, {tcp_pkt(kInit, F | A, 7000, 301, len, kT0), tcp_pkt(kInit, F | A, 7000, 301, len, kT0 + kMs)},
+         out3);
+    t3.flush_all(0, out3);
+    ASSERT_EQ(out3.recs.size(), 1u);
+    EXPECT_EQ(out3.recs[0].tcp.dir[0].ack, 300u) << len;
+    EXPECT_EQ(out3.recs[0].tcp.dir[1].ack, 0u) << len;
+  }
+}
+
+TEST(TcpThroughTable, UnacknowledgedBytesAsArgusCountsThem) {
+  const std::vector<ParsedPacket> hs = {tcp_pkt(kInit, S, 1000, 0, 0, kT0),
+                                        tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
+                                        tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs)};
+  auto run = [&](std::vector<ParsedPacket> more) {
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<ParsedPacket> pkts = hs;
+    pkts.insert(pkts.end(), more.begin(), more.end());
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    return out.recs;
+  };
+  // Three segments, the first of them acknowledged: two left.
+  auto r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+                tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 4 * kMs),
+                tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 5 * kMs),
+                tcp_pkt(kResp, A, 5001, 1101, 0, kT0 + 6 * kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].unacked_bytes, 200u);
+  EXPECT_EQ(r[0].tcp.dir[1].unacked_bytes, 0u);
+  // No acknowledgement in a later report: all that report's payload, not
+  // what the one of an earlier report leaves.
+  r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+           tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 6 * kSec),
+           tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 6 * kSec + kMs)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].tcp.dir[0].unacked_bytes, 100u) << "the SYN-ACK acknowledged the SYN alone";
+  EXPECT_EQ(r[1].tcp.dir[0].unacked_bytes, 200u);
+  // Data resent below the last acknowledgement's reach still counts when the
+  // other side acknowledges nothing newer in the report (a window probe).
+  r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+           tcp_pkt(kResp, A, 5001, 1001, 0, kT0 + 6 * kSec),
+           tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 6 * kSec + kMs)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1].tcp.dir[0].unacked_bytes, 100u);
+  // The other side never acknowledged: none.
+  FlowTable t(table_config());
+  Collector out;
+  feed(t,
+       {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 301, 100, kT0 + kMs),
+        tcp_pkt(kInit, P | A, 7200, 301, 100, kT0 + 2 * kMs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  EXPECT_EQ(out.recs[0].tcp.dir[0].unacked_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace argos::test
