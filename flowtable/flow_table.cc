@@ -868,10 +868,12 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
 // flow of its own. argus then takes a SYN sent again for a resend, but no
 // data segment, and none for out of order: those it judges against the
 // other side, which such a flow never sees. `track_dups`: argus's
-// ARGUS_TRACK_DUPLICATES (see `dup` below).
+// ARGUS_TRACK_DUPLICATES (see `dup` below). `first_from_key_dst`: the
+// flow's first segment came from the key's destination (the endpoint
+// argus's storage order puts second: the higher IPv4 address).
 [[gnu::always_inline]] inline uint8_t track_segment(TcpState& t, TcpRare& hs, const ParsedPacket& p,
                                                  unsigned dir, uint64_t ts_ns, bool first, bool one_way,
-                                                 bool track_dups) {
+                                                 bool track_dups, bool first_from_key_dst = false) {
   TcpDirState& me = t.dir[dir];
   TcpDirState& peer = t.dir[dir ^ 1];
   const uint8_t fl = p.tcp_flags;
@@ -953,8 +955,11 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     // leaves the SYN out, as argus's does; the tracking counts it.
     me.seq_high = seq + len;
     // A flow picked up mid-stream: its first segment only marks where the
-    // sequence space starts, so a copy of it is not taken for a resend.
-    me.rep_high = syn ? seq + len + 1 : seq;
+    // sequence space starts, so a copy of it is not taken for a resend;
+    // but only when its sender is first in argus's storage order. Sent by
+    // the other endpoint, its data counts as sent, and a copy of it, once
+    // the other side is heard, is a resend.
+    me.rep_high = syn ? seq + len + 1 : first_from_key_dst ? seq + len : seq;
     me.bits |= kTcpDirSeqValid;
     // Its IPv4 id is not kept: argus judges the next segment's order (and
     // duplicates) without it.
@@ -1474,7 +1479,7 @@ inline bool counts_near_full(const DirState* dir) {
   if (p.has_tcp && (e.key.kind == KeyKind::kIPv4 || e.key.kind == KeyKind::kIPv6) && !(e.key.flags & kKeyMatrix)) {
     e.b.rec_flags |= kRecTcp;
     seg = track_segment(e.proto.tcp, e.cold.hs, p, d, p.ts_ns, first, cfg_.unidirectional,
-                        cfg_.track_duplicates);
+                        cfg_.track_duplicates, e.b.initiator_is_key_dst);
   } else if (__builtin_expect(is_esp_flow(e.key), 0) && p.frag != FragKind::kLater) {
     track_esp(e.proto.esp, p.esp_seq);
   }

@@ -1899,7 +1899,9 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
     mid-stream gets no resend or out-of-order flag before the other side is
     heard, nor by the acknowledgement its first segment carried (argus keeps
     none: data below it, and copies of that data, are no resends until the
-    side acknowledges again)."""
+    side acknowledges again). A copy of a mid-stream flow's first segment
+    after the other side is heard is a resend only when the higher IPv4
+    address sent it (the second in argus's storage order)."""
     syn, ack_fl, psh_ack = 0x02, 0x10, 0x18
     a, b = 1000, 5000
     hs = [(0.0, 0, a, 0, syn, 0, 1), (0.01, 1, b, a + 1, syn | ack_fl, 0, 1), (0.02, 0, a + 1, b + 1, ack_fl, 0, 2)]
@@ -1923,7 +1925,15 @@ def check_tcp_first_data(tools: Tools, work: Path, c: Checks) -> None:
               (0.12, 1, b + 1, a + 11, psh_ack, 100, 4), (0.13, 0, a + 11, b + 101, ack_fl, 0, 4),
               (0.14, 1, b + 1, a + 11, psh_ack, 100, 5)],
              [(0.1, 0, a + 1, b + 101, ack_fl, 0, 3), (6.0, 1, b + 1, a + 1, psh_ack, 100, 3),
-              (6.01, 1, b + 1, a + 1, psh_ack, 100, 4)])
+              (6.01, 1, b + 1, a + 1, psh_ack, 100, 4)],
+             # A copy of the first segment once the other side is heard: a
+             # resend only when the higher address sent it.
+             [(0.1, 1, b + 1, a + 1, psh_ack, 50, 0), (0.11, 0, a + 1, b + 1, ack_fl, 0, 0),
+              (0.12, 1, b + 1, a + 1, psh_ack, 50, 0)],
+             [(0.1, 0, a + 1, b + 1, psh_ack, 50, 0), (0.11, 1, b + 1, a + 1, ack_fl, 0, 0),
+              (0.12, 0, a + 1, b + 1, psh_ack, 50, 0)],
+             [(0.1, 1, b + 1, a + 1, psh_ack, 50, 0), (0.11, 0, a + 1, b + 1, psh_ack, 50, 0),
+              (0.12, 1, b + 1, a + 51, psh_ack, 50, 0)])
     timed = []
     for i, steps in enumerate(cases):
         for at, d, sq, ak, fl, n, ip_id in steps:

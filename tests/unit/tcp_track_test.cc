@@ -725,6 +725,26 @@ TEST(TcpThroughTable, ZeroWindowSetsWindowShutForThatSide) {
   EXPECT_EQ(out.recs[0].tcp.status & kTcpSrcWindowShut, 0u);
 }
 
+TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentDependsOnItsSendersAddress) {
+  // Picked up mid-stream, the other side heard, then a copy of the first
+  // segment: no resend when the first segment came from the lower IPv4
+  // address (first in argus's storage order), a resend from the higher.
+  for (unsigned first : {kInit, kResp}) {
+    const unsigned other = first ^ 1;
+    FlowTable t(table_config());
+    Collector out;
+    feed(t,
+         {tcp_pkt(first, P | A, 7000, 301, 50, kT0), tcp_pkt(other, A, 301, 7000, 0, kT0 + kMs),
+          tcp_pkt(first, P | A, 7000, 301, 50, kT0 + 2 * kMs)},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    // The record's src is the first segment's sender.
+    EXPECT_EQ(out.recs[0].tcp.dir[0].retrans, first == kInit ? 0u : 1u)
+        << (first == kInit ? "from the lower address" : "from the higher address");
+  }
+}
+
 TEST(TcpThroughTable, AcknowledgementIsWrittenLessOne) {
   // argus writes a side's last acknowledgement less one (the last byte it
   // acknowledges), a FIN's too, and the last one sent, not the highest.
