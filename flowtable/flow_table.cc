@@ -981,7 +981,9 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // it and whatever its sequence number (a connection attempt started
       // afresh; the base stays the first): so the responder's bare SYN of
       // a simultaneous open is one, and a second SYN-ACK from either side.
-      resent = true;
+      // Not once a FIN was acknowledged: a new connection on the same
+      // ports, which argus keeps in the flow.
+      resent = !(t.status & kTcpFinAcked);
       // argus times the handshake from the last SYN sent, and the ACK from
       // the responder's last SYN-ACK (the first one's ACK was lost, or it
       // was), unless that SYN-ACK acknowledges another SYN than the first:
@@ -1113,6 +1115,10 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         me.rep_bits &= static_cast<uint8_t>(~kTcpDirAfterDupCopy);
       }
     }
+    // New data from a side after its own FIN (past the FIN's sequence
+    // number): out of order for argus, whatever its sequence number (a new
+    // connection on the same ports, after the old one closed, starts so).
+    if (len > 0 && (me.status & kTcpDirFin) && seq_gt(end, me.seq_high + 1)) out_of_order = true;
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
@@ -1552,14 +1558,16 @@ void FlowTable::process_later_fragment(const ParsedPacket& p, RecordEmitter& out
     idx = UINT32_MAX;
   // A SYN after a reset starts a new connection on the same ports: as
   // argus does, the reset one is reported and ended here (its record's last
-  // time is this SYN's), and the SYN opens a flow of its own. After a FIN
-  // close the two stay one flow, as they do in argus, and so they do after
-  // a refusal of the first SYN (kHsClosed): the SYN is a resend.
+  // time is this SYN's), and the SYN opens a flow of its own; so does a SYN
+  // after a FIN that was not acknowledged. After a FIN acknowledged the two
+  // stay one flow, as they do in argus (the new handshake is no resend),
+  // and so they do after a refusal of the first SYN: the SYN is a resend.
   if (idx != UINT32_MAX && __builtin_expect(p.has_tcp && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn, 0)) {
     Entry& old = entries_[idx];
     if (old.b.counted && old.key.proto == kProtoTcp && !(old.key.flags & kKeyMatrix) &&
         (old.key.kind == KeyKind::kIPv4 || old.key.kind == KeyKind::kIPv6) &&
-        (old.cold.hs.flags & kHsClosed)) {
+        ((old.cold.hs.flags & kHsClosed) ||
+         (old.proto.tcp.status & (kTcpFinSeen | kTcpFinAcked)) == kTcpFinSeen)) {
       if (old.dir[0].pkts + old.dir[1].pkts) {
         // (A report whose interval is over ends where it ends.)
         const bool due = p.ts_ns >= sat_add(old.report_start_ns, cfg_.status_interval_ns);

@@ -745,6 +745,41 @@ TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentDependsOnItsSendersAddress) {
   }
 }
 
+TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
+  const std::vector<ParsedPacket> first = {
+      tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
+      tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+      tcp_pkt(kResp, A, 5001, 1101, 0, kT0 + 4 * kMs), tcp_pkt(kInit, F | A, 1101, 5001, 0, kT0 + 5 * kMs)};
+  const std::vector<ParsedPacket> second = {
+      tcp_pkt(kInit, S, 90000, 0, 0, kT0 + kSec), tcp_pkt(kResp, S | A, 70000, 90001, 0, kT0 + kSec + kMs),
+      tcp_pkt(kInit, A, 90001, 70001, 0, kT0 + kSec + 2 * kMs),
+      tcp_pkt(kInit, P | A, 90001, 70001, 100, kT0 + kSec + 3 * kMs)};
+  auto run = [&](std::vector<ParsedPacket> close) {
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<ParsedPacket> pkts = first;
+    pkts.insert(pkts.end(), close.begin(), close.end());
+    pkts.insert(pkts.end(), second.begin(), second.end());
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    return out.recs;
+  };
+  // The FIN acknowledged: one flow; the new handshake is no resend, and the
+  // initiator's new data, after its FIN, is out of order.
+  auto r = run({tcp_pkt(kResp, F | A, 5001, 1102, 0, kT0 + 6 * kMs), tcp_pkt(kInit, A, 1102, 5002, 0, kT0 + 7 * kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.status & kRetransBits, 0u);
+  EXPECT_EQ(r[0].tcp.status & (kTcpSrcOutOfOrder | kTcpDstOutOfOrder), kTcpSrcOutOfOrder);
+  EXPECT_EQ(r[0].dir[0].pkts, 8u);
+  // Not acknowledged: the SYN starts a flow of its own.
+  r = run({});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].dir[0].pkts, 4u);
+  EXPECT_EQ(r[1].dir[0].pkts, 3u);
+  EXPECT_EQ(r[1].tcp.dir[0].seqbase, 90000u);
+  EXPECT_EQ(r[1].tcp.status & (kRetransBits | kTcpSrcOutOfOrder), 0u);
+}
+
 TEST(TcpThroughTable, AcknowledgementIsWrittenLessOne) {
   // argus writes a side's last acknowledgement less one (the last byte it
   // acknowledges), a FIN's too, and the last one sent, not the highest.
