@@ -898,6 +898,12 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   const bool closed = hs.flags & kHsClosed;
   t.status |= p.tcp_options & kTcpOptMask;
   const uint8_t flags_before = me.flags;  // of this report
+  // Data ending below the side's FIN, after it. argus takes the FIN into
+  // the side's highest sequence number when it came in this report after
+  // data of it (not after a new SYN following a close).
+  const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) &&
+                           !(hs.flags & kHsSynAfterClose);
+  const bool below_own_fin = (me.status & kTcpDirFin) && seq_lt(seq + len, me.seq_high + (fin_in_high ? 1u : 0u));
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -984,6 +990,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // Not once a FIN was acknowledged: a new connection on the same
       // ports, which argus keeps in the flow.
       resent = !(t.status & kTcpFinAcked);
+      if (!resent) hs.flags |= kHsSynAfterClose;
       // argus times the handshake from the last SYN sent, and the ACK from
       // the responder's last SYN-ACK (the first one's ACK was lost, or it
       // was), unless that SYN-ACK acknowledges another SYN than the first:
@@ -1119,6 +1126,10 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     // number): out of order for argus, whatever its sequence number (a new
     // connection on the same ports, after the old one closed, starts so).
     if (len > 0 && (me.status & kTcpDirFin) && seq_gt(end, me.seq_high + 1)) out_of_order = true;
+    // Data that starts at the FIN's own sequence number, once the FIN was
+    // acknowledged, repeats it.
+    if (len > 0 && (me.status & kTcpDirFinAcked) && !(hs.flags & kHsSynAfterClose) && seq == me.seq_high)
+      resent = true;
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
@@ -1154,8 +1165,11 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   // A FIN on data that starts below the side's highest sequence number:
   // argus counts one resend more, beside whatever it makes of the data.
   const bool fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
+  // Data resent after the side's own FIN counts twice when it ends below
+  // that FIN.
+  const bool after_fin = resent && !(fl & kTcpFin) && below_own_fin;
   if (resent || fin_resent) {
-    const unsigned n = unsigned{resent} + unsigned{fin_resent};
+    const unsigned n = unsigned{resent} + unsigned{fin_resent} + unsigned{after_fin};
     hs.retrans[dir] = static_cast<uint16_t>(hs.retrans[dir] > UINT16_MAX - n ? UINT16_MAX : hs.retrans[dir] + n);
     me.status |= kTcpDirRetrans;
     t.status |= kTcpSrcRetrans << dir;

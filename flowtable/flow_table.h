@@ -120,6 +120,10 @@ inline constexpr uint8_t kHsFinFirst = 0x04;
 // The flow's first segment carried data and a FIN: argus counts no FIN of
 // the flow, from either side.
 inline constexpr uint8_t kHsFinIgnored = 0x08;
+// A SYN came after a FIN was acknowledged (a new connection on the same
+// ports): argus no longer counts the side's FIN in its highest sequence
+// number when it weighs a resend after it.
+inline constexpr uint8_t kHsSynAfterClose = 0x10;
 
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);

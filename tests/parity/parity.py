@@ -1741,12 +1741,15 @@ def check_tcp_closing(tools: Tools, work: Path, c: Checks) -> None:
 def check_tcp_port_reuse(tools: Tools, work: Path, c: Checks) -> None:
     """A new connection on the same ports after the old one closed, as argus
     keeps it: after a FIN that was acknowledged the new handshake stays in
-    the flow and is no resend, and a side's new data after its own FIN is
-    out of order (ra shows a gap) whatever its sequence number; after a FIN
-    that was not acknowledged (either side's) a SYN starts a new flow, as
-    after a reset that closed the connection. (Not here: data after a FIN
-    that repeats old data, which argus counts twice: docs/deviations.md.)
-    Segments 10 ms apart; 1.0 pauses a second."""
+    the flow and is no resend; after a FIN that was not acknowledged
+    (either side's) a SYN starts a new flow, as after a reset that closed
+    the connection. A side's data after its own FIN: new data is out of
+    order (ra shows a gap) whatever its sequence number, data at the FIN's
+    number a resend once the FIN was acknowledged, and old data counts two
+    resends when it ends below the FIN (taken into the side's highest
+    number when it came after data in the same report, and not after a new
+    SYN). Segments 10 ms apart; 1.0 pauses a second, 6.0 past the status
+    interval."""
     syn, syn_ack, fin_ack, ack_fl, psh_ack, rst = 0x02, 0x12, 0x11, 0x10, 0x18, 0x04
     a, b, na, nb = 1000, 5000, 90000, 70000
 
@@ -1767,10 +1770,40 @@ def check_tcp_port_reuse(tools: Tools, work: Path, c: Checks) -> None:
              conn(a, b) + [(1, b + 1, a + 101, fin_ack), 1.0] + conn(na, nb),
              conn(a, b) + [(0, a + 101, b + 1, fin_ack), (1, b + 1, a + 101, fin_ack), 1.0] + conn(na, nb),
              conn(a, b) + [(0, a + 101, b + 1, fin_ack), 1.0, (0, a, 0, syn)],
-             conn(a, b) + [(0, a + 101, b + 1, rst), 1.0] + conn(na, nb))
+             conn(a, b) + [(0, a + 101, b + 1, rst), 1.0] + conn(na, nb),
+             # Data after the side's own FIN, with no new handshake: new
+             # data, data at the FIN's number, old data ending at or below.
+             conn(a, b) + [(0, a + 101, b + 1, fin_ack), (1, b + 1, a + 102, ack_fl), (0, a + 102, b + 1, psh_ack, 100)],
+             conn(a, b) + [(0, a + 101, b + 1, fin_ack), (0, a + 102, b + 1, psh_ack, 100)],
+             conn(a, b, False) + [(0, a + 1, b + 1, fin_ack), (0, a + 2, b + 1, psh_ack, 100)],
+             conn(a, b) + [(0, a + 101, b + 1, fin_ack), (1, b + 1, a + 102, ack_fl), (0, a + 101, b + 1, psh_ack, 100)],
+             conn(a, b) + close + [1.0, (0, a + 1, b + 2, psh_ack, 100)],
+             conn(a, b) + close + [1.0, (0, a + 1, b + 2, psh_ack, 50), (0, a + 1, b + 2, psh_ack, 50)],
+             conn(a, b) + close + [1.0, (0, a + 51, b + 2, psh_ack, 50)],
+             conn(a, b) + [(1, b + 1, a + 101, fin_ack), (0, a + 101, b + 2, ack_fl), (1, b + 2, a + 101, psh_ack, 100)],
+             # A new connection below the old numbers, or at them.
+             conn(a, b) + close + [1.0] + conn(500, nb),
+             conn(a, b) + close + [1.0] + conn(900, nb)[:3] + [(0, 901, nb + 1, psh_ack, 50)],
+             conn(a, b) + close + [1.0] + conn(a, nb)[:3] + [(0, a + 1, nb + 1, psh_ack, 50)])
+    # The server's data again after its FIN: in the FIN's report or the
+    # next, the FIN acknowledged or not, old data ending at or below the
+    # highest number, and data at the FIN's number.
+    hs = conn(a, b, False) + [(0, a + 1, b + 1, psh_ack, 100)]
+    d1, d2 = (1, b + 1, a + 101, psh_ack, 100), (1, b + 101, a + 101, psh_ack, 100)
+    s_fin1, s_fin2 = (1, b + 101, a + 101, fin_ack), (1, b + 201, a + 101, fin_ack)
+    cases += (hs + [d1, d2, 6.0, s_fin2, d1],
+              hs + [d1, d2, s_fin2, d1],
+              hs + [d1, s_fin1, d1],
+              hs + [d1, 6.0, s_fin1, d1],
+              hs + [d1, d2, s_fin2, (0, a + 101, b + 202, ack_fl), d1],
+              hs + [d1, s_fin1, (0, a + 101, b + 102, ack_fl), d1],
+              hs + [d1, s_fin1, (0, a + 101, b + 102, ack_fl), 6.0, d1],
+              hs + [d1, s_fin1, (1, b + 101, a + 101, psh_ack, 50)],
+              hs + [d1, s_fin1, (0, a + 101, b + 102, ack_fl), (1, b + 101, a + 101, psh_ack, 50)],
+              hs + [d1, s_fin1, (0, a + 101, b + 101, ack_fl), d1])
     timed = paced_tcp_frames(cases, 44500)
     compare_generated(tools, work, c, "tcp-port-reuse", [pkt for _, pkt in timed],
-                      "a new connection on the same ports: after a FIN acknowledged, after one not, after a reset",
+                      "a new connection on the same ports after a FIN or a reset; data after a side's FIN",
                       times=[sec for sec, _ in timed], min_records=len(cases),
                       columns=COLUMNS + ["stcpb", "dtcpb", "sloss", "dloss", "synack"])
 

@@ -771,6 +771,24 @@ TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
   EXPECT_EQ(r[0].tcp.status & kRetransBits, 0u);
   EXPECT_EQ(r[0].tcp.status & (kTcpSrcOutOfOrder | kTcpDstOutOfOrder), kTcpSrcOutOfOrder);
   EXPECT_EQ(r[0].dir[0].pkts, 8u);
+  // A new connection below the old one's numbers: each data segment of it
+  // repeats old data, ending below the side's highest number: two resends.
+  {
+    FlowTable t(table_config());
+    Collector out;
+    std::vector<ParsedPacket> pkts = first;
+    pkts.push_back(tcp_pkt(kResp, F | A, 5001, 1102, 0, kT0 + 6 * kMs));
+    pkts.push_back(tcp_pkt(kInit, A, 1102, 5002, 0, kT0 + 7 * kMs));
+    for (const ParsedPacket& q : {tcp_pkt(kInit, S, 500, 0, 0, kT0 + kSec), tcp_pkt(kResp, S | A, 70000, 501, 0, kT0 + kSec + kMs),
+                                  tcp_pkt(kInit, A, 501, 70001, 0, kT0 + kSec + 2 * kMs),
+                                  tcp_pkt(kInit, P | A, 501, 70001, 100, kT0 + kSec + 3 * kMs)})
+      pkts.push_back(q);
+    feed(t, pkts, out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u);
+    EXPECT_EQ(out.recs[0].tcp.dir[0].retrans, 2u);
+    EXPECT_EQ(out.recs[0].tcp.dir[1].retrans, 0u);
+  }
   // Not acknowledged: the SYN starts a flow of its own.
   r = run({});
   ASSERT_EQ(r.size(), 2u);
