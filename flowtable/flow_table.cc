@@ -901,9 +901,12 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   // Data ending below the side's FIN, after it. argus takes the FIN into
   // the side's highest sequence number when it came in this report after
   // data of it (not after a new SYN following a close).
-  const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) &&
-                           !(hs.flags & kHsSynAfterClose);
-  const bool below_own_fin = (me.status & kTcpDirFin) && seq_lt(seq + len, me.seq_high + (fin_in_high ? 1u : 0u));
+  bool below_own_fin = false;
+  if (__builtin_expect(me.status & kTcpDirFin, 0)) {
+    const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) &&
+                             !(hs.flags & kHsSynAfterClose);
+    below_own_fin = seq_lt(seq + len, me.seq_high + (fin_in_high ? 1u : 0u));
+  }
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
