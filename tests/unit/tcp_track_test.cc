@@ -725,22 +725,31 @@ TEST(TcpThroughTable, ZeroWindowSetsWindowShutForThatSide) {
   EXPECT_EQ(out.recs[0].tcp.status & kTcpSrcWindowShut, 0u);
 }
 
+// The records of `pkts` through a fresh table, every flow flushed at the end.
+std::vector<FlowRecord> through_table(const std::vector<ParsedPacket>& pkts) {
+  FlowTable t(table_config());
+  Collector out;
+  feed(t, pkts, out);
+  t.flush_all(0, out);
+  return out.recs;
+}
+
+std::vector<ParsedPacket> operator+(std::vector<ParsedPacket> a, const std::vector<ParsedPacket>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentDependsOnItsSendersAddress) {
   // Picked up mid-stream, the other side heard, then a copy of the first
   // segment: no resend when the first segment came from the lower IPv4
   // address (first in argus's storage order), a resend from the higher.
   for (unsigned first : {kInit, kResp}) {
-    const unsigned other = first ^ 1;
-    FlowTable t(table_config());
-    Collector out;
-    feed(t,
-         {tcp_pkt(first, P | A, 7000, 301, 50, kT0), tcp_pkt(other, A, 301, 7000, 0, kT0 + kMs),
-          tcp_pkt(first, P | A, 7000, 301, 50, kT0 + 2 * kMs)},
-         out);
-    t.flush_all(0, out);
-    ASSERT_EQ(out.recs.size(), 1u);
+    const auto r = through_table({tcp_pkt(first, P | A, 7000, 301, 50, kT0),
+                                  tcp_pkt(first ^ 1, A, 301, 7000, 0, kT0 + kMs),
+                                  tcp_pkt(first, P | A, 7000, 301, 50, kT0 + 2 * kMs)});
+    ASSERT_EQ(r.size(), 1u);
     // The record's src is the first segment's sender.
-    EXPECT_EQ(out.recs[0].tcp.dir[0].retrans, first == kInit ? 0u : 1u)
+    EXPECT_EQ(r[0].tcp.dir[0].retrans, first == kInit ? 0u : 1u)
         << (first == kInit ? "from the lower address" : "from the higher address");
   }
 }
@@ -750,47 +759,29 @@ TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
       tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
       tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
       tcp_pkt(kResp, A, 5001, 1101, 0, kT0 + 4 * kMs), tcp_pkt(kInit, F | A, 1101, 5001, 0, kT0 + 5 * kMs)};
-  const std::vector<ParsedPacket> second = {
-      tcp_pkt(kInit, S, 90000, 0, 0, kT0 + kSec), tcp_pkt(kResp, S | A, 70000, 90001, 0, kT0 + kSec + kMs),
-      tcp_pkt(kInit, A, 90001, 70001, 0, kT0 + kSec + 2 * kMs),
-      tcp_pkt(kInit, P | A, 90001, 70001, 100, kT0 + kSec + 3 * kMs)};
-  auto run = [&](std::vector<ParsedPacket> close) {
-    FlowTable t(table_config());
-    Collector out;
-    std::vector<ParsedPacket> pkts = first;
-    pkts.insert(pkts.end(), close.begin(), close.end());
-    pkts.insert(pkts.end(), second.begin(), second.end());
-    feed(t, pkts, out);
-    t.flush_all(0, out);
-    return out.recs;
+  const std::vector<ParsedPacket> fin_acked = {tcp_pkt(kResp, F | A, 5001, 1102, 0, kT0 + 6 * kMs),
+                                               tcp_pkt(kInit, A, 1102, 5002, 0, kT0 + 7 * kMs)};
+  auto second = [](uint32_t isn) {
+    return std::vector<ParsedPacket>{
+        tcp_pkt(kInit, S, isn, 0, 0, kT0 + kSec), tcp_pkt(kResp, S | A, 70000, isn + 1, 0, kT0 + kSec + kMs),
+        tcp_pkt(kInit, A, isn + 1, 70001, 0, kT0 + kSec + 2 * kMs),
+        tcp_pkt(kInit, P | A, isn + 1, 70001, 100, kT0 + kSec + 3 * kMs)};
   };
   // The FIN acknowledged: one flow; the new handshake is no resend, and the
   // initiator's new data, after its FIN, is out of order.
-  auto r = run({tcp_pkt(kResp, F | A, 5001, 1102, 0, kT0 + 6 * kMs), tcp_pkt(kInit, A, 1102, 5002, 0, kT0 + 7 * kMs)});
+  auto r = through_table(first + fin_acked + second(90000));
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].tcp.status & kRetransBits, 0u);
   EXPECT_EQ(r[0].tcp.status & (kTcpSrcOutOfOrder | kTcpDstOutOfOrder), kTcpSrcOutOfOrder);
   EXPECT_EQ(r[0].dir[0].pkts, 8u);
-  // A new connection below the old one's numbers: each data segment of it
-  // repeats old data, ending below the side's highest number: two resends.
-  {
-    FlowTable t(table_config());
-    Collector out;
-    std::vector<ParsedPacket> pkts = first;
-    pkts.push_back(tcp_pkt(kResp, F | A, 5001, 1102, 0, kT0 + 6 * kMs));
-    pkts.push_back(tcp_pkt(kInit, A, 1102, 5002, 0, kT0 + 7 * kMs));
-    for (const ParsedPacket& q : {tcp_pkt(kInit, S, 500, 0, 0, kT0 + kSec), tcp_pkt(kResp, S | A, 70000, 501, 0, kT0 + kSec + kMs),
-                                  tcp_pkt(kInit, A, 501, 70001, 0, kT0 + kSec + 2 * kMs),
-                                  tcp_pkt(kInit, P | A, 501, 70001, 100, kT0 + kSec + 3 * kMs)})
-      pkts.push_back(q);
-    feed(t, pkts, out);
-    t.flush_all(0, out);
-    ASSERT_EQ(out.recs.size(), 1u);
-    EXPECT_EQ(out.recs[0].tcp.dir[0].retrans, 2u);
-    EXPECT_EQ(out.recs[0].tcp.dir[1].retrans, 0u);
-  }
+  // A new connection below the old one's numbers: its data segment repeats
+  // old data, ending below the side's highest number: two resends.
+  r = through_table(first + fin_acked + second(500));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].retrans, 2u);
+  EXPECT_EQ(r[0].tcp.dir[1].retrans, 0u);
   // Not acknowledged: the SYN starts a flow of its own.
-  r = run({});
+  r = through_table(first + second(90000));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].dir[0].pkts, 4u);
   EXPECT_EQ(r[1].dir[0].pkts, 3u);
@@ -801,63 +792,44 @@ TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
 TEST(TcpThroughTable, AcknowledgementIsWrittenLessOne) {
   // argus writes a side's last acknowledgement less one (the last byte it
   // acknowledges), a FIN's too, and the last one sent, not the highest.
-  FlowTable t(table_config());
-  Collector out;
-  feed(t,
-       {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
-        tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
-        tcp_pkt(kInit, F | A, 1101, 5001, 0, kT0 + 4 * kMs), tcp_pkt(kResp, A, 5001, 1102, 0, kT0 + 5 * kMs),
-        tcp_pkt(kResp, A, 5001, 1050, 0, kT0 + 6 * kMs)},
-       out);
-  t.flush_all(0, out);
-  ASSERT_EQ(out.recs.size(), 1u);
-  EXPECT_EQ(out.recs[0].tcp.dir[0].ack, 5000u);
-  EXPECT_EQ(out.recs[0].tcp.dir[1].ack, 1049u) << "the last acknowledgement, though an earlier one went further";
+  auto r = through_table(
+      {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
+       tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs), tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+       tcp_pkt(kInit, F | A, 1101, 5001, 0, kT0 + 4 * kMs), tcp_pkt(kResp, A, 5001, 1102, 0, kT0 + 5 * kMs),
+       tcp_pkt(kResp, A, 5001, 1050, 0, kT0 + 6 * kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].ack, 5000u);
+  EXPECT_EQ(r[0].tcp.dir[1].ack, 1049u) << "the last acknowledgement, though an earlier one went further";
   // The handshake alone: the SYN-ACK's acknowledgement of the SYN.
-  FlowTable t2(table_config());
-  Collector out2;
-  feed(t2, {tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs)}, out2);
-  t2.flush_all(0, out2);
-  ASSERT_EQ(out2.recs.size(), 1u);
-  EXPECT_EQ(out2.recs[0].tcp.dir[0].ack, 0u) << "a bare SYN acknowledges nothing";
-  EXPECT_EQ(out2.recs[0].tcp.dir[1].ack, 1000u);
+  r = through_table({tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].ack, 0u) << "a bare SYN acknowledges nothing";
+  EXPECT_EQ(r[0].tcp.dir[1].ack, 1000u);
 }
 
 TEST(TcpThroughTable, FirstSegmentsAcknowledgementIsShownAsTheOtherSides) {
   // A flow picked up mid-stream: argus shows no acknowledgement for the side
   // whose only one came with the flow's first segment, and shows that one as
   // the other side's until the other side acknowledges, in later reports too.
-  FlowTable t(table_config());
-  Collector out;
-  feed(t,
-       {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 307, 100, kT0 + kMs),
-        tcp_pkt(kInit, P | A, 7200, 307, 100, kT0 + 6 * kSec)},
-       out);
-  t.flush_all(0, out);
-  ASSERT_EQ(out.recs.size(), 2u);
-  EXPECT_EQ(out.recs[0].tcp.dir[0].ack, 306u) << "the side's second acknowledgement";
-  EXPECT_EQ(out.recs[0].tcp.dir[1].ack, 300u) << "the first segment's, for the silent side";
-  EXPECT_EQ(out.recs[1].tcp.dir[1].ack, 300u);
+  auto r = through_table({tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 307, 100, kT0 + kMs),
+                          tcp_pkt(kInit, P | A, 7200, 307, 100, kT0 + 6 * kSec)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].tcp.dir[0].ack, 306u) << "the side's second acknowledgement";
+  EXPECT_EQ(r[0].tcp.dir[1].ack, 300u) << "the first segment's, for the silent side";
+  EXPECT_EQ(r[1].tcp.dir[1].ack, 300u);
   // Only the first segment acknowledged anything: none for its sender; the
   // other side's own acknowledgement replaces the copy.
-  FlowTable t2(table_config());
-  Collector out2;
-  feed(t2, {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kResp, A, 301, 7100, 0, kT0 + kMs)}, out2);
-  t2.flush_all(0, out2);
-  ASSERT_EQ(out2.recs.size(), 1u);
-  EXPECT_EQ(out2.recs[0].tcp.dir[0].ack, 0u);
-  EXPECT_EQ(out2.recs[0].tcp.dir[1].ack, 7099u);
+  r = through_table({tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kResp, A, 301, 7100, 0, kT0 + kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].ack, 0u);
+  EXPECT_EQ(r[0].tcp.dir[1].ack, 7099u);
   // A flow picked up at a FIN (bare or carrying data) lends the other side
   // nothing.
   for (uint32_t len : {0u, 50u}) {
-    FlowTable t3(table_config());
-    Collector out3;
-    feed(t3, {tcp_pkt(kInit, F | A, 7000, 301, len, kT0), tcp_pkt(kInit, F | A, 7000, 301, len, kT0 + kMs)},
-         out3);
-    t3.flush_all(0, out3);
-    ASSERT_EQ(out3.recs.size(), 1u);
-    EXPECT_EQ(out3.recs[0].tcp.dir[0].ack, 300u) << len;
-    EXPECT_EQ(out3.recs[0].tcp.dir[1].ack, 0u) << len;
+    r = through_table({tcp_pkt(kInit, F | A, 7000, 301, len, kT0), tcp_pkt(kInit, F | A, 7000, 301, len, kT0 + kMs)});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].tcp.dir[0].ack, 300u) << len;
+    EXPECT_EQ(r[0].tcp.dir[1].ack, 0u) << len;
   }
 }
 
@@ -865,48 +837,34 @@ TEST(TcpThroughTable, UnacknowledgedBytesAsArgusCountsThem) {
   const std::vector<ParsedPacket> hs = {tcp_pkt(kInit, S, 1000, 0, 0, kT0),
                                         tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
                                         tcp_pkt(kInit, A, 1001, 5001, 0, kT0 + 2 * kMs)};
-  auto run = [&](std::vector<ParsedPacket> more) {
-    FlowTable t(table_config());
-    Collector out;
-    std::vector<ParsedPacket> pkts = hs;
-    pkts.insert(pkts.end(), more.begin(), more.end());
-    feed(t, pkts, out);
-    t.flush_all(0, out);
-    return out.recs;
-  };
   // Three segments, the first of them acknowledged: two left.
-  auto r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
-                tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 4 * kMs),
-                tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 5 * kMs),
-                tcp_pkt(kResp, A, 5001, 1101, 0, kT0 + 6 * kMs)});
+  auto r = through_table(hs + std::vector<ParsedPacket>{tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+                                                         tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 4 * kMs),
+                                                         tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 5 * kMs),
+                                                         tcp_pkt(kResp, A, 5001, 1101, 0, kT0 + 6 * kMs)});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].tcp.dir[0].unacked_bytes, 200u);
   EXPECT_EQ(r[0].tcp.dir[1].unacked_bytes, 0u);
   // No acknowledgement in a later report: all that report's payload, not
   // what the one of an earlier report leaves.
-  r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
-           tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 6 * kSec),
-           tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 6 * kSec + kMs)});
+  r = through_table(hs + std::vector<ParsedPacket>{tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+                                                    tcp_pkt(kInit, P | A, 1101, 5001, 100, kT0 + 6 * kSec),
+                                                    tcp_pkt(kInit, P | A, 1201, 5001, 100, kT0 + 6 * kSec + kMs)});
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].tcp.dir[0].unacked_bytes, 100u) << "the SYN-ACK acknowledged the SYN alone";
   EXPECT_EQ(r[1].tcp.dir[0].unacked_bytes, 200u);
   // Data resent below the last acknowledgement's reach still counts when the
   // other side acknowledges nothing newer in the report (a window probe).
-  r = run({tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
-           tcp_pkt(kResp, A, 5001, 1001, 0, kT0 + 6 * kSec),
-           tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 6 * kSec + kMs)});
+  r = through_table(hs + std::vector<ParsedPacket>{tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 3 * kMs),
+                                                    tcp_pkt(kResp, A, 5001, 1001, 0, kT0 + 6 * kSec),
+                                                    tcp_pkt(kInit, P | A, 1001, 5001, 100, kT0 + 6 * kSec + kMs)});
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[1].tcp.dir[0].unacked_bytes, 100u);
   // The other side never acknowledged: none.
-  FlowTable t(table_config());
-  Collector out;
-  feed(t,
-       {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 301, 100, kT0 + kMs),
-        tcp_pkt(kInit, P | A, 7200, 301, 100, kT0 + 2 * kMs)},
-       out);
-  t.flush_all(0, out);
-  ASSERT_EQ(out.recs.size(), 1u);
-  EXPECT_EQ(out.recs[0].tcp.dir[0].unacked_bytes, 0u);
+  r = through_table({tcp_pkt(kInit, P | A, 7000, 301, 100, kT0), tcp_pkt(kInit, P | A, 7100, 301, 100, kT0 + kMs),
+                     tcp_pkt(kInit, P | A, 7200, 301, 100, kT0 + 2 * kMs)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].tcp.dir[0].unacked_bytes, 0u);
 }
 
 }  // namespace
