@@ -980,7 +980,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     // gives the side no base until its SYN-ACK or first other segment).
     if (unseen(me) && (ack || !again)) {
       me.seqbase = seq;
-        me.seq_high = seq;
+      me.seq_high = seq;
       me.rep_high = seq + 1;
       me.bits |= kTcpDirSeqValid;
     }
