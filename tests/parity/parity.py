@@ -1952,7 +1952,12 @@ def check_tcp_report_resends(tools: Tools, work: Path, c: Checks) -> None:
              hs + [d1, 6.0, srv(100, 100), d1, d1],
              hs + [d1, 6.0, d1, srv(100, 100), srv(200, 100), srv(100, 50)],
              hs + [6.0, d1, srv(100, 100), srv(200, 100), srv(100, 100)],
-             hs + [6.0, srv(0, 50), srv(100, 50), srv(100, 50), d1])
+             hs + [6.0, srv(0, 50), srv(100, 50), srv(100, 50), d1],
+             # A resend running past the highest number leaves the mark
+             # resends are judged by where it was.
+             hs + [srv(0, 100), srv(50, 100), srv(100, 100)],
+             hs + [srv(0, 100), srv(50, 100), srv(120, 100)],
+             hs + [srv(0, 100), srv(50, 100), srv(150, 100)])
     timed = paced_tcp_frames(cases, 45000)
     compare_generated(tools, work, c, "tcp-report-resends", [pkt for _, pkt in timed],
                       "data sent again at a report's start: the other side's acknowledgement, copies ending "
