@@ -1142,10 +1142,15 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     }
     // Sequence space counts payload only (a FIN does not advance it), as
     // argus reports it. Within a report, the first packet of a direction
-    // starts the tracking afresh. A resend that runs past the highest
-    // number does not move the mark resends are judged by (the record's
-    // highest number below does move).
-    if (!valid || (seq_gt(end, me.rep_high) && !resent)) me.rep_high = end;
+    // starts the tracking afresh. A resend moves the mark resends are
+    // judged by no further than the side's highest number before it (the
+    // record's highest number, below, takes all of it).
+    if (!valid) {
+      me.rep_high = end;
+    } else if (seq_gt(end, me.rep_high)) {
+      me.rep_high = !resent || !seq_gt(end, me.seq_high) ? end
+                    : seq_gt(me.seq_high, me.rep_high) ? me.seq_high : me.rep_high;
+    }
     if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && peer_acked && !seq_gt(seq, peer.ack))
       me.rep_bits |= kTcpDirDataFromAck;
     if (len > 0) me.rep_bits |= kTcpDirDataInReport;

@@ -1953,8 +1953,8 @@ def check_tcp_report_resends(tools: Tools, work: Path, c: Checks) -> None:
              hs + [d1, 6.0, d1, srv(100, 100), srv(200, 100), srv(100, 50)],
              hs + [6.0, d1, srv(100, 100), srv(200, 100), srv(100, 100)],
              hs + [6.0, srv(0, 50), srv(100, 50), srv(100, 50), d1],
-             # A resend running past the highest number leaves the mark
-             # resends are judged by where it was.
+             # A resend moves the mark resends are judged by up to the
+             # side's highest number before it, not past it.
              hs + [srv(0, 100), srv(50, 100), srv(100, 100)],
              hs + [srv(0, 100), srv(50, 100), srv(120, 100)],
              hs + [srv(0, 100), srv(50, 100), srv(150, 100)])

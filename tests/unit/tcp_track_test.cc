@@ -104,7 +104,7 @@ std::vector<TcpCase> cases() {
        kTcpSawSynSent, kTcpSawSyn | kTcpEstablished},
       {"flow picked up mid-stream: ESTABLISHED", {{kInit, A, 1001, 5001}, {kResp, A, 5001, 1001}},
        kTcpEstablished, kTcpSawSyn | kTcpSawSynSent},
-      {"a resend running past the highest number leaves the resend mark: the next segment follows on",
+      {"a resend running past the highest number moves the resend mark only to it: the next segment follows on",
        handshake() + std::vector<Seg>{{kResp, P | A, 5001, 1001, 100}, {kResp, P | A, 5051, 1001, 100},
                                       {kResp, P | A, 5101, 1001, 100}},
        kTcpDstRetrans, kTcpSrcRetrans, 0, 1},
