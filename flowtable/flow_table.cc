@@ -1148,8 +1148,8 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     if (!valid) {
       me.rep_high = end;
     } else if (seq_gt(end, me.rep_high)) {
-      me.rep_high = !resent || !seq_gt(end, me.seq_high) ? end
-                    : seq_gt(me.seq_high, me.rep_high) ? me.seq_high : me.rep_high;
+      const uint32_t to = resent && seq_gt(end, me.seq_high) ? me.seq_high : end;
+      if (seq_gt(to, me.rep_high)) me.rep_high = to;
     }
     if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && peer_acked && !seq_gt(seq, peer.ack))
       me.rep_bits |= kTcpDirDataFromAck;
