@@ -990,10 +990,10 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // it and whatever its sequence number (a connection attempt started
       // afresh; the base stays the first): so the responder's bare SYN of
       // a simultaneous open is one, and a second SYN-ACK from either side.
-      // Not once a FIN was acknowledged: a new connection on the same
-      // ports, which argus keeps in the flow.
-      resent = !(t.status & kTcpFinAcked);
-      if (!resent) hs.flags |= kHsSynAfterClose;
+      // Not after a FIN: once it was acknowledged, a new connection on the
+      // same ports, which argus keeps in the flow.
+      resent = !(t.status & kTcpFinSeen);
+      if (t.status & kTcpFinAcked) hs.flags |= kHsSynAfterClose;
       // argus times the handshake from the last SYN sent, and the ACK from
       // the responder's last SYN-ACK (the first one's ACK was lost, or it
       // was), unless that SYN-ACK acknowledges another SYN than the first:
@@ -1177,7 +1177,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   const bool fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
   // Data resent after the side's own FIN counts twice when it ends below
   // that FIN.
-  const bool after_fin = resent && !(fl & kTcpFin) && below_own_fin;
+  const bool after_fin = resent && len > 0 && !syn && !(fl & kTcpFin) && below_own_fin;
   if (resent || fin_resent) {
     const unsigned n = unsigned{resent} + unsigned{fin_resent} + unsigned{after_fin};
     hs.retrans[dir] = static_cast<uint16_t>(hs.retrans[dir] > UINT16_MAX - n ? UINT16_MAX : hs.retrans[dir] + n);

@@ -1800,7 +1800,12 @@ def check_tcp_port_reuse(tools: Tools, work: Path, c: Checks) -> None:
               hs + [d1, s_fin1, (0, a + 101, b + 102, ack_fl), 6.0, d1],
               hs + [d1, s_fin1, (1, b + 101, a + 101, psh_ack, 50)],
               hs + [d1, s_fin1, (0, a + 101, b + 102, ack_fl), (1, b + 101, a + 101, psh_ack, 50)],
-              hs + [d1, s_fin1, (0, a + 101, b + 101, ack_fl), d1])
+              hs + [d1, s_fin1, (0, a + 101, b + 101, ack_fl), d1],
+              # The server's SYN-ACK again after its FIN: no resend.
+              conn(a, b, False) + [(1, b + 1, a + 1, psh_ack, 100), s_fin1, (1, b, a + 1, syn_ack)],
+              conn(a, b, False) + [(1, b + 1, a + 1, fin_ack), (1, b, a + 1, syn_ack)],
+              conn(a, b, False) + [(1, b + 1, a + 1, psh_ack, 100), s_fin1, (0, a + 1, b + 102, ack_fl),
+                                   (1, b, a + 1, syn_ack)])
     timed = paced_tcp_frames(cases, 44500)
     compare_generated(tools, work, c, "tcp-port-reuse", [pkt for _, pkt in timed],
                       "a new connection on the same ports after a FIN or a reset; data after a side's FIN",
