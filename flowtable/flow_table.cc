@@ -898,15 +898,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   const bool closed = hs.flags & kHsClosed;
   t.status |= p.tcp_options & kTcpOptMask;
   const uint8_t flags_before = me.flags;  // of this report
-  // Data ending below the side's FIN, after it. argus takes the FIN into
-  // the side's highest sequence number when it came in this report after
-  // data of it (not after a new SYN following a close).
-  bool below_own_fin = false;
-  if (__builtin_expect(me.status & kTcpDirFin, 0)) {
-    const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) &&
-                             !(hs.flags & kHsSynAfterClose);
-    below_own_fin = seq_lt(seq + len, me.seq_high + (fin_in_high ? 1u : 0u));
-  }
+  bool below_own_fin = false;  // data ending below the side's FIN, after it
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -1125,14 +1117,20 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         me.rep_bits &= static_cast<uint8_t>(~kTcpDirAfterDupCopy);
       }
     }
-    // New data from a side after its own FIN (past the FIN's sequence
-    // number): out of order for argus, whatever its sequence number (a new
-    // connection on the same ports, after the old one closed, starts so).
-    if (len > 0 && (me.status & kTcpDirFin) && seq_gt(end, me.seq_high + 1)) out_of_order = true;
-    // Data that starts at the FIN's own sequence number, once the FIN was
-    // acknowledged, repeats it.
-    if (len > 0 && (me.status & kTcpDirFinAcked) && !(hs.flags & kHsSynAfterClose) && seq == me.seq_high)
-      resent = true;
+    if (len > 0 && __builtin_expect(me.status & kTcpDirFin, 0)) {
+      // Data from a side after its own FIN. New data (past the FIN's
+      // sequence number) is out of order for argus, whatever its sequence
+      // number (a new connection on the same ports, after the old one
+      // closed, starts so); data at the FIN's own number, once the FIN was
+      // acknowledged, repeats it. For data ending below it, argus takes the
+      // FIN into the side's highest sequence number when it came in this
+      // report after data of it (not after a new SYN following a close).
+      const bool after_close = hs.flags & kHsSynAfterClose;
+      if (seq_gt(end, me.seq_high + 1)) out_of_order = true;
+      if ((me.status & kTcpDirFinAcked) && !after_close && seq == me.seq_high) resent = true;
+      const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) && !after_close;
+      below_own_fin = seq_lt(end, me.seq_high + (fin_in_high ? 1u : 0u));
+    }
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
     if (one_way || unheard) resent = out_of_order = sent_earlier = false;
@@ -1177,7 +1175,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   const bool fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
   // Data resent after the side's own FIN counts twice when it ends below
   // that FIN.
-  const bool after_fin = resent && len > 0 && !syn && !(fl & kTcpFin) && below_own_fin;
+  const bool after_fin = resent && !(fl & kTcpFin) && below_own_fin;
   if (resent || fin_resent) {
     const unsigned n = unsigned{resent} + unsigned{fin_resent} + unsigned{after_fin};
     hs.retrans[dir] = static_cast<uint16_t>(hs.retrans[dir] > UINT16_MAX - n ? UINT16_MAX : hs.retrans[dir] + n);
