@@ -80,6 +80,18 @@ def main():
                            timeout=60, env=env, cwd=tmp, pass_fds=pass_fds)
         return p, time.monotonic() - t0
 
+    def held_descriptors(pid):
+        # A descriptor can close between listing the directory and reading
+        # its link (the worker opens and closes files while running): such a
+        # one is not held.
+        held = []
+        for n in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                held.append(os.readlink(f"/proc/{pid}/fd/{n}"))
+            except FileNotFoundError:
+                pass
+        return held
+
     def read_pid(tmp):
         with open(os.path.join(tmp, "argos.pid")) as f:
             return int(f.read().strip())
@@ -102,7 +114,7 @@ def main():
             assert os.getsid(pid) != os.getsid(0), "still in the shell's session"
             assert os.getsid(pid) != pid, "a session leader could acquire a terminal"
             assert os.readlink(f"/proc/{pid}/cwd") == "/", os.readlink(f"/proc/{pid}/cwd")
-            held = [os.readlink(f"/proc/{pid}/fd/{n}") for n in os.listdir(f"/proc/{pid}/fd")]
+            held = held_descriptors(pid)
             assert inherited not in held, f"the daemon holds the starter's descriptor: {held}"
             time.sleep(2.5)
             assert alive(pid), "the daemon ended before the replay did"
