@@ -1048,6 +1048,9 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       id_behind = id < me.last_data_id && me.last_data_id - id < kIdReorderWindow;
       me.last_data_id = id;
     }
+    // argus's mark for the side's data while a jump goes unanswered (see
+    // kTcpDirJumpUnheard); kept as its lag behind rep_high.
+    uint32_t jump_mark = me.rep_bits & kTcpDirJumpUnheard ? me.rep_high - hs.jump_lag[dir] : me.rep_high;
     if (len > 0 && acked) {
       // Data the peer has acknowledged already. argus counts it as resent
       // only when the segment's own window, shifted right by the sender's
@@ -1070,7 +1073,18 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       }
     } else if (len > 0 && seen) {
       const uint32_t hole_end = me.hole_lo + me.hole_len;
-      if (me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end)) {
+      const bool in_hole = me.hole_len && !seq_lt(seq, me.hole_lo) && seq_lt(seq, hole_end);
+      if (in_hole) {
+        if (!seq_lt(end, hole_end)) {
+          me.hole_len = 0;
+        } else {
+          me.hole_len = static_cast<uint16_t>(hole_end - end);
+          me.hole_lo = end;
+        }
+      }
+      if (at_peer_ack && !id_behind) {
+        resent = true;  // the data the other side is waiting for, in a gap or not
+      } else if (in_hole) {
         // Fills the gap a jump forward left. Once the peer asked for it
         // (acknowledged up to the gap's start since it opened) that is a
         // retransmission, as argus has it, unless its id says it was sent
@@ -1080,15 +1094,24 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         } else {
           out_of_order = true;
         }
-        if (!seq_lt(end, hole_end)) {
-          me.hole_len = 0;
-        } else {
-          me.hole_len = static_cast<uint16_t>(hole_end - end);
-          me.hole_lo = end;
-        }
       } else if (id_behind) {
         out_of_order = true;  // sent before the copy seen earlier
-      } else if (peer_spoke || at_peer_ack || (me.rep_bits & kTcpDirDataFromAck)) {
+      } else if (me.rep_bits & kTcpDirJumpUnheard) {
+        // After a jump the other side has not answered: argus judges a
+        // copy by its mark, which the jump moved by the segment's length
+        // only. Ending below the side's highest number, it came out of
+        // order; starting below the mark, it is a resend; else argus takes
+        // it for the data after its mark (a copy of the jumped segment).
+        if (peer_acked && seq_lt(seq, peer.ack)) {
+          resent = true;  // partly acknowledged already
+        } else if (seq_lt(end, me.seq_high)) {
+          out_of_order = true;
+        } else if (seq_lt(seq, jump_mark) || (me.status & kTcpDirFin)) {
+          resent = true;  // after the side's FIN, the copy of the jumped segment too
+        } else {
+          jump_mark += len;
+        }
+      } else if (peer_spoke || (me.rep_bits & kTcpDirDataFromAck)) {
         resent = true;  // seen earlier in this report
       } else if (seq_lt(end, me.seq_high)) {
         // In a report the other side is silent in, a copy beyond its
@@ -1097,6 +1120,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         // and neither when it ends at the side's highest sequence number.
         out_of_order = true;
       }
+      if (out_of_order) jump_mark += len;  // late data takes argus's mark on too
     } else if (len > 0) {
       // A jump forward past this report's data: remember the gap (one is
       // tracked). The side's first data after the handshake opens none:
@@ -1106,6 +1130,15 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         me.hole_len = static_cast<uint16_t>(seq - me.rep_high);
         me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
       }
+      // argus's mark moves by the length of new data, wherever it starts:
+      // a jump (the side's first data after the handshake too) leaves it
+      // behind the side's highest number until the other side acknowledges.
+      if (valid && seq_gt(seq, me.rep_high) && !(peer_acked && !seq_gt(seq, peer.ack))) {
+        if (!(me.rep_bits & kTcpDirJumpUnheard))
+          jump_mark = peer_acked && seq_gt(peer.ack, me.rep_high) ? peer.ack : me.rep_high;
+        me.rep_bits |= kTcpDirJumpUnheard;
+      }
+      jump_mark += len;
       // The report's data no longer runs unbroken from the other side's
       // acknowledgement.
       if (data_before && seq_gt(seq, me.rep_high)) me.rep_bits &= static_cast<uint8_t>(~kTcpDirDataFromAck);
@@ -1121,15 +1154,21 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // Data from a side after its own FIN. New data (past the FIN's
       // sequence number) is out of order for argus, whatever its sequence
       // number (a new connection on the same ports, after the old one
-      // closed, starts so); data at the FIN's own number, once the FIN was
-      // acknowledged, repeats it. For data ending below it, argus takes the
-      // FIN into the side's highest sequence number when it came in this
-      // report after data of it (not after a new SYN following a close).
+      // closed, starts so), unless it resends data too; data at the FIN's
+      // own number, once the FIN was acknowledged, repeats it. argus takes
+      // the FIN into the side's highest sequence number when it came in
+      // this report after data of it (not after a new SYN following a
+      // close).
       const bool after_close = hs.flags & kHsSynAfterClose;
-      if (seq_gt(end, me.seq_high + 1)) out_of_order = true;
+      if (!resent && seq_gt(end, me.seq_high + 1)) out_of_order = true;
       if ((me.status & kTcpDirFinAcked) && !after_close && seq == me.seq_high) resent = true;
       const bool fin_in_high = (flags_before & kTcpFin) && (me.rep_bits & kTcpDirDataInReport) && !after_close;
-      below_own_fin = seq_lt(end, me.seq_high + (fin_in_high ? 1u : 0u));
+      // Resent data counts twice when it starts below the side's highest
+      // number, unless it ends right there and that number does not take
+      // the FIN; while a jump goes unanswered, below argus's mark.
+      below_own_fin = me.rep_bits & kTcpDirJumpUnheard
+                          ? seq_lt(seq, jump_mark)
+                          : seq_lt(seq, me.seq_high) && (end != me.seq_high || fin_in_high);
     }
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
@@ -1148,6 +1187,16 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     } else if (seq_gt(end, me.rep_high)) {
       const uint32_t to = resent && seq_gt(end, me.seq_high) ? me.seq_high : end;
       if (seq_gt(to, me.rep_high)) me.rep_high = to;
+    }
+    if (__builtin_expect(me.rep_bits & kTcpDirJumpUnheard, 0)) {
+      // In step again once the mark reaches the highest number; a lag past
+      // 64 KiB is not followed.
+      const uint32_t lag = me.rep_high - jump_mark;
+      if (!seq_lt(jump_mark, me.rep_high) || lag > 0xffff) {
+        me.rep_bits &= static_cast<uint8_t>(~kTcpDirJumpUnheard);
+      } else {
+        hs.jump_lag[dir] = static_cast<uint16_t>(lag);
+      }
     }
     if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && peer_acked && !seq_gt(seq, peer.ack))
       me.rep_bits |= kTcpDirDataFromAck;
@@ -1196,6 +1245,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       peer.rep_bits |= kTcpDirAckOfPeerFirst;
     }
     if (peer.hole_len && !seq_lt(p.tcp_ack, peer.hole_lo)) peer.bits |= kTcpDirHoleAsked;
+    peer.rep_bits &= static_cast<uint8_t>(~kTcpDirJumpUnheard);
     me.ack = p.tcp_ack;
     // A FIN from the peer is acknowledged, for argus, by a segment without
     // data whose ack is exactly one past the peer's highest data: one that

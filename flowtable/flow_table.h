@@ -46,7 +46,7 @@ struct [[gnu::packed]] TcpDirState {
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
   uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy | kTcpDirAckFromFirst |
-                      // kTcpDirAckOfPeerFirst
+                      // kTcpDirAckOfPeerFirst | kTcpDirJumpUnheard
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -66,6 +66,11 @@ inline constexpr uint8_t kTcpDirAckFromFirst = 0x08;
 // `ack` holds the one the other side's first segment (the flow's) carried.
 // argus's record shows it as this side's until this side acknowledges.
 inline constexpr uint8_t kTcpDirAckOfPeerFirst = 0x10;
+// rep_bits: the side's data jumped forward in this report and the other
+// side has acknowledged nothing since. argus's mark for the side's data
+// then lags its highest number (TcpRare::jump_lag): a jump moves the mark
+// by the segment's length only.
+inline constexpr uint8_t kTcpDirJumpUnheard = 0x20;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);
@@ -103,6 +108,9 @@ struct TcpRare {
   // flow's first and before the other side is heard.
   uint32_t uncounted[2];
   uint16_t retrans[2];  // per direction, resent segments in this report (saturating)
+  // Per direction, with kTcpDirJumpUnheard: how far argus's mark lags the
+  // side's highest number in the report (rep_high).
+  uint16_t jump_lag[2];
   uint8_t flags;        // kHs*
 };
 // The initiator sent the first SYN-ACK (a simultaneous open): its ACK is

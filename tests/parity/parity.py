@@ -1854,6 +1854,57 @@ def check_tcp_acknowledgements(tools: Tools, work: Path, c: Checks) -> None:
                       unprinted_offsets=TCP_UNPRINTED_OFFSETS)
 
 
+def check_tcp_jumps(tools: Tools, work: Path, c: Checks) -> None:
+    """A side's data jumping forward (segments lost before the capture, or
+    a first data segment past the handshake's number), then copies of it
+    before the other side answers. argus's mark for the side's data moves by
+    a segment's length only: a copy starting below the mark is a resend,
+    one at or past it is taken for the data after the mark (no resend, and
+    the mark moves on), and one ending below the side's highest number came
+    out of order. An acknowledgement from the other side after the jump, or
+    the mark reaching the highest number, ends this: then the usual rules
+    (a resend once the other side has spoken). Data the other side waits
+    for (at its acknowledgement) or acknowledged in part is a resend, in a
+    gap or not. After the side's FIN, a copy of the jumped segment is a
+    resend, and a resend starting below the FIN counts twice, also when it
+    reaches past it. Each step (server data "x-y" relative to its first
+    number, "A n" the client acknowledging n, "F n" a FIN at n, "X x-y" data
+    with a FIN, a float a pause) 10 ms after the one before."""
+    a, b = 1000, 5000
+    hs = [(0, a, 0, 0x02, 0, 1), (1, b, a + 1, 0x12, 0, 1), (0, a + 1, b + 1, 0x10, 0, 2)]
+    runs = ("50-100 50-100", "50-100 50-100 50-100 50-100", "25-75 25-75", "100-150 100-150",
+            "50-150 60-150", "50-150 50-100", "0-50 100-150 100-150", "0-50 100-150 100-150 100-150",
+            "0-50 100-150 150-200 150-200", "0-50 100-150 150-200 100-150", "0-50 100-150 A50 100-150",
+            "0-50 A50 100-150 100-150", "0-50 A50 100-150 50-100", "0-50 A50 100-150 0-100",
+            "100-200 50-150 60-70", "100-200 50-100 100-150", "X50-100 50-100", "0-150 F150 100-200",
+            "0-150 F150 140-160", "0-100 50-150 1.5 200-300 150-200 200-300")
+    cases = []
+    for run in runs:
+        steps, ip, cid = list(hs), 4, 3
+        for t in run.split():
+            if "." in t:
+                steps.append(float(t))
+            elif t[0] == "A":
+                steps.append((0, a + 1, b + 1 + int(t[1:]), 0x10, 0, cid))
+                cid += 1
+            elif t[0] == "F":
+                steps.append((1, b + 1 + int(t[1:]), a + 1, 0x11, 0, ip))
+                ip += 1
+            else:
+                x, y = map(int, t.lstrip("X").split("-"))
+                steps.append((1, b + 1 + x, a + 1, 0x19 if t[0] == "X" else 0x18, y - x, ip))
+                ip += 1
+        cases.append(steps)
+    # The same jump and copies from the initiator's side.
+    cases.append(hs + [(0, a + 51, b + 1, 0x18, 50, 3), (0, a + 51, b + 1, 0x18, 50, 4),
+                       (0, a + 51, b + 1, 0x18, 50, 5)])
+    timed = paced_tcp_frames(cases, 47000)
+    compare_generated(tools, work, c, "tcp-jumps", [pkt for _, pkt in timed],
+                      "copies of data after a jump forward, before the other side answers",
+                      times=[sec for sec, _ in timed], columns=COLUMNS + ["sloss", "dloss"],
+                      min_records=len(cases))
+
+
 def check_tcp_duplicates(tools: Tools, work: Path, c: Checks) -> None:
     """argus's ARGUS_TRACK_DUPLICATES against Argos's metrics.track_duplicates:
     a data segment with the IPv4 id of its side's previous data segment in
@@ -2320,6 +2371,7 @@ def mode_bad_input(args, tools: Tools, work: Path) -> bool:
         check_tcp_closing(tools, work, c)
         check_tcp_port_reuse(tools, work, c)
         check_tcp_acknowledgements(tools, work, c)
+        check_tcp_jumps(tools, work, c)
         check_tcp_duplicates(tools, work, c)
         check_tcp_first_data(tools, work, c)
         check_arp_sides(tools, work, c)
