@@ -1084,16 +1084,6 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       }
       if (at_peer_ack && !id_behind) {
         resent = true;  // the data the other side is waiting for, in a gap or not
-      } else if (in_hole) {
-        // Fills the gap a jump forward left. Once the peer asked for it
-        // (acknowledged up to the gap's start since it opened) that is a
-        // retransmission, as argus has it, unless its id says it was sent
-        // first; before, it came out of order.
-        if ((me.bits & kTcpDirHoleAsked) && !id_behind) {
-          resent = true;
-        } else {
-          out_of_order = true;
-        }
       } else if (id_behind) {
         out_of_order = true;  // sent before the copy seen earlier
       } else if (me.rep_bits & kTcpDirJumpUnheard) {
@@ -1110,6 +1100,15 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
           resent = true;  // after the side's FIN, the copy of the jumped segment too
         } else {
           jump_mark += len;
+        }
+      } else if (in_hole) {
+        // Fills the gap a jump forward left. Once the peer asked for it
+        // (acknowledged up to the gap's start since it opened) that is a
+        // retransmission, as argus has it; before, it came out of order.
+        if (me.bits & kTcpDirHoleAsked) {
+          resent = true;
+        } else {
+          out_of_order = true;
         }
       } else if (peer_spoke || (me.rep_bits & kTcpDirDataFromAck)) {
         resent = true;  // seen earlier in this report

@@ -1861,7 +1861,8 @@ def check_tcp_jumps(tools: Tools, work: Path, c: Checks) -> None:
     a segment's length only: a copy starting below the mark is a resend,
     one at or past it is taken for the data after the mark (no resend, and
     the mark moves on), and one ending below the side's highest number came
-    out of order. An acknowledgement from the other side after the jump, or
+    out of order, also when it fills the gap the jump left. An
+    acknowledgement from the other side after the jump, or
     the mark reaching the highest number, ends this: then the usual rules
     (a resend once the other side has spoken). Data the other side waits
     for (at its acknowledgement) or acknowledged in part is a resend, in a
@@ -1877,7 +1878,8 @@ def check_tcp_jumps(tools: Tools, work: Path, c: Checks) -> None:
             "0-50 100-150 150-200 150-200", "0-50 100-150 150-200 100-150", "0-50 100-150 A50 100-150",
             "0-50 A50 100-150 100-150", "0-50 A50 100-150 50-100", "0-50 A50 100-150 0-100",
             "100-200 50-150 60-70", "100-200 50-100 100-150", "X50-100 50-100", "0-150 F150 100-200",
-            "0-150 F150 140-160", "0-100 50-150 1.5 200-300 150-200 200-300")
+            "0-150 F150 140-160", "0-100 50-150 1.5 200-300 150-200 200-300", "0-50 100-150 50-150",
+            "0-50 100-150 200-250 150-250", "0-50 100-150 200-250 200-250 150-250")
     cases = []
     for run in runs:
         steps, ip, cid = list(hs), 4, 3
