@@ -1089,15 +1089,16 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       } else if (me.rep_bits & kTcpDirJumpUnheard) {
         // After a jump the other side has not answered: argus judges a
         // copy by its mark, which the jump moved by the segment's length
-        // only. Ending below the side's highest number, it came out of
-        // order; starting below the mark, it is a resend; else argus takes
-        // it for the data after its mark (a copy of the jumped segment).
+        // only. Partly acknowledged, it is a resend; ending below the
+        // side's highest number, it came out of order; starting below the
+        // mark (or after the side's FIN), a resend; else argus takes it for
+        // the data after its mark (a copy of the jumped segment).
         if (peer_acked && seq_lt(seq, peer.ack)) {
           resent = true;  // partly acknowledged already
         } else if (seq_lt(end, me.seq_high)) {
           out_of_order = true;
         } else if (seq_lt(seq, jump_mark) || (me.status & kTcpDirFin)) {
-          resent = true;  // after the side's FIN, the copy of the jumped segment too
+          resent = true;
         } else {
           jump_mark += len;
         }
@@ -1130,8 +1131,9 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
         me.bits &= static_cast<uint8_t>(~kTcpDirHoleAsked);
       }
       // argus's mark moves by the length of new data, wherever it starts:
-      // a jump (the side's first data after the handshake too) leaves it
-      // behind the side's highest number until the other side acknowledges.
+      // a jump (the side's first data after the handshake too; from the
+      // other side's acknowledgement when that is further) leaves it behind
+      // the side's highest number until the other side acknowledges.
       if (valid && seq_gt(seq, me.rep_high) && !(peer_acked && !seq_gt(seq, peer.ack))) {
         if (!(me.rep_bits & kTcpDirJumpUnheard))
           jump_mark = peer_acked && seq_gt(peer.ack, me.rep_high) ? peer.ack : me.rep_high;
