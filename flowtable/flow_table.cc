@@ -898,7 +898,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   const bool closed = hs.flags & kHsClosed;
   t.status |= p.tcp_options & kTcpOptMask;
   const uint8_t flags_before = me.flags;  // of this report
-  bool below_own_fin = false;  // data ending below the side's FIN, after it
+  bool below_own_fin = false;  // after the side's FIN, data starting below it (see there)
   me.flags |= fl;
   // argus keeps a zero window out of the record (it shows as the
   // window-shut flag), a FIN's unless the side has no window yet, and a
@@ -1134,7 +1134,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // a jump (the side's first data after the handshake too; from the
       // other side's acknowledgement when that is further) leaves it behind
       // the side's highest number until the other side acknowledges.
-      if (valid && seq_gt(seq, me.rep_high) && !(peer_acked && !seq_gt(seq, peer.ack))) {
+      if (valid && seq_gt(seq, me.rep_high) && (!peer_acked || seq_gt(seq, peer.ack))) {
         if (!(me.rep_bits & kTcpDirJumpUnheard))
           jump_mark = peer_acked && seq_gt(peer.ack, me.rep_high) ? peer.ack : me.rep_high;
         me.rep_bits |= kTcpDirJumpUnheard;
@@ -1223,8 +1223,8 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
   // A FIN on data that starts below the side's highest sequence number:
   // argus counts one resend more, beside whatever it makes of the data.
   const bool fin_resent = (fl & kTcpFin) && behind && !one_way && !unheard;
-  // Data resent after the side's own FIN counts twice when it ends below
-  // that FIN.
+  // Data resent after the side's own FIN counts twice when it starts below
+  // it (below_own_fin says when exactly).
   const bool after_fin = resent && !(fl & kTcpFin) && below_own_fin;
   if (resent || fin_resent) {
     const unsigned n = unsigned{resent} + unsigned{fin_resent} + unsigned{after_fin};

@@ -1746,9 +1746,9 @@ def check_tcp_port_reuse(tools: Tools, work: Path, c: Checks) -> None:
     the connection. A side's data after its own FIN: new data is out of
     order (ra shows a gap) whatever its sequence number, data at the FIN's
     number a resend once the FIN was acknowledged, and old data counts two
-    resends when it ends below the FIN (taken into the side's highest
-    number when it came after data in the same report, and not after a new
-    SYN). Segments 10 ms apart; 1.0 pauses a second, 6.0 past the status
+    resends when it starts below the FIN, unless it ends right at the side's
+    highest number and that number does not take the FIN (it does when the
+    FIN came after data in the same report, and not after a new SYN). Segments 10 ms apart; 1.0 pauses a second, 6.0 past the status
     interval."""
     syn, syn_ack, fin_ack, ack_fl, psh_ack, rst = 0x02, 0x12, 0x11, 0x10, 0x18, 0x04
     a, b, na, nb = 1000, 5000, 90000, 70000
@@ -1871,8 +1871,9 @@ def check_tcp_jumps(tools: Tools, work: Path, c: Checks) -> None:
     reaches past it. Each step (server data "x-y" relative to its first
     number, "A n" the client acknowledging n, "F n" a FIN at n, "X x-y" data
     with a FIN, a float a pause) 10 ms after the one before."""
+    syn, fin_ack, ack_fl, psh_ack = 0x02, 0x11, 0x10, 0x18
     a, b = 1000, 5000
-    hs = [(0, a, 0, 0x02, 0, 1), (1, b, a + 1, 0x12, 0, 1), (0, a + 1, b + 1, 0x10, 0, 2)]
+    hs = [(0, a, 0, syn, 0, 1), (1, b, a + 1, syn | ack_fl, 0, 1), (0, a + 1, b + 1, ack_fl, 0, 2)]
     runs = ("50-100 50-100", "50-100 50-100 50-100 50-100", "25-75 25-75", "100-150 100-150",
             "50-150 60-150", "50-150 50-100", "0-50 100-150 100-150", "0-50 100-150 100-150 100-150",
             "0-50 100-150 150-200 150-200", "0-50 100-150 150-200 100-150", "0-50 100-150 A50 100-150",
@@ -1887,19 +1888,19 @@ def check_tcp_jumps(tools: Tools, work: Path, c: Checks) -> None:
             if "." in t:
                 steps.append(float(t))
             elif t[0] == "A":
-                steps.append((0, a + 1, b + 1 + int(t[1:]), 0x10, 0, cid))
+                steps.append((0, a + 1, b + 1 + int(t[1:]), ack_fl, 0, cid))
                 cid += 1
             elif t[0] == "F":
-                steps.append((1, b + 1 + int(t[1:]), a + 1, 0x11, 0, ip))
+                steps.append((1, b + 1 + int(t[1:]), a + 1, fin_ack, 0, ip))
                 ip += 1
             else:
                 x, y = map(int, t.lstrip("X").split("-"))
-                steps.append((1, b + 1 + x, a + 1, 0x19 if t[0] == "X" else 0x18, y - x, ip))
+                steps.append((1, b + 1 + x, a + 1, psh_ack | fin_ack if t[0] == "X" else psh_ack, y - x, ip))
                 ip += 1
         cases.append(steps)
     # The same jump and copies from the initiator's side.
-    cases.append(hs + [(0, a + 51, b + 1, 0x18, 50, 3), (0, a + 51, b + 1, 0x18, 50, 4),
-                       (0, a + 51, b + 1, 0x18, 50, 5)])
+    cases.append(hs + [(0, a + 51, b + 1, psh_ack, 50, 3), (0, a + 51, b + 1, psh_ack, 50, 4),
+                       (0, a + 51, b + 1, psh_ack, 50, 5)])
     timed = paced_tcp_frames(cases, 47000)
     compare_generated(tools, work, c, "tcp-jumps", [pkt for _, pkt in timed],
                       "copies of data after a jump forward, before the other side answers",
