@@ -176,8 +176,14 @@ struct EntryBits {
   // A start record went out: the next report keeps the flow's first packet
   // as its status-interval reference (report_start_ns), as argus's does.
   uint8_t keep_reference : 1;
-  uint8_t spare : 4;
-  uint8_t spare2;
+  // -U: per direction, the report's user-data slot is full, so packets
+  // need not read it (it is far from the entry, and seldom in cache).
+  uint8_t user_full : 2;
+  uint8_t spare : 2;
+  // -J: per direction (4 bits each, initiator's low) the kJit* bits, here
+  // rather than with the statistics so that a packet touches its own
+  // side's line of those alone (it sets the other direction's bits).
+  uint8_t jit_state;
 };
 static_assert(sizeof(EntryBits) == 4);
 
@@ -258,9 +264,12 @@ struct FlowTable::Extra {
 };
 static_assert(sizeof(FlowTable::Extra) == 32);
 
-// -J state of entry i at jits_[i]: per direction and kind (active, idle) the
-// report's interval statistics, and what classifies the next interval.
-struct FlowTable::Jitter {
+// -J state of entry i at jits_[i]: per side of the key (not per direction,
+// so that the burst's prefetch can pick the line before the entry is read)
+// the report's interval statistics, active and idle, and the side's last
+// packet. One line a side: a packet touches its own. The bits that classify
+// the next interval are in EntryBits::jit_state.
+struct alignas(64) FlowTable::JitterSide {
   // A report's intervals add up to less than its span plus one interval,
   // and an interval counts only below two status intervals (at most 65534 s
   // each): under 55 hours in all, so 40 bits of microseconds hold the sum
@@ -272,27 +281,32 @@ struct FlowTable::Jitter {
     uint32_t sum_lo;  // sum of the intervals, low 32 bits; the high 8 in sum_hi
     uint64_t sum_sq;  // saturates (beyond any report of sane length)
   };
-  Stats s[2][2];
-  uint64_t last_us[2];    // the direction's last counted packet
-  uint32_t last_ack[2];   // TCP: the direction's latest acknowledgement
-  uint8_t sum_hi[2][2];
-  uint8_t state[2];       // kJit* bits of the direction
+  Stats s[2];         // active, idle
+  uint64_t last_us;   // the side's last counted packet
+  uint32_t last_ack;  // TCP: the side's latest acknowledgement
+  uint8_t sum_hi[2];
   uint8_t pad[2];
 
-  uint64_t sum_us(unsigned d, unsigned k) const { return uint64_t{sum_hi[d][k]} << 32 | s[d][k].sum_lo; }
-  void add_sum(unsigned d, unsigned k, uint32_t iv) {
-    uint64_t v = sum_us(d, k) + iv;
-    if (v > kSum40Max) v = kSum40Max;
-    s[d][k].sum_lo = static_cast<uint32_t>(v);
-    sum_hi[d][k] = static_cast<uint8_t>(v >> 32);
-  }
   static constexpr uint64_t kSum40Max = (uint64_t{1} << 40) - 1;
+  uint64_t sum_us(unsigned k) const { return uint64_t{sum_hi[k]} << 32 | s[k].sum_lo; }
+  void add_sum(unsigned k, uint32_t iv) {
+    uint64_t v = sum_us(k) + iv;
+    if (v > kSum40Max) v = kSum40Max;
+    s[k].sum_lo = static_cast<uint32_t>(v);
+    sum_hi[k] = static_cast<uint8_t>(v >> 32);
+  }
 };
-static_assert(sizeof(FlowTable::Jitter) == 128, "-J state: two cache lines a flow");
+struct FlowTable::Jitter {
+  JitterSide side[2];  // [from_dst]: the key's source side, then its destination side
+};
+static_assert(sizeof(FlowTable::JitterSide) == 64, "-J state: one cache line a side");
+static_assert(sizeof(FlowTable::Jitter) == 128);
 namespace {
-constexpr uint8_t kJitHasLast = 0x01;     // last_us holds a packet of this direction
+// EntryBits::jit_state, per direction (shifted by 4 * direction):
+constexpr uint8_t kJitHasLast = 0x01;     // the side's last_us holds a packet of this direction
 constexpr uint8_t kJitPrevPayload = 0x02; // that packet carried payload
 constexpr uint8_t kJitOtherSpoke = 0x04;  // the other direction said something new since
+constexpr uint8_t kJitInReport = 0x08;    // the side's statistics belong to the open report
 }  // namespace
 static_assert(kIdleClassCount <= 8, "idle class fits its bit-field");
 
@@ -542,16 +556,17 @@ void FlowTable::build_record(const Entry& e, uint8_t cause, FlowRecord& r) const
   r.flags = e.b.rec_flags;
   std::memset(r.jitter, 0, sizeof r.jitter);
   if (jits_) {
-    const Jitter& j = jits_[&e - entries_];
     for (unsigned d = 0; d < 2; ++d) {
+      if (!(e.b.jit_state >> (4 * d) & kJitInReport)) continue;
+      const JitterSide& j = jits_[&e - entries_].side[d ^ e.b.initiator_is_key_dst];
       for (unsigned k = 0; k < 2; ++k) {
-        const Jitter::Stats& st = j.s[d][k];
+        const JitterSide::Stats& st = j.s[k];
         JitterStats& o = r.jitter[d][k];
         if (!st.n) continue;
         // argus's variance: the whole part of the mean square less the
         // square of the mean as the record carries it, a 32-bit float.
         // Taken the same way, the figures agree to the microsecond.
-        const float mean = static_cast<float>(static_cast<double>(j.sum_us(d, k)) / st.n);
+        const float mean = static_cast<float>(static_cast<double>(j.sum_us(k)) / st.n);
         const double var =
             static_cast<double>(st.sum_sq / st.n) - static_cast<double>(mean) * static_cast<double>(mean);
         o.n = st.n;
@@ -709,6 +724,8 @@ void FlowTable::emit_report(Entry& e, uint8_t cause, RecordEmitter& out) {
   e.b.reported = 1;
   e.b.start_late = 0;
   if (users_) std::memset(user_slot(static_cast<uint32_t>(&e - entries_)), 0, 4);
+  e.b.user_full = 0;
+  e.b.jit_state = static_cast<uint8_t>(e.b.jit_state & ~(kJitInReport | kJitInReport << 4));
   for (DirState& d : e.dir) {
     // The IP attributes outlive the report (argus repeats a quiet side's).
     const uint8_t ttl = d.ttl, tos = d.tos;
@@ -1310,16 +1327,18 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
 
 // User data (-U): each direction's first bytes of the report, in packet
 // order, as argus keeps them.
-void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
+// True once the direction's bytes fill the slot.
+bool FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
   uint8_t* slot = user_slot(idx);
   uint16_t len;
   std::memcpy(&len, slot + 2 * d, 2);
   const uint32_t cap = cfg_.user_bytes;
-  if (len >= cap) return;
+  if (len >= cap) return true;
   const uint32_t n = p.user_len < cap - len ? p.user_len : cap - len;
   std::memcpy(slot + 4 + d * size_t{cap} + len, p.user, n);
   len = static_cast<uint16_t>(len + n);
   std::memcpy(slot + 2 * d, &len, 2);
+  return len >= cap;
 }
 
 // Jitter (-J) as argus 3.0.8.2 measures it (observed; the full rules are in
@@ -1329,13 +1348,17 @@ void FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
 // had data in flight when it left: sent, and not yet acknowledged by the
 // other side. The sender was busy, not waiting. Idle otherwise, except a
 // resent SYN (not a SYN-ACK). Every other protocol's intervals are active.
-void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p,
-                               unsigned d, bool tcp, uint8_t seg) {
-  // Statistics are per report; the interval that spans two reports counts
-  // in the later one, as with argus.
-  if (first_of_flow) {
-    std::memset(&j, 0, sizeof j);
-  } else if (first_of_report) {
+void FlowTable::account_jitter(JitterSide& j, uint8_t& bits, const ParsedPacket& p, unsigned d, bool tcp,
+                               uint8_t seg) {
+  const unsigned shift = 4 * d;
+  const uint8_t st_d = static_cast<uint8_t>(bits >> shift);
+  // The side's first packet in the flow finds its line as the entry's
+  // last user left it.
+  if (!(st_d & kJitHasLast)) std::memset(&j, 0, sizeof j);
+  // Statistics are per report (the interval that spans two reports counts
+  // in the later one, as with argus): a side's are cleared at its first
+  // packet in a report, and a report leaves out a side's that are not its.
+  if (!(st_d & kJitInReport)) {
     std::memset(j.s, 0, sizeof j.s);
     std::memset(j.sum_hi, 0, sizeof j.sum_hi);
   }
@@ -1345,15 +1368,18 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
   // The other side's turn is over when this side says something new:
   // payload, a FIN or reset, or an acknowledgement that moves on (a
   // duplicate ACK does not).
-  if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack[d])
-    j.state[d ^ 1] |= kJitOtherSpoke;
-  if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack[d] = p.tcp_ack;
-  const uint8_t st_d = j.state[d];
+  if (!tcp || payload || (p.tcp_flags & (kTcpFin | kTcpRst)) || p.tcp_ack != j.last_ack)
+    bits |= static_cast<uint8_t>(kJitOtherSpoke << (4 * (d ^ 1)));
+  if (tcp && (p.tcp_flags & kTcpAck)) j.last_ack = p.tcp_ack;
   const bool has_last = (st_d & kJitHasLast) != 0;
+  const uint8_t keep = static_cast<uint8_t>(bits & ~(0x0f << shift));
   // A packet stamped before the direction's last one is no interval, and
   // the later stamp stays the reference.
-  if (has_last && ts_us < j.last_us[d]) return;
-  const uint64_t gap = ts_us > j.last_us[d] ? ts_us - j.last_us[d] : 0;
+  if (has_last && ts_us < j.last_us) {
+    bits = static_cast<uint8_t>(keep | (st_d | kJitInReport) << shift);
+    return;
+  }
+  const uint64_t gap = ts_us > j.last_us ? ts_us - j.last_us : 0;
   // argus forgets a direction's last packet once it has been quiet for two
   // status intervals: such a pause is no interval.
   // Nor is a gap under a microsecond (argus leaves those out).
@@ -1371,16 +1397,16 @@ void FlowTable::account_jitter(Jitter& j, bool first_of_report, bool first_of_fl
                         (kind == kSegResent && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn && prev_payload &&
                          !other_spoke);
     const unsigned k = active ? 0 : 1;
-    Jitter::Stats& st = j.s[d][k];
+    JitterSide::Stats& st = j.s[k];
     if (st.n == 0 || iv < st.min_us) st.min_us = iv;
     if (iv > st.max_us) st.max_us = iv;
     ++st.n;
-    j.add_sum(d, k, iv);
+    j.add_sum(k, iv);
     const uint64_t sq = uint64_t{iv} * iv;
     st.sum_sq = st.sum_sq + sq < st.sum_sq ? UINT64_MAX : st.sum_sq + sq;
   }
-  j.last_us[d] = ts_us;
-  j.state[d] = static_cast<uint8_t>(kJitHasLast | (payload ? kJitPrevPayload : 0));
+  j.last_us = ts_us;
+  bits = static_cast<uint8_t>(keep | (kJitHasLast | kJitInReport | (payload ? kJitPrevPayload : 0)) << shift);
 }
 
 namespace {
@@ -1433,9 +1459,11 @@ inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
   if (extras_)
     account_extra(extras_[&e - entries_], first_of_report, first_of_report && !e.b.reported, !attached_fragment, p,
                   d);
-  if (users_ && p.user_len && !attached_fragment) account_user(static_cast<uint32_t>(&e - entries_), p, d);
+  if (users_ && p.user_len && !attached_fragment && !(e.b.user_full >> d & 1) &&
+      account_user(static_cast<uint32_t>(&e - entries_), p, d))
+    e.b.user_full = static_cast<uint8_t>(e.b.user_full | (1u << d)) & 0x03;
   if (jits_ && !attached_fragment)
-    account_jitter(jits_[&e - entries_], first_of_report, first_of_report && !e.b.reported, p, d,
+    account_jitter(jits_[&e - entries_].side[d ^ e.b.initiator_is_key_dst], e.b.jit_state, p, d,
                    (e.b.rec_flags & kRecTcp) != 0, seg);
   if (first_of_report && __builtin_expect(e.b.keep_reference, 0) &&
       ts < sat_add(e.report_start_ns, cfg_.status_interval_ns)) {
@@ -1761,7 +1789,7 @@ void FlowTable::stage_burst(const ParsedPacket* pkts, uint32_t n, StagedBurst& s
   }
 }
 
-void FlowTable::prefetch_entries(StagedBurst& sb) const {
+void FlowTable::prefetch_entries(const ParsedPacket* pkts, StagedBurst& sb) const {
   // The buckets were prefetched when the burst was staged: prefetch the
   // entries their signature hits point at.
   const uint32_t n = sb.n;
@@ -1784,11 +1812,8 @@ void FlowTable::prefetch_entries(StagedBurst& sb) const {
       if (k.proto == kProtoTcp && (k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6))
         __builtin_prefetch(e + 128);
       if (extras_) __builtin_prefetch(&extras_[bk.idx[hit]]);  // 32 bytes: one line
-      if (jits_) {  // -J: 128 bytes, two lines (the array starts on a page)
-        const char* j = reinterpret_cast<const char*>(&jits_[bk.idx[hit]]);
-        __builtin_prefetch(j);
-        __builtin_prefetch(j + 64);
-      }
+      // -J: the line of the packet's side of the key.
+      if (jits_) __builtin_prefetch(&jits_[bk.idx[hit]].side[pkts[i].from_key_dst != sb.swapped[i]]);
     }
   }
 }
@@ -1817,7 +1842,7 @@ void FlowTable::submit_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitter
   const unsigned slot = pending_slot_ ^ 1;
   stage_burst(pkts, n, staged_[slot]);
   drain(out);
-  prefetch_entries(staged_[slot]);
+  prefetch_entries(pkts, staged_[slot]);
   pending_pkts_ = pkts;
   pending_slot_ = slot;
 }
@@ -1832,7 +1857,7 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
   drain(out);
   StagedBurst sb;
   stage_burst(pkts, n, sb);
-  prefetch_entries(sb);
+  prefetch_entries(pkts, sb);
   process_staged(pkts, sb, out);
 }
 

@@ -273,6 +273,7 @@ class FlowTable {
   struct Entry;
   struct Extra;
   struct Jitter;
+  struct JitterSide;
 
  private:
   // The stages of process_burst: keys and hashes with their buckets
@@ -294,7 +295,7 @@ class FlowTable {
   // The key `k` (the packet's) as the table keeps it: matrix, canonical or
   // unidirectional order. True when its endpoints were swapped.
   bool table_key(FlowKey& k, const ParsedPacket& p) const;
-  void prefetch_entries(StagedBurst& sb) const;
+  void prefetch_entries(const ParsedPacket* pkts, StagedBurst& sb) const;
   void process_staged(const ParsedPacket* pkts, const StagedBurst& sb, RecordEmitter& out);
 
   uint32_t find(const FlowKey& k, uint64_t h) const;
@@ -309,8 +310,7 @@ class FlowTable {
   void update(Entry& e, const ParsedPacket& p, bool from_dst,
               RecordEmitter& out);
   void account(Entry& e, const ParsedPacket& p, unsigned dir, bool opens_start, uint8_t seg);
-  void account_jitter(Jitter& j, bool first_of_report, bool first_of_flow, const ParsedPacket& p, unsigned dir,
-                      bool tcp, uint8_t seg);
+  void account_jitter(JitterSide& j, uint8_t& bits, const ParsedPacket& p, unsigned dir, bool tcp, uint8_t seg);
   static void account_extra(Extra& x, bool first_of_report, bool first_of_flow, bool sized,
                             const ParsedPacket& p, unsigned dir);
   void build_record(const Entry& e, uint8_t cause, FlowRecord& r) const;
@@ -339,7 +339,7 @@ class FlowTable {
   size_t user_bytes_ = 0;
   uint8_t user_scratch_[2 * kMaxUserBytes];  // for records built outside a batch
   uint8_t* user_slot(uint32_t idx) const { return users_ + size_t{idx} * user_stride_; }
-  void account_user(uint32_t idx, const ParsedPacket& p, unsigned dir);
+  bool account_user(uint32_t idx, const ParsedPacket& p, unsigned dir);
   size_t extra_bytes_ = 0;
   uint32_t free_head_ = UINT32_MAX;  // free entries, linked through Entry::seq
   uint32_t high_water_ = 0;          // entries [0, high_water_) have been used

@@ -1368,6 +1368,60 @@ TEST(FlowTable, JitterLeavesOutSameMicrosecondAndEarlierStamps) {
   EXPECT_EQ(j.max_us, 100u);
 }
 
+// The statistics are kept per side of the key, the report's per direction:
+// a flow opened by the key's destination side (host 2 here) reports each
+// direction's own intervals. A side quiet in a report shows none there,
+// though its statistics of the report before are still in its line.
+TEST(FlowTable, JitterOfAFlowOpenedByTheKeysDestinationAndOfASideQuietInAReport) {
+  FlowTable t(jitter_config());  // status interval 5 s
+  Collector out;
+  feed(t,
+       {server_at(kT0), client_at(kT0 + 10 * kUs), server_at(kT0 + 300 * kUs), client_at(kT0 + 510 * kUs),
+        server_at(kT0 + 700 * kUs),
+        // next report: the initiator (host 2) alone, 6 s and 40 us later
+        server_at(kT0 + 6 * kSec), server_at(kT0 + 6 * kSec + 40 * kUs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  // Direction 0 is the initiator, host 2: intervals 300 and 400 us.
+  const JitterStats& i1 = out.recs[0].jitter[0][0];
+  EXPECT_EQ(i1.n, 2u);
+  EXPECT_EQ(i1.min_us, 300u);
+  EXPECT_EQ(i1.max_us, 400u);
+  const JitterStats& r1 = out.recs[0].jitter[1][0];
+  EXPECT_EQ(r1.n, 1u);
+  EXPECT_EQ(r1.min_us, 500u);
+  // Report 2: the interval across the reports and the 40 us one; host 1 said nothing.
+  const JitterStats& i2 = out.recs[1].jitter[0][0];
+  EXPECT_EQ(i2.n, 2u);
+  EXPECT_EQ(i2.min_us, 40u);
+  EXPECT_EQ(i2.max_us, 6 * 1'000'000u - 700u);
+  EXPECT_EQ(out.recs[1].jitter[1][0].n, 0u);
+  EXPECT_EQ(out.recs[1].jitter[1][1].n, 0u);
+}
+
+// A flow that takes over the entry (and the statistics' lines) of an ended
+// one starts afresh: the ended flow's last packets are not the new one's.
+TEST(FlowTable, JitterOfAFlowInAReusedEntryStartsAfresh) {
+  FlowTableConfig c = jitter_config();
+  c.capacity = 64;
+  FlowTable t(c);
+  Collector out;
+  feed(t, {client_at(kT0), server_at(kT0 + 5 * kUs), client_at(kT0 + 100 * kUs), server_at(kT0 + 200 * kUs)}, out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 1u);
+  // The same hosts again, as a new flow a second later: one interval per side.
+  feed(t, {client_at(kT0 + kSec), server_at(kT0 + kSec + 7 * kUs), client_at(kT0 + kSec + 30 * kUs),
+           server_at(kT0 + kSec + 57 * kUs)},
+       out);
+  t.flush_all(0, out);
+  ASSERT_EQ(out.recs.size(), 2u);
+  EXPECT_EQ(out.recs[1].jitter[0][0].n, 1u);
+  EXPECT_EQ(out.recs[1].jitter[0][0].min_us, 30u);
+  EXPECT_EQ(out.recs[1].jitter[1][0].n, 1u);
+  EXPECT_EQ(out.recs[1].jitter[1][0].max_us, 50u);
+}
+
 // TCP intervals are active while a side sends data without a word from the
 // other side, idle otherwise. Each case: the segments (10 ms apart unless
 // given) and the expected active and idle counts per direction.
