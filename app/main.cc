@@ -432,6 +432,12 @@ int main(int argc, char** argv) {
   std::vector<uint16_t> dpdk_ports;  // port ids, in configuration order
   if (dpdk) {
     std::vector<std::string> eal_args = {"argos"};
+    // DPDK's libraries log at INFO by default: a dozen lines on every start
+    // (CPUs detected, IOVA mode, ...) that say nothing wrong. Unless the
+    // EAL words set a level, only notices, warnings and errors are shown.
+    bool log_level_given = false;
+    for (const std::string& w : cfg.eal_args) log_level_given |= w.rfind("--log-level", 0) == 0;
+    if (!log_level_given) eal_args.push_back("--log-level=lib.*:notice");
     eal_args.insert(eal_args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
     // The EAL binds the calling thread to its main lcore, and every thread
     // started later would inherit that one CPU: the workers and the

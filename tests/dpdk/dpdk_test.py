@@ -140,6 +140,7 @@ def main():
     print(f"dpdk: {len(names) - failures} of {len(names)} captures give the same records")
     extra_failures = 0
     for label, check in (("--mbufs sizes the pool net_pcap's infinite_rx needs; a stop accounts every packet received", check_mbufs),
+                         ("DPDK's start-up messages are left out unless --log-level asks for them", check_eal_log_level),
                          ("a YAML configuration drives the DPDK port", check_yaml),
                          ("two ports, a worker each", check_two_ports),
                          ("the port keeps receiving after root is given up (-u nobody)", check_run_as),
@@ -194,6 +195,28 @@ def check_mbufs(a):
     if len(given) > 1:
         # main, dispatcher-worker, second worker, exporter at least
         assert len(on_given) >= 4, f"--no-pin: only {len(on_given)} threads run on the CPUs given ({sorted(given)})"
+
+
+def check_eal_log_level(a):
+    # Without a --log-level among the EAL words, DPDK's start-up chatter
+    # (INFO) is left out and its errors are not; with one, the user's level
+    # holds.
+    base = ["--no-huge", "--no-pci", "--no-shconf", "-m", "256", "-l", "0", "--vdev", "net_null0"]
+    runs = {}
+    for label, extra in (("default", []), ("info", ["--log-level", "lib.eal:info"])):
+        p = subprocess.Popen([a.argos, "--eal", " ".join(base + extra), "-i", "dpdk:net_null0", "-w", os.devnull,
+                              "--no-pin"], stderr=subprocess.PIPE, text=True)
+        time.sleep(4)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+        assert p.returncode == 0, (label, err[-400:])
+        assert re.search(r"argos: packets=[1-9]", err), (label, err[-400:])
+        runs[label] = err
+    assert "EAL: Detected" not in runs["default"], runs["default"][-600:]
+    assert "EAL: Detected" in runs["info"], runs["info"][-600:]
+    r = subprocess.run([a.argos, "--eal", "--no-huge --no-pci --no-shconf -m 256 -l 0 --vdev net_nul0",
+                        "-i", "dpdk:net_nul0", "-w", os.devnull], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "EAL: Unable to parse device 'net_nul0'" in r.stderr, (r.returncode, r.stderr[-400:])
 
 
 def check_yaml(a):
