@@ -942,6 +942,32 @@ TEST(FlowTable, UserBytesAreEachDirectionsFirstBytesOfTheReport) {
   EXPECT_EQ(out.recs[0].user_capacity, 8);
 }
 
+// A direction whose bytes fill its slot stops taking more; the other
+// direction goes on filling its own, in the flow opened by either side.
+TEST(FlowTable, UserBytesOfOneDirectionFullLeaveTheOtherFilling) {
+  FlowTableConfig c = table_config();
+  c.user_bytes = 4;
+  for (const bool client_first : {true, false}) {
+    FlowTable t(c);
+    UserCollector out;
+    auto pkt = [](bool from_client, uint64_t ts, const char* data) {
+      ParsedPacket p =
+          from_client ? udp_pkt(host(1), 1000, host(2), 2000, ts) : udp_pkt(host(2), 2000, host(1), 1000, ts);
+      p.user = reinterpret_cast<const uint8_t*>(data);
+      p.user_len = static_cast<uint16_t>(std::strlen(data));
+      return p;
+    };
+    const bool a = client_first;  // the initiator: direction 0
+    feed(t, {pkt(a, kT0, "abcdef"), pkt(a, kT0 + kMs, "gh"), pkt(!a, kT0 + 2 * kMs, "X"), pkt(a, kT0 + 3 * kMs, "ij"),
+             pkt(!a, kT0 + 4 * kMs, "YZ"), pkt(!a, kT0 + 5 * kMs, "WV")},
+         out);
+    t.flush_all(0, out);
+    ASSERT_EQ(out.recs.size(), 1u) << client_first;
+    EXPECT_EQ(out.user[0][0], "abcd") << client_first;
+    EXPECT_EQ(out.user[1][0], "XYZW") << client_first;
+  }
+}
+
 TEST(FlowTable, InputClockSteppingBackKeepsTheEarlierCapturesFlowsWhole) {
   // Two captures read one after the other, the second three years older
   // (or one packet with a timestamp far in the future): the input clock
