@@ -660,6 +660,12 @@ size_t encode_far(const FlowRecord& r, const EncodeOptions& opt, uint8_t* out) {
   return len;
 }
 
+void mar_set_now(uint8_t* mar, size_t len, uint64_t now_ns) {
+  if (len < 40) return;
+  Writer w{mar + 32, mar + 32};
+  put_time(w, now_ns);
+}
+
 size_t encode_mar(const MarInfo& m, uint8_t* out) {
   Writer w{out, out};
   const uint8_t cause = m.kind == MarKind::kStart ? 0x10 : m.kind == MarKind::kStatus ? 0x20 : 0x30;

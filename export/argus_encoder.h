@@ -72,4 +72,10 @@ struct MarInfo {
 // Writes one 128-byte MAR into `out`.
 size_t encode_mar(const MarInfo& info, uint8_t* out);
 
+// Sets a MAR's `now` (offset 32) to now_ns: a copy of the start MAR handed
+// out later (to a stream client as it connects, at the head of a new output
+// file) says when it was, as argus's freshly built one does. The rest of the
+// start MAR (the sensor's start time among it) stays as it was.
+void mar_set_now(uint8_t* mar, size_t len, uint64_t now_ns);
+
 }  // namespace argos

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "export/argus_encoder.h"
 
 namespace argos {
 
@@ -221,7 +224,16 @@ void FileSink::rotate_to(const std::string& name) {
   // A failure is counted; records are then lost (and counted) until the
   // next rotation or reopen succeeds.
   if (!open_file(name)) return;
-  if (!start_mar_.empty()) append(start_mar_.data(), start_mar_.size());
+  if (!start_mar_.empty()) {
+    // Each file opens with the start MAR, stamped with the time it was
+    // opened (its `now`), as argus's files are.
+    std::vector<uint8_t> mar = start_mar_;
+    const uint64_t now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count());
+    mar_set_now(mar.data(), mar.size(), now_ns);
+    append(mar.data(), mar.size());
+  }
 }
 
 void FileSink::write(const uint8_t* data, size_t len) {

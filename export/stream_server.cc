@@ -14,6 +14,8 @@
 #include <cstring>
 #include <thread>
 
+#include "export/argus_encoder.h"
+
 namespace argos {
 
 namespace {
@@ -251,6 +253,7 @@ void StreamServer::accept_all(int listen_fd, uint64_t now_ns) {
     c.connected_ns = now_ns;
     c.out.reserve(start_mar_.size() + 4096);
     c.out.assign(start_mar_.begin(), start_mar_.end());  // at once, before reading anything
+    mar_set_now(c.out.data(), c.out.size(), now_ns);
     clients_.push_back(std::move(c));
     bump(ServerCounter::kAccepted);
   }

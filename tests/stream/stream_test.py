@@ -41,6 +41,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -233,6 +234,32 @@ def main():
         want, have = flows(out), flows(got)
         assert want and have == want, f"radium: {first_diff(want, have)}"
 
+    def late_client_mar(tmp):
+        # A client connecting 1.5 s after the sensor started gets the start
+        # MAR with its own `now` (the connection's time, offset 32) and the
+        # sensor's start time (offset 24), as argus builds one per client;
+        # every other byte is the file's start MAR.
+        port = free_port()
+        out = os.path.join(tmp, "file.argus")
+        x = Argos(argos, ["-r", pc("dns-udp.pcap"), "-P", str(port), "--wait-clients", "1", "-w", out])
+        time.sleep(1.5)
+        before = time.time()
+        s = connect(port)
+        mar = read_n(s, 128)
+        after = time.time()
+        s.sendall(b"START: ")
+        read_all(s)
+        x.wait()
+        fmar = open(out, "rb").read()[:128]
+        assert mar[:2] == fmar[:2] == b"\x83\x10", (mar[:4].hex(), fmar[:4].hex())
+        def stamp(m, at):
+            sec, usec = struct.unpack(">II", m[at:at + 8])
+            return sec + usec / 1e6
+        assert stamp(mar, 24) == stamp(fmar, 24), (stamp(mar, 24), stamp(fmar, 24))
+        assert before - 0.1 <= stamp(mar, 32) <= after, (before, stamp(mar, 32), after)
+        assert stamp(mar, 32) - stamp(fmar, 32) >= 1.0, (stamp(mar, 32), stamp(fmar, 32))
+        assert mar[:32] + mar[40:] == fmar[:32] + fmar[40:], (mar.hex(), fmar.hex())
+
     def over_limit(tmp, clients, limit):
         # limit=None: the default, argus's ten.
         port = free_port()
@@ -261,7 +288,11 @@ def main():
         # The closing MAR counts its readers: the file and the clients.
         closing = [r[2] for r in records(body)][-1]
         assert int.from_bytes(closing[92:96], "big") == n + 1, closing[92:96].hex()
-        assert all(st == body for st in streams), \
+        # (The start MAR's `now` says when each was handed out: the file's
+        # when it was opened, a client's when it connected; late_client_mar.)
+        fnow = body[32:40]
+        assert all(st[32:40] >= fnow for st in streams), [st[32:40].hex() for st in streams]
+        assert all(st[:32] + st[40:] == body[:32] + body[40:] for st in streams), \
             f"a client's stream differs from the file ({[len(st) for st in streams]} vs {len(body)} bytes)"
         assert c["server.refused_full"] == clients - n and c["server.started"] == n, c
         assert x.err.count(f"already {n} clients") == clients - n, x.err
@@ -625,6 +656,17 @@ def main():
         assert len(files) >= 2 and all(re.fullmatch(r"argus\.\d{8}-\d{6}\.out", f) for f in files), files
         got = packets_in([os.path.join(d, f) for f in files])
         assert got == want, f"time rotation: {got} packets over {len(files)} files, {want} in one"
+        # Each file opens with the sensor's start MAR, stamped with the time
+        # the file was opened (offset 32): its name's second (or, for the
+        # first file, named before the sensor started writing, the next);
+        # the sensor's start (offset 24) in every one.
+        heads = [open(os.path.join(d, f), "rb").read(128) for f in files]
+        starts = {h[24:32] for h in heads}
+        assert len(starts) == 1, [h[24:32].hex() for h in heads]
+        for f, h in zip(files, heads):
+            named = time.mktime(time.strptime(f, "argus.%Y%m%d-%H%M%S.out"))
+            now = struct.unpack(">I", h[32:36])[0]
+            assert h[:2] == b"\x83\x10" and 0 <= now - named <= 1, (f, now, h[:4].hex())
 
     def sighup(tmp):
         pcap = big_capture(tmp)
@@ -726,6 +768,7 @@ def main():
         assert before > 0 and after > 0 and before + after < 1000000, (before, after)
 
     checks = [("ra -S follows the stream", ra_follows), ("radium relays the stream", radium_relays),
+              ("a late client's start MAR says when it connected", late_client_mar),
               ("twelve clients: ten served, two refused", twelve_clients),
               ("--max-clients 3: three served, two refused", max_clients),
               ("allow-list refuses 127.0.0.2", denied), ("slow client dropped, others unaffected", slow_client),

@@ -174,6 +174,25 @@ TEST(EncoderMar, StartMarMatchesTheSpecHexdump) {
   EXPECT_BYTES(mar(m), want);
 }
 
+// A copy of the start MAR handed out later (a stream client, a new file)
+// gets its own `now`; every other byte stays, the sensor's start included.
+TEST(EncoderMar, StartMarCopyTakesANewNowAndNothingElse) {
+  MarInfo m;
+  m.kind = MarKind::kStart;
+  m.start_ns = 0x6b0298cdULL * kSec + 0x33bc7ULL * 1000;
+  m.now_ns = 0x6b0298cdULL * kSec + 0x33e52ULL * 1000;
+  Bytes copy = mar(m);
+  mar_set_now(copy.data(), copy.size(), 0x6b0298d0ULL * kSec + 0x1234ULL * 1000 + 999);
+  Bytes want = mar(m);
+  const Bytes now = hex("6b0298d0 00001234");
+  std::copy(now.begin(), now.end(), want.begin() + 32);
+  EXPECT_BYTES(copy, want);
+  // Too short to hold the field: left alone.
+  Bytes stub(39, 0xab);
+  mar_set_now(stub.data(), stub.size(), m.now_ns);
+  EXPECT_BYTES(stub, Bytes(39, 0xab));
+}
+
 // argus-format.md section 14, closing MAR (offsets 0x0154-0x01d3). argus's
 // internal buffer statistics (bufs 0x20, bytes 0x00a6cc18) are left at 0:
 // no client reads them (section 4).
