@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "export/argus_encoder.h"
+#include "export/exporter.h"
 
 namespace argos {
 
@@ -228,10 +228,7 @@ void FileSink::rotate_to(const std::string& name) {
     // Each file opens with the start MAR, stamped with the time it was
     // opened (its `now`), as argus's files are.
     std::vector<uint8_t> mar = start_mar_;
-    const uint64_t now_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                      std::chrono::system_clock::now().time_since_epoch())
-                                                      .count());
-    mar_set_now(mar.data(), mar.size(), now_ns);
+    mar_set_now(mar.data(), mar.size(), wall_clock_ns());
     append(mar.data(), mar.size());
   }
 }

@@ -1353,12 +1353,13 @@ void FlowTable::account_jitter(JitterSide& j, uint8_t& bits, const ParsedPacket&
   const unsigned shift = 4 * d;
   const uint8_t st_d = static_cast<uint8_t>(bits >> shift);
   // The side's first packet in the flow finds its line as the entry's
-  // last user left it.
-  if (!(st_d & kJitHasLast)) std::memset(&j, 0, sizeof j);
-  // Statistics are per report (the interval that spans two reports counts
-  // in the later one, as with argus): a side's are cleared at its first
-  // packet in a report, and a report leaves out a side's that are not its.
-  if (!(st_d & kJitInReport)) {
+  // last user left it. Statistics are per report (the interval that spans
+  // two reports counts in the later one, as with argus): a side's are
+  // cleared at its first packet in a report, and a report leaves out a
+  // side's that are not its.
+  if (!(st_d & kJitHasLast)) {
+    std::memset(&j, 0, sizeof j);
+  } else if (!(st_d & kJitInReport)) {
     std::memset(j.s, 0, sizeof j.s);
     std::memset(j.sum_hi, 0, sizeof j.sum_hi);
   }
