@@ -974,10 +974,11 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     me.seq_high = seq + len;
     // A flow picked up mid-stream: its first segment only marks where the
     // sequence space starts, so a copy of it is not taken for a resend;
-    // but only when its sender is first in argus's storage order. Sent by
-    // the other endpoint, its data counts as sent, and a copy of it, once
-    // the other side is heard, is a resend.
-    me.rep_high = syn ? seq + len + 1 : first_from_key_dst ? seq + len : seq;
+    // but only when its sender is first in argus's storage order and it
+    // carries no FIN. Sent by the other endpoint, or with a FIN, its data
+    // counts as sent, and a copy of it, once the other side is heard, is a
+    // resend.
+    me.rep_high = syn ? seq + len + 1 : first_from_key_dst || (fl & kTcpFin) ? seq + len : seq;
     me.bits |= kTcpDirSeqValid;
     // Its IPv4 id is not kept: argus judges the next segment's order (and
     // duplicates) without it.

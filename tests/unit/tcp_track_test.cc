@@ -807,6 +807,25 @@ TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentDependsOnItsSendersAddress) {
   }
 }
 
+TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentWithAFinIsAResendFromEitherAddress) {
+  // The same with a FIN on the first segment (data and FIN: argus counts no
+  // FIN of the flow), the other side acknowledging half of it or none: the
+  // segment's data counts as sent whichever endpoint sent it, so a copy of
+  // its second half is a resend from the lower address too.
+  for (unsigned first : {kInit, kResp}) {
+    for (uint32_t acked : {7050u, 7000u}) {
+      const auto r = through_table({tcp_pkt(first, P | A | F, 7000, 301, 100, kT0),
+                                    tcp_pkt(first ^ 1, A, 301, acked, 0, kT0 + kMs),
+                                    tcp_pkt(first, P | A, 7050, 301, 50, kT0 + 2 * kMs)});
+      ASSERT_EQ(r.size(), 1u);
+      EXPECT_EQ(r[0].tcp.dir[0].retrans, 1u)
+          << (first == kInit ? "from the lower address" : "from the higher address") << ", acknowledged to "
+          << acked;
+      EXPECT_EQ(r[0].tcp.status & kTcpFinSeen, 0u);
+    }
+  }
+}
+
 TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
   const std::vector<ParsedPacket> first = {
       tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
