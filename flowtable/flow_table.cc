@@ -964,7 +964,10 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // Picked up mid-stream. When the segment carries data and a FIN,
       // argus takes it as data alone and no FIN of the flow ever counts.
       t.status |= kTcpEstablished;
-      if (fl & kTcpFin) hs.flags |= kHsFinIgnored;
+      if (fl & kTcpFin) {
+        hs.flags |= kHsFinIgnored;
+        hs.fin_first_end = seq + len;
+      }
     }
     // A flow picked up mid-stream: argus puts the base one before the
     // first sequence number, where a SYN would have been.
@@ -1188,6 +1191,17 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       below_own_fin = me.rep_bits & kTcpDirJumpUnheard
                           ? seq_lt(seq, jump_mark)
                           : seq_lt(seq, me.seq_high) && (end != me.seq_high || fin_in_high);
+    }
+    if (__builtin_expect(hs.flags & kHsFinIgnored, 0) && dir == 0 && len > 0 && (flags_before & kTcpFin)) {
+      // The flow was picked up at its initiator's segment with data and a
+      // FIN (a FIN argus counts nowhere). In that report, the side's resent
+      // data counts twice, as after a FIN, when it starts in that first
+      // segment below the other side's acknowledgement, or past the segment
+      // and below the side's highest number (while a jump goes unanswered,
+      // below argus's mark).
+      below_own_fin = seq_lt(seq, hs.fin_first_end)                ? peer_acked && seq_lt(seq, peer.ack)
+                      : me.rep_bits & kTcpDirJumpUnheard ? seq_lt(seq, jump_mark)
+                                                                   : seq_lt(seq, me.seq_high);
     }
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.

@@ -111,8 +111,12 @@ struct TcpRare {
   // Per direction, with kTcpDirJumpUnheard: how far argus's mark lags the
   // side's highest number in the report (rep_high).
   uint16_t jump_lag[2];
+  // With kHsFinIgnored: where the flow's first segment (data and a FIN,
+  // always the initiator's) ended.
+  uint32_t fin_first_end;
   uint8_t flags;        // kHs*
 };
+static_assert(sizeof(TcpRare) == 40, "TcpRare fills its place in the entry's fourth line");
 // The initiator sent the first SYN-ACK (a simultaneous open): its ACK is
 // not timed unless the responder sends a SYN-ACK as well.
 inline constexpr uint8_t kHsAckUntimed = 0x01;

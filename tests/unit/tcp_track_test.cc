@@ -826,6 +826,37 @@ TEST(TcpThroughTable, CopyOfAMidStreamFirstSegmentWithAFinIsAResendFromEitherAdd
   }
 }
 
+TEST(TcpThroughTable, ResendsAfterAMidStreamFirstSegmentWithAFinCountAsAfterAFin) {
+  // Picked up at the initiator's data and FIN (0-100 past 7000), the other
+  // side acknowledging 100 or 50: in that report a copy counts two resends,
+  // as after a FIN, when it starts in the first segment below the
+  // acknowledgement or past the segment below the side's highest number;
+  // one otherwise, and one in a later report.
+  struct Case {
+    const char* what;
+    uint32_t acked;
+    std::vector<std::pair<uint32_t, uint32_t>> data;  // the initiator's segments after the ACK: seq, len
+    uint64_t pause_ns;                                // before them
+    uint32_t want;
+  };
+  const Case cases[] = {
+      {"copy 50-100, all acknowledged", 7100, {{7050, 50}}, 0, 2},
+      {"copy 0-50, half acknowledged", 7050, {{7000, 50}}, 0, 2},
+      {"copy 50-100 from the acknowledgement", 7050, {{7050, 50}}, 0, 1},
+      {"new data 100-150, then a copy of it", 7100, {{7100, 50}, {7100, 50}}, 0, 2},
+      {"copy 50-100 in the next report", 7100, {{7050, 50}}, 6 * kSec, 1},
+  };
+  for (const Case& c : cases) {
+    std::vector<ParsedPacket> pkts = {tcp_pkt(kInit, P | A | F, 7000, 301, 100, kT0),
+                                      tcp_pkt(kResp, A, 301, c.acked, 0, kT0 + kMs)};
+    uint64_t ts = kT0 + 2 * kMs + c.pause_ns;
+    for (const auto& [seq, len] : c.data) pkts.push_back(tcp_pkt(kInit, P | A, seq, 301, len, ts += kMs));
+    const auto r = through_table(pkts);
+    ASSERT_FALSE(r.empty()) << c.what;
+    EXPECT_EQ(r.back().tcp.dir[0].retrans, c.want) << c.what;
+  }
+}
+
 TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
   const std::vector<ParsedPacket> first = {
       tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
