@@ -1199,9 +1199,11 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       // segment below the other side's acknowledgement, or past the segment
       // and below the side's highest number (while a jump goes unanswered,
       // below argus's mark).
-      below_own_fin = seq_lt(seq, hs.fin_first_end)                ? peer_acked && seq_lt(seq, peer.ack)
-                      : me.rep_bits & kTcpDirJumpUnheard ? seq_lt(seq, jump_mark)
-                                                                   : seq_lt(seq, me.seq_high);
+      if (seq_lt(seq, hs.fin_first_end)) {
+        below_own_fin = peer_acked && seq_lt(seq, peer.ack);
+      } else {
+        below_own_fin = seq_lt(seq, me.rep_bits & kTcpDirJumpUnheard ? jump_mark : me.seq_high);
+      }
     }
     // A one-way flow never sees the other side; before a flow picked up
     // mid-stream hears it, argus judges nothing either.
