@@ -227,9 +227,8 @@ void FileSink::rotate_to(const std::string& name) {
   if (!start_mar_.empty()) {
     // Each file opens with the start MAR, stamped with the time it was
     // opened (its `now`), as argus's files are.
-    std::vector<uint8_t> mar = start_mar_;
-    mar_set_now(mar.data(), mar.size(), wall_clock_ns());
-    append(mar.data(), mar.size());
+    mar_set_now(start_mar_.data(), start_mar_.size(), wall_clock_ns());
+    append(start_mar_.data(), start_mar_.size());
   }
 }
 

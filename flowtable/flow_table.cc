@@ -1343,8 +1343,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
 }  // namespace
 
 // User data (-U): each direction's first bytes of the report, in packet
-// order, as argus keeps them.
-// True once the direction's bytes fill the slot.
+// order, as argus keeps them. True once the direction's bytes fill the slot.
 bool FlowTable::account_user(uint32_t idx, const ParsedPacket& p, unsigned d) {
   uint8_t* slot = user_slot(idx);
   uint16_t len;
@@ -1479,7 +1478,7 @@ inline void start_report_at(FlowTable::Entry& e, uint64_t ts_ns) {
                   d);
   if (users_ && p.user_len && !attached_fragment && !(e.b.user_full >> d & 1) &&
       account_user(static_cast<uint32_t>(&e - entries_), p, d))
-    e.b.user_full = static_cast<uint8_t>(e.b.user_full | (1u << d)) & 0x03;
+    e.b.user_full |= 1u << d;
   if (jits_ && !attached_fragment)
     account_jitter(jits_[&e - entries_].side[d ^ e.b.initiator_is_key_dst], e.b.jit_state, p, d,
                    (e.b.rec_flags & kRecTcp) != 0, seg);
