@@ -100,10 +100,11 @@ constexpr const char* kUsage =
     "                   software dispatch)\n"
     "  -p               do not put the interface into promiscuous mode\n"
     "  -O               compile the capture filter without libpcap's optimiser\n"
-    "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name; repeat\n"
-    "                   for several ports, --workers = their queues in all) set up\n"
-    "                   with --eal \"EAL ARGS\"; --rx-queues N queues with symmetric\n"
-    "                   RSS, one worker each (default 1 queue; more workers then\n"
+    "  -i dpdk:PORT     receive from a DPDK port (PCI address or vdev name) set up\n"
+    "                   with --eal \"EAL ARGS\"; repeated, the ports are read as one\n"
+    "                   link (a tap's two ports), in time order; --rx-queues N\n"
+    "                   queues per port with symmetric RSS, worker q reading queue\n"
+    "                   q of every port (default 1 queue; more workers then\n"
     "                   share it by software dispatch); --exit-when-idle MS ends\n"
     "                   the input after MS without a packet (replay through net_pcap);\n"
     "                   --mbufs N sizes the mbuf pool (net_pcap's infinite_rx needs\n"
@@ -430,6 +431,7 @@ int main(int argc, char** argv) {
   // DPDK: the EAL from --eal, then each port with its queues (symmetric RSS
   // when it has several), all before any output is opened.
   std::vector<uint16_t> dpdk_ports;  // port ids, in configuration order
+  RssQueueMap rss_map;  // the first port's: which queue (worker) a flow is on
   if (dpdk) {
     std::vector<std::string> eal_args = {"argos"};
     // DPDK's libraries log at INFO by default: a dozen lines on every start
@@ -449,8 +451,10 @@ int main(int argc, char** argv) {
     if (have_given) pthread_setaffinity_np(pthread_self(), sizeof given, &given);
     for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i) {
       std::string note;
+      RssQueueMap map;
       const int id = dpdk_port_open(cfg.dpdk_ports[i].name, static_cast<uint16_t>(port_queues(cfg, i)), cfg.mbufs,
-                                    note, err);
+                                    note, map, err);
+      if (i == 0) rss_map = std::move(map);
       if (id < 0) {
         for (uint16_t open_id : dpdk_ports) dpdk_port_close(open_id);
         return startup_error(err);
@@ -791,23 +795,47 @@ int main(int argc, char** argv) {
 
   if (dpdk) {
 #if ARGOS_HAVE_DPDK
-    // One worker per receive queue, the ports' queues in order; a single
-    // queue shared by several workers goes through the software dispatcher,
-    // as a libpcap source does.
-    std::vector<std::unique_ptr<DpdkRxQueue>> queues;
+    // One worker per receive queue index: with several ports (one link, a
+    // tap's two ports) worker q reads queue q of each, merged in time
+    // order. A single queue (per port) shared by several workers goes
+    // through the software dispatcher, as a libpcap source does.
+    const uint32_t per_port = port_queues(cfg, 0);
+    // Several queues: ICMP errors pass to the worker RSS gives the flow
+    // they quote (every port has as many queues, read by the same workers).
+    std::unique_ptr<IcmpExchange> icmp;
+    if (per_port > 1) {
+      std::vector<WorkerCounters*> wcs;
+      for (uint32_t w = 0; w < nw; ++w) wcs.push_back(counters[w].get());
+      icmp = std::make_unique<IcmpExchange>(nw, rss_map, wcs);
+      for (uint32_t w = 0; w < nw; ++w) ctxs[w].icmp = &icmp->peer(w);
+    }
+    std::vector<std::unique_ptr<DpdkRxQueue>> queues;  // port-major: port i's queue q at i * per_port + q
     for (size_t i = 0; i < dpdk_ports.size(); ++i)
-      for (uint16_t q = 0; q < port_queues(cfg, i); ++q)
+      for (uint16_t q = 0; q < per_port; ++q)
         queues.push_back(std::make_unique<DpdkRxQueue>(dpdk_ports[i], q, exit_when_idle_ms));
-    if (queues.size() > 1) {
-      std::vector<std::thread> workers;
-      for (uint32_t w = 0; w < nw; ++w)
-        workers.emplace_back([&, w] {
-          pin_worker(w);
-          run_worker(*queues[w], ctxs[w]);
-        });
-      for (auto& t : workers) t.join();
+    auto run_queues = [&](auto& sources) {
+      if (sources.size() > 1) {
+        std::vector<std::thread> workers;
+        for (uint32_t w = 0; w < nw; ++w)
+          workers.emplace_back([&, w] {
+            pin_worker(w);
+            run_worker(*sources[w], ctxs[w]);
+          });
+        for (auto& t : workers) t.join();
+      } else {
+        run_source(*sources[0]);
+      }
+    };
+    if (dpdk_ports.size() == 1) {
+      run_queues(queues);
     } else {
-      run_source(*queues[0]);
+      std::vector<std::unique_ptr<DpdkLinkSource>> links;
+      for (uint32_t q = 0; q < per_port; ++q) {
+        std::vector<DpdkRxQueue*> lanes;
+        for (size_t i = 0; i < dpdk_ports.size(); ++i) lanes.push_back(queues[i * per_port + q].get());
+        links.push_back(std::make_unique<DpdkLinkSource>(lanes, exit_when_idle_ms > 0));
+      }
+      run_queues(links);
     }
     have_port_stats = ports_stats(port_stats, &queue_names);
 #endif

@@ -226,18 +226,29 @@ bool check_portable(SensorConfig& cfg, Checker& c) {
   for (size_t i = 0; i < cfg.dpdk_ports.size(); ++i)
     if (!names.insert(cfg.dpdk_ports[i].name).second)
       return c.fail("input.dpdk.ports[" + std::to_string(i) + "]", "port '" + cfg.dpdk_ports[i].name + "' is given twice");
-  // One worker per receive queue, unless a single queue is shared by
-  // software dispatch.
-  const uint32_t queues = dpdk ? total_queues(cfg) : 0;
-  if (queues > 64)
-    return c.fail("input.dpdk.ports", std::to_string(queues) + " receive queues in all: at most 64 (one worker each)");
+  // Several ports are one link (a tap's two ports): worker q reads queue q
+  // of every port, where symmetric RSS puts both directions of a flow when
+  // the ports have as many queues each. One worker per queue index, unless
+  // a single queue per port is shared by software dispatch.
+  for (size_t i = 1; dpdk && i < cfg.dpdk_ports.size(); ++i)
+    if (port_queues(cfg, i) != port_queues(cfg, 0))
+      return c.fail("input.dpdk.ports[" + std::to_string(i) + "]",
+                    "port '" + cfg.dpdk_ports[i].name + "' has " + std::to_string(port_queues(cfg, i)) +
+                        " receive queue(s), '" + cfg.dpdk_ports[0].name + "' " +
+                        std::to_string(port_queues(cfg, 0)) +
+                        ": the ports are read as one link, queue q of each by worker q, so each needs as many");
+  const uint32_t queues = dpdk ? port_queues(cfg, 0) : 0;
+  if (dpdk && total_queues(cfg) > 64)
+    return c.fail("input.dpdk.ports", std::to_string(total_queues(cfg)) + " receive queues in all: at most 64");
   if (queues > 1 && queues != cfg.workers) {
     const std::string why =
         cfg.dpdk_ports.size() == 1
             ? "--rx-queues " + std::to_string(queues) + " needs --workers " + std::to_string(queues) +
                   ": one worker per receive queue (with one queue, several workers share it by software dispatch)"
             : std::to_string(cfg.dpdk_ports.size()) + " ports with " + std::to_string(queues) +
-                  " receive queues in all need --workers " + std::to_string(queues) + ": one worker per queue";
+                  " receive queues each need --workers " + std::to_string(queues) +
+                  ": worker q reads queue q of every port (with one queue each, several workers share them by "
+                  "software dispatch)";
     return c.fail(c.later(cfg.dpdk_ports.size() == 1 ? "input.dpdk.rx_queues" : "input.dpdk.ports", "sensor.workers"),
                   why);
   }
@@ -537,7 +548,7 @@ bool check_host(const SensorConfig& cfg, Checker& c) {
     return c.fail(c.item("input.files", cfg.read_files.size() - 1),
                   "'" + cfg.read_files.back() + "' is not a regular file: -f follows a file as it grows");
   const uint32_t cpus = usable_cpus();
-  const uint32_t queues = cfg.dpdk_ports.empty() ? 0 : total_queues(cfg);
+  const uint32_t queues = cfg.dpdk_ports.empty() ? 0 : port_queues(cfg, 0);  // a worker each
   if (queues > cpus)
     return c.fail(cfg.dpdk_ports.size() > 1                        ? "input.dpdk.ports"
                   : c.given("input.dpdk.ports[0].rx_queues") ? "input.dpdk.ports[0].rx_queues"

@@ -74,7 +74,8 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err) {
 }
 
 int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& note,
-                   std::string& err) {
+                   RssQueueMap& rss_map, std::string& err) {
+  rss_map = symmetric_rss_map(rx_queues);
   uint16_t port;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
     err = "no DPDK port named '" + name + "' (give a PCI address or a --vdev name)";
@@ -122,8 +123,22 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_key = rss_key;
     conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(key_len);
-    conf.rx_adv_conf.rss_conf.rss_hf =
-        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    // Addresses alone, as the software dispatcher hashes: a flow's IP
+    // fragments (no ports) and the ICMP errors its own hosts send meet it.
+    // A device that cannot hash every IPv4 and IPv6 packet by its addresses
+    // hashes TCP and UDP by their ports as well, and says so.
+    const uint64_t all_ip = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6;
+    if ((info.flow_type_rss_offloads & all_ip) == all_ip) {
+      conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+    } else {
+      conf.rx_adv_conf.rss_conf.rss_hf =
+          (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+      rss_map.ports = true;
+      note = "DPDK port '" + name + "' cannot hash every IP packet by its addresses alone: TCP and UDP are "
+             "spread by their ports as well, so a UDP flow's fragments (which carry no ports) may reach "
+             "another queue than its whole datagrams, and be reported apart";
+    }
+    rss_map.key.assign(kSymmetricRssKey, kSymmetricRssKey + key_len);
   }
   const uint16_t tx_queues = info.max_tx_queues > 0 ? 1 : 0;
   if (rte_eth_dev_configure(port, rx_queues, tx_queues, &conf) != 0) {
@@ -150,6 +165,21 @@ int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, 
   if (rte_eth_dev_start(port) != 0) {
     err = "cannot start DPDK port '" + name + "'";
     return -1;
+  }
+  if (rx_queues > 1 && info.reta_size > 0) {
+    // The redirection table the device uses (not every driver fills it
+    // round-robin), for finding the queue of a flow an ICMP error quotes.
+    std::vector<rte_eth_rss_reta_entry64> groups((info.reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                                 RTE_ETH_RETA_GROUP_SIZE);
+    for (auto& g : groups) {
+      std::memset(&g, 0, sizeof g);
+      g.mask = ~uint64_t{0};
+    }
+    if (rte_eth_dev_rss_reta_query(port, groups.data(), info.reta_size) == 0) {
+      rss_map.reta.resize(info.reta_size);
+      for (uint16_t i = 0; i < info.reta_size; ++i)
+        rss_map.reta[i] = groups[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    }
   }
   return port;
 }
@@ -245,6 +275,52 @@ uint32_t DpdkRxQueue::rx_burst(PacketView* out, uint32_t max) {
     v.pad = 0;
   }
   return n;
+}
+
+DpdkLinkSource::DpdkLinkSource(const std::vector<DpdkRxQueue*>& queues, bool strict) : strict_(strict) {
+  lanes_.resize(queues.size());
+  for (size_t i = 0; i < queues.size(); ++i) lanes_[i].queue = queues[i];
+}
+
+uint32_t DpdkLinkSource::rx_burst(PacketView* out, uint32_t max) {
+  // Every view handed out before this call is finished with: a lane whose
+  // views are all out may ask its queue for more (which frees their mbufs).
+  for (Lane& l : lanes_) {
+    if (l.pos == l.n && !l.queue->done()) {
+      l.n = l.queue->rx_burst(l.views, DpdkRxQueue::kBurst);
+      l.pos = 0;
+    }
+  }
+  uint32_t k = 0;
+  while (k < max) {
+    Lane* best = nullptr;
+    for (Lane& l : lanes_) {
+      if (l.pos == l.n) {
+        // Strict: this port's next packet may be older than any other
+        // port's, so nothing more goes out until it has one or is done.
+        if (strict_ && !l.queue->done()) return k;
+        continue;
+      }
+      if (!best || l.views[l.pos].ts_ns < best->views[best->pos].ts_ns) best = &l;
+    }
+    if (!best) break;
+    PacketView& v = out[k++];
+    v = best->views[best->pos++];
+    stamp_input_clock(v, last_ts_ns_);  // the link's clock, not the port's
+  }
+  return k;
+}
+
+bool DpdkLinkSource::done() const {
+  for (const Lane& l : lanes_)
+    if (l.pos != l.n || !l.queue->done()) return false;
+  return true;
+}
+
+bool DpdkLinkSource::buffered() const {
+  for (const Lane& l : lanes_)
+    if (l.pos != l.n || l.queue->buffered()) return true;
+  return false;
 }
 
 }  // namespace argos

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/packet.h"
+#include "dataplane/rss.h"
 #include "dataplane/tsc_clock.h"
 
 struct rte_mbuf;
@@ -27,8 +28,11 @@ bool dpdk_eal_init(const std::vector<std::string>& args, std::string& err);
 // file in mbufs and needs one per packet); 0 sizes it from the rings.
 // A port without RSS still gets its queues (a virtual device may fill each
 // from its own input); `note` then says flows are not spread by the port.
+// `rss_map` says which queue the port gives a flow (its key, redirection
+// table and hash input; for a device without RSS, what symmetric RSS over
+// addresses would give).
 int dpdk_port_open(const std::string& name, uint16_t rx_queues, uint32_t mbufs, std::string& note,
-                   std::string& err);
+                   RssQueueMap& rss_map, std::string& err);
 
 // Receive counters of a port (rte_eth_stats): received, missed by the NIC
 // (imissed), no mbuf, errors; and per receive queue (the first 16, as
@@ -88,6 +92,39 @@ class DpdkRxQueue {
   TscClock tsc_clock_;       // packet time where the port gives none
   int ts_offset_ = -1;       // mbuf dynamic field with the receive timestamp (µs for net_pcap)
   uint64_t ts_flag_ = 0;     // ol_flags bit saying the field is valid
+};
+
+// Several ports read as one link: the same receive queue of each port (a
+// tap's two ports, one direction each; symmetric RSS with the same key and
+// queue count puts both directions of a flow on the same queue index), their
+// packets handed on in time order, so one worker sees the whole flow.
+class DpdkLinkSource {
+ public:
+  // `strict` (replay through net_pcap, --exit-when-idle): a port's next
+  // packet is waited for until the port is done, so the link comes out in
+  // time order whatever pace each device reads its file at. Live ports are
+  // merged from what each has ready (a quiet direction holds nothing up),
+  // a little out of order across ports, as interfaces read in turn are.
+  DpdkLinkSource(const std::vector<DpdkRxQueue*>& queues, bool strict);
+  DpdkLinkSource(const DpdkLinkSource&) = delete;
+  DpdkLinkSource& operator=(const DpdkLinkSource&) = delete;
+
+  // Views stay valid until the next call (a port is asked for more only
+  // once every view it gave has been handed out in an earlier call).
+  uint32_t rx_burst(PacketView* out, uint32_t max);
+  bool done() const;
+  bool buffered() const;
+
+ private:
+  struct Lane {
+    DpdkRxQueue* queue;
+    PacketView views[DpdkRxQueue::kBurst];
+    uint32_t n = 0;    // views held
+    uint32_t pos = 0;  // of them, handed out
+  };
+  std::vector<Lane> lanes_;
+  bool strict_;
+  uint64_t last_ts_ns_ = 0;  // the link's input clock (stamp_input_clock)
 };
 
 }  // namespace argos

@@ -83,4 +83,42 @@ bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
   return true;
 }
 
+uint16_t RssQueueMap::queue_of(const FlowKey& k) const {
+  if (reta.empty()) return 0;
+  size_t alen;
+  switch (k.kind) {
+    case KeyKind::kIPv4:
+    case KeyKind::kIPv4Frag:
+      alen = 4;
+      break;
+    case KeyKind::kIPv6:
+    case KeyKind::kIPv6Frag:
+      alen = 16;
+      break;
+    default:
+      return 0;
+  }
+  uint8_t in[36];
+  std::memcpy(in, k.src, alen);
+  std::memcpy(in + alen, k.dst, alen);
+  size_t len = 2 * alen;
+  const bool l4 = k.kind == KeyKind::kIPv4 || k.kind == KeyKind::kIPv6;
+  if (ports && l4 && (k.proto == 6 || k.proto == 17)) {
+    in[len++] = static_cast<uint8_t>(k.sport >> 8);
+    in[len++] = static_cast<uint8_t>(k.sport);
+    in[len++] = static_cast<uint8_t>(k.dport >> 8);
+    in[len++] = static_cast<uint8_t>(k.dport);
+  }
+  const uint32_t h = toeplitz_hash(key.data(), key.size(), in, len);
+  return reta[h % reta.size()];
+}
+
+RssQueueMap symmetric_rss_map(uint16_t queues) {
+  RssQueueMap m;
+  m.key.assign(kSymmetricRssKey, kSymmetricRssKey + 40);
+  m.reta.resize(128);
+  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(queues ? i % queues : 0);
+  return m;
+}
+
 }  // namespace argos

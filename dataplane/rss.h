@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "flowtable/flow_key.h"
 
 namespace argos {
 
@@ -29,5 +32,23 @@ void rss_ipv4_input(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, 
 // splits.
 bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
                             uint16_t reta_size, std::string& err);
+
+// Which receive queue a port's RSS gives a flow: the Toeplitz hash of its
+// addresses (and ports, where the port hashes TCP and UDP by them) under
+// the port's key, through its redirection table. With the symmetric key
+// both directions of a flow give the same queue.
+struct RssQueueMap {
+  std::vector<uint8_t> key;
+  std::vector<uint16_t> reta;  // hash % size -> queue
+  bool ports = false;          // TCP and UDP (unfragmented) hash with their ports
+  // The queue of flow `k` (an IP key in either order); 0 for other keys,
+  // which the NIC does not hash.
+  uint16_t queue_of(const FlowKey& k) const;
+};
+
+// The map of a port hashing addresses alone with the symmetric key (40
+// bytes) and a 128-entry redirection table filled round-robin over
+// `queues`: what Argos asks of a NIC, and assumes for devices without RSS.
+RssQueueMap symmetric_rss_map(uint16_t queues);
 
 }  // namespace argos

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/icmp_exchange.h"
 #include "dataplane/packet.h"
 #include "dataplane/parser.h"
 #include "dataplane/worker_counters.h"
@@ -115,6 +116,9 @@ struct WorkerContext {
   const std::atomic<uint64_t>* idle_clock = nullptr;
   // -U: bytes of user data kept per direction and report (0 = none).
   uint32_t user_bytes = 0;
+  // Several receive queues spread by RSS: ICMP errors go to the worker of
+  // the flow they quote, and come from the others (nullptr: one input).
+  IcmpExchange::Peer* icmp = nullptr;
 };
 
 inline constexpr uint32_t kBurstSize = 32;
@@ -187,7 +191,12 @@ void run_worker(Source& src, WorkerContext& ctx) {
     emitter.push_partial();
   };
 
+  if (ctx.icmp) table.set_icmp_router(ctx.icmp);
+  uint32_t turns = 0;
   for (;;) {
+    // The other workers' ICMP errors: every 16th turn, a look at each
+    // other worker's ring, which is seldom written.
+    if (ctx.icmp && (++turns & 15) == 0) ctx.icmp->poll(table);
     if (ctx.stop && ctx.stop->load(std::memory_order_relaxed)) {
       stopped = true;
       if (!source_buffered(src)) break;
@@ -272,6 +281,12 @@ void run_worker(Source& src, WorkerContext& ctx) {
   // final reports of every flow (a whole table at once) wait for the
   // exporter rather than being dropped at a live input's stop.
   emitter.set_policy(BatchPolicy::kWait);
+  if (ctx.icmp) {
+    // The last burst may still pass errors on; then the errors the other
+    // workers pass here until they end, before this table's last reports.
+    table.drain(emitter);
+    ctx.icmp->finish(table);
+  }
   table.flush_all(stopped ? kCauseShutdown : 0, emitter);
   cnt.set(WorkerCounter::kFlows, table.counter(TableCounter::kFlowsCreated));
   emitter.finish();

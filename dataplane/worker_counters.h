@@ -19,7 +19,9 @@ namespace argos {
   X(kBatchWaits, "worker.batch_waits", "times the worker waited for an empty batch") \
   X(kBatchDrops, "worker.batch_drops", "batches dropped: no empty batch (drop policy)") \
   X(kRecordsDropped, "worker.records_dropped", "records lost with dropped batches") \
-  X(kFlows, "worker.flows", "flows created so far (the table's count, published per burst)")
+  X(kFlows, "worker.flows", "flows created so far (the table's count, published per burst)") \
+  X(kIcmpForwarded, "worker.icmp_forwarded", "ICMP errors passed to the worker of the flow they quote") \
+  X(kIcmpUnforwarded, "worker.icmp_unforwarded", "ICMP errors not passed on: that worker's ring was full")
 
 enum class WorkerCounter : uint8_t {
   ARGOS_WORKER_COUNTERS(ARGOS_COUNTER_ENUMERATOR)

@@ -1850,7 +1850,18 @@ void FlowTable::process_staged(const ParsedPacket* pkts, const StagedBurst& sb, 
     } else {
       process_one(p, sb.keys[i], sb.swapped[i], sb.hashes[i], sb.hint[i], out);
     }
-    if (p.has_inner && !cfg_.matrix) attach_icmp_error(p);
+    if (p.has_inner && !cfg_.matrix) {
+      IcmpNote note;
+      note.inner = p.inner_key;
+      note.ts_ns = p.ts_ns;
+      note.type = p.icmp_type;
+      note.code = p.icmp_code;
+      // The error's sender: its key's source, unless the protocol fixed the
+      // key's order the other way.
+      const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
+      std::memcpy(note.sender, rev ? p.key.dst : p.key.src, 4);
+      if (!icmp_router_ || !icmp_router_->forward(note)) attach_icmp_note(note);
+    }
     if (p.ts_ns > scan_ns_) scan_ns_ = p.ts_ns;
   }
 }
@@ -1880,8 +1891,8 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n, RecordEmitte
 
 // An ICMP error quoting a packet of a known flow is recorded on that flow
 // too (argus's ICMP-mapped DSR), and extends the flow's report to its time.
-void FlowTable::attach_icmp_error(const ParsedPacket& p) {
-  FlowKey k = p.inner_key;
+void FlowTable::attach_icmp_note(const IcmpNote& note) {
+  FlowKey k = note.inner;
   // (The quoted packet went from the error's receiver: unidirectional,
   // that is the direction the error belongs to.)
   const bool swapped = !cfg_.unidirectional && flow_key_canonicalize(k);
@@ -1890,14 +1901,13 @@ void FlowTable::attach_icmp_error(const ParsedPacket& p) {
   Entry& e = entries_[idx];
   if (e.dir[0].pkts + e.dir[1].pkts == 0) return;  // its report went out already
   e.b.rec_flags |= kRecIcmpMapped;
-  e.cold.icmp_type = p.icmp_type;
-  e.cold.icmp_code = p.icmp_code;
+  e.cold.icmp_type = note.type;
+  e.cold.icmp_code = note.code;
   e.b.icmp_inner_from_dst = swapped ? 1 : 0;
-  const bool rev = (p.key.flags & kKeyNoCanon) && p.from_key_dst;
-  std::memcpy(e.cold.icmp_src, rev ? p.key.dst : p.key.src, 4);
+  std::memcpy(e.cold.icmp_src, note.sender, 4);
   // The error extends the report to its own time.
   const uint64_t base_us = e.report_start_ns / 1000;
-  const uint64_t ts_us = p.ts_ns / 1000;
+  const uint64_t ts_us = note.ts_ns / 1000;
   const unsigned d = e.dir[0].pkts ? 0 : 1;
   if (ts_us > base_us && ts_us - base_us > e.dir[d].last_us)
     e.dir[d].last_us = static_cast<uint32_t>(ts_us - base_us);

@@ -140,6 +140,30 @@ inline constexpr uint8_t kHsSynAfterClose = 0x10;
 // The record's status word for side `dir` (0 = initiator): kTcp* bits.
 uint32_t tcp_dir_status(const TcpState& t, unsigned dir);
 
+// What the flow an ICMP error quotes takes from it (attach_icmp_note).
+struct IcmpNote {
+  FlowKey inner;      // the quoted packet's key, as the parser gives it
+  uint64_t ts_ns;     // the error's time
+  uint8_t type;
+  uint8_t code;
+  uint8_t sender[4];  // the error's sender (its first four address bytes)
+  uint8_t pad[2];
+};
+
+// Set on a table whose worker shares the link with others by RSS (several
+// receive queues): an ICMP error lands on the queue of its own addresses
+// (its sender is often a router), while the flow it quotes may be another
+// worker's. Called per ICMP error, never per ordinary packet.
+class IcmpNoteRouter {
+ public:
+  // True when the note went to the worker whose table holds the quoted
+  // flow; false to attach it here.
+  virtual bool forward(const IcmpNote& note) = 0;
+
+ protected:
+  ~IcmpNoteRouter() = default;
+};
+
 // Idle-timeout classes (argus-format.md section 9 defaults).
 enum class IdleClass : uint8_t { kTcp, kIp, kIcmp, kIgmp, kFrag, kArp, kOther, kCount };
 inline constexpr size_t kIdleClassCount = static_cast<size_t>(IdleClass::kCount);
@@ -253,6 +277,13 @@ class FlowTable {
   // a flush on a signal.
   void flush_all(uint8_t cause, RecordEmitter& out);
 
+  // Several receive queues: ICMP errors whose quoted flow `router` says is
+  // another worker's go there (nullptr: every error is attached here).
+  void set_icmp_router(IcmpNoteRouter* router) { icmp_router_ = router; }
+  // Marks the flow `note` quotes, if it is in this table with packets in
+  // its open report (an error quoting a flow already reported is left).
+  void attach_icmp_note(const IcmpNote& note);
+
   uint32_t capacity() const { return capacity_; }
   // Packet time up to which timers are due (see scan_ns_); sweeps use it.
   uint64_t scan_time_ns() const { return scan_ns_; }
@@ -325,7 +356,6 @@ class FlowTable {
                    uint64_t h, uint32_t hint, RecordEmitter& out);
   void process_later_fragment(const ParsedPacket& p, RecordEmitter& out);
   void join_orphan(Entry& e, unsigned d, const Entry& o);
-  void attach_icmp_error(const ParsedPacket& p);
 
   FlowTableConfig cfg_;
   uint32_t capacity_;
@@ -359,6 +389,7 @@ class FlowTable {
   // connection's record at the SYN that starts the next one).
   uint64_t report_last_floor_ns_ = 0;
   std::array<uint64_t, kTableCounterCount> counters_{};
+  IcmpNoteRouter* icmp_router_ = nullptr;
 };
 
 // Argus TCP state machine step for one segment (exposed for unit tests).

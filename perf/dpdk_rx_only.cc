@@ -42,11 +42,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> eal = {"dpdk_rx_only"};
   for (int i = 3; i < argc; ++i) eal.emplace_back(argv[i]);
   std::string err, note;
+  argos::RssQueueMap rss_map;
   if (!dpdk_eal_init(eal, err)) {
     std::fprintf(stderr, "dpdk_rx_only: %s\n", err.c_str());
     return 2;
   }
-  const int port = dpdk_port_open("net_pcap0", 1, mbufs, note, err);
+  const int port = dpdk_port_open("net_pcap0", 1, mbufs, note, rss_map, err);
   if (port < 0) {
     std::fprintf(stderr, "dpdk_rx_only: %s\n", err.c_str());
     return 2;

@@ -175,8 +175,11 @@ def main():
              "input.dpdk.ports[0]: a port needs a name", 6),
             ("DPDK port given twice", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0, net_null0]\n",
              "port 'net_null0' is given twice", 5),
-            ("two ports, one worker", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0, net_null1]\n",
-             "2 ports with 2 receive queues in all need --workers 2", 5),
+            ("two ports, queues apart", f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0, {{name: net_null1, rx_queues: 2}}]\n",
+             "port 'net_null1' has 2 receive queue(s), 'net_null0' 1", 5),
+            ("two ports, two queues each, one worker",
+             f"outputs:\n  files: [{out}]\ninput:\n  dpdk:\n    ports: [net_null0, net_null1]\n    rx_queues: 2\n",
+             "2 ports with 2 receive queues each need --workers 2", 5),
         ]
         assert len(cases) >= 20
         bad = []

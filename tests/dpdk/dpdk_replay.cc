@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string err, note;
+  argos::RssQueueMap rss_map;
   const std::vector<std::string> eal = {"dpdk_replay", "--no-huge", "--no-pci", "--no-shconf",
                                         "-m", "256", "-l", "0", "--log-level", "lib.*:error",
                                         "--vdev", std::string("net_pcap0,rx_pcap=") + argv[1]};
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dpdk_replay: %s\n", err.c_str());
     return 2;
   }
-  const int port = dpdk_port_open("net_pcap0", 1, 0, note, err);
+  const int port = dpdk_port_open("net_pcap0", 1, 0, note, rss_map, err);
   if (port < 0) {
     std::fprintf(stderr, "dpdk_replay: %s\n", err.c_str());
     return 2;

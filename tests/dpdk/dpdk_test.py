@@ -6,9 +6,12 @@ Every Ethernet capture of tests/data/pcaps whose packets were captured whole
 replayed through the net_pcap virtual device (no NIC, no hugepages) three
 ways: by the dpdk_replay harness, by `argos -i dpdk:net_pcap0` with one
 worker, with two workers sharing the port's queue by software dispatch, and
-with two receive queues read by one worker each: the capture is split by the
-symmetric flow hash into one rx_pcap file per queue, as a NIC with symmetric
-RSS would spread it. Each worker's timers follow its own queue's packet time,
+with two receive queues read by one worker each: the capture is split into
+one rx_pcap file per queue as a NIC with symmetric RSS over addresses would
+spread it (an ICMP error from a router lands where its own addresses put
+it, and its worker passes it to the worker of the flow it quotes). Then as a tap's two ports, one direction each, read as
+one link: with a queue per port (one worker, then two by software dispatch)
+and with two queues per port, worker q reading queue q of both. Each worker's timers follow its own queue's packet time,
 so where argus's lazy timers cut a flow's reports depends on the traffic of
 the queue, not of the whole link: the two-queue run is compared flow by flow
 after `racluster` merges each flow's reports (same flows, same packet and
@@ -107,6 +110,24 @@ def main():
             runs.append(("argos -i dpdk, 2 queues, 2 workers",
                          [a.argos, "--eal", eal2, "-i", "dpdk:net_pcap0", "--rx-queues", "2",
                           "--exit-when-idle", "300", "--workers", "2", "-w", dpdk]))
+            # A tap: two ports, one direction each, read as one link. One
+            # queue per port (one worker; two by software dispatch), then
+            # two queues per port, worker q reading queue q of both ports.
+            t = [os.path.join(tmp, f"t{i}.pcap") for i in range(6)]
+            subprocess.run([a.split, "--tap", f, t[0], t[1]], check=True, timeout=60)
+            subprocess.run([a.split, "--tap", f, t[2], t[3], t[4], t[5]], check=True, timeout=60)
+            eal_tap = ("--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error "
+                       f"--vdev net_pcap0,rx_pcap={t[0]} --vdev net_pcap1,rx_pcap={t[1]}")
+            eal_tap2 = ("--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error "
+                        f"--vdev net_pcap0,rx_pcap={t[2]},rx_pcap={t[3]} "
+                        f"--vdev net_pcap1,rx_pcap={t[4]},rx_pcap={t[5]}")
+            tap_ports = ["-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1", "--exit-when-idle", "300"]
+            runs.append(("argos, tap of 2 ports, 1 worker", [a.argos, "--eal", eal_tap, *tap_ports, "-w", dpdk]))
+            runs.append(("argos, tap of 2 ports, 2 workers",
+                         [a.argos, "--eal", eal_tap, *tap_ports, "--workers", "2", "-w", dpdk]))
+            runs.append(("argos, tap of 2 ports, 2 queues each, 2 workers",
+                         [a.argos, "--eal", eal_tap2, *tap_ports, "--rx-queues", "2", "--workers", "2",
+                          "-w", dpdk]))
             bad = []
             for label, cmd in runs:
                 if os.path.exists(dpdk):
@@ -116,11 +137,12 @@ def main():
                     bad.append(f"{label}: exit {r2.returncode}: {r2.stderr.strip()[-300:]}")
                     continue
                 merged = "queues" in label
-                if merged:
-                    # One summary line per queue; together they are the port's count.
+                if merged or "tap" in label:
+                    # One summary line per queue; together they are the ports' count.
                     q = {int(m[0]): int(m[1]) for m in re.findall(r"argos: queue (\d+): received=(\d+)", r2.stderr)}
                     port = re.search(r"port\.received=(\d+)", r2.stderr)
-                    if sorted(q) != [0, 1] or not port or sum(q.values()) != int(port.group(1)):
+                    want = list(range(4 if "2 queues each" in label else 2))
+                    if sorted(q) != want or not port or sum(q.values()) != int(port.group(1)):
                         bad.append(f"{label}: per-queue counters {q} do not add up to {port and port.group(0)}")
                 x = x_merged if merged else x_ra
                 y = racluster(dpdk) if merged else ra(dpdk)
@@ -142,7 +164,7 @@ def main():
     for label, check in (("--mbufs sizes the pool net_pcap's infinite_rx needs; a stop accounts every packet received", check_mbufs),
                          ("DPDK's start-up messages are left out unless --log-level asks for them", check_eal_log_level),
                          ("a YAML configuration drives the DPDK port", check_yaml),
-                         ("two ports, a worker each", check_two_ports),
+                         ("two ports are one link, merged in time order", check_two_ports),
                          ("the port keeps receiving after root is given up (-u nobody)", check_run_as),
                          ("a wave of reports larger than the old fixed buffer reaches the output whole", check_report_wave)):
         try:
@@ -260,9 +282,10 @@ def check_run_as(a):
 
 
 def check_two_ports(a):
-    # Two ports (two net_pcap vdevs, each replaying its own capture), one
-    # worker each: the records are those of `-r` on each capture alone, and
-    # the summary has a line per queue naming its port.
+    # Two ports (two net_pcap vdevs, each replaying its own capture) are one
+    # link, merged in time order: read by one worker, or by two sharing it
+    # by software dispatch, the records are those of `-r` on each capture
+    # alone, and the summary has a line per queue naming its port.
     with tempfile.TemporaryDirectory() as tmp:
         f0 = os.path.join(a.pcaps, "large-home-lan-mixed.pcap")
         f1 = os.path.join(a.pcaps, "mixed-dhcp-arp-icmp-icmpv6.pcap")
@@ -274,17 +297,26 @@ def check_two_ports(a):
         both = os.path.join(tmp, "both.argus")
         eal = (f"--no-huge --no-pci --no-shconf -m 256 -l 0 --log-level lib.*:error "
                f"--vdev net_pcap0,rx_pcap={f0} --vdev net_pcap1,rx_pcap={f1}")
-        r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1", "--workers", "2",
-                            "--exit-when-idle", "300", "-w", both], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr[-400:]
-        have = ra(both)
-        assert sorted(have) == sorted(want), f"two ports give {len(have)} records, -r on each {len(want)}"
-        ports = re.findall(r"argos: queue \d+: received=\d+ errors=\d+ port=(\S+)", r.stderr)
-        assert sorted(ports) == ["net_pcap0/0", "net_pcap1/0"], r.stderr[-600:]
-        # One port and two workers would share its queue; two ports need one worker per queue.
-        r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1",
-                            "--exit-when-idle", "300", "-w", both], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 2 and "need --workers 2" in r.stderr, r.stderr[-400:]
+        for workers in ("1", "2"):
+            if os.path.exists(both):
+                os.unlink(both)
+            r = subprocess.run([a.argos, "--eal", eal, "-i", "dpdk:net_pcap0", "-i", "dpdk:net_pcap1",
+                                "--workers", workers, "--exit-when-idle", "300", "-w", both],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr[-400:]
+            have = ra(both)
+            assert sorted(have) == sorted(want), \
+                f"two ports, {workers} workers: {len(have)} records, -r on each {len(want)}"
+            ports = re.findall(r"argos: queue \d+: received=\d+ errors=\d+ port=(\S+)", r.stderr)
+            assert sorted(ports) == ["net_pcap0/0", "net_pcap1/0"], r.stderr[-600:]
+        # Queue q of every port goes to worker q: the ports need as many queues each.
+        yaml = os.path.join(tmp, "ports.yaml")
+        with open(yaml, "w") as c:
+            c.write("input:\n  dpdk:\n    ports:\n      - {name: net_pcap0, rx_queues: 2}\n"
+                    "      - {name: net_pcap1, rx_queues: 1}\n    exit_when_idle: 300ms\n")
+        r = subprocess.run([a.argos, "--eal", eal, "-F", yaml, "--workers", "2", "-w", both],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and "has 1 receive queue(s), 'net_pcap0' 2" in r.stderr, r.stderr[-400:]
 
 
 def many_flows_pcap(path, flows):
