@@ -149,6 +149,7 @@ struct IcmpNote {
   uint8_t sender[4];  // the error's sender (its first four address bytes)
   uint8_t pad[2];
 };
+static_assert(sizeof(IcmpNote) == 64, "a note is one cache line in the rings between workers");
 
 // Set on a table whose worker shares the link with others by RSS (several
 // receive queues): an ICMP error lands on the queue of its own addresses
