@@ -68,6 +68,44 @@ TEST(RssQueueMap, HashesAddressesAndPortsAsTheSpecificationSays) {
   }
 }
 
+TEST(RssQueueMap, HashesIpv6AsTheSpecificationSays) {
+  struct {
+    const char* desc;
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t with_ports, addresses_only;
+  } cases[] = {
+      {"[3ffe:2501:200:1fff::7]:2794 -> [3ffe:2501:200:3::1]:1766",
+       {0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 7},
+       {0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1}, 2794, 1766, 0x40207d3d, 0x2cc18cd5},
+      {"[3ffe:501:8::260:97ff:fe40:efab]:14230 -> [ff02::1]:4739",
+       {0x3f, 0xfe, 0x05, 0x01, 0x00, 0x08, 0, 0, 0x02, 0x60, 0x97, 0xff, 0xfe, 0x40, 0xef, 0xab},
+       {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 14230, 4739, 0xdde51bbf, 0x0f0c461c},
+      {"[3ffe:1900:4545:3:200:f8ff:fe21:67cf]:44251 -> [fe80::200:f8ff:fe21:67cf]:38024",
+       {0x3f, 0xfe, 0x19, 0x00, 0x45, 0x45, 0x00, 0x03, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf},
+       {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf}, 44251, 38024, 0x02d1feef,
+       0x4b61e985},
+  };
+  RssQueueMap m;
+  m.key.assign(kSpecKey, kSpecKey + sizeof kSpecKey);
+  m.reta.resize(65536);
+  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(i);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.desc);
+    FlowKey k{};
+    k.kind = KeyKind::kIPv6;
+    k.proto = kIpUdp;
+    std::memcpy(k.src, c.src, 16);
+    std::memcpy(k.dst, c.dst, 16);
+    k.sport = c.sport;
+    k.dport = c.dport;
+    m.ports = true;
+    EXPECT_EQ(m.queue_of(k), c.with_ports & 0xffff);
+    m.ports = false;
+    EXPECT_EQ(m.queue_of(k), c.addresses_only & 0xffff);
+  }
+}
+
 TEST(RssQueueMap, BothDirectionsOfAFlowShareAQueueAndNonIpGoesToTheFirst) {
   const RssQueueMap m = symmetric_rss_map(4);
   uint32_t used = 0;
