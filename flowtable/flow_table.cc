@@ -1143,6 +1143,14 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
       }
       if (out_of_order) jump_mark += len;  // late data takes argus's mark on too
     } else if (len > 0) {
+      // The side's first data since the other side's first acknowledgement
+      // fell below its data (kTcpDirAtPeerFirstAck): past that
+      // acknowledgement, a jump from it.
+      if ((me.rep_bits & kTcpDirAtPeerFirstAck) && peer_acked && seq_gt(seq, peer.ack) &&
+          !(me.rep_bits & kTcpDirJumpUnheard)) {
+        jump_mark = peer.ack;
+        me.rep_bits |= kTcpDirJumpUnheard;
+      }
       // A jump forward past this report's data: remember the gap (one is
       // tracked). The side's first data after the handshake opens none:
       // argus starts its range there, so a segment below it is a resend.
@@ -1235,7 +1243,7 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     }
     if (len > 0 && !(me.rep_bits & kTcpDirDataInReport) && peer_acked && !seq_gt(seq, peer.ack))
       me.rep_bits |= kTcpDirDataFromAck;
-    if (len > 0) me.rep_bits |= kTcpDirDataInReport;
+    if (len > 0) me.rep_bits = static_cast<uint8_t>((me.rep_bits | kTcpDirDataInReport) & ~kTcpDirAtPeerFirstAck);
     if (len > 0 && !unheard && seq_gt(end, me.seq_high)) me.seq_high = end;
     me.bits |= kTcpDirSeqValid;
     if (ack && !(fl & (kTcpRst | kTcpFin)) && !(t.status & (kTcpEstablished | kTcpFinSeen)) &&
@@ -1267,6 +1275,13 @@ inline uint32_t elapsed_us(uint64_t from_ns, uint64_t to_ns) {
     t.status |= kTcpSrcRetrans << dir;
   }
   if (ack && !dup) {
+    // A flow picked up mid-stream: this side's first acknowledgement, in a
+    // report after the other side's data and before any of it in this
+    // one, below that data, is where argus places that side's data.
+    const bool first_own_ack = !first && (!(me.bits & kTcpDirAcked) || (me.rep_bits & kTcpDirAckFromFirst));
+    if (first_own_ack && !(t.status & kTcpSawSyn) && !unseen(peer) && !(peer.rep_bits & kTcpDirDataInReport) &&
+        seq_lt(p.tcp_ack, peer.seq_high))
+      peer.rep_bits |= kTcpDirAtPeerFirstAck;
     me.bits |= kTcpDirAcked | kTcpDirAckedInReport;
     // Kept apart until the side acknowledges again: argus keeps no
     // acknowledgement of the flow's first segment for judging the other

@@ -46,7 +46,7 @@ struct [[gnu::packed]] TcpDirState {
                       // kTcpDirAckedInReport
   uint8_t status;     // kTcpDir* events of this side, expanded by tcp_dir_status()
   uint8_t rep_bits;   // kTcpDirDataInReport | kTcpDirDataFromAck | kTcpDirAfterDupCopy | kTcpDirAckFromFirst |
-                      // kTcpDirAckOfPeerFirst | kTcpDirJumpUnheard
+                      // kTcpDirAckOfPeerFirst | kTcpDirJumpUnheard | kTcpDirAtPeerFirstAck
 };
 static_assert(sizeof(TcpDirState) == 30);
 inline constexpr uint8_t kTcpDirSeqValid = 0x10;  // rep_high set in this report
@@ -71,6 +71,11 @@ inline constexpr uint8_t kTcpDirAckOfPeerFirst = 0x10;
 // then lags its highest number (TcpRare::jump_lag): a jump moves the mark
 // by the segment's length only.
 inline constexpr uint8_t kTcpDirJumpUnheard = 0x20;
+// rep_bits: a flow picked up mid-stream (no SYN), and the other side's
+// first acknowledgement came in this report, before the side's data in it,
+// below the side's data of earlier reports: argus places the side there,
+// so its next data past it jumps from it.
+inline constexpr uint8_t kTcpDirAtPeerFirstAck = 0x40;
 
 // TcpDirState::status: what one side did, one byte. The record's per-side
 // status word names the side in some bits (kTcpSrcRetrans or kTcpDstRetrans);

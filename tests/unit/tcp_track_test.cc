@@ -857,6 +857,48 @@ TEST(TcpThroughTable, ResendsAfterAMidStreamFirstSegmentWithAFinCountAsAfterAFin
   }
 }
 
+TEST(TcpThroughTable, TheOtherSidesFirstAcknowledgementPlacesAMidStreamSide) {
+  // Picked up at the initiator's data (0-100 past 7000, no SYN), the
+  // responder silent until a later report, where its first acknowledgement
+  // comes before the initiator's next data (100-150) and a copy of it. argus
+  // places the initiator at that acknowledgement: below the data, the new
+  // segment jumps from it and its copy is neither a resend nor out of
+  // order; at the data's end, the copy is a resend. An acknowledgement in
+  // the first report already, or one after the jump, leaves the rule.
+  struct Case {
+    const char* what;
+    std::vector<uint32_t> early_acks;  // the responder's, in the first report
+    uint32_t ack;                      // its acknowledgement in the later report
+    bool acks_the_jump;                // then acknowledges 150 and the initiator copies 150-200
+    uint32_t want;
+  };
+  const Case cases[] = {
+      {"acknowledging none of the data", {}, 7000, false, 0},
+      {"acknowledging half of it", {}, 7050, false, 0},
+      {"acknowledging all of it", {}, 7100, false, 1},
+      {"having acknowledged none of it in the first report", {7000}, 7000, false, 1},
+      {"none, then acknowledging the jump", {}, 7000, true, 1},
+  };
+  for (const Case& c : cases) {
+    std::vector<ParsedPacket> pkts = {tcp_pkt(kInit, P | A, 7000, 301, 100, kT0)};
+    uint64_t ts = kT0;
+    for (uint32_t a : c.early_acks) pkts.push_back(tcp_pkt(kResp, A, 301, a, 0, ts += kMs));
+    ts = kT0 + 6 * kSec;
+    pkts.push_back(tcp_pkt(kResp, A, 301, c.ack, 0, ts));
+    pkts.push_back(tcp_pkt(kInit, P | A, 7100, 301, 50, ts += kMs));
+    pkts.push_back(tcp_pkt(kInit, P | A, 7100, 301, 50, ts += kMs));
+    if (c.acks_the_jump) {
+      pkts.push_back(tcp_pkt(kResp, A, 301, 7150, 0, ts += kMs));
+      pkts.push_back(tcp_pkt(kInit, P | A, 7150, 301, 50, ts += kMs));
+      pkts.push_back(tcp_pkt(kInit, P | A, 7150, 301, 50, ts += kMs));
+    }
+    const auto r = through_table(pkts);
+    ASSERT_EQ(r.size(), 2u) << c.what;
+    EXPECT_EQ(r[1].tcp.dir[0].retrans, c.want) << c.what;
+    EXPECT_EQ(r[1].tcp.status & kTcpSrcOutOfOrder, 0u) << c.what;
+  }
+}
+
 TEST(TcpThroughTable, NewConnectionOnTheSamePortsAfterAClose) {
   const std::vector<ParsedPacket> first = {
       tcp_pkt(kInit, S, 1000, 0, 0, kT0), tcp_pkt(kResp, S | A, 5000, 1001, 0, kT0 + kMs),
