@@ -22,8 +22,9 @@ namespace argos {
 
 class IcmpExchange {
  public:
-  // ICMP errors are rare; a worker reads its rings every loop turn, so
-  // this many notes between two turns of one worker is far beyond a storm.
+  // ICMP errors are rare; a worker reads its rings every 16 loop turns
+  // (microseconds apart while packets flow, at once when idle), so this
+  // many notes between two reads is far beyond a storm.
   static constexpr size_t kRingNotes = 256;
 
   class Peer final : public IcmpNoteRouter {

@@ -35,6 +35,16 @@ FlowKey key4(const Ip4& src, const Ip4& dst, uint16_t sport, uint16_t dport, uin
   return k;
 }
 
+// The specification's key and a redirection table of 65536 entries naming
+// themselves: the queue is the hash's low 16 bits.
+RssQueueMap spec_map() {
+  RssQueueMap m;
+  m.key.assign(kSpecKey, kSpecKey + sizeof kSpecKey);
+  m.reta.resize(65536);
+  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(i);
+  return m;
+}
+
 TEST(RssQueueMap, HashesAddressesAndPortsAsTheSpecificationSays) {
   struct {
     const char* desc;
@@ -49,12 +59,7 @@ TEST(RssQueueMap, HashesAddressesAndPortsAsTheSpecificationSays) {
       {"24.19.198.95:12898 -> 12.22.207.184:38024", {24, 19, 198, 95}, {12, 22, 207, 184}, 12898, 38024,
        0x5c2b394a, 0xd2d0a5de},
   };
-  // A redirection table of 65536 entries naming themselves: the queue is
-  // the hash's low 16 bits.
-  RssQueueMap m;
-  m.key.assign(kSpecKey, kSpecKey + sizeof kSpecKey);
-  m.reta.resize(65536);
-  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(i);
+  RssQueueMap m = spec_map();
   for (const auto& c : cases) {
     SCOPED_TRACE(c.desc);
     const FlowKey k = key4(c.src, c.dst, c.sport, c.dport, kIpTcp);
@@ -86,10 +91,7 @@ TEST(RssQueueMap, HashesIpv6AsTheSpecificationSays) {
        {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf}, 44251, 38024, 0x02d1feef,
        0x4b61e985},
   };
-  RssQueueMap m;
-  m.key.assign(kSpecKey, kSpecKey + sizeof kSpecKey);
-  m.reta.resize(65536);
-  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(i);
+  RssQueueMap m = spec_map();
   for (const auto& c : cases) {
     SCOPED_TRACE(c.desc);
     FlowKey k{};
