@@ -454,7 +454,14 @@ int main(int argc, char** argv) {
       RssQueueMap map;
       const int id = dpdk_port_open(cfg.dpdk_ports[i].name, static_cast<uint16_t>(port_queues(cfg, i)), cfg.mbufs,
                                     note, map, err);
-      if (i == 0) rss_map = std::move(map);
+      if (i == 0) {
+        rss_map = std::move(map);
+      } else if (id >= 0 && !rss_maps_agree(rss_map, map)) {
+        note += (note.empty() ? "" : "; ") + std::string("ports '") + cfg.dpdk_ports[0].name + "' and '" +
+                cfg.dpdk_ports[i].name +
+                "' spread flows over their queues differently (redirection tables or hash input): the two "
+                "directions of a flow may reach two workers and be reported in halves";
+      }
       if (id < 0) {
         for (uint16_t open_id : dpdk_ports) dpdk_port_close(open_id);
         return startup_error(err);

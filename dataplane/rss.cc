@@ -113,6 +113,31 @@ uint16_t RssQueueMap::queue_of(const FlowKey& k) const {
   return reta[h % reta.size()];
 }
 
+bool rss_maps_agree(const RssQueueMap& a, const RssQueueMap& b) {
+  uint64_t x = 0x9e3779b97f4a7c15ULL;  // a fixed sequence: the same check every start
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int n = 0; n < 4096; ++n) {
+    FlowKey k{};
+    k.kind = n % 2 ? KeyKind::kIPv6 : KeyKind::kIPv4;
+    k.proto = 6;
+    for (size_t i = 0; i < 16; i += 8) {
+      const uint64_t s = next(), d = next();
+      std::memcpy(k.src + i, &s, 8);
+      std::memcpy(k.dst + i, &d, 8);
+    }
+    const uint64_t ports = next();
+    k.sport = static_cast<uint16_t>(ports);
+    k.dport = static_cast<uint16_t>(ports >> 16);
+    if (a.queue_of(k) != b.queue_of(k)) return false;
+  }
+  return true;
+}
+
 RssQueueMap symmetric_rss_map(uint16_t queues) {
   RssQueueMap m;
   m.key.assign(kSymmetricRssKey, kSymmetricRssKey + 40);

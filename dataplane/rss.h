@@ -46,6 +46,11 @@ struct RssQueueMap {
   uint16_t queue_of(const FlowKey& k) const;
 };
 
+// Whether two ports put flows on the same queues: sampled over a fixed set
+// of IPv4 and IPv6 TCP flows (several ports are read as one link, queue q
+// of each by worker q).
+bool rss_maps_agree(const RssQueueMap& a, const RssQueueMap& b);
+
 // The map of a port hashing addresses alone with the symmetric key (40
 // bytes) and a 128-entry redirection table filled round-robin over
 // `queues`: what Argos asks of a NIC, and assumes for devices without RSS.

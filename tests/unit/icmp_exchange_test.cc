@@ -134,6 +134,25 @@ TEST(RssQueueMap, BothDirectionsOfAFlowShareAQueueAndNonIpGoesToTheFirst) {
   EXPECT_EQ(m.queue_of(arp), 0);
 }
 
+TEST(RssQueueMap, PortsAgreeOnlyWhenTheyPutFlowsOnTheSameQueues) {
+  EXPECT_TRUE(rss_maps_agree(symmetric_rss_map(4), symmetric_rss_map(4)));
+  // A 512-entry table filled round-robin over 4 queues gives what 128 does.
+  RssQueueMap big = symmetric_rss_map(4);
+  big.reta.resize(512);
+  for (size_t i = 0; i < big.reta.size(); ++i) big.reta[i] = static_cast<uint16_t>(i % 4);
+  EXPECT_TRUE(rss_maps_agree(symmetric_rss_map(4), big));
+  // Over 3 queues it does not (128 and 512 are not multiples of 3).
+  RssQueueMap big3 = symmetric_rss_map(3);
+  big3.reta.resize(512);
+  for (size_t i = 0; i < big3.reta.size(); ++i) big3.reta[i] = static_cast<uint16_t>(i % 3);
+  EXPECT_FALSE(rss_maps_agree(symmetric_rss_map(3), big3));
+  // Nor do ports hashing different inputs, or different queue counts.
+  RssQueueMap ports = symmetric_rss_map(4);
+  ports.ports = true;
+  EXPECT_FALSE(rss_maps_agree(symmetric_rss_map(4), ports));
+  EXPECT_FALSE(rss_maps_agree(symmetric_rss_map(4), symmetric_rss_map(2)));
+}
+
 Ip4 host(uint8_t last) { return {10, 0, 0, last}; }
 
 class ExchangeTest : public ::testing::Test {
