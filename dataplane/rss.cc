@@ -37,6 +37,23 @@ void rss_ipv4_input(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, 
   std::memcpy(out, b, sizeof b);
 }
 
+namespace {
+// Sample flows for the start-up checks: xorshift64, a fixed sequence per seed.
+class SampleSequence {
+ public:
+  explicit SampleSequence(uint64_t seed) : x_(seed) {}
+  uint64_t operator()() {
+    x_ ^= x_ << 13;
+    x_ ^= x_ >> 7;
+    x_ ^= x_ << 17;
+    return x_;
+  }
+
+ private:
+  uint64_t x_;
+};
+}  // namespace
+
 bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
                             uint16_t reta_size, std::string& err) {
   if (queues == 0 || reta_size == 0) {
@@ -45,13 +62,7 @@ bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
   }
   auto queue_of = [&](uint32_t h) { return static_cast<uint16_t>((h % reta_size) % queues); };
   // Sample flows from a fixed pseudo-random sequence: the same test every run.
-  uint64_t x = 0x2545f4914f6cdd1dULL;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  SampleSequence next(0x2545f4914f6cdd1dULL);
   for (int n = 0; n < 2048; ++n) {
     const uint64_t r1 = next(), r2 = next();
     const uint32_t a = static_cast<uint32_t>(r1), b = static_cast<uint32_t>(r1 >> 32);
@@ -114,13 +125,7 @@ uint16_t RssQueueMap::queue_of(const FlowKey& k) const {
 }
 
 bool rss_maps_agree(const RssQueueMap& a, const RssQueueMap& b) {
-  uint64_t x = 0x9e3779b97f4a7c15ULL;  // a fixed sequence: the same check every start
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  SampleSequence next(0x9e3779b97f4a7c15ULL);  // the same check every start
   for (int n = 0; n < 4096; ++n) {
     FlowKey k{};
     k.kind = n % 2 ? KeyKind::kIPv6 : KeyKind::kIPv4;
