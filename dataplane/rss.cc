@@ -52,6 +52,23 @@ class SampleSequence {
  private:
   uint64_t x_;
 };
+
+// A sample TCP flow of the sequence, IPv6 or IPv4 (the first 4 bytes of
+// each address).
+FlowKey sample_flow(SampleSequence& next, bool v6) {
+  FlowKey k{};
+  k.kind = v6 ? KeyKind::kIPv6 : KeyKind::kIPv4;
+  k.proto = 6;
+  for (size_t i = 0; i < 16; i += 8) {
+    const uint64_t s = next(), d = next();
+    std::memcpy(k.src + i, &s, 8);
+    std::memcpy(k.dst + i, &d, 8);
+  }
+  const uint64_t ports = next();
+  k.sport = static_cast<uint16_t>(ports);
+  k.dport = static_cast<uint16_t>(ports >> 16);
+  return k;
+}
 }  // namespace
 
 bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
@@ -60,34 +77,24 @@ bool rss_symmetry_self_test(const uint8_t* key, size_t key_len, uint16_t queues,
     err = "RSS self-test: no queues";
     return false;
   }
-  auto queue_of = [&](uint32_t h) { return static_cast<uint16_t>((h % reta_size) % queues); };
-  // Sample flows from a fixed pseudo-random sequence: the same test every run.
-  SampleSequence next(0x2545f4914f6cdd1dULL);
-  for (int n = 0; n < 2048; ++n) {
-    const uint64_t r1 = next(), r2 = next();
-    const uint32_t a = static_cast<uint32_t>(r1), b = static_cast<uint32_t>(r1 >> 32);
-    const uint16_t pa = static_cast<uint16_t>(r2), pb = static_cast<uint16_t>(r2 >> 16);
-    uint8_t fwd[12], rev[12];
-    rss_ipv4_input(a, b, pa, pb, fwd);
-    rss_ipv4_input(b, a, pb, pa, rev);
-    if (queue_of(toeplitz_hash(key, key_len, fwd, 12)) != queue_of(toeplitz_hash(key, key_len, rev, 12))) {
-      err = "RSS self-test: the two directions of IPv4 flow " + std::to_string(n) +
-            " reach different queues; the key is not symmetric";
-      return false;
-    }
-    // IPv6: 16-byte addresses, then the ports.
-    uint8_t f6[36], r6[36];
-    for (int i = 0; i < 16; ++i) {
-      f6[i] = r6[16 + i] = static_cast<uint8_t>(next());
-      f6[16 + i] = r6[i] = static_cast<uint8_t>(next());
-    }
-    f6[32] = r6[34] = static_cast<uint8_t>(pa >> 8);
-    f6[33] = r6[35] = static_cast<uint8_t>(pa);
-    f6[34] = r6[32] = static_cast<uint8_t>(pb >> 8);
-    f6[35] = r6[33] = static_cast<uint8_t>(pb);
-    if (queue_of(toeplitz_hash(key, key_len, f6, 36)) != queue_of(toeplitz_hash(key, key_len, r6, 36))) {
-      err = "RSS self-test: the two directions of IPv6 flow " + std::to_string(n) +
-            " reach different queues; the key is not symmetric";
+  // The NIC's hash of TCP and UDP, ports included, through a redirection
+  // table filled round-robin.
+  RssQueueMap m;
+  m.key.assign(key, key + key_len);
+  m.reta.resize(reta_size);
+  for (size_t i = 0; i < m.reta.size(); ++i) m.reta[i] = static_cast<uint16_t>(i % queues);
+  m.ports = true;
+  SampleSequence next(0x2545f4914f6cdd1dULL);  // the same test every run
+  for (int n = 0; n < 4096; ++n) {
+    const FlowKey fwd = sample_flow(next, n % 2);
+    FlowKey rev = fwd;
+    std::memcpy(rev.src, fwd.dst, 16);
+    std::memcpy(rev.dst, fwd.src, 16);
+    rev.sport = fwd.dport;
+    rev.dport = fwd.sport;
+    if (m.queue_of(fwd) != m.queue_of(rev)) {
+      err = std::string("RSS self-test: the two directions of ") + (n % 2 ? "IPv6" : "IPv4") + " flow " +
+            std::to_string(n / 2) + " reach different queues; the key is not symmetric";
       return false;
     }
   }
@@ -127,17 +134,7 @@ uint16_t RssQueueMap::queue_of(const FlowKey& k) const {
 bool rss_maps_agree(const RssQueueMap& a, const RssQueueMap& b) {
   SampleSequence next(0x9e3779b97f4a7c15ULL);  // the same check every start
   for (int n = 0; n < 4096; ++n) {
-    FlowKey k{};
-    k.kind = n % 2 ? KeyKind::kIPv6 : KeyKind::kIPv4;
-    k.proto = 6;
-    for (size_t i = 0; i < 16; i += 8) {
-      const uint64_t s = next(), d = next();
-      std::memcpy(k.src + i, &s, 8);
-      std::memcpy(k.dst + i, &d, 8);
-    }
-    const uint64_t ports = next();
-    k.sport = static_cast<uint16_t>(ports);
-    k.dport = static_cast<uint16_t>(ports >> 16);
+    const FlowKey k = sample_flow(next, n % 2);
     if (a.queue_of(k) != b.queue_of(k)) return false;
   }
   return true;
